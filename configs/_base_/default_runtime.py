@@ -1,0 +1,34 @@
+default_scope = 'mmreid_video'
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # Keep the latest checkpoint and the best by mAP.
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=10,
+        max_keep_ckpts=3,
+        save_best='reid/mAP',
+        rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+
+# Add dict(type='TensorboardVisBackend') to log to TensorBoard as well
+# (pip install tensorboard).
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='mmengine.Visualizer', vis_backends=vis_backends)
+
+log_processor = dict(by_epoch=True, window_size=20)
+log_level = 'INFO'
+
+load_from = None
+resume = False
+
+randomness = dict(seed=0, deterministic=False)

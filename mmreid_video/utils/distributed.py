@@ -1,0 +1,93 @@
+"""Distributed training on CPU-only machines through MMEngine's launchers.
+
+MMEngine's ``pytorch``/``slurm`` launchers call ``torch.cuda.set_device`` and
+wrap the model in DDP with ``device_ids``; both fail without a GPU. We
+initialise the process group with gloo ourselves (MMEngine then skips its own
+``init_dist``) and use a DDP wrapper that drops ``device_ids`` on CPU.
+"""
+import datetime
+import os
+from typing import Optional
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+from mmengine.model import MMDistributedDataParallel
+from torch import nn
+
+from mmreid_video.registry import MODEL_WRAPPERS
+
+
+@MODEL_WRAPPERS.register_module()
+class ReIDDistributedDataParallel(MMDistributedDataParallel):
+    """MMDistributedDataParallel that also runs on CPU (gloo).
+
+    The Runner passes ``device_ids=[LOCAL_RANK]`` to every DDP subclass; on a
+    machine without CUDA they must be ``None`` so DDP keeps the module on CPU.
+
+    Args:
+        module (nn.Module): The model to wrap.
+        device_ids (list[int], optional): CUDA devices. Ignored without CUDA.
+        **kwargs: Other arguments of
+            :class:`torch.nn.parallel.DistributedDataParallel`.
+    """
+
+    def __init__(self,
+                 module: nn.Module,
+                 device_ids: Optional[list] = None,
+                 **kwargs) -> None:
+        if not torch.cuda.is_available():
+            device_ids = None
+        super().__init__(module=module, device_ids=device_ids, **kwargs)
+
+
+def init_cpu_distributed(launcher: str, timeout_s: int = 1800) -> None:
+    """Initialise a gloo process group from the launcher's environment.
+
+    Args:
+        launcher (str): ``'pytorch'`` (torchrun sets RANK, WORLD_SIZE,
+            MASTER_ADDR, MASTER_PORT) or ``'slurm'`` (SLURM_* variables).
+        timeout_s (int): Collective timeout in seconds. Defaults to 1800.
+    """
+    if torch_dist.is_initialized():
+        return
+    if launcher == 'slurm':
+        os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+        os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+        os.environ.setdefault('LOCAL_RANK', os.environ['SLURM_LOCALID'])
+        os.environ.setdefault('MASTER_PORT', '29500')
+        if 'MASTER_ADDR' not in os.environ:
+            raise RuntimeError(
+                'CPU slurm training needs MASTER_ADDR set to the first node.')
+    elif launcher != 'pytorch':
+        raise ValueError(
+            f'launcher must be "pytorch" or "slurm" on CPU, got {launcher!r}')
+    torch_dist.init_process_group(
+        backend='gloo', timeout=datetime.timedelta(seconds=timeout_s))
+
+
+def setup_distributed(cfg: Config, launcher: str) -> None:
+    """Prepare ``cfg`` (and, on CPU, the process group) for a launcher.
+
+    On GPUs nothing changes: MMEngine initialises nccl and wraps the model
+    with ``device_ids``. Without CUDA the process group is initialised with
+    gloo here and the model wrapper is :class:`ReIDDistributedDataParallel`.
+
+    Args:
+        cfg (Config): The config, modified in place.
+        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+    """
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    dist_cfg['backend'] = 'gloo'
+    init_cpu_distributed(launcher, dist_cfg.get('timeout', 1800))
+    wrapper_cfg = cfg.get('model_wrapper_cfg') or {}
+    if wrapper_cfg.get('type', 'MMDistributedDataParallel') in (
+            'MMDistributedDataParallel', 'ReIDDistributedDataParallel'):
+        wrapper_cfg['type'] = 'mmreid_video.ReIDDistributedDataParallel'
+        # The Runner's own defaults when it builds the wrapper itself.
+        wrapper_cfg.setdefault('broadcast_buffers', False)
+        wrapper_cfg.setdefault('find_unused_parameters',
+                               cfg.get('find_unused_parameters', False))
+        cfg.model_wrapper_cfg = wrapper_cfg
