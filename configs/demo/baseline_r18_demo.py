@@ -1,0 +1,61 @@
+# Baseline (stage 1) on the synthetic demo data: a slim ResNet-18 from
+# scratch at 64x32, trained and evaluated on a 2-core CPU in a few minutes.
+_base_ = [
+    '../_base_/models/baseline_r50.py', '../_base_/datasets/demo_mars.py',
+    '../_base_/default_runtime.py'
+]
+
+# T=4 frames per clip (the paper's T=8 doubles the cost).
+clip_len = 4
+train_dataloader = dict(
+    dataset=dict(pipeline=[
+        dict(type='RestrictedRandomSample', clip_len=clip_len),
+        dict(type='LoadFrames', scale=(32, 64)),
+        dict(type='FrameRandomFlip', prob=0.5),
+        dict(type='PackReIDInputs'),
+    ]))
+test_dataloader = dict(
+    dataset=dict(pipeline=[
+        dict(type='AllFramesSample', clip_len=clip_len),
+        dict(type='LoadFrames', scale=(32, 64)),
+        dict(type='PackReIDInputs', with_label=False),
+    ]))
+val_dataloader = test_dataloader
+
+model = dict(
+    backbone=dict(
+        depth=18,
+        stem_channels=32,
+        base_channels=32,
+        strides=(1, 2, 2, 2),
+        init_cfg=None),
+    head=dict(in_channels=256, num_classes=40))
+
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=5e-4))
+max_epochs = 30
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=3,
+        convert_to_iter_based=True),
+    dict(
+        type='MultiStepLR',
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        milestones=[20],
+        gamma=0.1),
+]
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
+val_cfg = dict()
+test_cfg = dict()
+
+default_hooks = dict(
+    logger=dict(interval=5), checkpoint=dict(interval=10, max_keep_ckpts=1))
+custom_hooks = [
+    dict(type='EpochReseedHook'),
+    dict(type='CheckInvalidLossHook'),
+]

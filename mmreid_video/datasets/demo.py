@@ -1,0 +1,367 @@
+"""A small synthetic video re-ID dataset written in the exact MARS layout.
+
+Persons differ only in appearance (clothing colours and patterns, body
+proportions, accessories); cameras differ in colour cast, brightness, blur,
+noise, JPEG quality and background clutter; tracklets move (position and
+scale jitter, walking legs, partial occlusion). The test split has junk
+(pid -1, background crops) and distractor (pid 0, badly cropped persons)
+tracklets, as MARS does. Everything follows from ``seed``.
+"""
+import json
+import os
+import os.path as osp
+import shutil
+from typing import Dict, List, Tuple
+
+import cv2
+import numpy as np
+from scipy.io import savemat
+
+from .mars import pid_folder
+
+# RGB palettes; shirts and trousers are drawn without replacement as pairs.
+SHIRTS = [(200, 30, 30), (30, 150, 40), (40, 70, 200), (230, 210, 40),
+          (240, 130, 20), (130, 40, 170), (40, 200, 210), (235, 90, 170),
+          (235, 235, 235), (25, 25, 25), (130, 130, 130), (120, 70, 30)]
+TROUSERS = [(20, 20, 20), (30, 40, 110), (120, 120, 120), (200, 180, 130),
+            (100, 60, 25), (70, 110, 180), (230, 230, 230), (90, 110, 40),
+            (170, 30, 40), (40, 140, 70)]
+SKINS = [(240, 200, 170), (210, 160, 120), (160, 110, 70), (100, 65, 40)]
+HAIRS = [(15, 15, 15), (90, 50, 20), (220, 190, 110), (170, 170, 170)]
+DONE_FILE = 'demo_dataset.json'
+
+
+def _person(rng: np.random.Generator, shirt: int, trousers: int) -> Dict:
+    """Draw the appearance of one identity."""
+    return dict(
+        height=rng.uniform(0.80, 0.95),
+        width=rng.uniform(0.44, 0.6),
+        torso=rng.uniform(0.32, 0.42),
+        head=rng.uniform(0.12, 0.16),
+        shirt=SHIRTS[shirt],
+        shirt2=SHIRTS[(shirt + rng.integers(3, 9)) % len(SHIRTS)],
+        pattern=int(rng.integers(4)),  # solid, h-stripes, v-stripes, 2-tone
+        short_sleeves=bool(rng.random() < 0.4),
+        trousers=TROUSERS[trousers],
+        shorts=bool(rng.random() < 0.25),
+        skin=SKINS[rng.integers(len(SKINS))],
+        hair=HAIRS[rng.integers(len(HAIRS))],
+        shoes=SHIRTS[rng.integers(len(SHIRTS))],
+        accessory=int(rng.integers(4)),  # none, backpack, hat, bag
+        acc_color=SHIRTS[rng.integers(len(SHIRTS))])
+
+
+def _camera(rng: np.random.Generator, h: int, w: int) -> Dict:
+    """Draw one camera: colour cast, brightness, blur and a cluttered
+    background canvas larger than a frame."""
+    ch, cw = 2 * h, 3 * w
+
+    def muted(lo: float, hi: float) -> np.ndarray:
+        # Greyish colours, so that clothing stands out from the scene.
+        return rng.uniform(lo, hi) + rng.uniform(-25, 25, 3)
+
+    ramp = np.linspace(0.8, 1.2, ch)[:, None, None]
+    bg = np.broadcast_to(muted(70, 170) * ramp, (ch, cw, 3)).copy()
+    bg[int(ch * rng.uniform(0.6, 0.8)):] = muted(50, 150)  # floor
+    for _ in range(rng.integers(8, 16)):
+        x0, y0 = rng.integers(0, cw), rng.integers(0, ch)
+        x1 = x0 + rng.integers(2, max(3, w // 2))
+        y1 = y0 + rng.integers(2, max(3, h // 2))
+        bg[y0:y1, x0:x1] = muted(30, 220)
+    return dict(
+        bg=bg.astype(np.float32),
+        gain=rng.uniform(0.85, 1.15, 3).astype(np.float32),
+        offset=float(rng.uniform(-25, 25)),
+        blur=float(rng.choice([0.0, 0.6, 0.9])),
+        noise=float(rng.uniform(2, 6)),
+        quality=int(rng.integers(75, 96)))
+
+
+def _fill(img: np.ndarray, x0: float, y0: float, x1: float, y1: float,
+          color) -> None:
+    """Fill a clipped axis-aligned box of ``img`` in place."""
+    h, w = img.shape[:2]
+    x0, x1 = max(int(round(x0)), 0), min(int(round(x1)), w)
+    y0, y1 = max(int(round(y0)), 0), min(int(round(y1)), h)
+    if x0 < x1 and y0 < y1:
+        img[y0:y1, x0:x1] = color
+
+
+def _draw_person(img: np.ndarray, p: Dict, cx: float, top: float, scale: float,
+                 phase: float) -> None:
+    """Draw a person whose head top is at ``top`` and centre at ``cx``."""
+    h, w = img.shape[:2]
+    body = p['height'] * h * scale
+    head, torso = p['head'] * body, p['torso'] * body
+    half = p['width'] * w * scale / 2
+    t0, t1, bottom = top + head, top + head + torso, top + body
+    # Legs (swinging) with trousers or shorts, then shoes.
+    leg_w, swing = half * 0.8, np.sin(phase) * half * 0.25
+    for side, sgn in ((cx - half * 0.9, 1), (cx + half * 0.1, -1)):
+        x0 = side + sgn * swing
+        _fill(img, x0, t1, x0 + leg_w, bottom, p['skin'])
+        end = t1 + (bottom - t1) * (0.4 if p['shorts'] else 0.93)
+        _fill(img, x0, t1, x0 + leg_w, end, p['trousers'])
+        _fill(img, x0, bottom - body * 0.04, x0 + leg_w, bottom, p['shoes'])
+    if p['accessory'] == 1:  # backpack sticking out on one side
+        _fill(img, cx + half * 0.6, t0 + torso * 0.1, cx + half * 1.25,
+              t0 + torso * 0.8, p['acc_color'])
+    # Arms, then the torso with its pattern.
+    arm = half * 0.35
+    for x0 in (cx - half - arm, cx + half):
+        _fill(img, x0, t0, x0 + arm, t1, p['skin'])
+        sleeve = t1 if not p['short_sleeves'] else t0 + torso * 0.45
+        _fill(img, x0, t0, x0 + arm, sleeve, p['shirt'])
+    _fill(img, cx - half, t0, cx + half, t1, p['shirt'])
+    stripe = max(torso / 6, 1.0)
+    if p['pattern'] == 1:
+        for y in np.arange(t0 + stripe, t1, 2 * stripe):
+            _fill(img, cx - half, y, cx + half, y + stripe, p['shirt2'])
+    elif p['pattern'] == 2:
+        for x in np.arange(cx - half + stripe / 2, cx + half, 2 * stripe):
+            _fill(img, x, t0, x + stripe, t1, p['shirt2'])
+    elif p['pattern'] == 3:
+        _fill(img, cx - half, (t0 + t1) / 2, cx + half, t1, p['shirt2'])
+    if p['accessory'] == 3:  # shoulder bag at the hip
+        _fill(img, cx + half * 0.3, t1 - torso * 0.25, cx + half * 1.2,
+              t1 + torso * 0.15, p['acc_color'])
+    # Head, hair, hat.
+    hw = head * 0.38
+    _fill(img, cx - hw, top, cx + hw, t0, p['skin'])
+    _fill(img, cx - hw, top, cx + hw, top + head * 0.35, p['hair'])
+    if p['accessory'] == 2:
+        _fill(img, cx - hw * 1.1, top - head * 0.25, cx + hw * 1.1,
+              top + head * 0.25, p['acc_color'])
+
+
+def _render_tracklet(rng: np.random.Generator, person, cam: Dict,
+                     num_frames: int, h: int, w: int,
+                     kind: str) -> List[np.ndarray]:
+    """Render one tracklet as BGR uint8 frames.
+
+    ``kind`` is ``'person'``, ``'distractor'`` (badly cropped person) or
+    ``'junk'`` (background only).
+    """
+    bg = cam['bg']
+    ox, oy = rng.uniform(0, bg.shape[1] - w), rng.uniform(0, bg.shape[0] - h)
+    vx = rng.uniform(-0.4, 0.4)
+    cx, top = w / 2 + rng.uniform(-2, 2) * w / 32, rng.uniform(0.01, 0.06) * h
+    scale = rng.uniform(0.92, 1.02)
+    if kind == 'distractor':  # a crop showing only part of a person
+        top -= rng.uniform(0.35, 0.55) * h
+        scale *= rng.uniform(1.0, 1.4)
+    occluded = rng.random() < 0.25
+    occ_start = int(rng.integers(0, max(num_frames // 2, 1)))
+    occ_box = (rng.uniform(0, 0.5) * w, rng.uniform(0.3, 0.6) * h,
+               rng.uniform(0.5, 1.0) * w, h)
+    occ_color = rng.uniform(0, 255, 3)
+    phase0 = rng.uniform(0, 2 * np.pi)
+    frames = []
+    for t in range(num_frames):
+        x = int(np.clip(ox + vx * t * 2, 0, bg.shape[1] - w))
+        img = bg[int(oy):int(oy) + h, x:x + w].copy()
+        if kind != 'junk':
+            _draw_person(img, person, cx + vx * t + rng.normal(0, 0.02 * w),
+                         top + rng.normal(0, 0.01 * h),
+                         scale * rng.normal(1, 0.03), phase0 + 0.8 * t)
+        if occluded and t >= occ_start:
+            _fill(img, *occ_box, occ_color)
+        img = img * cam['gain'] + cam['offset']
+        if cam['blur'] > 0:
+            img = cv2.GaussianBlur(img, (0, 0), cam['blur'])
+        img += rng.normal(0, cam['noise'], img.shape).astype(np.float32)
+        frames.append(np.clip(img, 0, 255).astype(np.uint8)[..., ::-1])
+    return frames
+
+
+def _write_split(root: str, sub: str, tracklets: List[Tuple], cams, h: int,
+                 w: int, rng: np.random.Generator) -> np.ndarray:
+    """Render and write the tracklets of one split; returns the track table.
+
+    Each tracklet is ``(pid, cam, num_frames, person_or_None, kind)``.
+    """
+    counter: Dict[Tuple[int, int], int] = {}
+    named = []
+    for pid, cam, n, person, kind in tracklets:
+        counter[pid, cam] = counter.get((pid, cam), 0) + 1
+        prefix = f'{pid_folder(pid)}C{cam}T{counter[pid, cam]:04d}'
+        named.append((prefix, pid, cam, n, person, kind))
+    named.sort(key=lambda x: x[0])  # the real name lists are sorted
+    names, rows = [], []
+    for prefix, pid, cam, n, person, kind in named:
+        folder = osp.join(root, f'bbox_{sub}', prefix[:4])
+        os.makedirs(folder, exist_ok=True)
+        frames = _render_tracklet(rng, person, cams[cam - 1], n, h, w, kind)
+        rows.append([len(names) + 1, len(names) + n, pid, cam])
+        quality = [cv2.IMWRITE_JPEG_QUALITY, cams[cam - 1]['quality']]
+        for i, img in enumerate(frames, 1):
+            name = f'{prefix}F{i:03d}.jpg'
+            cv2.imwrite(osp.join(folder, name), img, quality)
+            names.append(name)
+    with open(osp.join(root, 'info', f'{sub}_name.txt'), 'w') as f:
+        f.write('\n'.join(names) + '\n')
+    table = np.array(rows, dtype=np.int32)
+    savemat(
+        osp.join(root, 'info', f'tracks_{sub}_info.mat'),
+        {f'track_{sub}_info': table},
+        do_compression=True)
+    return table
+
+
+def make_demo_dataset(root: str,
+                      seed: int = 0,
+                      num_train_ids: int = 80,
+                      num_test_ids: int = 40,
+                      num_cameras: int = 6,
+                      tracklets_per_id: Tuple[int, int] = (2, 4),
+                      frames_per_tracklet: Tuple[int, int] = (8, 24),
+                      num_distractors: int = 20,
+                      num_junk: int = 10,
+                      height: int = 64,
+                      width: int = 32) -> Dict:
+    """Write a synthetic dataset in the exact MARS layout under ``root``.
+
+    Each identity has ``tracklets_per_id`` (inclusive range) tracklets over at
+    least two cameras. Queries are one tracklet per test identity and camera.
+    Default size: ~4.3k frames of 64x32, about 5 MB, written in a few seconds.
+
+    Args:
+        root (str): Output folder; existing files are overwritten.
+        seed (int): Random seed; the output is a function of all arguments.
+            Defaults to 0.
+        num_train_ids (int): Train identities. Defaults to 40.
+        num_test_ids (int): Test identities. Defaults to 40.
+        num_cameras (int): Cameras, 2..9 (one digit in names). Defaults to 6.
+        tracklets_per_id (tuple[int, int]): Min and max tracklets per id and
+            split. Defaults to (2, 4).
+        frames_per_tracklet (tuple[int, int]): Min and max frames (<= 999).
+            Defaults to (8, 24).
+        num_distractors (int): Test tracklets with pid 0. Defaults to 20.
+        num_junk (int): Test tracklets with pid -1. Defaults to 10.
+        height (int): Frame height. Defaults to 64.
+        width (int): Frame width. Defaults to 32.
+
+    Returns:
+        dict: The arguments and counts, also saved as
+        ``<root>/demo_dataset.json``.
+    """
+    args = dict(
+        seed=seed,
+        num_train_ids=num_train_ids,
+        num_test_ids=num_test_ids,
+        num_cameras=num_cameras,
+        tracklets_per_id=list(tracklets_per_id),
+        frames_per_tracklet=list(frames_per_tracklet),
+        num_distractors=num_distractors,
+        num_junk=num_junk,
+        height=height,
+        width=width)
+    pairs = len(SHIRTS) * len(TROUSERS)
+    if not 2 <= num_cameras <= 9:
+        raise ValueError(f'num_cameras must be in 2..9, got {num_cameras}')
+    if num_train_ids + num_test_ids > pairs:
+        raise ValueError(f'at most {pairs} identities (colour pairs), got '
+                         f'{num_train_ids + num_test_ids}')
+    if not 2 <= tracklets_per_id[0] <= tracklets_per_id[1]:
+        raise ValueError('tracklets_per_id must be (min, max) with min >= 2, '
+                         f'got {tracklets_per_id}')
+    if not 1 <= frames_per_tracklet[0] <= frames_per_tracklet[1] <= 999:
+        raise ValueError('frames_per_tracklet must be (min, max) within '
+                         f'1..999, got {frames_per_tracklet}')
+    rng = np.random.default_rng(seed)
+    cams = [_camera(rng, height, width) for _ in range(num_cameras)]
+    order = rng.permutation(pairs)
+    persons = [
+        _person(rng, k // len(TROUSERS), k % len(TROUSERS))
+        for k in order[:num_train_ids + num_test_ids]
+    ]
+
+    def frames() -> int:
+        return int(
+            rng.integers(frames_per_tracklet[0], frames_per_tracklet[1] + 1))
+
+    def id_tracklets(pid: int, person: Dict) -> List[Tuple]:
+        n = int(rng.integers(tracklets_per_id[0], tracklets_per_id[1] + 1))
+        # 2..3 cameras, so some ids have several tracklets in one camera.
+        k = int(rng.integers(2, min(n, 3, num_cameras) + 1))
+        ids = rng.choice(num_cameras, size=k, replace=False)
+        cam_ids = list(ids) + list(rng.choice(ids, size=n - k))
+        return [(pid, int(c) + 1, frames(), person, 'person') for c in cam_ids]
+
+    # Original pids are spread out like MARS (train and test interleaved).
+    pids = 1 + 2 * np.arange(num_train_ids + num_test_ids)
+    train = [
+        t for i in range(num_train_ids)
+        for t in id_tracklets(int(pids[i]), persons[i])
+    ]
+    test = [
+        t for i in range(num_train_ids, num_train_ids + num_test_ids)
+        for t in id_tracklets(int(pids[i] + 1), persons[i])
+    ]
+    for _ in range(num_distractors):
+        other = _person(rng, int(rng.integers(len(SHIRTS))),
+                        int(rng.integers(len(TROUSERS))))
+        test.append((0, int(rng.integers(num_cameras)) + 1, frames(), other,
+                     'distractor'))
+    test += [(-1, int(rng.integers(num_cameras)) + 1, frames(), None, 'junk')
+             for _ in range(num_junk)]
+    os.makedirs(osp.join(root, 'info'), exist_ok=True)
+    _write_split(root, 'train', train, cams, height, width, rng)
+    table = _write_split(root, 'test', test, cams, height, width, rng)
+    # One query per test identity and camera (the first such tracklet).
+    first = {}
+    for row, (_, _, pid, cam) in enumerate(table.tolist(), 1):
+        if pid > 0:
+            first.setdefault((pid, cam), row)
+    query = np.array(sorted(first.values()), dtype=np.uint16)[None]
+    savemat(
+        osp.join(root, 'info', 'query_IDX.mat'), {'query_IDX': query},
+        do_compression=True)
+    summary = dict(
+        args,
+        num_train_tracklets=len(train),
+        num_test_tracklets=len(test),
+        num_queries=int(query.size))
+    with open(osp.join(root, DONE_FILE), 'w') as f:
+        json.dump(summary, f, indent=1)
+    return summary
+
+
+def ensure_demo_dataset(root: str, seed: int = 0) -> str:
+    """Create the default demo dataset at ``root`` unless it is there.
+
+    Idempotent and safe to call from several processes at once (e.g. every
+    DDP rank): the data is written to a temporary folder that is renamed to
+    ``root`` when complete, and ``<root>/demo_dataset.json`` marks a
+    complete dataset. An existing ``root`` that is not a complete demo
+    dataset of the same seed raises instead of being overwritten.
+
+    Args:
+        root (str): Where the dataset lives, e.g. ``'data/demo_mars'``.
+        seed (int): Seed of :func:`make_demo_dataset`. Defaults to 0.
+
+    Returns:
+        str: ``root``.
+    """
+    done = osp.join(root, DONE_FILE)
+    if not osp.exists(done):
+        if osp.isdir(root) and os.listdir(root):
+            raise FileExistsError(
+                f'"{root}" exists but is not a complete demo dataset (no '
+                f'{DONE_FILE}); delete it to let the demo data be created')
+        tmp = f'{root.rstrip("/")}.tmp{os.getpid()}'
+        make_demo_dataset(tmp, seed=seed)
+        os.makedirs(osp.dirname(osp.abspath(root)), exist_ok=True)
+        try:
+            os.rename(tmp, root)
+        except OSError:  # another process finished first
+            shutil.rmtree(tmp)
+            if not osp.exists(done):
+                raise
+    with open(done) as f:
+        made = json.load(f)
+    if made.get('seed') != seed:
+        raise ValueError(f'"{root}" holds the demo dataset of seed '
+                         f'{made.get("seed")}, not {seed}; delete it or '
+                         'use another folder')
+    return root

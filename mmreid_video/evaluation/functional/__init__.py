@@ -1,0 +1,9 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+from .distance import compute_distance, iter_distance_chunks
+from .rank import evaluate_rank, evaluate_rank_by_features, rank_gallery
+from .rerank import k_reciprocal_rerank
+
+__all__ = [
+    'compute_distance', 'iter_distance_chunks', 'evaluate_rank',
+    'evaluate_rank_by_features', 'rank_gallery', 'k_reciprocal_rerank'
+]

@@ -1,0 +1,150 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Query-gallery distances computed in chunks of queries."""
+from typing import Iterator, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ArrayLike = Union[np.ndarray, torch.Tensor]
+
+DISTANCE_METRICS = ('cosine', 'euclidean')
+
+
+def to_tensor(x: ArrayLike, name: str) -> torch.Tensor:
+    """Turn an array into a CPU tensor, sharing memory where possible.
+
+    Args:
+        x (np.ndarray | torch.Tensor): The input array.
+        name (str): Name used in error messages.
+
+    Returns:
+        torch.Tensor: The same data as a CPU tensor.
+    """
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu()
+    if isinstance(x, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(x))
+    raise TypeError(f'`{name}` must be a numpy array or a torch tensor, '
+                    f'got {type(x).__name__}')
+
+
+def prepare_features(feats: ArrayLike, metric: str,
+                     name: str) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Cast features to float32 and precompute what the metric needs.
+
+    Args:
+        feats (np.ndarray | torch.Tensor): Features of shape (N, D).
+        metric (str): ``'cosine'`` or ``'euclidean'``.
+        name (str): Name used in error messages.
+
+    Returns:
+        tuple[torch.Tensor, torch.Tensor]: The features (L2-normalised for
+        cosine) and their squared norms (ones for cosine).
+    """
+    if metric not in DISTANCE_METRICS:
+        raise ValueError(f'Unknown distance metric {metric!r}, expected one '
+                         f'of {DISTANCE_METRICS}')
+    feats = to_tensor(feats, name).float()
+    if feats.dim() != 2:
+        raise ValueError(f'`{name}` must have shape (N, D), got '
+                         f'{tuple(feats.shape)}')
+    if metric == 'cosine':
+        feats = F.normalize(feats, dim=1)
+        return feats, feats.new_ones(len(feats))
+    return feats, feats.pow(2).sum(dim=1)
+
+
+def distance_rows(query: torch.Tensor, query_sq: torch.Tensor,
+                  gallery: torch.Tensor, gallery_sq: torch.Tensor,
+                  metric: str) -> torch.Tensor:
+    """Distances between prepared query rows and the whole gallery.
+
+    Args:
+        query (torch.Tensor): Prepared query features (C, D).
+        query_sq (torch.Tensor): Squared norms of the query features (C, ).
+        gallery (torch.Tensor): Prepared gallery features (G, D).
+        gallery_sq (torch.Tensor): Squared norms of the gallery (G, ).
+        metric (str): ``'cosine'`` or ``'euclidean'``.
+
+    Returns:
+        torch.Tensor: float32 distances of shape (C, G).
+    """
+    if metric == 'cosine':
+        # 1 - q.g with the GEMM accumulating onto the broadcast ones.
+        return torch.addmm(query.new_ones(1, 1), query, gallery.T, alpha=-1)
+    dist = torch.addmm(
+        query_sq[:, None] + gallery_sq[None], query, gallery.T, alpha=-2)
+    return dist.clamp_(min=0).sqrt_()
+
+
+def iter_distance_chunks(
+        query: ArrayLike,
+        gallery: ArrayLike,
+        metric: str = 'cosine',
+        chunk_size: int = 256) -> Iterator[Tuple[slice, torch.Tensor]]:
+    """Yield distances for consecutive chunks of queries.
+
+    Only ``chunk_size x G`` distances exist at a time, so a very large
+    gallery never needs the full matrix.
+
+    Args:
+        query (np.ndarray | torch.Tensor): Query features (Q, D).
+        gallery (np.ndarray | torch.Tensor): Gallery features (G, D).
+        metric (str): ``'cosine'`` or ``'euclidean'``. Defaults to
+            ``'cosine'``.
+        chunk_size (int): Number of queries per chunk. Defaults to 256.
+
+    Yields:
+        tuple[slice, torch.Tensor]: The query slice and its float32
+        distances of shape (len(slice), G).
+    """
+    q, q_sq = prepare_features(query, metric, 'query')
+    g, g_sq = prepare_features(gallery, metric, 'gallery')
+    if q.shape[1] != g.shape[1]:
+        raise ValueError(f'Query and gallery feature dims differ: '
+                         f'{q.shape[1]} vs {g.shape[1]}')
+    for start in range(0, len(q), chunk_size):
+        rows = slice(start, min(start + chunk_size, len(q)))
+        yield rows, distance_rows(q[rows], q_sq[rows], g, g_sq, metric)
+
+
+def compute_distance(query: ArrayLike,
+                     gallery: ArrayLike,
+                     metric: str = 'cosine',
+                     chunk_size: int = 256,
+                     as_numpy: bool = True) -> ArrayLike:
+    """Dense float32 query-gallery distance matrix, filled chunk by chunk.
+
+    Cosine distance is ``1 - <q, g>`` of L2-normalised features; Euclidean
+    distance is ``sqrt(max(|q|^2 + |g|^2 - 2 <q, g>, 0))``.
+
+    Args:
+        query (np.ndarray | torch.Tensor): Query features (Q, D).
+        gallery (np.ndarray | torch.Tensor): Gallery features (G, D).
+        metric (str): ``'cosine'`` or ``'euclidean'``. Defaults to
+            ``'cosine'``.
+        chunk_size (int): Queries per matmul, bounding the temporaries.
+            Defaults to 256.
+        as_numpy (bool): Return a numpy array instead of a tensor.
+            Defaults to True.
+
+    Returns:
+        np.ndarray | torch.Tensor: Distances of shape (Q, G), float32.
+
+    Examples:
+        >>> q = np.eye(2, 3, dtype=np.float32)
+        >>> compute_distance(q, q).round(3)
+        array([[0., 1.],
+               [1., 0.]], dtype=float32)
+    """
+    out = None
+    for rows, dist in iter_distance_chunks(query, gallery, metric,
+                                           chunk_size):
+        if out is None:
+            num_query = len(query)
+            out = dist.new_empty(num_query, dist.shape[1])
+        out[rows] = dist
+    if out is None:
+        raise ValueError('`query` is empty: cannot compute distances')
+    return out.numpy() if as_numpy else out

@@ -1,0 +1,266 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Query-gallery retrieval metric for (video) person re-identification."""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import mmengine
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+
+from mmreid_video.registry import METRICS
+from ..functional import (compute_distance, evaluate_rank,
+                          evaluate_rank_by_features, k_reciprocal_rerank,
+                          rank_gallery)
+from ..functional.distance import DISTANCE_METRICS
+from ..functional.rank import AP_MODES
+
+_REQUIRED_KEYS = ('pred_feature', 'pid', 'camid', 'is_query', 'is_gallery',
+                  'sample_idx')
+_CMC_RANKS = (1, 5, 10, 20)
+
+
+def _check_out_file(out_file: Optional[str]) -> None:
+    if out_file is not None and not out_file.endswith(('.pkl', '.npz')):
+        raise ValueError(f'`out_file` must end with .pkl or .npz, got '
+                         f'{out_file!r}')
+
+
+@METRICS.register_module()
+class VideoReIDMetric(BaseMetric):
+    """mAP, CMC (R1/R5/R10/R20) and mINP of a query-gallery protocol.
+
+    Each data sample carries a descriptor ``pred_feature`` and the metainfo
+    ``pid``, ``camid``, ``is_query``, ``is_gallery`` and ``sample_idx``; a
+    sample may be both a query and a gallery item (MARS). Results gathered
+    from all ranks are put in dataset order by ``sample_idx`` and the
+    duplicates a distributed sampler pads with are dropped. Values are
+    reported in percent, as papers print them.
+
+    Args:
+        distance (str): ``'cosine'`` or ``'euclidean'``. Defaults to
+            ``'cosine'``.
+        ap_mode (str): ``'standard'`` (non-interpolated AP) or
+            ``'trapezoid'`` (official MARS MATLAB code). Defaults to
+            ``'standard'``.
+        rerank (bool): Apply k-reciprocal re-ranking. Defaults to False.
+        rerank_cfg (dict, optional): ``k1``, ``k2`` and ``lambda_value`` of
+            the re-ranking. Defaults to None (20, 6, 0.3).
+        max_rank (int): Length of the CMC curve; R-k for k in (1, 5, 10, 20)
+            up to ``max_rank`` are reported. Defaults to 20.
+        out_file (str, optional): Dump features, labels, query/gallery
+            indices and the ranked top-``max_rank`` gallery lists to this
+            ``.pkl`` or ``.npz`` file. Defaults to None.
+        collect_device (str): Device used to gather results across ranks,
+            ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
+        prefix (str, optional): Prefix of the metric names. Defaults to
+            None, i.e. ``'reid'``.
+
+    Examples:
+        >>> val_evaluator = dict(type='VideoReIDMetric', distance='cosine')
+    """
+    default_prefix = 'reid'
+
+    def __init__(self,
+                 distance: str = 'cosine',
+                 ap_mode: str = 'standard',
+                 rerank: bool = False,
+                 rerank_cfg: Optional[dict] = None,
+                 max_rank: int = 20,
+                 out_file: Optional[str] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if distance not in DISTANCE_METRICS:
+            raise ValueError(f'`distance` must be one of {DISTANCE_METRICS}, '
+                             f'got {distance!r}')
+        if ap_mode not in AP_MODES:
+            raise ValueError(f'`ap_mode` must be one of {AP_MODES}, got '
+                             f'{ap_mode!r}')
+        if max_rank < 1:
+            raise ValueError(f'`max_rank` must be >= 1, got {max_rank}')
+        rerank_cfg = dict(rerank_cfg or {})
+        unknown = set(rerank_cfg) - {'k1', 'k2', 'lambda_value'}
+        if unknown:
+            raise ValueError(f'Unknown `rerank_cfg` keys {sorted(unknown)}, '
+                             "expected 'k1', 'k2', 'lambda_value'")
+        _check_out_file(out_file)
+        self.distance = distance
+        self.ap_mode = ap_mode
+        self.rerank = rerank
+        self.rerank_cfg = rerank_cfg
+        self.max_rank = max_rank
+        self.out_file = out_file
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Keep the descriptor and labels of every sample.
+
+        Args:
+            data_batch: The batch from the dataloader (unused).
+            data_samples (Sequence[dict]): Outputs of the model as dicts.
+        """
+        for sample in data_samples:
+            missing = [k for k in _REQUIRED_KEYS if k not in sample]
+            if missing:
+                raise KeyError(f'{self.__class__.__name__}: data sample lacks '
+                               f'{missing}; expected keys {_REQUIRED_KEYS}')
+            feat = sample['pred_feature']
+            self.results.append(
+                dict(
+                    pred_feature=feat.detach().float().cpu().flatten(),
+                    pid=int(sample['pid']),
+                    camid=int(sample['camid']),
+                    is_query=bool(sample['is_query']),
+                    is_gallery=bool(sample['is_gallery']),
+                    sample_idx=int(sample['sample_idx'])))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Evaluate the gathered results.
+
+        Args:
+            results (list[dict]): Records from :meth:`process` of all ranks.
+
+        Returns:
+            dict[str, float]: ``mAP``, ``R1``, ``R5``, ``R10``, ``R20`` and
+            ``mINP`` in percent.
+        """
+        _check_out_file(self.out_file)  # may have been set after __init__
+        # Dataset order, one record per sample (sampler padding repeats some).
+        by_idx = {}
+        for res in results:
+            by_idx.setdefault(res['sample_idx'], res)
+        records = [by_idx[i] for i in sorted(by_idx)]
+        feats = torch.stack([r['pred_feature'] for r in records])
+        labels = {
+            k: np.array([r[k] for r in records])
+            for k in ('pid', 'camid', 'is_query', 'is_gallery', 'sample_idx')
+        }
+        query = np.flatnonzero(labels['is_query'])
+        gallery = np.flatnonzero(labels['is_gallery'])
+        if len(query) == 0 or len(gallery) == 0:
+            raise ValueError(
+                f'{self.__class__.__name__} got {len(query)} query and '
+                f'{len(gallery)} gallery samples out of {len(records)}; '
+                'both sets must be non-empty (check `is_query`/`is_gallery` '
+                'of the test dataset)')
+        pids, camids = labels['pid'], labels['camid']
+        dump = self.out_file is not None
+        res = self.calculate(
+            feats[query],
+            feats[gallery],
+            pids[query],
+            pids[gallery],
+            camids[query],
+            camids[gallery],
+            distance=self.distance,
+            ap_mode=self.ap_mode,
+            rerank_cfg=self.rerank_cfg if self.rerank else None,
+            max_rank=self.max_rank,
+            return_distmat=dump)
+        if dump:
+            self._dump(res, feats, labels, query, gallery)
+        metrics = {'mAP': res['mAP'] * 100}
+        for k in _CMC_RANKS:
+            if k <= self.max_rank:
+                metrics[f'R{k}'] = float(res['cmc'][k - 1]) * 100
+        metrics['mINP'] = res['mINP'] * 100
+        self._log_table(metrics, len(query), len(gallery),
+                        res['num_valid_queries'])
+        return metrics
+
+    @staticmethod
+    def calculate(query_feats: torch.Tensor,
+                  gallery_feats: torch.Tensor,
+                  q_pids: np.ndarray,
+                  g_pids: np.ndarray,
+                  q_camids: np.ndarray,
+                  g_camids: np.ndarray,
+                  distance: str = 'cosine',
+                  ap_mode: str = 'standard',
+                  rerank_cfg: Optional[dict] = None,
+                  max_rank: int = 20,
+                  return_distmat: bool = False) -> dict:
+        """Rank the gallery for every query and evaluate.
+
+        Args:
+            query_feats (torch.Tensor): Query descriptors (Q, D).
+            gallery_feats (torch.Tensor): Gallery descriptors (G, D).
+            q_pids, g_pids, q_camids, g_camids (np.ndarray): Labels.
+            distance (str): ``'cosine'`` or ``'euclidean'``.
+                Defaults to ``'cosine'``.
+            ap_mode (str): ``'standard'`` or ``'trapezoid'``.
+                Defaults to ``'standard'``.
+            rerank_cfg (dict, optional): Re-ranking arguments; None skips
+                re-ranking. Defaults to None.
+            max_rank (int): Length of the CMC curve. Defaults to 20.
+            return_distmat (bool): Also return the dense distance matrix
+                under ``distmat``. Defaults to False.
+
+        Returns:
+            dict: The output of :func:`evaluate_rank` (fractions).
+        """
+        labels = (q_pids, g_pids, q_camids, g_camids)
+        if rerank_cfg is not None:
+            distmat = k_reciprocal_rerank(
+                query_feats, gallery_feats, metric=distance, **rerank_cfg)
+        elif return_distmat:
+            distmat = compute_distance(query_feats, gallery_feats, distance)
+        else:
+            # No dense matrix: each chunk is ranked as soon as it exists.
+            return evaluate_rank_by_features(
+                query_feats,
+                gallery_feats,
+                *labels,
+                metric=distance,
+                max_rank=max_rank,
+                ap_mode=ap_mode)
+        res = evaluate_rank(
+            distmat, *labels, max_rank=max_rank, ap_mode=ap_mode)
+        if return_distmat:
+            res['distmat'] = distmat
+        return res
+
+    def _dump(self, res: dict, feats: torch.Tensor, labels: dict,
+              query: np.ndarray, gallery: np.ndarray) -> None:
+        """Write descriptors, labels and ranked lists to ``out_file``."""
+        ranked, ranked_dist = rank_gallery(res['distmat'], self.max_rank,
+                                           labels['pid'][query],
+                                           labels['pid'][gallery],
+                                           labels['camid'][query],
+                                           labels['camid'][gallery])
+        query_ap = np.full(len(query), np.nan)
+        query_ap[res['valid_query_indices']] = res['AP']
+        data = dict(
+            features=feats.numpy(),
+            pids=labels['pid'],
+            camids=labels['camid'],
+            sample_idx=labels['sample_idx'],
+            query_indices=query,
+            gallery_indices=gallery,
+            ranked_gallery=ranked,
+            ranked_distances=ranked_dist,
+            query_ap=query_ap)
+        mmengine.mkdir_or_exist(osp.dirname(osp.abspath(self.out_file)))
+        if self.out_file.endswith('.npz'):
+            np.savez(self.out_file, **data)
+        else:
+            mmengine.dump(data, self.out_file)
+        print_log(f'Re-ID features and ranked lists saved to {self.out_file}',
+                  logger='current')
+
+    @staticmethod
+    def _log_table(metrics: Dict[str, float], num_query: int,
+                   num_gallery: int, num_valid: int) -> None:
+        """Print the metrics as a paper-style table."""
+        names = list(metrics)
+        widths = [max(len(n), 6) for n in names]
+        sep = '+' + '+'.join('-' * (w + 2) for w in widths) + '+'
+        head = '|' + '|'.join(f' {n:^{w}} ' for n, w in zip(names, widths))
+        row = '|' + '|'.join(f' {metrics[n]:^{w}.2f} '
+                             for n, w in zip(names, widths))
+        print_log(
+            f'Re-ID results: {num_query} queries ({num_valid} with a valid '
+            f'match), {num_gallery} gallery\n'
+            f'{sep}\n{head}|\n{sep}\n{row}|\n{sep}',
+            logger='current')

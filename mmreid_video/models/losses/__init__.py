@@ -1,0 +1,3 @@
+from .triplet_loss import TripletLoss
+
+__all__ = ['TripletLoss']

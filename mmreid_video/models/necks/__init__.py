@@ -1,0 +1,6 @@
+from .di_decoder import DIDecoder
+from .ppool import PPool
+from .step_emb import STEPEmbedding
+from .temporal_avg_pool import TemporalAvgPool
+
+__all__ = ['TemporalAvgPool', 'DIDecoder', 'PPool', 'STEPEmbedding']

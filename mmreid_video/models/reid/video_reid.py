@@ -1,0 +1,194 @@
+"""The video re-ID model: frames -> backbone -> temporal neck -> BNNeck."""
+from typing import List, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from mmpretrain.structures import DataSample
+
+from mmreid_video.registry import MODELS
+
+
+@MODELS.register_module()
+class VideoReID(BaseModel):
+    """Video person re-ID model with a per-frame 2D backbone.
+
+    A clip batch ``(B, T, 3, H, W)`` is flattened to ``B * T`` frames for the
+    backbone; the neck turns the frame feature maps into one pre-BN feature
+    per clip, and the head gives the BN descriptor (inference) and the
+    logits and losses (training). At test time a tracklet is several clips,
+    whose descriptors are averaged.
+
+    Args:
+        backbone (dict | nn.Module): Backbone returning a tuple of
+            ``(B*T, C, h, w)`` maps, e.g. ``mmpretrain.ResNet``.
+        neck (dict | nn.Module): Neck called as ``neck(feats, num_frames=T)``
+            that returns ``(B, D)`` clip features, e.g. ``TemporalAvgPool``.
+        head (dict | nn.Module): Head with ``pre_logits``, ``forward`` and
+            ``loss``, e.g. ``BNNeckHead``.
+        data_preprocessor (dict | nn.Module, optional): The data
+            preprocessor. Defaults to ``ReIDDataPreprocessor`` with the
+            ImageNet mean and std.
+        clips_per_forward (int): The most clips pushed through the network
+            at once in :meth:`predict`, which bounds test memory for long
+            tracklets. Defaults to 64.
+        init_cfg (dict, optional): Initialization config. Defaults to None.
+    """
+
+    def __init__(self,
+                 backbone: Union[dict, nn.Module],
+                 neck: Union[dict, nn.Module],
+                 head: Union[dict, nn.Module],
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 clips_per_forward: int = 64,
+                 init_cfg: Optional[dict] = None) -> None:
+        data_preprocessor = data_preprocessor or {}
+        if isinstance(data_preprocessor, dict):
+            # Built here with our registry, so the lookup starts in the
+            # mmreid_video scope.
+            data_preprocessor = MODELS.build(
+                {'type': 'ReIDDataPreprocessor', **data_preprocessor})
+        elif not isinstance(data_preprocessor, nn.Module):
+            raise TypeError('VideoReID: data_preprocessor must be a dict or '
+                            f'an nn.Module, got {type(data_preprocessor)}.')
+        super().__init__(
+            init_cfg=init_cfg, data_preprocessor=data_preprocessor)
+
+        if clips_per_forward < 1:
+            raise ValueError('VideoReID: clips_per_forward must be >= 1, '
+                             f'got {clips_per_forward}.')
+        self.clips_per_forward = clips_per_forward
+        self.backbone = self._build(backbone)
+        self.neck = self._build(neck)
+        self.head = self._build(head)
+
+        # Backbones loading third-party weights rename keys with this hook.
+        if hasattr(self.backbone, '_checkpoint_filter'):
+            self._register_load_state_dict_pre_hook(
+                self.backbone._checkpoint_filter)
+
+    @staticmethod
+    def _build(cfg: Union[dict, nn.Module]) -> nn.Module:
+        """Build a sub-module from a config unless it is built already."""
+        return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        """The unified entry for training, testing and plain tensors.
+
+        Args:
+            inputs (Tensor): Normalized clips of shape ``(B, T, 3, H, W)``.
+            data_samples (list[DataSample], optional): Annotations; required
+                for ``mode='loss'``. Defaults to None.
+            mode (str): ``'tensor'`` returns the head logits ``(B, C)``,
+                ``'loss'`` a dict of losses, ``'predict'`` the data samples
+                with ``pred_feature`` set. Defaults to ``'tensor'``.
+
+        Returns:
+            Tensor | dict | list[DataSample]: Depends on ``mode``.
+        """
+        if mode == 'tensor':
+            return self.head(self._clip_feature(inputs))
+        elif mode == 'loss':
+            return self.loss(inputs, data_samples)
+        elif mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(f'VideoReID: invalid mode "{mode}"; expected '
+                           "'tensor', 'loss' or 'predict'.")
+
+    def _backbone_forward(self,
+                          inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Run the backbone on every frame of the clips.
+
+        Args:
+            inputs (Tensor): Clips of shape ``(B, T, 3, H, W)``.
+
+        Returns:
+            tuple[Tensor]: The backbone maps, each ``(B*T, C_i, h_i, w_i)``.
+        """
+        if inputs.dim() != 5:
+            raise ValueError('VideoReID expects clips (B, T, 3, H, W), got '
+                             f'shape {tuple(inputs.shape)}.')
+        feats = self.backbone(inputs.flatten(0, 1))
+        if not isinstance(feats, tuple):
+            raise TypeError('VideoReID: the backbone must return a tuple of '
+                            f'feature maps, got {type(feats)}.')
+        return feats
+
+    def _clip_feature(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Return the pre-BN clip features ``(B, D)`` the losses use."""
+        return self.neck(
+            self._backbone_forward(inputs), num_frames=inputs.size(1))
+
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Compute the inference descriptor of every clip.
+
+        This is the one entry point that tools, benchmarks and the inference
+        API share.
+
+        Args:
+            inputs (Tensor): Normalized clips of shape ``(B, T, 3, H, W)``.
+
+        Returns:
+            Tensor: Descriptors (the head's BN features) of shape ``(B, D)``,
+            not L2-normalized.
+        """
+        return self.head.pre_logits(self._clip_feature(inputs))
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> dict:
+        """Compute the training losses of a clip batch.
+
+        Args:
+            inputs (Tensor): Clips of shape ``(B, T, 3, H, W)``, one per
+                sample.
+            data_samples (list[DataSample]): ``B`` samples with ``gt_label``.
+
+        Returns:
+            dict[str, Tensor]: The head's losses and logged values.
+        """
+        if data_samples is None:
+            raise ValueError("VideoReID: mode='loss' needs data_samples.")
+        return self.head.loss(self._clip_feature(inputs), data_samples)
+
+    def predict(
+            self,
+            inputs: torch.Tensor,
+            data_samples: Optional[List[DataSample]] = None
+    ) -> List[DataSample]:
+        """Compute one descriptor per tracklet.
+
+        Clips pass through the network ``clips_per_forward`` at a time; the
+        descriptors of a sample's ``num_clips`` consecutive clips (metainfo,
+        1 when absent) are averaged.
+
+        Args:
+            inputs (Tensor): Clips of shape ``(sum num_clips, T, 3, H, W)``.
+            data_samples (list[DataSample], optional): One sample per
+                tracklet. Defaults to None, meaning one clip per tracklet and
+                new samples.
+
+        Returns:
+            list[DataSample]: The given samples (or new ones) with the field
+            ``pred_feature`` of shape ``(D, )``.
+        """
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(inputs.size(0))]
+        num_clips = [
+            int(s.metainfo.get('num_clips', 1)) for s in data_samples
+        ]
+        if sum(num_clips) != inputs.size(0):
+            raise ValueError(
+                f'VideoReID.predict: got {inputs.size(0)} clips but the data '
+                f'samples\' num_clips sum to {sum(num_clips)}.')
+
+        feats = torch.cat([
+            self.extract_feat(chunk)
+            for chunk in inputs.split(self.clips_per_forward)
+        ])
+        for sample, clip_feats in zip(data_samples,
+                                      feats.split(num_clips)):
+            sample.set_field(clip_feats.mean(dim=0), 'pred_feature')
+        return data_samples

@@ -1,0 +1,16 @@
+from .ranked_list import (MATCH_COLOR, MISMATCH_COLOR, QUERY_COLOR,
+                          RankedListLayout, TrackletPanel, draw_ranked_list,
+                          gallery_panel, load_frames, query_panel,
+                          sample_indices)
+from .ranked_results import (check_dump_matches, dataset_frames,
+                             draw_ranked_figures, load_ranking_dump,
+                             ranked_rows, select_queries)
+from .visualizer import ReIDVisualizer
+
+__all__ = [
+    'MATCH_COLOR', 'MISMATCH_COLOR', 'QUERY_COLOR', 'RankedListLayout',
+    'TrackletPanel', 'draw_ranked_list', 'gallery_panel', 'load_frames',
+    'query_panel', 'sample_indices', 'check_dump_matches', 'dataset_frames',
+    'draw_ranked_figures', 'load_ranking_dump', 'ranked_rows',
+    'select_queries', 'ReIDVisualizer'
+]

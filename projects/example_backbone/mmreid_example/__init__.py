@@ -1,0 +1,3 @@
+from .tiny_stage_net import TinyStageNet
+
+__all__ = ['TinyStageNet']

@@ -1,0 +1,186 @@
+import math
+import os.path as osp
+import tempfile
+from unittest import TestCase
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import save_checkpoint
+
+from mmreid_video.apis import extract_tracklet_features, init_model, search
+
+MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 1, 3, 1, 1)
+STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 1, 3, 1, 1)
+
+
+def tiny_config(clip_len=4):
+    """ResNet-18 (random init, no download) on 32x16 frames."""
+    return Config(
+        dict(
+            default_scope='mmreid_video',
+            model=dict(
+                type='VideoReID',
+                backbone=dict(
+                    type='mmpretrain.ResNet',
+                    depth=18,
+                    out_indices=(3, ),
+                    strides=(1, 2, 2, 1)),
+                neck=dict(type='TemporalAvgPool'),
+                head=dict(type='BNNeckHead', in_channels=512, num_classes=4),
+                clips_per_forward=2),
+            test_dataloader=dict(
+                batch_size=2,
+                num_workers=0,
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                dataset=dict(pipeline=[
+                    dict(type='AllFramesSample', clip_len=clip_len),
+                    dict(type='LoadFrames'),
+                    dict(type='ClipResize', scale=(16, 32)),
+                    # with_label=True as in the benchmark test pipelines.
+                    dict(type='PackReIDInputs'),
+                ]))))
+
+
+def random_tracklet(rng, length, size=(48, 24)):
+    return [
+        rng.integers(0, 256, (*size, 3), dtype=np.uint8) for _ in range(length)
+    ]
+
+
+def reference_descriptor(model, frames, clip_len):
+    """The test protocol written out by hand: all frames in consecutive
+    clips (last padded with the last frame), resize, normalise, average the
+    clip descriptors, L2-normalise."""
+    num_clips = math.ceil(len(frames) / clip_len)
+    inds = np.minimum(np.arange(num_clips * clip_len), len(frames) - 1)
+    imgs = np.stack([cv2.resize(frames[i], (16, 32)) for i in inds])
+    clips = torch.from_numpy(imgs).permute(0, 3, 1, 2).float()
+    clips = clips.view(num_clips, clip_len, 3, 32, 16)
+    with torch.no_grad():
+        feats = model.extract_feat((clips - MEAN) / STD)
+    return F.normalize(feats.mean(0), dim=0)
+
+
+class TestInitModel(TestCase):
+
+    def test_checkpoint_and_cfg(self):
+        cfg = tiny_config()
+        with tempfile.TemporaryDirectory() as tmp:
+            model = init_model(cfg)
+            self.assertFalse(model.training)
+            self.assertIs(type(model.cfg), Config)
+            model.head.bn.running_mean.fill_(0.5)
+            save_checkpoint(model.state_dict(), osp.join(tmp, 'm.pth'))
+            cfg_file = osp.join(tmp, 'cfg.py')
+            cfg.dump(cfg_file)
+            loaded = init_model(cfg_file, osp.join(tmp, 'm.pth'))
+            for key, value in model.state_dict().items():
+                torch.testing.assert_close(
+                    loaded.state_dict()[key], value, msg=key)
+        with self.assertRaisesRegex(KeyError, '`model`'):
+            init_model(Config(dict(a=1)))
+
+
+class TestExtractTrackletFeatures(TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        init_default_scope('mmreid_video')
+        torch.manual_seed(0)
+        cls.model = init_model(tiny_config(clip_len=4))
+        # Non-trivial BN statistics so eval-mode BN matters.
+        cls.model.head.bn.running_mean.uniform_(-0.5, 0.5)
+        rng = np.random.default_rng(0)
+        # Lengths below, at and above the clip length, and a long one.
+        cls.tracklets = [random_tracklet(rng, n) for n in (1, 4, 7, 13)]
+
+    def test_arrays_match_reference_protocol(self):
+        feats = extract_tracklet_features(
+            self.model, self.tracklets, batch_size=3)
+        self.assertEqual(feats.shape, (4, 512))
+        torch.testing.assert_close(
+            feats.norm(dim=1), torch.ones(4), atol=1e-5, rtol=0)
+        for feat, frames in zip(feats, self.tracklets):
+            torch.testing.assert_close(
+                feat,
+                reference_descriptor(self.model, frames, 4),
+                atol=1e-5,
+                rtol=1e-4)
+        # Deterministic and independent of the batch size.
+        again = extract_tracklet_features(
+            self.model, self.tracklets, batch_size=1)
+        torch.testing.assert_close(again, feats, atol=1e-6, rtol=0)
+
+    def test_paths_equal_arrays(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path_tracklets = []
+            for t, frames in enumerate(self.tracklets[2:]):
+                paths = []
+                for f, frame in enumerate(frames):
+                    path = osp.join(tmp, f'{t}_{f:03d}.png')  # lossless
+                    cv2.imwrite(path, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+                    paths.append(path)
+                path_tracklets.append(paths)
+            from_paths = extract_tracklet_features(self.model, path_tracklets)
+        from_arrays = extract_tracklet_features(self.model, self.tracklets[2:])
+        torch.testing.assert_close(from_paths, from_arrays, atol=0, rtol=0)
+
+    def test_clip_len_override(self):
+        feats = extract_tracklet_features(
+            self.model, self.tracklets[3:], clip_len=2)
+        torch.testing.assert_close(
+            feats[0],
+            reference_descriptor(self.model, self.tracklets[3], 2),
+            atol=1e-5,
+            rtol=1e-4)
+
+    def test_bad_input(self):
+        with self.assertRaisesRegex(ValueError, 'Tracklet 0 must be'):
+            extract_tracklet_features(self.model, [[]])
+        with self.assertRaisesRegex(TypeError, 'mixes'):
+            extract_tracklet_features(self.model,
+                                      [[self.tracklets[0][0], 'a.jpg']])
+        with self.assertRaisesRegex(ValueError, r'frame 0.*uint8'):
+            extract_tracklet_features(self.model,
+                                      [[np.zeros((8, 4, 3), np.float32)]])
+        with self.assertRaisesRegex(FileNotFoundError, 'missing.jpg'):
+            extract_tracklet_features(self.model, [['missing.jpg']])
+        with self.assertRaisesRegex(AttributeError, 'init_model'):
+            extract_tracklet_features(torch.nn.Linear(1, 1), self.tracklets)
+
+
+class TestSearch(TestCase):
+
+    def test_planted_match_ranks_first(self):
+        gen = torch.Generator().manual_seed(0)
+        gallery = torch.randn(50, 16, generator=gen)
+        query = torch.randn(3, 16, generator=gen)
+        planted = [7, 31, 0]
+        for q, g in enumerate(planted):
+            # Same direction, other scale: distance 0 after normalisation.
+            gallery[g] = 3 * query[q] + 0.01 * torch.randn(16, generator=gen)
+        indices, dists = search(query, gallery, topk=5)
+        self.assertEqual(indices.shape, (3, 5))
+        self.assertEqual(indices[:, 0].tolist(), planted)
+        self.assertTrue((dists[:, 0] < 1e-3).all())
+        self.assertTrue((dists[:, 1:] > 0.1).all())
+        # Sorted ascending, and equal to 1 - cosine similarity.
+        self.assertTrue((dists.diff(dim=1) >= 0).all())
+        expected = 1 - F.cosine_similarity(
+            query[1:2], gallery[indices[1]], dim=1)
+        torch.testing.assert_close(dists[1], expected, atol=1e-6, rtol=0)
+
+    def test_ties_topk_and_errors(self):
+        gallery = torch.tensor([[1., 0.], [0., 1.], [2., 0.]])
+        indices, dists = search(torch.tensor([[1., 0.]]), gallery, topk=10)
+        # Equal distances keep gallery order; k is capped at the gallery.
+        self.assertEqual(indices.tolist(), [[0, 2, 1]])
+        torch.testing.assert_close(dists, torch.tensor([[0., 0., 1.]]))
+        with self.assertRaisesRegex(ValueError, 'topk'):
+            search(gallery, gallery, topk=0)
+        with self.assertRaisesRegex(ValueError, r'\(Q, D\)'):
+            search(torch.zeros(2, 3), gallery)

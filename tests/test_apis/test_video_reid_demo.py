@@ -1,0 +1,95 @@
+import importlib.util
+import os
+import os.path as osp
+import tempfile
+from unittest import TestCase
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.runner import save_checkpoint
+
+from mmreid_video.apis import init_model
+from mmreid_video.visualization import (MATCH_COLOR, MISMATCH_COLOR,
+                                        RankedListLayout)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _load_demo():
+    path = osp.join(ROOT, 'demo', 'video_reid_demo.py')
+    spec = importlib.util.spec_from_file_location('video_reid_demo', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _write_tracklet(folder, color, num, rng):
+    os.makedirs(folder)
+    for f in range(num):
+        img = np.clip(
+            np.array(color) + rng.normal(0, 10, (32, 16, 3)), 0,
+            255).astype(np.uint8)
+        cv2.imwrite(osp.join(folder, f'{f:03d}.png'), img[..., ::-1])
+
+
+class TestDemo(TestCase):
+
+    def test_folders_to_figure(self):
+        demo = _load_demo()
+        cfg = Config(
+            dict(
+                default_scope='mmreid_video',
+                model=dict(
+                    type='VideoReID',
+                    backbone=dict(
+                        type='mmpretrain.ResNet',
+                        depth=18,
+                        out_indices=(3, ),
+                        strides=(1, 2, 2, 1)),
+                    neck=dict(type='TemporalAvgPool'),
+                    head=dict(
+                        type='BNNeckHead', in_channels=512, num_classes=2)),
+                test_dataloader=dict(
+                    dataset=dict(pipeline=[
+                        dict(type='AllFramesSample', clip_len=2),
+                        dict(type='LoadFrames'),
+                        dict(type='ClipResize', scale=(16, 32)),
+                        dict(type='PackReIDInputs', with_label=False),
+                    ]))))
+        rng = np.random.default_rng(0)
+        with tempfile.TemporaryDirectory() as tmp:
+            torch.manual_seed(0)
+            save_checkpoint(
+                init_model(cfg).state_dict(), osp.join(tmp, 'm.pth'))
+            cfg.dump(osp.join(tmp, 'm.py'))
+            # Person 7 is red, person 8 blue; gallery folder names carry ids.
+            _write_tracklet(osp.join(tmp, 'q', '7_a'), (220, 30, 30), 3, rng)
+            for name, color in (('8_x', (30, 30, 220)), ('7_y', (220, 30, 30)),
+                                ('8_z', (30, 30, 220))):
+                _write_tracklet(osp.join(tmp, 'g', name), color, 5, rng)
+            out = osp.join(tmp, 'ranked.png')
+            image = demo.main([
+                osp.join(tmp, 'm.py'),
+                osp.join(tmp, 'm.pth'), '--query',
+                osp.join(tmp, 'q', '7_a'), '--gallery',
+                osp.join(tmp, 'g'), '--out', out, '--topk', '2', '--frames',
+                '2', '--pid-regex', r'^(\d+)_'
+            ])
+            saved = cv2.imread(out)[..., ::-1]
+            np.testing.assert_array_equal(saved, image)
+            layout = RankedListLayout(1, 3, frames_per_tracklet=2)
+            self.assertEqual(image.shape, layout.shape)
+            # The same-colour tracklet ranks first (green), then a blue one.
+            for col, want in ((1, MATCH_COLOR), (2, MISMATCH_COLOR)):
+                x, y = layout.box_origin(0, col)
+                self.assertEqual(tuple(image[y, x]), want)
+
+            with self.assertRaisesRegex(ValueError, 'no group matching'):
+                demo.main([
+                    osp.join(tmp, 'm.py'),
+                    osp.join(tmp, 'm.pth'), '--query',
+                    osp.join(tmp, 'q', '7_a'), '--gallery',
+                    osp.join(tmp, 'g'), '--out', out, '--pid-regex', r'^z'
+                ])

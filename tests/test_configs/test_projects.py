@@ -1,0 +1,70 @@
+"""The configs under projects/ build (random init) and run a tiny forward
+through both DenseIL branches, changing only what a backbone swap needs."""
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT_CONFIGS = sorted((REPO / 'projects').glob('*/configs/*.py'))
+DENSEIL_MARS = REPO / 'configs' / 'denseil' / 'denseil_r50_mars.py'
+# What a backbone swap may change in the inherited DenseIL model.
+SWAP_KEYS = ('backbone', 'neck', 'encoder_head')
+# Stride-32 backbones need 128 rows for 4 stripes on their last 4x2 map.
+INPUT_HW = {
+    'denseil_convnext-t_mars.py': (128, 64),
+    'denseil_swin-t_mars.py': (128, 64),
+}
+
+
+def config_id(path: Path) -> str:
+    return str(path.relative_to(REPO / 'projects'))
+
+
+@pytest.fixture(autouse=True)
+def repo_on_path(monkeypatch):
+    # `custom_imports = ['projects.<name>....']` imports from the repo root,
+    # as `PYTHONPATH=$PWD python tools/train.py ...` does.
+    monkeypatch.syspath_prepend(str(REPO))
+
+
+def test_projects_ship_configs():
+    names = {config_id(p) for p in PROJECT_CONFIGS}
+    assert 'example_backbone/configs/denseil_tinystagenet_mars.py' in names
+    for arch in ('r101', 'rx50', 'convnext-t', 'swin-t'):
+        assert (f'mmpretrain_backbones/configs/denseil_{arch}_mars.py'
+                in names)
+
+
+@pytest.mark.parametrize('path', PROJECT_CONFIGS, ids=config_id)
+def test_project_config_swaps_backbone_only(path, build_model):
+    cfg = Config.fromfile(str(path))
+    parent = Config.fromfile(str(DENSEIL_MARS))
+    for key in set(cfg.model) | set(parent.model):
+        if key not in SWAP_KEYS:
+            assert cfg.model.get(key) == parent.model.get(key), key
+    # Within the neck only the per-block widths change.
+    neck, parent_neck = dict(cfg.model.neck), dict(parent.model.neck)
+    neck.pop('in_channels')
+    parent_neck.pop('in_channels')
+    assert neck == parent_neck
+
+    model = build_model(cfg).eval()
+    torch.manual_seed(0)
+    clips = torch.rand(1, 2, 3, *INPUT_HW.get(path.name, (64, 32)))
+    for stage, head in ((1, cfg.model.encoder_head), (2, cfg.model.head)):
+        model.set_train_stage(stage)
+        with torch.no_grad():
+            feat = model.extract_feat(clips)
+        assert feat.shape == (1, head.in_channels), f'stage {stage}'
+        assert torch.isfinite(feat).all()
+
+
+def test_example_backbone_registered_by_custom_imports():
+    from mmreid_video.registry import MODELS
+    Config.fromfile(
+        str(REPO / 'projects/example_backbone/configs/'
+            'denseil_tinystagenet_mars.py'))
+    from projects.example_backbone.mmreid_example import TinyStageNet
+    assert MODELS.get('TinyStageNet') is TinyStageNet

@@ -1,0 +1,126 @@
+import os.path as osp
+
+import numpy as np
+import pytest
+from scipy.io import savemat
+
+from mmreid_video.datasets import iLIDSVID
+
+# Gaps in the numbering: indices refer to the sorted folder list.
+PERSONS = [
+    'person001', 'person002', 'person005', 'person007', 'person010',
+    'person011'
+]
+# 1-based into PERSONS; first half = test persons.
+LS_SET = np.array([[3, 1, 6, 2, 4, 5], [2, 4, 5, 1, 3, 6]], dtype=float)
+
+
+@pytest.fixture
+def ilids(tmp_path):
+    for cam in ('cam1', 'cam2'):
+        for k, person in enumerate(PERSONS):
+            folder = tmp_path / 'i-LIDS-VID/sequences' / cam / person
+            folder.mkdir(parents=True)
+            for frame in (100, 99, 101 + k):
+                (folder / f'{cam}_{person}_{frame}.png').write_bytes(b'')
+    splits = tmp_path / 'train-test people splits'
+    splits.mkdir()
+    savemat(splits / 'train_test_splits_ilidsvid.mat', {'ls_set': LS_SET})
+    return tmp_path
+
+
+def test_split_semantics(ilids):
+    test = iLIDSVID(str(ilids), split='test', split_id=0)
+    infos = [test.get_data_info(i) for i in range(len(test))]
+    # Test persons of split 0: rows 3, 1, 6 -> person005, 001, 011.
+    queries = [(i['pid'], i['camid']) for i in infos if i['is_query']]
+    gallery = [(i['pid'], i['camid']) for i in infos if i['is_gallery']]
+    assert queries == [(5, 0), (1, 0), (11, 0)]
+    assert gallery == [(5, 1), (1, 1), (11, 1)]
+    assert not any(i['is_query'] and i['is_gallery'] for i in infos)
+    assert infos[0]['tracklet_id'] == 'cam1/person005'
+    train = iLIDSVID(str(ilids), split='train', split_id=0)
+    got = [(d['ori_pid'], d['pid'], d['camid'])
+           for d in (train.get_data_info(i) for i in range(len(train)))]
+    # Train persons 2, 4, 5 -> person002, 007, 010, both cameras.
+    assert got == [(2, 0, 0), (2, 0, 1), (7, 1, 0), (7, 1, 1), (10, 2, 0),
+                   (10, 2, 1)]
+    assert train.metainfo['num_ids'] == 3 == test.metainfo['num_ids']
+    assert train.metainfo['split_id'] == 0
+
+
+def test_second_split_and_frame_order(ilids):
+    test = iLIDSVID(str(ilids), split='test', split_id=1)
+    pids = [test.get_data_info(i)['pid'] for i in range(len(test))]
+    assert pids == [2, 7, 10] * 2
+    paths = test.get_data_info(0)['frame_paths']
+    folder = osp.join(str(ilids), 'i-LIDS-VID/sequences/cam1/person002')
+    # Sorted numerically: 99 < 100 < 102.
+    assert paths == [
+        osp.join(folder, f'cam1_person002_{f}.png') for f in (99, 100, 102)
+    ]
+
+
+def test_split_errors(ilids):
+    with pytest.raises(
+            ValueError,
+            match=r'split_id 2 is out of range.*'
+            r'train_test_splits_ilidsvid\.mat has 2 splits'):
+        iLIDSVID(str(ilids), split_id=2)
+    bad = LS_SET.copy()
+    bad[1, 0] = 7
+    mat = ilids / 'train-test people splits/train_test_splits_ilidsvid.mat'
+    savemat(mat, {'ls_set': bad})
+    iLIDSVID(str(ilids), split_id=0)
+    with pytest.raises(
+            ValueError,
+            match=r'splits_ilidsvid\.mat, row 2: '
+            r'person index 1\.\.7 outside 1\.\.6'):
+        iLIDSVID(str(ilids), split_id=1)
+    savemat(mat, {'ls_set': LS_SET + 0.5})
+    with pytest.raises(ValueError, match=r'splits_ilidsvid\.mat: "ls_set" '
+                       'must hold integers'):
+        iLIDSVID(str(ilids))
+    savemat(mat, {'splits': LS_SET})
+    with pytest.raises(
+            KeyError, match=r'splits_ilidsvid\.mat: expected the '
+            r'key "ls_set"'):
+        iLIDSVID(str(ilids))
+
+
+def test_layout_errors(ilids):
+    (ilids / 'i-LIDS-VID/sequences/cam2/person003').mkdir()
+    with pytest.raises(ValueError, match=r'only in one of them.*person003'):
+        iLIDSVID(str(ilids))
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'(?s)ilids_missing.*'
+            r'train-test people splits'):
+        iLIDSVID(str(ilids / 'ilids_missing'))
+
+
+def test_ten_splits_tool_reads_test_logs(tmp_path):
+    import importlib.util
+    import json
+    from pathlib import Path
+    path = Path(__file__).parents[2] / 'tools' / 'ilids_10splits.py'
+    spec = importlib.util.spec_from_file_location('ilids_10splits', path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.read_test_metrics(str(tmp_path), 'reid') is None
+    # Runner.test dumps <work_dir>/<ts>/<ts>.json; val logs go to vis_data.
+    (tmp_path / '20260101_000000/vis_data').mkdir(parents=True)
+    (tmp_path / '20260101_000000/vis_data/scalars.json'
+     ).write_text(json.dumps({'reid/R1': 1.0}) + '\n')
+    record = {
+        f'reid/{k}': v
+        for k, v in dict(mAP=70.0, R1=80.0, R5=90.0, R10=95.0,
+                         R20=99.0).items()
+    }
+    (tmp_path /
+     '20260101_000000/20260101_000000.json').write_text(json.dumps(record))
+    got = tool.read_test_metrics(str(tmp_path), 'reid')
+    assert got == dict(R1=80.0, R5=90.0, R10=95.0, R20=99.0, mAP=70.0)
+    table = tool.summarize({0: got, 1: {k: v + 2 for k, v in got.items()}})
+    assert '| 1 | 82.00 | 92.00 | 97.00 | 101.00 | 72.00 |' in table
+    assert '| mean +- std | 81.00 +- 1.00 |' in table

@@ -1,0 +1,237 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import mmreid_video.evaluation.functional.rank as rank_module
+from mmreid_video.evaluation.functional import (compute_distance,
+                                                evaluate_rank,
+                                                evaluate_rank_by_features,
+                                                rank_gallery)
+
+
+def loop_reference(distmat, q_pids, g_pids, q_camids, g_camids, max_rank,
+                   ap_mode):
+    """Per-query loop; trapezoid AP is a line-by-line port of the official
+    MARS ``compute_AP.m`` (junk skipped with ``continue``)."""
+    cmcs, aps, inps = [], [], []
+    for i in range(len(q_pids)):
+        order = np.argsort(distmat[i], kind='stable')
+        good = set(np.flatnonzero((g_pids == q_pids[i])
+                                  & (g_camids != q_camids[i])))
+        junk = set(np.flatnonzero((g_pids == q_pids[i])
+                                  & (g_camids == q_camids[i])))
+        if not good:
+            continue
+        ngood = len(good)
+        old_recall, old_precision, ap = 0.0, 1.0, 0.0
+        intersect_size, j, hit_sum, first, last = 0, 0, 0.0, None, None
+        for n in order:
+            if n in junk:
+                continue
+            flag = n in good
+            if flag:
+                intersect_size += 1
+                first = j + 1 if first is None else first
+                last = j + 1
+                hit_sum = hit_sum + intersect_size / (j + 1)
+            recall = intersect_size / ngood
+            precision = intersect_size / (j + 1)
+            ap = ap + (recall - old_recall) * (
+                (old_precision + precision) / 2)
+            old_recall, old_precision = recall, precision
+            j += 1
+        aps.append(ap if ap_mode == 'trapezoid' else hit_sum / ngood)
+        cmcs.append(np.arange(1, max_rank + 1) >= first)
+        inps.append(ngood / last)
+    return dict(
+        mAP=float(np.mean(aps)),
+        cmc=np.sum(cmcs, axis=0) / len(cmcs),
+        mINP=float(np.mean(inps)),
+        num_valid_queries=len(aps))
+
+
+def toy():
+    # Query 0 (pid 1, cam 0): g2 is junk (same pid and camera) although it
+    # is the closest; the valid list is g0 (miss), g1 (hit), g3, g4 (hit).
+    # Query 1 (pid 3, cam 0): g3 (pid 3, cam 1) is first.
+    distmat = np.array([[0.1, 0.2, 0.05, 0.3, 0.4],
+                        [0.5, 0.6, 0.7, 0.1, 0.9]], dtype=np.float32)
+    return (distmat, np.array([1, 3]), np.array([2, 1, 1, 3, 1]),
+            np.array([0, 0]), np.array([1, 1, 0, 1, 2]))
+
+
+def test_hand_computed_standard():
+    num_threads = torch.get_num_threads()
+    res = evaluate_rank(*toy(), max_rank=5)
+    # Ranking runs on one thread; the global setting is restored.
+    assert torch.get_num_threads() == num_threads
+    # AP: (1/2 + 2/4) / 2 = 0.5 and 1; INP: 2/4 and 1/1.
+    assert res['mAP'] == pytest.approx(0.75)
+    np.testing.assert_allclose(res['cmc'], [0.5, 1, 1, 1, 1])
+    assert res['mINP'] == pytest.approx(0.75)
+    assert res['num_valid_queries'] == 2
+    np.testing.assert_allclose(res['AP'], [0.5, 1.0])
+
+
+def test_hand_computed_trapezoid():
+    res = evaluate_rank(*toy(), max_rank=5, ap_mode='trapezoid')
+    # Query 0: hit at 2 adds 0.5 * (0/1 + 1/2) / 2 = 1/8, hit at 4 adds
+    # 0.5 * (1/3 + 2/4) / 2 = 5/24; AP = 1/3. Query 1: 1 * (1 + 1) / 2.
+    np.testing.assert_allclose(res['AP'], [1 / 3, 1.0])
+    assert res['mAP'] == pytest.approx(2 / 3)
+    np.testing.assert_allclose(res['cmc'], [0.5, 1, 1, 1, 1])
+
+
+def test_same_id_same_camera_excluded():
+    distmat, q_pids, g_pids, q_camids, g_camids = toy()
+    # Were g2 a valid match, query 0 would be perfect at rank 1.
+    res = evaluate_rank(distmat, q_pids, g_pids, q_camids, g_camids + 5)
+    assert res['AP'][0] == pytest.approx((1 / 1 + 2 / 3 + 3 / 5) / 3)
+    assert res['cmc'][0] == 1.0
+
+
+def test_query_without_valid_match_is_skipped():
+    distmat, q_pids, g_pids, q_camids, g_camids = toy()
+    # Query 2 (pid 2, cam 1) only has g0, in its own camera.
+    distmat = np.vstack([distmat, distmat[:1]])
+    with pytest.warns(UserWarning, match='1 of 3 queries have no valid'):
+        res = evaluate_rank(distmat, np.append(q_pids, 2), g_pids,
+                            np.append(q_camids, 1), g_camids)
+    assert res['num_valid_queries'] == 2
+    assert res['num_skipped_queries'] == 1
+    assert res['mAP'] == pytest.approx(0.75)
+    np.testing.assert_array_equal(res['valid_query_indices'], [0, 1])
+    with pytest.raises(ValueError, match='None of the 1 queries'):
+        evaluate_rank(distmat[2:], [2], g_pids, [1], g_camids)
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.int64])
+def test_ties_broken_by_gallery_order(dtype):
+    g_pids, g_camids = np.array([2, 1, 2, 1]), np.array([1, 1, 1, 1])
+    distmat = np.zeros((1, 4), dtype=dtype)
+    res = evaluate_rank(distmat, [1], g_pids, [0], g_camids)
+    # Stable order g0, g1, g2, g3: hits at 2 and 4.
+    assert res['mAP'] == pytest.approx((1 / 2 + 2 / 4) / 2)
+    res = evaluate_rank(distmat, [1], g_pids[::-1], [0], g_camids)
+    assert res['mAP'] == pytest.approx((1 / 1 + 2 / 3) / 2)
+
+
+def test_negative_zero_ties_with_zero():
+    distmat = np.array([[0.0, -0.0, 0.0]], dtype=np.float32)
+    res = evaluate_rank(distmat, [1], [2, 1, 2], [0], [1, 1, 1])
+    assert res['cmc'][0] == 0.0 and res['cmc'][1] == 1.0
+    res = evaluate_rank(-distmat, [1], [2, 1, 2], [0], [1, 1, 1])
+    assert res['cmc'][0] == 0.0 and res['cmc'][1] == 1.0
+
+
+def test_nan_rejected():
+    distmat = np.array([[0.1, np.nan]], dtype=np.float32)
+    with pytest.raises(ValueError, match='NaN'):
+        evaluate_rank(distmat, [1], [1, 2], [0], [1, 1])
+
+
+def random_case(seed, num_q=37, num_g=83, ties=True):
+    rng = np.random.default_rng(seed)
+    distmat = rng.random((num_q, num_g)).astype(np.float32) - 0.3
+    if ties:
+        distmat = np.round(distmat * 8) / 8
+    return (distmat, rng.integers(0, 9, num_q), rng.integers(0, 9, num_g),
+            rng.integers(0, 3, num_q), rng.integers(0, 3, num_g))
+
+
+@pytest.mark.parametrize('ap_mode', ['standard', 'trapezoid'])
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_matches_loop_reference_exactly(ap_mode, seed):
+    case = random_case(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        ref = loop_reference(*case, max_rank=10, ap_mode=ap_mode)
+        for dist in (case[0], case[0].astype(np.float64),
+                     torch.from_numpy(case[0])):
+            before = np.array(dist, copy=True)
+            res = evaluate_rank(dist, *case[1:], 10, ap_mode)
+            np.testing.assert_array_equal(np.asarray(dist), before)
+            assert res['mAP'] == ref['mAP']
+            assert res['mINP'] == ref['mINP']
+            np.testing.assert_array_equal(res['cmc'], ref['cmc'])
+            assert res['num_valid_queries'] == ref['num_valid_queries']
+
+
+@pytest.mark.parametrize('sort_cost', [0, 14, 10**9])
+def test_sorting_and_counting_paths_agree(monkeypatch, sort_cost):
+    # The relative cost decides per row between sorting the items before
+    # the last positive and one counting pass per positive (float32), or
+    # between a stable sort and counting passes (other dtypes). All exact.
+    monkeypatch.setattr(rank_module, '_SORT_COST', sort_cost)
+    case = random_case(4, num_q=40, num_g=150)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        ref = loop_reference(*case, max_rank=10, ap_mode='standard')
+        for dist in (case[0], case[0].astype(np.float64)):
+            res = evaluate_rank(dist, *case[1:], 10, chunk_size=7)
+            assert res['mAP'] == ref['mAP']
+            np.testing.assert_array_equal(res['cmc'], ref['cmc'])
+        # float16 -> float32 keeps the order and the ties.
+        half = case[0].astype(np.float16)
+        res = evaluate_rank(half, *case[1:], 10)
+        assert res['mAP'] == loop_reference(half, *case[1:], 10,
+                                            'standard')['mAP']
+
+
+@pytest.mark.parametrize('num_q,num_g,chunk_sizes', [(50, 200, (1, 7, None)),
+                                                      (24, 30000, (7, 20))])
+def test_chunked_equals_unchunked(num_q, num_g, chunk_sizes):
+    # With 30000 gallery items, ranking sub-blocks (8 rows) straddle the
+    # distance blocks of 7 and 20 rows.
+    case = random_case(3, num_q=num_q, num_g=num_g)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        full = evaluate_rank(*case, chunk_size=10**6)
+        for chunk_size in chunk_sizes:
+            res = evaluate_rank(*case, chunk_size=chunk_size)
+            assert res['mAP'] == full['mAP']
+            assert res['mINP'] == full['mINP']
+            np.testing.assert_array_equal(res['cmc'], full['cmc'])
+            np.testing.assert_array_equal(res['AP'], full['AP'])
+
+
+@pytest.mark.parametrize('metric', ['cosine', 'euclidean'])
+def test_by_features_equals_dense(metric):
+    rng = np.random.default_rng(0)
+    qf, gf = rng.standard_normal((30, 16)), rng.standard_normal((90, 16))
+    labels = (rng.integers(0, 6, 30), rng.integers(0, 6, 90),
+              rng.integers(0, 2, 30), rng.integers(0, 2, 90))
+    dense = evaluate_rank(
+        compute_distance(qf, gf, metric), *labels, ap_mode='trapezoid')
+    for chunk_size in (4, None):
+        res = evaluate_rank_by_features(
+            qf, gf, *labels, metric=metric, ap_mode='trapezoid',
+            chunk_size=chunk_size)
+        assert res['mAP'] == pytest.approx(dense['mAP'], abs=1e-12)
+        np.testing.assert_allclose(res['cmc'], dense['cmc'])
+
+
+def test_bad_arguments():
+    distmat, q_pids, g_pids, q_camids, g_camids = toy()
+    with pytest.raises(ValueError, match='ap_mode'):
+        evaluate_rank(*toy(), ap_mode='11point')
+    with pytest.raises(ValueError, match='g_pids'):
+        evaluate_rank(distmat, q_pids, g_pids[:3], q_camids, g_camids)
+    with pytest.raises(ValueError, match='shape'):
+        evaluate_rank(distmat[0], q_pids, g_pids, q_camids, g_camids)
+
+
+def test_rank_gallery():
+    distmat, q_pids, g_pids, q_camids, g_camids = toy()
+    distmat[1, 4] = 0.1  # ties with g3; g3 comes first
+    idx, dist = rank_gallery(distmat, 5, q_pids, g_pids, q_camids,
+                             g_camids)
+    np.testing.assert_array_equal(idx, [[0, 1, 3, 4, -1], [3, 4, 0, 1, 2]])
+    assert np.isinf(dist[0, 4])
+    np.testing.assert_allclose(dist[1, :2], [0.1, 0.1])
+    idx, _ = rank_gallery(distmat, 2, q_pids, g_pids, q_camids, g_camids,
+                          chunk_size=1)
+    np.testing.assert_array_equal(idx, [[0, 1], [3, 4]])

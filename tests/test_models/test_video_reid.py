@@ -1,0 +1,206 @@
+import copy
+import os.path as osp
+from unittest import TestCase
+
+import torch
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+from mmengine.registry import init_default_scope
+from mmpretrain.structures import DataSample
+
+from mmreid_video.registry import MODELS
+
+T, H, W = 4, 32, 16
+CONFIG = osp.join(
+    osp.dirname(__file__), '../../configs/_base_/models/baseline_r50.py')
+
+
+def _train_samples(labels):
+    return [
+        DataSample(metainfo=dict(clip_len=T, num_clips=1)).set_gt_label(
+            int(label)) for label in labels
+    ]
+
+
+class TestVideoReID(TestCase):
+    DEFAULT_ARGS = dict(
+        type='VideoReID',
+        backbone=dict(
+            type='mmpretrain.ResNet',
+            depth=18,
+            stem_channels=16,
+            base_channels=16,
+            out_indices=(3, ),
+            strides=(1, 2, 2, 1)),
+        neck=dict(type='TemporalAvgPool'),
+        head=dict(type='BNNeckHead', in_channels=128, num_classes=4),
+        clips_per_forward=3)
+
+    def setUp(self):
+        init_default_scope('mmreid_video')
+        torch.manual_seed(0)
+        self.model = MODELS.build(copy.deepcopy(self.DEFAULT_ARGS))
+
+    def test_build(self):
+        model = self.model
+        self.assertEqual(type(model.data_preprocessor).__name__,
+                         'ReIDDataPreprocessor')
+        torch.testing.assert_close(
+            model.data_preprocessor.mean.flatten(),
+            torch.tensor([123.675, 116.28, 103.53]))
+        self.assertEqual(model.clips_per_forward, 3)
+        # Built modules are used as they are.
+        model2 = MODELS.build(
+            dict(
+                type='VideoReID',
+                backbone=model.backbone,
+                neck=model.neck,
+                head=model.head))
+        self.assertIs(model2.head, model.head)
+        with self.assertRaisesRegex(ValueError, 'clips_per_forward'):
+            MODELS.build(dict(self.DEFAULT_ARGS, clips_per_forward=0))
+
+    def test_backbone_and_extract_feat_shapes(self):
+        inputs = torch.rand(2, T, 3, H, W)
+        maps = self.model._backbone_forward(inputs)
+        self.assertIsInstance(maps, tuple)
+        # Last stride 1: 32x16 input -> 2x1 map at stage 4.
+        self.assertEqual(maps[-1].shape, (2 * T, 128, 2, 1))
+        self.assertEqual(self.model._clip_feature(inputs).shape, (2, 128))
+        self.model.eval()
+        self.assertEqual(self.model.extract_feat(inputs).shape, (2, 128))
+        with self.assertRaisesRegex(ValueError, r'\(B, T, 3, H, W\)'):
+            self.model.extract_feat(torch.rand(2, 3, H, W))
+
+    def test_tensor_mode(self):
+        self.model.eval()
+        inputs = torch.rand(3, T, 3, H, W)
+        logits = self.model(inputs)
+        self.assertEqual(logits.shape, (3, 4))
+        torch.testing.assert_close(
+            logits, self.model.head(self.model._clip_feature(inputs)))
+
+    def test_loss_mode(self):
+        self.model.train()
+        inputs = torch.rand(4, T, 3, H, W)
+        losses = self.model(inputs, _train_samples([0, 0, 1, 1]), 'loss')
+        self.assertEqual(set(losses), {'loss_ce', 'loss_triplet', 'accuracy'})
+        self.assertGreater(losses['loss_ce'].item(), 0)
+        self.assertGreater(losses['loss_triplet'].item(), 0)
+
+        with self.assertRaisesRegex(ValueError, 'num_classes=4'):
+            self.model(inputs, _train_samples([0, 0, 9, 9]), 'loss')
+        with self.assertRaisesRegex(RuntimeError, 'invalid mode "foo"'):
+            self.model(inputs, mode='foo')
+
+    def test_train_step_from_uint8(self):
+        self.model.train()
+        frames = [
+            torch.randint(0, 256, (T, 3, H, W), dtype=torch.uint8)
+            for _ in range(4)
+        ]
+        optim = OptimWrapper(torch.optim.SGD(self.model.parameters(), 0.01))
+        log_vars = self.model.train_step(
+            dict(inputs=frames, data_samples=_train_samples([0, 0, 1, 1])),
+            optim)
+        self.assertEqual(
+            set(log_vars), {'loss', 'loss_ce', 'loss_triplet', 'accuracy'})
+        self.assertAlmostEqual(
+            log_vars['loss'].item(),
+            log_vars['loss_ce'].item() + log_vars['loss_triplet'].item(),
+            places=5)
+
+    def test_predict_averages_clips(self):
+        self.model.eval()
+        clips = torch.rand(5, T, 3, H, W)
+        # clips_per_forward=3 cuts the middle tracklet (clips 1-3) in two.
+        samples = [
+            DataSample(metainfo=dict(clip_len=T, num_clips=n))
+            for n in (1, 3, 1)
+        ]
+        out = self.model(clips, samples, 'predict')
+        self.assertIs(out, samples)
+        with torch.no_grad():
+            direct = self.model.extract_feat(clips)
+        expected = [direct[0], direct[1:4].mean(0), direct[4]]
+        for sample, feat in zip(out, expected):
+            self.assertEqual(sample.pred_feature.shape, (128, ))
+            torch.testing.assert_close(
+                sample.pred_feature, feat, atol=1e-5, rtol=1e-5)
+        self.assertFalse(
+            torch.allclose(out[1].pred_feature, direct[1], atol=1e-3))
+
+        # Slicing matches one unsliced pass.
+        self.model.clips_per_forward = 64
+        unsliced = [
+            DataSample(metainfo=dict(clip_len=T, num_clips=n))
+            for n in (1, 3, 1)
+        ]
+        self.model(clips, unsliced, 'predict')
+        for a, b in zip(out, unsliced):
+            torch.testing.assert_close(
+                a.pred_feature, b.pred_feature, atol=1e-5, rtol=1e-5)
+
+    def test_predict_without_samples_and_errors(self):
+        self.model.eval()
+        clips = torch.rand(2, T, 3, H, W)
+        out = self.model.predict(clips)
+        self.assertEqual(len(out), 2)
+        torch.testing.assert_close(
+            torch.stack([s.pred_feature for s in out]),
+            self.model.extract_feat(clips),
+            atol=1e-5,
+            rtol=1e-5)
+        bad = [DataSample(metainfo=dict(num_clips=3))]
+        with self.assertRaisesRegex(ValueError, 'got 2 clips'):
+            self.model.predict(clips, bad)
+
+    def test_test_step_from_uint8(self):
+        self.model.eval()
+        frames = [
+            torch.randint(0, 256, (n * T, 3, H, W), dtype=torch.uint8)
+            for n in (3, 1)
+        ]
+        samples = [
+            DataSample(metainfo=dict(clip_len=T, num_clips=n)) for n in (3, 1)
+        ]
+        out = self.model.test_step(dict(inputs=frames, data_samples=samples))
+        self.assertIs(out[0], samples[0])
+        self.assertEqual(out[1].pred_feature.shape, (128, ))
+
+    def test_overfits_toy_batch(self):
+        torch.manual_seed(1)
+        self.model.train()
+        inputs = torch.randn(8, 2, 3, H, W)
+        samples = _train_samples([0, 0, 1, 1, 2, 2, 3, 3])
+        optim = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        totals = []
+        for _ in range(12):
+            losses = self.model(inputs, samples, 'loss')
+            total = losses['loss_ce'] + losses['loss_triplet']
+            optim.zero_grad()
+            total.backward()
+            optim.step()
+            totals.append(total.item())
+        self.assertLess(totals[-1], 0.5 * totals[0])
+        self.assertEqual(losses['accuracy'].item(), 100.)
+
+
+class TestBaselineConfig(TestCase):
+
+    def test_build_baseline_r50(self):
+        init_default_scope('mmreid_video')
+        cfg = Config.fromfile(CONFIG).model
+        self.assertEqual(cfg.backbone.init_cfg.prefix, 'backbone.')
+        model = MODELS.build(cfg)  # no init_weights: that would download
+        self.assertEqual(model.backbone.strides, (1, 2, 2, 1))
+        self.assertEqual(model.head.classifier.weight.shape, (625, 2048))
+        self.assertEqual(model.head.loss_ce.label_smooth_val, 0.1)
+        self.assertEqual(model.head.loss_triplet.margin, 0.3)
+        model.eval()
+        with torch.no_grad():
+            maps = model._backbone_forward(torch.rand(1, 2, 3, 64, 32))
+            feats = model.extract_feat(torch.rand(1, 2, 3, 64, 32))
+        # Last stride 1: the stage-4 map is 1/16 of the input.
+        self.assertEqual(maps[-1].shape, (2, 2048, 4, 2))
+        self.assertEqual(feats.shape, (1, 2048))

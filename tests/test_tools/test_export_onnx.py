@@ -1,0 +1,146 @@
+import importlib.util
+import os.path as osp
+import tempfile
+from unittest import TestCase, skipIf
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import save_checkpoint
+
+from mmreid_video.apis import init_model
+
+try:
+    import onnx  # noqa: F401
+    import onnxruntime  # noqa: F401
+    HAS_ORT = True
+except ImportError:
+    HAS_ORT = False
+try:
+    import onnxscript  # noqa: F401
+    HAS_ONNXSCRIPT = True
+except ImportError:
+    HAS_ONNXSCRIPT = False
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _load_tool():
+    path = osp.join(ROOT, 'tools', 'deployment', 'export_onnx.py')
+    spec = importlib.util.spec_from_file_location('export_onnx', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tiny_config():
+    """ResNet-18 (random init, no download) on 2-frame 64x32 clips."""
+    return Config(
+        dict(
+            default_scope='mmreid_video',
+            model=dict(
+                type='VideoReID',
+                backbone=dict(
+                    type='mmpretrain.ResNet',
+                    depth=18,
+                    out_indices=(3, ),
+                    strides=(1, 2, 2, 1)),
+                neck=dict(type='TemporalAvgPool'),
+                head=dict(type='BNNeckHead', in_channels=512, num_classes=4)),
+            test_dataloader=dict(
+                dataset=dict(pipeline=[
+                    dict(type='AllFramesSample', clip_len=2),
+                    dict(type='LoadFrames'),
+                    dict(type='ClipResize', scale=(32, 64)),
+                    dict(type='PackReIDInputs'),
+                ]))))
+
+
+def tiny_denseil_config():
+    """Tiny DenseIL, decoder branch active (two_stage=False)."""
+    cfg = tiny_config()
+    cfg.model = dict(
+        type='DenseIL',
+        backbone=dict(
+            type='mmpretrain.ResNet',
+            depth=18,
+            out_indices=(0, 1, 2, 3),
+            strides=(1, 2, 2, 1)),
+        neck=dict(
+            type='DIDecoder',
+            in_channels=[64, 128, 256, 512],
+            num_stripes=2,
+            embed_dims=32,
+            num_heads=2,
+            ffn_ratio=2),
+        head=dict(type='BNNeckHead', in_channels=32, num_classes=4),
+        encoder_head=dict(type='BNNeckHead', in_channels=512, num_classes=4),
+        two_stage=False)
+    return cfg
+
+
+@skipIf(
+    not HAS_ORT, 'onnx/onnxruntime not installed (optional extras: '
+    'pip install onnx onnxruntime)')
+class TestExportOnnx(TestCase):
+
+    def test_round_trip(self):
+        tool = _load_tool()
+        cfg = tiny_config()
+        with tempfile.TemporaryDirectory() as tmp:
+            torch.manual_seed(0)
+            model = init_model(cfg)
+            # Non-trivial BN statistics, so eval-mode BN is exercised.
+            model.head.bn.running_mean.uniform_(-1, 1)
+            save_checkpoint(model.state_dict(), osp.join(tmp, 'tiny.pth'))
+            cfg.dump(osp.join(tmp, 'tiny.py'))
+            out = osp.join(tmp, 'tiny.onnx')
+            max_diff = tool.main([
+                osp.join(tmp, 'tiny.py'),
+                osp.join(tmp, 'tiny.pth'), '--out', out, '--verify-batch', '3'
+            ])
+            self.assertTrue(osp.isfile(out))
+            self.assertLess(max_diff, 1e-4)
+
+            # Dynamic batch: the graph input's first dim is symbolic.
+            graph_input = onnx.load(out).graph.input[0]
+            dims = graph_input.type.tensor_type.shape.dim
+            self.assertEqual(dims[0].dim_param, 'batch')
+            self.assertEqual([d.dim_value for d in dims[1:]], [2, 3, 64, 32])
+
+    @skipIf(
+        not HAS_ONNXSCRIPT, 'onnxscript not installed (needed by '
+        '--exporter dynamo: pip install onnxscript)')
+    def test_denseil_dynamo(self):
+        tool = _load_tool()
+        cfg = tiny_denseil_config()
+        with tempfile.TemporaryDirectory() as tmp:
+            torch.manual_seed(0)
+            save_checkpoint(
+                init_model(cfg).state_dict(), osp.join(tmp, 'tiny.pth'))
+            cfg.dump(osp.join(tmp, 'tiny.py'))
+            out = osp.join(tmp, 'tiny.onnx')
+            max_diff = tool.main([
+                osp.join(tmp, 'tiny.py'),
+                osp.join(tmp, 'tiny.pth'), '--out', out, '--exporter', 'dynamo'
+            ])
+            self.assertLess(max_diff, 1e-4)
+            model = onnx.load(out)
+            self.assertEqual(model.opset_import[0].version, 18)
+            ops = {n.op_type for n in model.graph.node}
+            # The DI decoder's attention is in the graph.
+            self.assertIn('Softmax', ops)
+
+
+class TestClipShape(TestCase):
+
+    def test_from_config_and_errors(self):
+        tool = _load_tool()
+        cfg = tiny_config()
+        self.assertEqual(tool.clip_shape_from_config(cfg), (2, 64, 32))
+        # LoadFrames may resize too; the last resize sets the size.
+        cfg.test_dataloader.dataset.pipeline[1] = dict(
+            type='LoadFrames', scale=(64, 128))
+        self.assertEqual(tool.clip_shape_from_config(cfg), (2, 64, 32))
+        cfg.test_dataloader.dataset.pipeline = [dict(type='LoadFrames')]
+        with self.assertRaisesRegex(ValueError, '--shape T H W'):
+            tool.clip_shape_from_config(cfg)

@@ -1,0 +1,217 @@
+"""Clips per second of the training input pipeline vs a PIL/torchvision one.
+
+Both pipelines do the same work on the same synthetic JPEG tracklets
+(MARS-like 256x128 frames): restricted random sampling of T frames, decode,
+resize to 256x128, per-frame random horizontal flip, sequence-level random
+erasing, uint8 (T, 3, H, W) output, through a torch DataLoader with one
+worker. Example::
+
+    python tools/analysis_tools/benchmark_pipeline.py --json bench.json
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import resource
+import statistics
+import tempfile
+import time
+from typing import Callable, Dict, List, Tuple
+
+import cv2
+import numpy as np
+import torch
+from mmcv.transforms import Compose
+from mmengine.dataset import default_collate, pseudo_collate
+from mmengine.registry import init_default_scope
+from torch.utils.data import DataLoader, Dataset
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--num-tracklets', type=int, default=64)
+    parser.add_argument('--frames', type=int, default=48,
+                        help='frames per tracklet')
+    parser.add_argument('--src-size', type=int, nargs=2, default=(256, 128),
+                        metavar=('H', 'W'), help='source frame size')
+    parser.add_argument('--clip-len', type=int, default=8)
+    parser.add_argument('--clips', type=int, default=384,
+                        help='clips timed per run')
+    parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument('--runs', type=int, default=5)
+    parser.add_argument('--workers', type=int, default=1)
+    parser.add_argument(
+        '--reference', choices=['uint8', 'float'], default='uint8',
+        help="reference output: 'uint8' (PILToTensor, same output as ours) "
+        "or 'float' (ToTensor + Normalize in the loader, the usual re-ID "
+        'recipe; ours normalises on the device instead)')
+    parser.add_argument(
+        '--collate', choices=['default', 'pseudo'], default='default',
+        help="our collate_fn: mmengine 'default' (stacks the uint8 clips "
+        "into one tensor, the recommended train setting) or 'pseudo' (a "
+        'list of per-clip tensors, the Runner default)')
+    parser.add_argument('--data-dir', help='reuse/keep frames here')
+    parser.add_argument('--json', help='write the results to this file')
+    return parser.parse_args()
+
+
+def make_tracklets(root: str, num_tracklets: int, num_frames: int,
+                   size: tuple) -> List[Dict]:
+    """Write smooth, person-crop-like JPEG frames; return data infos."""
+    rng = np.random.default_rng(0)
+    height, width = size
+    infos = []
+    for t in range(num_tracklets):
+        folder = osp.join(root, f'{t:04d}')
+        os.makedirs(folder, exist_ok=True)
+        base = rng.integers(0, 256, (height // 8, width // 8, 3), np.uint8)
+        base = cv2.resize(base, (width, height), interpolation=cv2.INTER_CUBIC)
+        paths = []
+        for f in range(num_frames):
+            path = osp.join(folder, f'{f:04d}.jpg')
+            if not osp.exists(path):
+                noise = rng.normal(0, 4, base.shape)
+                frame = np.clip(base + noise, 0, 255).astype(np.uint8)
+                cv2.imwrite(path, frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+            paths.append(path)
+        infos.append(dict(frame_paths=paths, pid=t, camid=0,
+                          tracklet_id=f'{t:04d}'))
+    return infos
+
+
+class OursDataset(Dataset):
+    """Our registered transforms, built from config dicts."""
+
+    def __init__(self, infos: List[Dict], clip_len: int) -> None:
+        from mmreid_video.registry import TRANSFORMS
+        init_default_scope('mmreid_video')
+        self.infos = infos
+        self.pipeline = Compose([
+            TRANSFORMS.build(cfg) for cfg in (
+                dict(type='RestrictedRandomSample', clip_len=clip_len),
+                dict(type='LoadFrames', scale=(128, 256)),
+                dict(type='ClipResize', scale=(128, 256)),
+                dict(type='FrameRandomFlip', prob=0.5),
+                dict(type='SequenceRandomErasing', prob=0.5),
+                dict(type='PackReIDInputs'))
+        ])
+
+    def __len__(self) -> int:
+        return len(self.infos)
+
+    def __getitem__(self, idx: int) -> Dict:
+        return self.pipeline(dict(self.infos[idx], sample_idx=idx))
+
+
+class ReferenceDataset(Dataset):
+    """The same work with PIL and torchvision transforms."""
+
+    def __init__(self, infos: List[Dict], clip_len: int, mode: str) -> None:
+        from torchvision import transforms as T
+        self.infos = infos
+        self.clip_len = clip_len
+        to_tensor = [T.PILToTensor()] if mode == 'uint8' else [
+            T.ToTensor(),
+            T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+        ]
+        self.frame_tf = T.Compose([
+            T.Resize((256, 128)),
+            T.RandomHorizontalFlip(0.5), *to_tensor
+        ])
+        value = (124, 116, 104) if mode == 'uint8' else 0
+        # On a (T, 3, H, W) tensor one rectangle is erased in every frame.
+        self.erase = T.RandomErasing(
+            p=0.5, scale=(0.02, 0.4), ratio=(0.3, 3.33), value=value)
+
+    def __len__(self) -> int:
+        return len(self.infos)
+
+    def __getitem__(self, idx: int) -> Dict:
+        from PIL import Image
+        info = self.infos[idx]
+        num = len(info['frame_paths'])
+        edges = np.arange(self.clip_len + 1) * num // self.clip_len
+        inds = [np.random.randint(s, max(e, s + 1))
+                for s, e in zip(edges[:-1], edges[1:])]
+        frames = [
+            self.frame_tf(Image.open(info['frame_paths'][i]).convert('RGB'))
+            for i in inds
+        ]
+        return dict(inputs=self.erase(torch.stack(frames)), pid=info['pid'])
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished (joined) children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + \
+        children.ru_stime
+
+
+def measure(dataset: Dataset, collate: Callable,
+            args: argparse.Namespace) -> Tuple[float, float]:
+    """One pass through a DataLoader.
+
+    Returns:
+        tuple[float, float]: Wall-clock clips/s, timed after the first batch
+        (worker start-up excluded), and clips per CPU second of the worker
+        and main process together (less sensitive to other load on a shared
+        machine).
+    """
+    indices = np.random.default_rng(1).integers(
+        0, len(dataset), args.clips + args.batch_size).tolist()
+    loader = DataLoader(
+        dataset, batch_size=args.batch_size, sampler=indices,
+        num_workers=args.workers, collate_fn=collate)
+    cpu_start = _cpu_seconds()
+    it = iter(loader)
+    first = len(next(it)['inputs'])
+    count, start = 0, time.perf_counter()
+    for batch in it:
+        count += len(batch['inputs'])
+    wall = time.perf_counter() - start
+    del it  # joins the workers, so their CPU time is counted
+    return count / wall, (count + first) / (_cpu_seconds() - cpu_start)
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.data_dir or tmp
+        infos = make_tracklets(root, args.num_tracklets, args.frames,
+                               args.src_size)
+        ours = OursDataset(infos, args.clip_len)
+        ref = ReferenceDataset(infos, args.clip_len, args.reference)
+        for sample in (ours[0]['inputs'], ref[0]['inputs']):
+            assert sample.shape == (args.clip_len, 3, 256, 128), sample.shape
+        collate = dict(default=default_collate,
+                       pseudo=pseudo_collate)[args.collate]
+        runs = dict(ours=[], reference=[])
+        # Interleave the runs so that load from other processes hits both.
+        for run in range(args.runs):
+            runs['ours'].append(measure(ours, collate, args))
+            runs['reference'].append(measure(ref, default_collate, args))
+            print(f'run {run}: ' + ', '.join(
+                f'{name} {r[-1][0]:.1f} clips/s ({r[-1][1]:.1f} per CPU s)'
+                for name, r in runs.items()))
+    wall = {k: statistics.median(r[0] for r in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(r[1] for r in v) for k, v in runs.items()}
+    result = dict(
+        ours_clips_per_s=wall['ours'],
+        reference_clips_per_s=wall['reference'],
+        ratio=wall['ours'] / wall['reference'])
+    print(f'median over {args.runs} runs, {args.workers} worker(s): ours '
+          f"{wall['ours']:.1f} clips/s, reference ({args.reference}) "
+          f"{wall['reference']:.1f} clips/s, ratio {result['ratio']:.2f}x")
+    print(f"per CPU second: ours {cpu['ours']:.1f}, reference "
+          f"{cpu['reference']:.1f}, "
+          f"ratio {cpu['ours'] / cpu['reference']:.2f}x")
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()

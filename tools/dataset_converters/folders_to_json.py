@@ -1,0 +1,97 @@
+"""Build a VideoReIDDataset annotation file from a tracklet folder tree.
+
+The tree is ``<root>/{train,query,gallery}/<pid>/<tracklet>/<frames>``
+(``<pid>`` an integer). Frames are ordered by the numbers in their names.
+Cameras are parsed with ``--cam-pattern`` (a regex whose first group is the
+camera number, matched against ``<tracklet>/<first frame name>``); without
+it every tracklet counts as its own camera (see ``VideoReIDDataset``).
+
+Example:
+    python tools/dataset_converters/folders_to_json.py data/my_cams \\
+        --cam-pattern 'C(\\d+)'
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import re
+from typing import Dict, List, Optional
+
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
+
+
+def natural_key(name: str) -> list:
+    """Sort key that orders the numbers inside a name numerically."""
+    return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', name)]
+
+
+def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
+    """Collect the tracklets of ``root``.
+
+    Args:
+        root (str): The tree root.
+        cam_pattern (str, optional): Regex with the camera number as its
+            first group. Defaults to None (unknown cameras).
+
+    Returns:
+        dict: ``{"train": [...], "query": [...], "gallery": [...]}``.
+    """
+    cam_re = re.compile(cam_pattern) if cam_pattern else None
+    ann: Dict[str, List[dict]] = {}
+    for sub in ('train', 'query', 'gallery'):
+        sub_dir = osp.join(root, sub)
+        if not osp.isdir(sub_dir):
+            raise FileNotFoundError(
+                f'"{sub_dir}" does not exist; expected '
+                '<root>/{train,query,gallery}/<pid>/<tracklet>/<frames>')
+        ann[sub] = []
+        for pid in sorted(os.listdir(sub_dir), key=natural_key):
+            pid_dir = osp.join(sub_dir, pid)
+            if not re.fullmatch(r'-?\d+', pid):
+                raise ValueError(f'{pid_dir}: pid folders must be integers')
+            for trk in sorted(os.listdir(pid_dir), key=natural_key):
+                folder = osp.join(pid_dir, trk)
+                frames = sorted((f for f in os.listdir(folder)
+                                 if f.lower().endswith(IMAGE_EXTS)),
+                                key=natural_key)
+                if not frames:
+                    raise ValueError(f'{folder}: no image frames')
+                camid = None
+                if cam_re is not None:
+                    m = cam_re.search(f'{trk}/{frames[0]}')
+                    if m is None:
+                        raise ValueError(f'{folder}: --cam-pattern '
+                                         f'{cam_pattern!r} does not match '
+                                         f'"{trk}/{frames[0]}"')
+                    camid = int(m.group(1))
+                ann[sub].append(
+                    dict(
+                        tracklet_id=f'{sub}/{pid}/{trk}',
+                        pid=int(pid),
+                        camid=camid,
+                        frame_paths=[f'{sub}/{pid}/{trk}/{f}'
+                                     for f in frames]))
+    return ann
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description='Tracklet folder tree -> VideoReIDDataset JSON')
+    parser.add_argument('root', help='tree root (also the data_root)')
+    parser.add_argument(
+        '--out', help='output file (default: <root>/annotations.json)')
+    parser.add_argument(
+        '--cam-pattern',
+        help=r'regex whose group 1 is the camera, e.g. "C(\d+)"; '
+        'without it cameras are unknown')
+    args = parser.parse_args()
+    ann = convert(args.root, args.cam_pattern)
+    out = args.out or osp.join(args.root, 'annotations.json')
+    with open(out, 'w') as f:
+        json.dump(ann, f)
+    print(f'{out}: ' + ', '.join(f'{len(v)} {k}'
+                                 for k, v in ann.items()) + ' tracklets')
+
+
+if __name__ == '__main__':
+    main()

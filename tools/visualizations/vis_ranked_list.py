@@ -1,0 +1,125 @@
+"""Draw ranked lists: query tracklets and their top-k gallery tracklets.
+
+Two modes::
+
+    # run the test, then draw (the dump is kept in OUT_DIR)
+    python tools/visualizations/vis_ranked_list.py CONFIG CHECKPOINT
+    # draw from a `tools/test.py CONFIG CKPT --out FILE` dump, no model run
+    python tools/visualizations/vis_ranked_list.py CONFIG --dump FILE
+
+The config gives the test dataset (frame paths). Query choice: ``--select
+first|random|best|worst`` (by AP) with ``--num``, optionally only the
+queries of ``--pids``; or explicit ``--query-index`` positions. Writes
+``OUT_DIR/ranked_list_{i}.png``, ``--per-figure`` queries each.
+"""
+import argparse
+import os.path as osp
+from typing import List, Optional
+
+import cv2
+import mmengine
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from mmreid_video.registry import DATASETS
+from mmreid_video.visualization import (check_dump_matches, dataset_frames,
+                                        draw_ranked_figures, load_ranking_dump,
+                                        select_queries)
+from mmreid_video.visualization.ranked_results import SELECT_MODES
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Draw re-ID ranked lists to PNG files')
+    parser.add_argument('config', help='test config file')
+    parser.add_argument(
+        'checkpoint', nargs='?', help='checkpoint (runs the test)')
+    parser.add_argument(
+        '--dump', help='metric dump from tools/test.py --out (no test run)')
+    parser.add_argument(
+        '--out-dir', default='work_dirs/vis_ranked_list', help='output folder')
+    parser.add_argument('--topk', type=int, default=5, help='results shown')
+    parser.add_argument(
+        '--select',
+        choices=SELECT_MODES,
+        default='first',
+        help='which queries: first, random, best or worst AP')
+    parser.add_argument('--num', type=int, default=8, help='queries drawn')
+    parser.add_argument(
+        '--query-index',
+        type=int,
+        nargs='+',
+        help='explicit 0-based query positions (overrides --select/--num)')
+    parser.add_argument(
+        '--pids', type=int, nargs='+', help='only queries of these persons')
+    parser.add_argument(
+        '--frames', type=int, default=4, help='frames shown per tracklet')
+    parser.add_argument(
+        '--per-figure', type=int, default=8, help='queries per PNG file')
+    parser.add_argument('--seed', type=int, default=0, help='for random')
+    parser.add_argument(
+        '--work-dir', help='work dir of the test run (CHECKPOINT mode)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings')
+    args = parser.parse_args(argv)
+    if (args.checkpoint is None) == (args.dump is None):
+        parser.error('give either CHECKPOINT (run the test) or --dump FILE')
+    return args
+
+
+def run_test(cfg: Config, args: argparse.Namespace) -> tuple:
+    """Test the checkpoint with a dump; return (dump file, dataset)."""
+    dump_file = osp.join(osp.abspath(args.out_dir), 'ranked_lists.pkl')
+    evaluators = cfg.test_evaluator
+    if not isinstance(evaluators, list):
+        evaluators = [evaluators]
+    reid = [m for m in evaluators if 'ReID' in m.get('type', '')]
+    if len(reid) != 1:
+        raise ValueError('CHECKPOINT mode needs exactly one VideoReIDMetric '
+                         f'in test_evaluator, found {len(reid)}')
+    # Dump top-k lists at least as long as asked for.
+    reid[0].out_file = dump_file
+    reid[0].max_rank = max(reid[0].get('max_rank', 20), args.topk)
+    cfg.load_from = args.checkpoint
+    cfg.work_dir = args.work_dir or osp.join(
+        './work_dirs',
+        osp.splitext(osp.basename(args.config))[0])
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+    return dump_file, runner.test_dataloader.dataset
+
+
+def main(argv: Optional[List[str]] = None) -> List[str]:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmreid_video'))
+    mmengine.mkdir_or_exist(args.out_dir)
+    if args.dump is None:
+        dump_file, dataset = run_test(cfg, args)
+    else:
+        dump_file = args.dump
+        dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    dump = load_ranking_dump(dump_file)
+    check_dump_matches(dump, dataset)
+    queries = select_queries(dump, args.select, args.num, args.query_index,
+                             args.pids, args.seed)
+    figures = draw_ranked_figures(dump, queries,
+                                  dataset_frames(dataset, args.frames),
+                                  args.topk, args.per_figure, args.frames)
+    files = []
+    for i, image in enumerate(figures):
+        files.append(osp.join(args.out_dir, f'ranked_list_{i}.png'))
+        cv2.imwrite(files[-1], cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    print(f'Drew {len(queries)} queries (top-{args.topk}) from {dump_file} '
+          f'into {", ".join(files)}')
+    return files
+
+
+if __name__ == '__main__':
+    main()
