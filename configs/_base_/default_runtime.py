@@ -4,13 +4,16 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # Keep the latest checkpoint and the best by mAP.
+    # Keep the latest checkpoint and the best by mAP. 'atomic_local' writes
+    # each checkpoint to a temp file and renames it, so a killed job never
+    # leaves a truncated checkpoint behind.
     checkpoint=dict(
         type='CheckpointHook',
         interval=10,
         max_keep_ckpts=3,
         save_best='reid/mAP',
-        rule='greater'),
+        rule='greater',
+        backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 

@@ -7,5 +7,6 @@ model = dict(head=dict(num_classes=702))
 
 custom_hooks = [
     dict(type='EpochReseedHook'),
-    dict(type='CheckInvalidLossHook')
+    dict(type='CheckInvalidLossHook'),
+    dict(type='CheckNumClassesHook')
 ]

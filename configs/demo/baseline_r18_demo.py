@@ -29,7 +29,7 @@ model = dict(
         base_channels=32,
         strides=(1, 2, 2, 2),
         init_cfg=None),
-    head=dict(in_channels=256, num_classes=40))
+    head=dict(in_channels=256, num_classes=150))
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=5e-4))
 max_epochs = 30
@@ -58,4 +58,5 @@ default_hooks = dict(
 custom_hooks = [
     dict(type='EpochReseedHook'),
     dict(type='CheckInvalidLossHook'),
+    dict(type='CheckNumClassesHook'),
 ]

@@ -10,8 +10,7 @@ _base_ = [
 stage1_epochs = 150
 stage2_epochs = 60  # [interpretation] "stage 2 may use a shorter schedule"
 
-model = dict(
-    encoder_head=dict(num_classes=702), head=dict(num_classes=702))
+model = dict(encoder_head=dict(num_classes=702), head=dict(num_classes=702))
 
 train_cfg = dict(max_epochs=stage1_epochs + stage2_epochs)
 # Stage 1 is the baseline schedule; at the switch TwoStageTrainingHook resets
@@ -51,6 +50,7 @@ param_scheduler = [
 custom_hooks = [
     dict(type='EpochReseedHook'),
     dict(type='CheckInvalidLossHook'),
+    dict(type='CheckNumClassesHook'),
     dict(type='TwoStageTrainingHook', stage1_epochs=stage1_epochs),
 ]
 

@@ -50,6 +50,7 @@ param_scheduler = [
 custom_hooks = [
     dict(type='EpochReseedHook'),
     dict(type='CheckInvalidLossHook'),
+    dict(type='CheckNumClassesHook'),
     dict(type='TwoStageTrainingHook', stage1_epochs=stage1_epochs),
 ]
 

@@ -22,10 +22,12 @@ from .mars import pid_folder
 # RGB palettes; shirts and trousers are drawn without replacement as pairs.
 SHIRTS = [(200, 30, 30), (30, 150, 40), (40, 70, 200), (230, 210, 40),
           (240, 130, 20), (130, 40, 170), (40, 200, 210), (235, 90, 170),
-          (235, 235, 235), (25, 25, 25), (130, 130, 130), (120, 70, 30)]
+          (235, 235, 235), (25, 25, 25), (130, 130, 130), (120, 70, 30),
+          (250, 170, 170), (0, 110, 110), (170, 230, 80), (90, 30, 80)]
 TROUSERS = [(20, 20, 20), (30, 40, 110), (120, 120, 120), (200, 180, 130),
             (100, 60, 25), (70, 110, 180), (230, 230, 230), (90, 110, 40),
-            (170, 30, 40), (40, 140, 70)]
+            (170, 30, 40), (40, 140, 70), (60, 20, 90), (210, 120, 60),
+            (20, 90, 90), (220, 210, 60)]
 SKINS = [(240, 200, 170), (210, 160, 120), (160, 110, 70), (100, 65, 40)]
 HAIRS = [(15, 15, 15), (90, 50, 20), (220, 190, 110), (170, 170, 170)]
 DONE_FILE = 'demo_dataset.json'
@@ -210,7 +212,7 @@ def _write_split(root: str, sub: str, tracklets: List[Tuple], cams, h: int,
 
 def make_demo_dataset(root: str,
                       seed: int = 0,
-                      num_train_ids: int = 80,
+                      num_train_ids: int = 150,
                       num_test_ids: int = 40,
                       num_cameras: int = 6,
                       tracklets_per_id: Tuple[int, int] = (2, 4),
@@ -229,7 +231,7 @@ def make_demo_dataset(root: str,
         root (str): Output folder; existing files are overwritten.
         seed (int): Random seed; the output is a function of all arguments.
             Defaults to 0.
-        num_train_ids (int): Train identities. Defaults to 40.
+        num_train_ids (int): Train identities. Defaults to 150.
         num_test_ids (int): Test identities. Defaults to 40.
         num_cameras (int): Cameras, 2..9 (one digit in names). Defaults to 6.
         tracklets_per_id (tuple[int, int]): Min and max tracklets per id and

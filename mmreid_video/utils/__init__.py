@@ -1,9 +1,12 @@
+from .atomic_backend import AtomicLocalBackend
 from .checkpoint import (mmengine_checkpoint_globals,
                          register_checkpoint_safe_globals)
+from .checkpoint_loading import load_from_local
 from .distributed import (ReIDDistributedDataParallel, init_cpu_distributed,
                           setup_distributed)
 
 __all__ = [
-    'mmengine_checkpoint_globals', 'register_checkpoint_safe_globals',
+    'AtomicLocalBackend', 'mmengine_checkpoint_globals',
+    'register_checkpoint_safe_globals', 'load_from_local',
     'ReIDDistributedDataParallel', 'init_cpu_distributed', 'setup_distributed'
 ]

@@ -39,7 +39,10 @@ class TwoStageTrainingHook(Hook):
             Defaults to True.
     """
 
-    priority = 'NORMAL'  # before ParamSchedulerHook ('LOW') steps the lr
+    # Before IterTimerHook ('NORMAL') records the start iteration (for the
+    # ETA after skipping stage 1) and before ParamSchedulerHook ('LOW')
+    # steps the lr after the reset.
+    priority = 'ABOVE_NORMAL'
 
     def __init__(self, stage1_epochs: int, reset_lr: bool = True) -> None:
         if stage1_epochs < 0:

@@ -1,6 +1,6 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Query-gallery distances computed in chunks of queries."""
-from typing import Iterator, Tuple, Union
+from typing import Iterator, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -9,6 +9,14 @@ import torch.nn.functional as F
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
 DISTANCE_METRICS = ('cosine', 'euclidean')
+# Default block: up to 2048 queries, at most 2**25 distances (128 MB float32).
+# Small blocks cost matmul efficiency (MKL: -30% at 256 rows, 2 threads).
+_BLOCK_ELEMENTS = 1 << 25
+
+
+def default_chunk_size(num_gallery: int) -> int:
+    """Queries per distance block for a gallery of this size."""
+    return max(64, min(2048, _BLOCK_ELEMENTS // max(num_gallery, 1)))
 
 
 def to_tensor(x: ArrayLike, name: str) -> torch.Tensor:
@@ -82,7 +90,8 @@ def iter_distance_chunks(
         query: ArrayLike,
         gallery: ArrayLike,
         metric: str = 'cosine',
-        chunk_size: int = 256) -> Iterator[Tuple[slice, torch.Tensor]]:
+        chunk_size: Optional[int] = None
+) -> Iterator[Tuple[slice, torch.Tensor]]:
     """Yield distances for consecutive chunks of queries.
 
     Only ``chunk_size x G`` distances exist at a time, so a very large
@@ -93,7 +102,8 @@ def iter_distance_chunks(
         gallery (np.ndarray | torch.Tensor): Gallery features (G, D).
         metric (str): ``'cosine'`` or ``'euclidean'``. Defaults to
             ``'cosine'``.
-        chunk_size (int): Number of queries per chunk. Defaults to 256.
+        chunk_size (int, optional): Number of queries per chunk. Defaults to
+            None (up to 2048, at most 2**25 distances).
 
     Yields:
         tuple[slice, torch.Tensor]: The query slice and its float32
@@ -104,6 +114,7 @@ def iter_distance_chunks(
     if q.shape[1] != g.shape[1]:
         raise ValueError(f'Query and gallery feature dims differ: '
                          f'{q.shape[1]} vs {g.shape[1]}')
+    chunk_size = chunk_size or default_chunk_size(len(g))
     for start in range(0, len(q), chunk_size):
         rows = slice(start, min(start + chunk_size, len(q)))
         yield rows, distance_rows(q[rows], q_sq[rows], g, g_sq, metric)
@@ -112,7 +123,7 @@ def iter_distance_chunks(
 def compute_distance(query: ArrayLike,
                      gallery: ArrayLike,
                      metric: str = 'cosine',
-                     chunk_size: int = 256,
+                     chunk_size: Optional[int] = None,
                      as_numpy: bool = True) -> ArrayLike:
     """Dense float32 query-gallery distance matrix, filled chunk by chunk.
 
@@ -124,8 +135,9 @@ def compute_distance(query: ArrayLike,
         gallery (np.ndarray | torch.Tensor): Gallery features (G, D).
         metric (str): ``'cosine'`` or ``'euclidean'``. Defaults to
             ``'cosine'``.
-        chunk_size (int): Queries per matmul, bounding the temporaries.
-            Defaults to 256.
+        chunk_size (int, optional): Queries per matmul, bounding the
+            temporaries. Defaults to None (up to 2048, at most 2**25
+            distances).
         as_numpy (bool): Return a numpy array instead of a tensor.
             Defaults to True.
 

@@ -26,8 +26,8 @@ from typing import (Callable, Dict, Iterator, Optional, Sequence, Tuple,
 import numpy as np
 import torch
 
-from .distance import (ArrayLike, distance_rows, prepare_features,
-                       to_tensor)
+from .distance import (ArrayLike, default_chunk_size, distance_rows,
+                       prepare_features, to_tensor)
 
 AP_MODES = ('standard', 'trapezoid')
 # Measured cost of sorting, per element and halving step, in units of one
@@ -338,7 +338,7 @@ def _evaluate(get_rows: RowsFn, num_g: int, q_pids, g_pids, q_camids,
     g_pids = _as_1d(g_pids, 'g_pids', num_g)
     g_camids = _as_1d(g_camids, 'g_camids', num_g)
     if chunk_size is None:
-        chunk_size = 256
+        chunk_size = default_chunk_size(num_g)
     if chunk_size < 1:
         raise ValueError(f'`chunk_size` must be >= 1, got {chunk_size}')
     valid, pos_cnt, ranks = _positive_ranks(get_rows, q_pids, g_pids,
@@ -379,8 +379,8 @@ def evaluate_rank(distmat: ArrayLike,
             (the official MARS MATLAB ``compute_AP``). Defaults to
             ``'standard'``.
         chunk_size (int, optional): Queries per block of distances; bounds
-            the working memory to a few ``chunk_size x G`` arrays. Defaults
-            to None (256).
+            the working memory to about one ``chunk_size x G`` float32
+            array. Defaults to None (up to 2048, at most 2**25 values).
 
     Returns:
         dict: ``mAP`` (float in [0, 1]), ``cmc`` (np.ndarray of length
@@ -432,7 +432,7 @@ def evaluate_rank_by_features(query_feats: ArrayLike,
         ap_mode (str): ``'standard'`` or ``'trapezoid'``. Defaults to
             ``'standard'``.
         chunk_size (int, optional): Queries per block of distances.
-            Defaults to None (256).
+            Defaults to None (up to 2048, at most 2**25 values).
 
     Returns:
         dict: Same keys as :func:`evaluate_rank`.

@@ -147,9 +147,11 @@ def k_reciprocal_rerank(query_feats: ArrayLike,
         raise ValueError(f'`lambda_value` must be in [0, 1], got '
                          f'{lambda_value}')
     feats, sq = torch.cat([q, g]), torch.cat([q_sq, g_sq])
+    del q, g  # one copy of the features is enough
     dist_all, dist_qg, nearest = _initial_ranking(feats, sq, num_query,
                                                   k1 + 1, metric, chunk_size,
                                                   dist_dtype)
+    del feats
     rows, cols = _expanded_sets(nearest, k1, chunk_size)
     weight = np.exp(-dist_all[torch.from_numpy(rows),
                               torch.from_numpy(cols)].double().numpy())

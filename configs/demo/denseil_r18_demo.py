@@ -1,0 +1,70 @@
+# DenseIL on the synthetic demo data, both stages in one run on a 2-core
+# CPU: stage 1 is the baseline demo (slim ResNet-18 + temporal average
+# pooling), stage 2 trains the DI decoder on the frozen encoder.
+_base_ = ['./baseline_r18_demo.py']
+
+stage1_epochs = 30
+stage2_epochs = 15
+
+# Slim ResNet-18 stage widths [32, 64, 128, 256]; at 64x32 input the stage
+# maps are 16/8/4/2 rows high, hence 2 stripes for the last one.
+model = dict(
+    type='DenseIL',
+    backbone=dict(out_indices=(0, 1, 2, 3)),
+    encoder_neck=dict(type='TemporalAvgPool'),
+    encoder_head=dict(
+        type='BNNeckHead',
+        in_channels=256,
+        num_classes=150,
+        loss_ce=dict(type='mmpretrain.LabelSmoothLoss', label_smooth_val=0.1),
+        loss_triplet=dict(type='TripletLoss', margin=0.3)),
+    neck=dict(
+        _delete_=True,
+        type='DIDecoder',
+        in_channels=[32, 64, 128, 256],
+        num_stripes=[4, 4, 4, 2],
+        embed_dims=128,
+        num_heads=4,
+        variant='dense'),
+    head=dict(in_channels=128))
+
+train_cfg = dict(max_epochs=stage1_epochs + stage2_epochs, val_interval=15)
+param_scheduler = [
+    # stage 1
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=3,
+        convert_to_iter_based=True),
+    dict(
+        type='MultiStepLR',
+        by_epoch=True,
+        begin=0,
+        end=stage1_epochs,
+        milestones=[20],
+        gamma=0.1),
+    # stage 2 (TwoStageTrainingHook resets the lr to the base lr first)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=stage1_epochs,
+        end=stage1_epochs + 1,
+        convert_to_iter_based=True),
+    dict(
+        type='MultiStepLR',
+        by_epoch=True,
+        begin=stage1_epochs,
+        end=stage1_epochs + stage2_epochs,
+        milestones=[10],
+        gamma=0.1),
+]
+custom_hooks = [
+    dict(type='EpochReseedHook'),
+    dict(type='CheckInvalidLossHook'),
+    dict(type='TwoStageTrainingHook', stage1_epochs=stage1_epochs),
+]
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -1,0 +1,108 @@
+"""A local file backend that writes by temp file + rename.
+
+A job killed (or a disk filling up) while ``torch.save`` output is being
+written leaves a truncated file. With ``--resume`` that file is the one
+``last_checkpoint`` points to, so the run cannot continue. Writing to a
+temporary file in the same folder, syncing it and then ``os.replace``-ing it
+over the target makes the write all-or-nothing: readers see either the old
+file or the complete new one.
+
+Select it with ``backend_args=dict(backend='atomic_local')`` (done for the
+``CheckpointHook`` in ``configs/_base_/default_runtime.py``).
+"""
+import os
+import os.path as osp
+import uuid
+from pathlib import Path
+from typing import Union
+
+import mmengine
+from mmengine.fileio import LocalBackend, register_backend
+
+
+def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
+    """Write ``data`` to ``filepath`` so that it appears whole or not at all.
+
+    The bytes go to a temporary file next to ``filepath`` (same file system,
+    so the rename is atomic), are flushed and fsync-ed, and the file is then
+    renamed over ``filepath``. On any error the temporary file is removed and
+    ``filepath`` is left untouched.
+
+    Args:
+        data (bytes): The content.
+        filepath (str | Path): The destination; missing parent folders are
+            created.
+    """
+    filepath = str(filepath)
+    folder = osp.dirname(osp.abspath(filepath))
+    mmengine.mkdir_or_exist(folder)
+    tmp_path = osp.join(
+        folder, f'.{osp.basename(filepath)}.{uuid.uuid4().hex[:12]}.tmp')
+    # Mode 0o666 (minus the umask) as ``open(filepath, 'wb')`` would give;
+    # ``tempfile.mkstemp`` would make it private (0o600).
+    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_path, filepath)
+    except BaseException:
+        if osp.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: str) -> None:
+    """Persist the rename itself (the folder entry) where the OS allows."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. Windows cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on folders
+        pass
+    finally:
+        os.close(fd)
+
+
+class AtomicLocalBackend(LocalBackend):
+    """:class:`LocalBackend` whose ``put``/``put_text`` write atomically.
+
+    Registered as the ``'atomic_local'`` file backend; every other method
+    (``get``, ``remove``, ``join_path``, ...) is the local one.
+
+    Examples:
+        >>> from mmengine.fileio import get_file_backend
+        >>> backend = get_file_backend(
+        ...     'work_dirs/x', backend_args=dict(backend='atomic_local'))
+        >>> type(backend).__name__
+        'AtomicLocalBackend'
+    """
+
+    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
+        """Atomically write bytes to ``filepath``.
+
+        Args:
+            obj (bytes): Data to be written.
+            filepath (str | Path): Path to write data.
+        """
+        atomic_write(obj, filepath)
+
+    def put_text(self,
+                 obj: str,
+                 filepath: Union[str, Path],
+                 encoding: str = 'utf-8') -> None:
+        """Atomically write text to ``filepath``.
+
+        Args:
+            obj (str): Data to be written.
+            filepath (str | Path): Path to write data.
+            encoding (str): The text encoding. Defaults to 'utf-8'.
+        """
+        atomic_write(obj.encode(encoding), filepath)
+
+
+register_backend('atomic_local', AtomicLocalBackend)

@@ -1,0 +1,119 @@
+"""End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh."""
+import glob
+import json
+import os
+import os.path as osp
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from tool_runner import DEMO_CONFIG, REPO, run_tool, tiny_cfg_options
+
+
+def _train(work_dir, data_root, *extra, max_epochs=2):
+    return run_tool([
+        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
+        str(work_dir), *extra, '--cfg-options',
+        *tiny_cfg_options(data_root, max_epochs)
+    ])
+
+
+def _val_metrics(work_dir) -> dict:
+    logs = glob.glob(osp.join(str(work_dir), '*', 'vis_data', 'scalars.json'))
+    assert logs, f'no scalars.json under {work_dir}'
+    with open(logs[0]) as f:
+        records = [json.loads(line) for line in f]
+    return [r for r in records if 'reid/mAP' in r][-1]
+
+
+def test_train_then_test_with_dump(tmp_path, tiny_mars_root):
+    _train(tmp_path, tiny_mars_root)
+    assert osp.isfile(tmp_path / 'epoch_2.pth')
+    metrics = _val_metrics(tmp_path)
+    for key in ('reid/mAP', 'reid/R1', 'reid/R5', 'reid/R10', 'reid/R20',
+                'reid/mINP'):
+        assert 0 <= metrics[key] <= 100
+    out = tmp_path / 'results.pkl'
+    proc = run_tool([
+        sys.executable, 'tools/test.py', DEMO_CONFIG,
+        str(tmp_path / 'epoch_2.pth'), '--work-dir',
+        str(tmp_path / 'test'), '--out',
+        str(out), '--cfg-options', *tiny_cfg_options(tiny_mars_root)
+    ])
+    assert 'reid/mAP' in proc.stdout + proc.stderr
+    with open(out, 'rb') as f:
+        dump = pickle.load(f)
+    assert len(dump['query_indices']) > 0 and len(dump['gallery_indices'])
+
+
+def _wait_for(path, proc, timeout=300):
+    start = time.time()
+    while not osp.exists(path):
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.time() - start < timeout, f'{path} never appeared'
+        time.sleep(0.05)
+
+
+def test_resume_after_kill_is_bitwise_exact(tmp_path, tiny_mars_root):
+    full, killed = tmp_path / 'full', tmp_path / 'killed'
+    _train(full, tiny_mars_root, max_epochs=3)
+
+    cmd = [
+        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
+        str(killed), '--cfg-options', *tiny_cfg_options(tiny_mars_root, 3)
+    ]
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True)
+    # last_checkpoint is written after epoch_1.pth is complete.
+    _wait_for(killed / 'last_checkpoint', proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not osp.exists(killed / 'epoch_3.pth'), 'killed too late'
+
+    _train(killed, tiny_mars_root, '--resume', max_epochs=3)
+    expected = torch.load(full / 'epoch_3.pth', map_location='cpu')
+    resumed = torch.load(killed / 'epoch_3.pth', map_location='cpu')
+    assert expected['meta']['iter'] == resumed['meta']['iter']
+    for key, value in expected['state_dict'].items():
+        assert torch.equal(value, resumed['state_dict'][key]), key
+
+
+def test_cpu_amp_trains_with_bf16_wrapper(tmp_path, tiny_mars_root):
+    if torch.cuda.is_available():
+        pytest.skip('--amp uses the GPU AmpOptimWrapper when CUDA is present')
+    proc = _train(tmp_path, tiny_mars_root, '--amp', max_epochs=1)
+    assert 'CPUAmpOptimWrapper' in proc.stdout + proc.stderr
+    assert osp.isfile(tmp_path / 'epoch_1.pth')
+
+
+def test_dist_train_two_cpu_processes(tmp_path, tiny_mars_root):
+    env_port = str(29500 + os.getpid() % 1000)
+    proc = subprocess.run(
+        [
+            'bash', 'tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir',
+            str(tmp_path), '--cfg-options',
+            *tiny_cfg_options(tiny_mars_root, 1)
+        ],
+        cwd=REPO,
+        env=dict(os.environ, PORT=env_port, OMP_NUM_THREADS='1'),
+        capture_output=True,
+        text=True,
+        timeout=600)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    log = proc.stdout + proc.stderr
+    assert 'Distributed training: True' in log
+    # On CPU the tools initialise gloo and use the wrapper without devices.
+    assert 'ReIDDistributedDataParallel' in log
+    assert osp.isfile(tmp_path / 'epoch_1.pth')
+    assert 0 <= _val_metrics(tmp_path)['reid/mAP'] <= 100
