@@ -92,9 +92,13 @@ def test_config_pipelines_run(path, tmp_path):
         is_train = key == 'train_dataloader'
         for transform in dataset.pipeline:
             assert TRANSFORMS.get(transform['type']) is not None, transform
-        resize = [t for t in dataset.pipeline if t['type'] == 'ClipResize']
-        assert len(resize) == 1, key
-        width, height = resize[0]['scale']
+        # Frames are resized while loading (LoadFrames.scale) or after.
+        scales = [
+            t['scale'] for t in dataset.pipeline
+            if t['type'] in ('LoadFrames', 'ClipResize') and t.get('scale')
+        ]
+        assert scales, f'{key}: no resize'
+        width, height = scales[-1]
         pipeline = Compose(copy.deepcopy(dataset.pipeline))
         info = dict(frame_paths=frames, pid=3, camid=0,
                     tracklet_id='0001C1T0001', sample_idx=0)
@@ -172,7 +176,7 @@ def test_denseil_backbone_swap_needs_backbone_and_neck_only(
     # Both branches fit the new widths: stage 1 (encoder: backbone ->
     # temporal pooling -> BNNeck) and stage 2 (backbone -> DI decoder ->
     # BNNeck).
-    for stage, dims in ((1, 512), (2, cfg.model.head.in_channels)):
+    for stage, dims in ((1, 512), (2, cfg.model.neck.embed_dims)):
         model.set_train_stage(stage)
         with torch.no_grad():
             feat = model.extract_feat(clips)

@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT_CONFIGS = sorted((REPO / 'projects').glob('*/configs/*.py'))
 DENSEIL_MARS = REPO / 'configs' / 'denseil' / 'denseil_r50_mars.py'
 # What a backbone swap may change in the inherited DenseIL model.
-SWAP_KEYS = ('backbone', 'neck', 'encoder_head')
+SWAP_KEYS = ('backbone', 'neck')
 # Stride-32 backbones need 128 rows for 4 stripes on their last 4x2 map.
 INPUT_HW = {
     'denseil_convnext-t_mars.py': (128, 64),
@@ -53,11 +53,13 @@ def test_project_config_swaps_backbone_only(path, build_model):
     model = build_model(cfg).eval()
     torch.manual_seed(0)
     clips = torch.rand(1, 2, 3, *INPUT_HW.get(path.name, (64, 32)))
-    for stage, head in ((1, cfg.model.encoder_head), (2, cfg.model.head)):
+    # The heads' widths follow the neck: last block / decoder width.
+    widths = (cfg.model.neck.in_channels[-1], cfg.model.neck.embed_dims)
+    for stage, width in zip((1, 2), widths):
         model.set_train_stage(stage)
         with torch.no_grad():
             feat = model.extract_feat(clips)
-        assert feat.shape == (1, head.in_channels), f'stage {stage}'
+        assert feat.shape == (1, width), f'stage {stage}'
         assert torch.isfinite(feat).all()
 
 

@@ -6,7 +6,7 @@
 num_classes = 625  # train identities (MARS); dataset configs override
 # Decoder width d: 512 keeps the DI decoder at ~2 % of the ResNet-50 FLOPs
 # and within +10 % forward time per clip on CPU (benchmark_model.py). With
-# --cfg-options change model.neck.embed_dims and model.head.in_channels.
+# --cfg-options change model.neck.embed_dims (the head follows it).
 embed_dims = 512
 
 model = dict(
@@ -29,9 +29,9 @@ model = dict(
             prefix='backbone.')),
     # Stage 1 (encoder = the baseline): last map -> GAP -> mean over T.
     encoder_neck=dict(type='TemporalAvgPool'),
+    # in_channels: the last of neck.in_channels (the last block's width).
     encoder_head=dict(
         type='BNNeckHead',
-        in_channels=2048,
         num_classes=num_classes,
         loss_ce=dict(type='mmpretrain.LabelSmoothLoss', label_smooth_val=0.1),
         loss_triplet=dict(type='TripletLoss', margin=0.3)),
@@ -49,9 +49,9 @@ model = dict(
         use_step_emb=True,
         # mode: 'learned' | 'sinusoidal'; T and N up to the maxima
         step_emb_cfg=dict(mode='learned', max_frames=32, max_stripes=16)),
+    # in_channels: neck.embed_dims.
     head=dict(
         type='BNNeckHead',
-        in_channels=embed_dims,
         num_classes=num_classes,
         loss_ce=dict(type='mmpretrain.LabelSmoothLoss', label_smooth_val=0.1),
         loss_triplet=dict(type='TripletLoss', margin=0.3)),

@@ -14,6 +14,14 @@ from .video_reid import VideoReID
 ENCODER = ('backbone', 'encoder_neck', 'encoder_head')
 
 
+def _with_in_channels(head: Union[dict, nn.Module],
+                      channels: Optional[int]) -> Union[dict, nn.Module]:
+    """Fill in a head config's ``in_channels`` when it is not given."""
+    if isinstance(head, dict) and 'in_channels' not in head and channels:
+        return {**head, 'in_channels': channels}
+    return head
+
+
 @MODELS.register_module()
 class DenseIL(VideoReID):
     """Dense Interaction Learning (He et al., ICCV 2021), two-stage.
@@ -34,8 +42,12 @@ class DenseIL(VideoReID):
     Args:
         backbone (dict | nn.Module): Backbone returning every block's map.
         neck (dict | nn.Module): The DI decoder neck.
-        head (dict | nn.Module): The decoder's BNNeck head.
-        encoder_head (dict | nn.Module): The stage-1 BNNeck head.
+        head (dict | nn.Module): The decoder's BNNeck head. Without
+            ``in_channels`` it takes the neck's ``embed_dims``.
+        encoder_head (dict | nn.Module): The stage-1 BNNeck head. Without
+            ``in_channels`` it takes the last of the neck's ``in_channels``
+            (the last block's width), so swapping the backbone only needs
+            the backbone dict and ``neck.in_channels``.
         encoder_neck (dict | nn.Module): The stage-1 neck. Defaults to
             ``dict(type='TemporalAvgPool')``.
         two_stage (bool): Train encoder then frozen-encoder decoder (the
@@ -68,6 +80,10 @@ class DenseIL(VideoReID):
                              'two_stage=True (it freezes the loaded encoder).')
         if encoder_checkpoint is not None and isinstance(backbone, dict):
             backbone = {**backbone, 'init_cfg': None}
+        if isinstance(neck, dict):
+            head = _with_in_channels(head, neck.get('embed_dims'))
+            encoder_head = _with_in_channels(encoder_head,
+                                             neck['in_channels'][-1])
         super().__init__(
             backbone=backbone,
             neck=neck,

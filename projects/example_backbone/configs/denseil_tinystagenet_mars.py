@@ -20,6 +20,4 @@ model = dict(
         strides=(1, 2, 2, 1),
         num_blocks=(1, 2, 2, 1),
         out_indices=(0, 1, 2, 3)),
-    neck=dict(in_channels=list(stage_channels)),
-    # The stage-1 encoder head sees the last block (TemporalAvgPool).
-    encoder_head=dict(in_channels=stage_channels[-1]))
+    neck=dict(in_channels=list(stage_channels)))

@@ -74,7 +74,7 @@ class TestDenseILWithTinyStageNet(TestCase):
         torch.manual_seed(0)
         clips = torch.rand(2, 4, 3, 64, 32)  # (B, T, 3, H, W)
         with torch.no_grad():
-            for stage, dims in ((1, 512), (2, cfg.model.head.in_channels)):
+            for stage, dims in ((1, 512), (2, cfg.model.neck.embed_dims)):
                 model.set_train_stage(stage)
                 feat = model.extract_feat(clips)
                 self.assertEqual(feat.shape, (2, dims))

@@ -18,5 +18,4 @@ model = dict(
             checkpoint='https://download.openmmlab.com/mmclassification/v0/'
             'convnext/convnext-tiny_32xb128_in1k_20221207-998cf3e9.pth',
             prefix='backbone.')),
-    neck=dict(in_channels=channels),
-    encoder_head=dict(in_channels=channels[-1]))
+    neck=dict(in_channels=channels))

@@ -22,5 +22,4 @@ model = dict(
             'swin-transformer/'
             'swin_tiny_224_b16x64_300e_imagenet_20210616_090925-66df6be6.pth',
             prefix='backbone.')),
-    neck=dict(in_channels=channels),
-    encoder_head=dict(in_channels=channels[-1]))
+    neck=dict(in_channels=channels))
