@@ -4,9 +4,3 @@ _base_ = [
 ]
 
 model = dict(head=dict(num_classes=150))
-
-custom_hooks = [
-    dict(type='EpochReseedHook'),
-    dict(type='CheckInvalidLossHook'),
-    dict(type='CheckNumClassesHook')
-]

@@ -4,9 +4,3 @@ _base_ = [
 ]
 
 model = dict(head=dict(num_classes=625))
-
-custom_hooks = [
-    dict(type='EpochReseedHook'),
-    dict(type='CheckInvalidLossHook'),
-    dict(type='CheckNumClassesHook')
-]

@@ -64,6 +64,7 @@ param_scheduler = [
 custom_hooks = [
     dict(type='EpochReseedHook'),
     dict(type='CheckInvalidLossHook'),
+    dict(type='CheckNumClassesHook'),
     dict(type='TwoStageTrainingHook', stage1_epochs=stage1_epochs),
 ]
 model_wrapper_cfg = dict(

@@ -28,3 +28,12 @@ test_cfg = dict()
 
 # `--auto-scale-lr` scales the lr by (GPUs x batch size) / base_batch_size.
 auto_scale_lr = dict(base_batch_size=32, enable=False)
+
+custom_hooks = [
+    # Each epoch's randomness depends on (seed, epoch) only: exact --resume.
+    dict(type='EpochReseedHook'),
+    # Stop on NaN/inf losses, naming the iteration.
+    dict(type='CheckInvalidLossHook'),
+    # Fail early when head.num_classes < the training identities.
+    dict(type='CheckNumClassesHook'),
+]
