@@ -8,7 +8,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmreid_video.utils import setup_distributed
+from mmreid_video.utils import find_resume_checkpoint, setup_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -86,8 +86,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.amp:
         set_amp(cfg, args.amp_dtype)
     if args.resume == 'auto':
+        # last_checkpoint, or the newest epoch_N.pth if it is unusable.
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
