@@ -26,7 +26,7 @@ env_cfg = dict(
 # Add dict(type='TensorboardVisBackend') to log to TensorBoard as well
 # (pip install tensorboard).
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='mmengine.Visualizer', vis_backends=vis_backends)
+visualizer = dict(type='ReIDVisualizer', vis_backends=vis_backends)
 
 log_processor = dict(by_epoch=True, window_size=20)
 log_level = 'INFO'
