@@ -5,23 +5,6 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 
-# T=4 frames per clip (the paper's T=8 doubles the cost).
-clip_len = 4
-train_dataloader = dict(
-    dataset=dict(pipeline=[
-        dict(type='RestrictedRandomSample', clip_len=clip_len),
-        dict(type='LoadFrames', scale=(32, 64)),
-        dict(type='FrameRandomFlip', prob=0.5),
-        dict(type='PackReIDInputs'),
-    ]))
-test_dataloader = dict(
-    dataset=dict(pipeline=[
-        dict(type='AllFramesSample', clip_len=clip_len),
-        dict(type='LoadFrames', scale=(32, 64)),
-        dict(type='PackReIDInputs', with_label=False),
-    ]))
-val_dataloader = test_dataloader
-
 model = dict(
     backbone=dict(
         depth=18,
