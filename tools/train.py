@@ -8,7 +8,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmreid_video.utils import find_resume_checkpoint, setup_distributed
+from mmreid_video.utils import (find_resume_checkpoint, setup_distributed,
+                                teardown_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -109,6 +110,7 @@ def main() -> None:
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.train()
+    teardown_distributed()
 
 
 if __name__ == '__main__':

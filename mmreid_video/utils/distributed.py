@@ -79,7 +79,11 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
     """
     if launcher == 'none' or torch.cuda.is_available():
         return
-    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    # Set through attribute access: ``setdefault`` on a missing key returns
+    # a converted copy, not the dict stored in the config.
+    cfg.setdefault('env_cfg', {})
+    cfg.env_cfg.setdefault('dist_cfg', {})
+    dist_cfg = cfg.env_cfg.dist_cfg
     dist_cfg['backend'] = 'gloo'
     init_cpu_distributed(launcher, dist_cfg.get('timeout', 1800))
     wrapper_cfg = cfg.get('model_wrapper_cfg') or {}
@@ -91,3 +95,18 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
         wrapper_cfg.setdefault('find_unused_parameters',
                                cfg.get('find_unused_parameters', False))
         cfg.model_wrapper_cfg = wrapper_cfg
+
+
+def teardown_distributed() -> None:
+    """Wait for every rank, then destroy the process group.
+
+    Without it each rank tears down its process group at interpreter exit.
+    Ranks finish at different times (rank 0 still writes checkpoints and
+    logs), and a rank exiting early with gloo's threads alive can abort
+    ("terminate called without an active exception"), after which torchrun
+    kills the others and the whole job fails after training succeeded.
+    Call it only after a successful run: a barrier waits for every rank.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

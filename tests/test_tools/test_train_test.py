@@ -5,6 +5,7 @@ import os
 import os.path as osp
 import pickle
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -97,8 +98,14 @@ def test_cpu_amp_trains_with_bf16_wrapper(tmp_path, tiny_mars_root):
     assert osp.isfile(tmp_path / 'epoch_1.pth')
 
 
+def _free_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return str(sock.getsockname()[1])
+
+
 def test_dist_train_two_cpu_processes(tmp_path, tiny_mars_root):
-    env_port = str(29500 + os.getpid() % 1000)
+    env_port = _free_port()
     proc = subprocess.run(
         [
             'bash', 'tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir',
@@ -110,7 +117,7 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_mars_root):
         capture_output=True,
         text=True,
         timeout=600)
-    assert proc.returncode == 0, proc.stderr[-5000:]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     log = proc.stdout + proc.stderr
     assert 'Distributed training: True' in log
     # On CPU the tools initialise gloo and use the wrapper without devices.
