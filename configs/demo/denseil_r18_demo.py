@@ -6,22 +6,22 @@ _base_ = ['./baseline_r18_demo.py']
 stage1_epochs = 30
 stage2_epochs = 15
 
-# Slim ResNet-18 stage widths [32, 64, 128, 256]; at 64x32 input the stage
-# maps are 16/8/4/2 rows high, hence 2 stripes for the last one.
+# Slim ResNet-18 stage widths [24, 48, 96, 192]; at 64x32 input the stage
+# maps are 16/8/4/2 rows high, hence 2 stripes for the last one. The encoder
+# head's in_channels follow the last entry of neck.in_channels.
 model = dict(
     type='DenseIL',
     backbone=dict(out_indices=(0, 1, 2, 3)),
     encoder_neck=dict(type='TemporalAvgPool'),
     encoder_head=dict(
         type='BNNeckHead',
-        in_channels=256,
         num_classes=150,
         loss_ce=dict(type='mmpretrain.LabelSmoothLoss', label_smooth_val=0.1),
         loss_triplet=dict(type='TripletLoss', margin=0.3)),
     neck=dict(
         _delete_=True,
         type='DIDecoder',
-        in_channels=[32, 64, 128, 256],
+        in_channels=[24, 48, 96, 192],
         num_stripes=[4, 4, 4, 2],
         embed_dims=128,
         num_heads=4,

@@ -72,6 +72,26 @@ class TestVideoReID(TestCase):
         with self.assertRaisesRegex(ValueError, r'\(B, T, 3, H, W\)'):
             self.model.extract_feat(torch.rand(2, 3, H, W))
 
+    def test_channels_last_keeps_the_outputs(self):
+        model = MODELS.build({**self.DEFAULT_ARGS, 'channels_last': True})
+        model.load_state_dict(self.model.state_dict())
+        conv = model.backbone.conv1.weight
+        self.assertTrue(conv.is_contiguous(memory_format=torch.channels_last))
+        self.assertFalse(conv.is_contiguous())
+        inputs = torch.rand(2, T, 3, H, W)
+        model.eval()
+        self.model.eval()
+        torch.testing.assert_close(
+            model.extract_feat(inputs),
+            self.model.extract_feat(inputs),
+            rtol=1e-4,
+            atol=1e-4)
+        # Gradients flow and keep the parameter layout.
+        model.train()
+        model(inputs).sum().backward()
+        self.assertTrue(
+            conv.grad.is_contiguous(memory_format=torch.channels_last))
+
     def test_tensor_mode(self):
         self.model.eval()
         inputs = torch.rand(3, T, 3, H, W)

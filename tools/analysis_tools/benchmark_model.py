@@ -54,6 +54,11 @@ def parse_args() -> argparse.Namespace:
         help='torch CPU threads (default: torch default)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
+        '--amp',
+        choices=['float16', 'bfloat16'],
+        default=None,
+        help='run under torch.autocast with this dtype (mixed precision)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -116,7 +121,11 @@ def main() -> None:
     cuda = inputs.is_cuda
     times: List[List[float]] = [[] for _ in models]
     part_times: List[List[float]] = [[] for _ in models]
-    with torch.inference_mode():
+    autocast = torch.autocast(
+        inputs.device.type,
+        dtype=getattr(torch, args.amp or 'float32'),
+        enabled=args.amp is not None)
+    with torch.inference_mode(), autocast:
         parts = [
             neck_head(m, m.backbone(inputs.flatten(0, 1)), args.frames)
             for m in models
@@ -135,7 +144,8 @@ def main() -> None:
             for part, record in zip(parts, part_times):
                 record.append(time_once(part, cuda) / args.clips)
     print(f'device={args.device} threads={torch.get_num_threads()} '
-          f'clips={args.clips} T={args.frames} HxW={args.shape[0]}x'
+          f'amp={args.amp} clips={args.clips} T={args.frames} '
+          f'HxW={args.shape[0]}x'
           f'{args.shape[1]} warmup={args.warmup} runs={args.runs}')
     medians = [statistics.median(t) for t in times]
     part_medians = [statistics.median(t) for t in part_times]

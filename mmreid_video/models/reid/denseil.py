@@ -60,6 +60,7 @@ class DenseIL(VideoReID):
             dropped (nothing to download). Defaults to None.
         data_preprocessor (dict | nn.Module, optional): See ``VideoReID``.
         clips_per_forward (int): See ``VideoReID``. Defaults to 64.
+        channels_last (bool): See ``VideoReID``. Defaults to False.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -74,6 +75,7 @@ class DenseIL(VideoReID):
                  encoder_checkpoint: Optional[str] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  clips_per_forward: int = 64,
+                 channels_last: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         if encoder_checkpoint is not None and not two_stage:
             raise ValueError('DenseIL: encoder_checkpoint needs '
@@ -90,6 +92,7 @@ class DenseIL(VideoReID):
             head=head,
             data_preprocessor=data_preprocessor,
             clips_per_forward=clips_per_forward,
+            channels_last=channels_last,
             init_cfg=init_cfg)
         self.encoder_neck = self._build(encoder_neck)
         self.encoder_head = self._build(encoder_head)

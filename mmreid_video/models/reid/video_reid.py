@@ -32,6 +32,10 @@ class VideoReID(BaseModel):
         clips_per_forward (int): The most clips pushed through the network
             at once in :meth:`predict`, which bounds test memory for long
             tracklets. Defaults to 64.
+        channels_last (bool): Keep the backbone weights and frames in the
+            channels-last memory format, which makes convolutions faster on
+            CPUs (oneDNN) and on GPU tensor cores with AMP. Defaults to
+            False.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -41,6 +45,7 @@ class VideoReID(BaseModel):
                  head: Union[dict, nn.Module],
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  clips_per_forward: int = 64,
+                 channels_last: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         data_preprocessor = data_preprocessor or {}
         if isinstance(data_preprocessor, dict):
@@ -61,6 +66,10 @@ class VideoReID(BaseModel):
         self.backbone = self._build(backbone)
         self.neck = self._build(neck)
         self.head = self._build(head)
+        self.channels_last = channels_last
+        if channels_last:
+            # In-place initialisation and checkpoint loading keep the layout.
+            self.backbone.to(memory_format=torch.channels_last)
 
         # Backbones loading third-party weights rename keys with this hook.
         if hasattr(self.backbone, '_checkpoint_filter'):
@@ -111,7 +120,10 @@ class VideoReID(BaseModel):
         if inputs.dim() != 5:
             raise ValueError('VideoReID expects clips (B, T, 3, H, W), got '
                              f'shape {tuple(inputs.shape)}.')
-        feats = self.backbone(inputs.flatten(0, 1))
+        frames = inputs.flatten(0, 1)
+        if self.channels_last:
+            frames = frames.contiguous(memory_format=torch.channels_last)
+        feats = self.backbone(frames)
         if not isinstance(feats, tuple):
             raise TypeError('VideoReID: the backbone must return a tuple of '
                             f'feature maps, got {type(feats)}.')
