@@ -19,6 +19,7 @@ on cache-sized blocks of queries. Other dtypes are compared as they are,
 with the same tie rule.
 """
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import (Callable, Dict, Iterator, Optional, Sequence, Tuple,
                     Union)
@@ -37,17 +38,21 @@ RowsFn = Callable[[slice], torch.Tensor]
 
 
 @contextmanager
-def _one_thread() -> Iterator[None]:
+def _one_thread() -> Iterator[int]:
     """Run torch ops on one intra-op thread, then restore the setting.
 
-    Ranking is many small ops on cache-sized blocks; with several threads
-    each op waits for all of them, which stalls badly on a shared CPU
-    (measured 7x slower under load), for little gain on an idle one.
+    Ranking is many small ops on cache-sized blocks; with several intra-op
+    threads each op waits for all of them, which stalls badly on a shared
+    CPU (measured 7x slower under load). Independent blocks on separate
+    Python threads use the cores without that barrier.
+
+    Yields:
+        int: The previous number of intra-op threads.
     """
     num_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        yield num_threads
     finally:
         torch.set_num_threads(num_threads)
 
@@ -248,27 +253,37 @@ def _positive_ranks(get_rows: RowsFn, q_pids: np.ndarray,
     valid = np.flatnonzero(pos_cnt > 0)
     width = int(pos_cnt.max(initial=0))
     ranks = np.zeros((num_q, max(width, 1)), dtype=np.int64)
+
+    def rank_rows(rows: np.ndarray, dist: torch.Tensor) -> None:
+        keep = pos_cnt[rows] > 0
+        if not keep.any():
+            return
+        if not keep.all():
+            rows, dist = rows[keep], dist[torch.from_numpy(keep)]
+        r = _chunk_ranks(dist, pos_g[_ranges(pos_ptr[rows], pos_cnt[rows])],
+                         pos_cnt[rows],
+                         junk_g[_ranges(junk_ptr[rows], junk_cnt[rows])],
+                         junk_cnt[rows]).numpy()
+        ranks[rows, :r.shape[1]] = r
+
     # Distances come in blocks big enough for an efficient matmul; ranking
-    # runs on sub-blocks of ~2 MB of int64 keys, which stay in cache.
+    # runs on sub-blocks of ~2 MB of int64 keys, which stay in cache, spread
+    # over one Python thread per core (torch ops release the GIL).
     sub_size = min(chunk_size, max(1, (1 << 18) // max(len(g_pids), 1)))
-    for start in range(0, num_q, chunk_size):
-        block = get_rows(slice(start, min(start + chunk_size, num_q)))
-        stop = start + len(block)
-        for sub in range(start, stop, sub_size):
-            rows = np.arange(sub, min(sub + sub_size, stop))
-            dist = block[sub - start:sub - start + len(rows)]
-            keep = pos_cnt[rows] > 0
-            if not keep.any():
-                continue
-            if not keep.all():
-                rows, dist = rows[keep], dist[torch.from_numpy(keep)]
-            with _one_thread():
-                r = _chunk_ranks(
-                    dist, pos_g[_ranges(pos_ptr[rows], pos_cnt[rows])],
-                    pos_cnt[rows],
-                    junk_g[_ranges(junk_ptr[rows], junk_cnt[rows])],
-                    junk_cnt[rows]).numpy()
-            ranks[rows, :r.shape[1]] = r
+    with _one_thread() as num_threads, ThreadPoolExecutor(
+            num_threads) as pool:
+        for start in range(0, num_q, chunk_size):
+            # The GEMM (numpy BLAS) keeps its own threads.
+            block = get_rows(slice(start, min(start + chunk_size, num_q)))
+            stop = start + len(block)
+            jobs = [
+                pool.submit(rank_rows,
+                            np.arange(sub, min(sub + sub_size, stop)),
+                            block[sub - start:sub - start + sub_size])
+                for sub in range(start, stop, sub_size)
+            ]
+            for job in jobs:
+                job.result()
     ranks, pos_cnt = ranks[valid], pos_cnt[valid]
     # Pad with the last rank so mINP can read the final column.
     last = ranks[np.arange(len(valid)), pos_cnt - 1]
