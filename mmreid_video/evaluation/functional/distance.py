@@ -88,10 +88,9 @@ def distance_rows(query: torch.Tensor, query_sq: torch.Tensor,
 def _matmul_t(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``a @ b.T``; on CPU through numpy's BLAS.
 
-    Distances are one large float32 GEMM. numpy's OpenBLAS runs it 1.9x
-    faster than torch's MKL on the AMD EPYC CPUs we measured (MKL takes a
-    slow path on non-Intel CPUs), and it is the dominant cost of a MARS
-    evaluation on CPU.
+    Distances are one large float32 GEMM, the dominant cost of a MARS
+    evaluation on CPU; numpy's OpenBLAS ran it 1.9x faster than torch's MKL
+    on the AMD EPYC CPU we benchmark on.
     """
     if a.device.type == 'cpu' and a.dtype == b.dtype == torch.float32:
         return torch.from_numpy(a.numpy() @ b.numpy().T)
