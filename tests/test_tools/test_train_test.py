@@ -5,7 +5,6 @@ import os
 import os.path as osp
 import pickle
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -98,14 +97,8 @@ def test_cpu_amp_trains_with_bf16_wrapper(tmp_path, tiny_mars_root):
     assert osp.isfile(tmp_path / 'epoch_1.pth')
 
 
-def _free_port() -> str:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return str(sock.getsockname()[1])
-
-
-def test_dist_train_two_cpu_processes(tmp_path, tiny_mars_root):
-    env_port = _free_port()
+def test_dist_train_two_cpu_processes(tmp_path, tiny_mars_root, free_port):
+    env_port = str(free_port)
     proc = subprocess.run(
         [
             'bash', 'tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir',

@@ -1,6 +1,5 @@
 """CPU process-group set-up and tear-down for the tools' launchers."""
 import os
-import socket
 from unittest import mock
 
 import torch
@@ -10,10 +9,7 @@ from mmengine.config import Config
 from mmreid_video.utils import setup_distributed, teardown_distributed
 
 
-def _single_rank_env() -> dict:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
+def _single_rank_env(port: int) -> dict:
     return dict(
         RANK='0',
         LOCAL_RANK='0',
@@ -22,9 +18,9 @@ def _single_rank_env() -> dict:
         MASTER_PORT=str(port))
 
 
-def test_setup_then_teardown_on_cpu():
+def test_setup_then_teardown_on_cpu(free_port):
     cfg = Config(dict(model_wrapper_cfg=None))
-    with mock.patch.dict(os.environ, _single_rank_env()), \
+    with mock.patch.dict(os.environ, _single_rank_env(free_port)), \
             mock.patch.object(torch.cuda, 'is_available', return_value=False):
         try:
             setup_distributed(cfg, 'pytorch')

@@ -2,7 +2,6 @@
 import math
 import os.path as osp
 import pickle
-import socket
 import tempfile
 from unittest import TestCase
 
@@ -181,12 +180,6 @@ class TestVideoReIDMetric(TestCase):
         self.assertNotEqual(res['reid/mAP'], base['reid/mAP'])
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def _dist_worker(rank, world_size, port, samples, out_path):
     torch_dist.init_process_group(
         'gloo',
@@ -207,7 +200,7 @@ def _dist_worker(rank, world_size, port, samples, out_path):
     torch_dist.destroy_process_group()
 
 
-def test_two_process_gloo_equals_single_process():
+def test_two_process_gloo_equals_single_process(free_port):
     samples = random_samples(23)
     single = VideoReIDMetric(max_rank=10)
     single.process(None, samples)
@@ -216,7 +209,7 @@ def test_two_process_gloo_equals_single_process():
         out_path = osp.join(tmp, 'res.pkl')
         mp.spawn(
             _dist_worker,
-            args=(2, _free_port(), samples, out_path),
+            args=(2, free_port, samples, out_path),
             nprocs=2,
             join=True)
         with open(out_path, 'rb') as f:
