@@ -3,148 +3,56 @@
 
 AP, CMC and mINP only need the rank of each positive among the valid items,
 i.e. how many valid items come before it, so rows are never fully sorted.
-float32 distances become unique int64 keys ``(order-preserving float bits
-<< 31) | gallery index``, so one ``<`` compares by distance and then by
-gallery order; junk gets the largest key. Per query, the items before the
-last positive are counted in one pass; when they are few (the usual case
-for a trained model), sorting just them places every positive, otherwise
-one counting pass per positive does (about nine per MARS query). Other
-dtypes are compared as they are, with the same tie rule.
+Unique int64 keys ``(order-preserving float32 bits << 31) | gallery index``
+order items by distance and then by gallery order. Per query, one float
+comparison finds the items up to the last positive (the head), junk left
+out; when they are few (the usual case for a trained model), sorting the
+keys of just them places every positive, otherwise one counting pass per
+positive over the row's keys does (about nine per MARS query). Other dtypes
+are compared as they are, with the same tie rule.
 
-On CPU, work runs on cache-sized sub-blocks of queries, one Python thread
+On CPU, work runs on sub-blocks of queries, one Python thread
 per core; on another device (or an explicitly named one) each block of
 distances is ranked where it is, in one piece. Both give the same ranks.
 """
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
 import torch
 
-from .distance import ArrayLike, DeviceLike
+from ._rank_utils import match_pairs, one_thread, ranges
 
 # Measured cost of sorting, per element and halving step, in units of one
 # element of a counting pass: the two strategies below are chosen per row.
 _SORT_COST = 14
-# int64 keys per CPU ranking sub-block (2 MB, stays in cache).
-_SUB_BLOCK_KEYS = 1 << 18
+# Distances per CPU ranking sub-block (4 MB float32): measured faster than
+# cache-sized 2**18 (fewer per-block ops), still many blocks per thread.
+_SUB_BLOCK_SIZE = 1 << 20
 RowsFn = Callable[[slice], torch.Tensor]
 
 
-@contextmanager
-def one_thread() -> Iterator[int]:
-    """Run torch ops on one intra-op thread, then restore the setting.
-
-    Ranking is many small ops on cache-sized blocks; with several intra-op
-    threads each op waits for all of them, which stalls badly on a shared
-    CPU (measured 7x slower under load). Independent blocks on separate
-    Python threads use the cores without that barrier.
-
-    Yields:
-        int: The previous number of intra-op threads.
-    """
-    num_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield num_threads
-    finally:
-        torch.set_num_threads(num_threads)
-
-
-def ranking_device(device: Optional[DeviceLike],
-                   *arrays: object) -> Optional[torch.device]:
-    """The device to rank on; None selects the CPU path.
+def sort_keys(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Unique int64 keys ordered by (float32 value, gallery index).
 
     Args:
-        device (str | torch.device, optional): An explicit device (also
-            ``'cpu'``, which runs the device path on the CPU).
-        *arrays: Inputs; the first tensor on a non-CPU device decides when
-            ``device`` is None.
+        values (torch.Tensor): float32 values, contiguous, any shape.
+        index (torch.Tensor): int64 gallery index of each value,
+            broadcastable to ``values`` (e.g. ``arange(G)`` for rows).
 
     Returns:
-        torch.device | None: The device, or None for the CPU path.
+        torch.Tensor: int64 keys of the shape of ``values``, same device.
     """
-    if device is not None:
-        return torch.device(device)
-    for x in arrays:
-        if isinstance(x, torch.Tensor) and x.device.type != 'cpu':
-            return x.device
-    return None
-
-
-def as_labels(x: Union[ArrayLike, Sequence], name: str,
-              size: int) -> np.ndarray:
-    """Check a per-item label array (pids or camids) and return it.
-
-    Args:
-        x (array-like): The labels.
-        name (str): Name used in error messages.
-        size (int): Expected length.
-
-    Returns:
-        np.ndarray: The labels as a 1-D numpy array.
-    """
-    arr = x.cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-    if arr.shape != (size, ):
-        raise ValueError(f'`{name}` must have shape ({size},), got '
-                         f'{arr.shape}')
-    if arr.dtype.kind in 'fc' and not np.isfinite(arr).all():
-        bad = np.flatnonzero(~np.isfinite(arr))
-        raise ValueError(f'`{name}` has {len(bad)} NaN/inf entries (first '
-                         f'at index {bad[0]}); ids must be finite')
-    return arr
-
-
-def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenate ``arange(s, s + c)`` for each start and count."""
-    offsets = np.arange(counts.sum()) - np.repeat(
-        np.cumsum(counts) - counts, counts)
-    return np.repeat(starts, counts) + offsets
-
-
-def match_pairs(q_pids: np.ndarray, g_pids: np.ndarray, q_camids: np.ndarray,
-                g_camids: np.ndarray) -> Tuple[np.ndarray, np.ndarray,
-                                               np.ndarray, np.ndarray]:
-    """All (query, gallery) pairs that share a pid, grouped by query.
-
-    Args:
-        q_pids, g_pids, q_camids, g_camids (np.ndarray): Labels.
-
-    Returns:
-        tuple[np.ndarray]: ``counts`` of same-pid gallery items per query,
-        their gallery indices ``g_idx`` (grouped by query, ascending
-        gallery order inside a query), the query index of each pair
-        ``q_idx`` and ``same_cam`` (True for junk pairs).
-    """
-    order = np.argsort(g_pids, kind='stable')
-    sorted_pids = g_pids[order]
-    lo = np.searchsorted(sorted_pids, q_pids, side='left')
-    counts = np.searchsorted(sorted_pids, q_pids, side='right') - lo
-    g_idx = order[ranges(lo, counts)]
-    q_idx = np.repeat(np.arange(len(q_pids)), counts)
-    return counts, g_idx, q_idx, g_camids[g_idx] == q_camids[q_idx]
-
-
-def sort_keys(dist: torch.Tensor) -> torch.Tensor:
-    """Unique int64 keys ordered by (float32 distance, gallery index).
-
-    Args:
-        dist (torch.Tensor): float32 distances (C, G), contiguous.
-
-    Returns:
-        torch.Tensor: int64 keys (C, G) on the same device.
-    """
-    bits = dist.view(torch.int32)
-    index = torch.arange(dist.shape[1], dtype=torch.int64, device=dist.device)
+    bits = values.view(torch.int32)
     # Bits of non-negative floats are ordered like the floats.
     keys = bits.long().mul_(1 << 31).bitwise_or_(index)
-    if bits.min() < 0:
+    negative = bits < 0
+    if negative.any():
         # Negative floats order reversed in two's complement: flip the
         # magnitude bits; the +1 maps -0.0 onto +0.0 so they tie as floats.
-        rows, cols = torch.nonzero(bits < 0, as_tuple=True)
-        mono = torch.bitwise_xor(bits[rows, cols], 0x7FFFFFFF).add_(1)
-        keys[rows, cols] = mono.long().mul_(1 << 31).bitwise_or_(cols)
+        mono = torch.bitwise_xor(bits[negative], 0x7FFFFFFF).add_(1)
+        keys[negative] = mono.long().mul_(1 << 31).bitwise_or_(
+            index.expand_as(values)[negative])
     return keys
 
 
@@ -185,42 +93,91 @@ def _count_by_stable_sort(values: torch.Tensor,
     return position.gather(1, pos_i.clamp(max=values.shape[1] - 1))
 
 
-def _count_before_unique(keys: torch.Tensor, pos_keys: torch.Tensor,
-                         pos_cnt: np.ndarray) -> torch.Tensor:
-    """Items before each positive, for unique int64 sort keys."""
-    device = keys.device
-    num_rows = len(pos_cnt)
+def _head_entries(dist: torch.Tensor, bound: torch.Tensor,
+                  junk_rows: torch.Tensor, junk_g: torch.Tensor,
+                  in_numpy: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(row, column) of the non-junk items with ``dist <= bound``, by row.
+
+    The CPU path runs this in numpy (``in_numpy``), whose comparison and
+    nonzero scan (on 8-byte words, most of which are zero) were each ~5x
+    faster than torch's on one thread; the device path in torch.
+    """
+    if not in_numpy:
+        head = dist <= bound[:, None]
+        head[junk_rows, junk_g] = False
+        return torch.nonzero(head, as_tuple=True)
+    num_rows, num_g = dist.shape
+    size = num_rows * num_g
+    buf = np.empty(-(-size // 8) * 8, dtype=bool)
+    buf[size:] = False
+    head = buf[:size].reshape(num_rows, num_g)
+    np.less_equal(dist.numpy(), bound.numpy()[:, None], out=head)
+    head[junk_rows.numpy(), junk_g.numpy()] = False
+    words = np.flatnonzero(buf.view(np.uint64))
+    offsets = np.flatnonzero(buf.view(np.uint8).reshape(-1, 8)[words])
+    flat = torch.from_numpy(words[offsets // 8] * 8 + offsets % 8)
+    return flat // num_g, flat % num_g
+
+
+def _count_before_float(dist: torch.Tensor, pos_keys: torch.Tensor,
+                        pos_cnt: np.ndarray, junk_rows: torch.Tensor,
+                        junk_g: torch.Tensor, in_numpy: bool) -> torch.Tensor:
+    """Items before each positive, for float32 distances.
+
+    Only the items up to the last positive (the head) can come before a
+    positive; they are found by one float comparison, without building
+    keys for the whole block.
+    """
+    device = dist.device
+    num_rows, num_g = dist.shape
+    fill = torch.iinfo(torch.int64).max
     cnt = torch.from_numpy(pos_cnt).to(device)
     last = pos_keys[torch.arange(num_rows, device=device), cnt - 1]
-    head = keys < last[:, None]
-    num_head = head.sum(dim=1)
+    # Items tied with the last positive but after it in gallery order sort
+    # after every positive, so ``<=`` may include them.
+    bound = dist.gather(1, (last & ((1 << 31) - 1))[:, None])[:, 0]
+    rows, cols = _head_entries(dist, bound, junk_rows, junk_g, in_numpy)
+    num_head = torch.bincount(rows, minlength=num_rows)
     # Usually the last positive is near the top: sorting the few items
     # before it gives the position of every positive. Rows with a long head
     # and few positives take one counting pass per positive instead.
     sort_cost = num_head * torch.log2(num_head + 2.0) * _SORT_COST
-    short = sort_cost <= cnt * keys.shape[1]
+    short = sort_cost <= cnt * num_g
     before = torch.empty(pos_keys.shape, dtype=torch.int64, device=device)
     if short.any():
         sel = short.nonzero()[:, 0]
-        rows, cols = torch.nonzero(head[sel], as_tuple=True)
+        if len(sel) < num_rows:
+            keep = short[rows]
+            row_in_sel = torch.cumsum(short, 0) - 1
+            rows, cols = row_in_sel[rows[keep]], cols[keep]
         counts = num_head[sel]
         slot = torch.arange(len(rows), device=device) - (counts.cumsum(0) -
                                                          counts)[rows]
         heads = torch.full((len(sel), int(counts.max()) + 1),
-                           torch.iinfo(torch.int64).max,
+                           fill,
                            device=device)
-        heads[rows, slot] = keys[sel[rows], cols]
+        heads[rows, slot] = sort_keys(dist[sel[rows], cols].contiguous(),
+                                      cols)
         before[sel] = torch.searchsorted(
             heads.sort(dim=1).values, pos_keys[sel])
     if not short.all():
         sel = (~short).nonzero()[:, 0]
-        before[sel] = _count_per_positive(keys[sel], pos_keys[sel], None,
+        keys = sort_keys(dist[sel].contiguous(),
+                         torch.arange(num_g, device=device))
+        # Junk is pushed behind everything.
+        row_in_sel = torch.full((num_rows, ), -1, device=device)
+        row_in_sel[sel] = torch.arange(len(sel), device=device)
+        junk_sel = row_in_sel[junk_rows]
+        keep = junk_sel >= 0
+        keys[junk_sel[keep], junk_g[keep]] = fill
+        before[sel] = _count_per_positive(keys, pos_keys[sel], None,
                                           pos_cnt[sel.cpu().numpy()])
     return before
 
 
 def _chunk_ranks(dist: torch.Tensor, pos_g: np.ndarray, pos_cnt: np.ndarray,
-                 junk_g: np.ndarray, junk_cnt: np.ndarray) -> torch.Tensor:
+                 junk_g: np.ndarray, junk_cnt: np.ndarray,
+                 on_device: bool) -> torch.Tensor:
     """1-based ranks of the positives of a block of queries.
 
     Args:
@@ -230,6 +187,7 @@ def _chunk_ranks(dist: torch.Tensor, pos_g: np.ndarray, pos_cnt: np.ndarray,
         pos_cnt (np.ndarray): Number of positives per row (C, ), > 0.
         junk_g (np.ndarray): Gallery indices of the junk items, grouped.
         junk_cnt (np.ndarray): Number of junk items per row (C, ).
+        on_device (bool): Only torch ops (the device path), also on CPU.
 
     Returns:
         torch.Tensor: int64 ranks (C, max(pos_cnt)) on ``dist``'s device,
@@ -237,41 +195,41 @@ def _chunk_ranks(dist: torch.Tensor, pos_g: np.ndarray, pos_cnt: np.ndarray,
     """
     device = dist.device
 
-    def on_device(a: np.ndarray) -> torch.Tensor:
+    def moved(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(a).to(device)
 
     # A sum is a cheap read-only pass; only a non-finite one needs a look.
     if not torch.isfinite(dist.sum()) and torch.isnan(dist).any():
         raise ValueError('The distance matrix contains NaN')
     num_rows, num_g = dist.shape
-    unique_keys = dist.dtype in (torch.float16, torch.bfloat16, torch.float32)
-    if unique_keys:
-        values, fill = sort_keys(dist.float().contiguous()), torch.iinfo(
-            torch.int64).max
-    else:
-        # NaN compares false and sorts last: junk never comes before.
-        values, fill = dist.to(torch.float64, copy=True), float('inf')
-    local = on_device(np.repeat(np.arange(num_rows), pos_cnt))
-    slot = on_device(
+    local = moved(np.repeat(np.arange(num_rows), pos_cnt))
+    slot = moved(
         np.arange(len(pos_g)) - np.repeat(np.cumsum(pos_cnt) - pos_cnt,
                                           pos_cnt))
-    pos_g_t = on_device(pos_g)
+    pos_g_t = moved(pos_g)
+    junk_rows = moved(np.repeat(np.arange(num_rows), junk_cnt))
+    junk_g_t = moved(junk_g)
     shape = (num_rows, int(pos_cnt.max()))
-    pos_v = torch.full(shape, fill, dtype=values.dtype, device=device)
+    if dist.dtype in (torch.float16, torch.bfloat16, torch.float32):
+        dist = dist.float().contiguous()
+        pos_keys = torch.full(
+            shape, torch.iinfo(torch.int64).max, device=device)
+        pos_keys[local, slot] = sort_keys(dist[local, pos_g_t], pos_g_t)
+        pos_keys = pos_keys.sort(dim=1).values
+        return _count_before_float(dist, pos_keys, pos_cnt, junk_rows,
+                                   junk_g_t, not on_device) + 1
+    # Other dtypes are compared as they are; NaN compares false and sorts
+    # last, so junk set to NaN never comes before.
+    values = dist.to(torch.float64, copy=True)
+    pos_v = torch.full(shape, float('inf'), dtype=values.dtype, device=device)
     pos_v[local, slot] = values[local, pos_g_t]
     pos_i = torch.full(shape, num_g, dtype=torch.int64, device=device)
     pos_i[local, slot] = pos_g_t
     # Stable sort by value keeps ascending gallery order inside ties.
     pos_v, perm = torch.sort(pos_v, dim=1, stable=True)
     pos_i = pos_i.gather(1, perm)
-
-    # Junk is pushed behind everything (our own copy of the values).
-    junk_rows = on_device(np.repeat(np.arange(num_rows), junk_cnt))
-    values[junk_rows, on_device(junk_g)] = (
-        fill if unique_keys else float('nan'))
-    if unique_keys:
-        before = _count_before_unique(values, pos_v, pos_cnt)
-    elif pos_cnt.mean() * 2 > _SORT_COST * np.log2(num_g + 2):
+    values[junk_rows, junk_g_t] = float('nan')
+    if pos_cnt.mean() * 2 > _SORT_COST * np.log2(num_g + 2):
         before = _count_by_stable_sort(values, pos_i)
     else:
         before = _count_per_positive(values, pos_v, pos_i, pos_cnt)
@@ -294,8 +252,8 @@ def positive_ranks(get_rows: RowsFn,
         q_pids, g_pids, q_camids, g_camids (np.ndarray): Labels.
         chunk_size (int): Queries per ``get_rows`` call.
         on_device (bool): Rank each block where ``get_rows`` puts it, in
-            one piece, instead of in cache-sized CPU sub-blocks on one
-            Python thread per core. Defaults to False.
+            one piece and with torch ops only, instead of in CPU sub-blocks
+            on one Python thread per core. Defaults to False.
 
     Returns:
         tuple[np.ndarray]: indices of the valid queries (ascending), their
@@ -326,7 +284,7 @@ def positive_ranks(get_rows: RowsFn,
         r = _chunk_ranks(dist, pos_g[ranges(pos_ptr[rows], pos_cnt[rows])],
                          pos_cnt[rows],
                          junk_g[ranges(junk_ptr[rows], junk_cnt[rows])],
-                         junk_cnt[rows]).cpu().numpy()
+                         junk_cnt[rows], on_device).cpu().numpy()
         ranks[rows, :r.shape[1]] = r
 
     blocks = ((start, get_rows(slice(start, min(start + chunk_size, num_q))))
@@ -337,9 +295,9 @@ def positive_ranks(get_rows: RowsFn,
     else:
         # Distances come in blocks big enough for an efficient matmul
         # (numpy's BLAS keeps its own threads); ranking runs on sub-blocks
-        # that stay in cache (torch ops release the GIL).
+        # in parallel (numpy and torch ops release the GIL).
         sub_size = min(chunk_size,
-                       max(1, _SUB_BLOCK_KEYS // max(len(g_pids), 1)))
+                       max(1, _SUB_BLOCK_SIZE // max(len(g_pids), 1)))
         with one_thread() as num_threads, ThreadPoolExecutor(
                 num_threads) as pool:
             for start, block in blocks:

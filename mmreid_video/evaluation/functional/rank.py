@@ -19,8 +19,9 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 import torch
 
-from ._rank_kernel import (RowsFn, as_labels, match_pairs, metrics_from_ranks,
-                           positive_ranks, ranking_device, sort_keys)
+from ._rank_kernel import (RowsFn, metrics_from_ranks, positive_ranks,
+                           sort_keys)
+from ._rank_utils import as_labels, match_pairs, ranking_device
 from .distance import (ArrayLike, DeviceLike, default_chunk_size,
                        distance_rows, prepare_features, to_tensor)
 
@@ -209,9 +210,10 @@ def rank_gallery(distmat: ArrayLike,
     junk_q = torch.from_numpy(q_idx[junk]).to(dist.device)
     junk_g = torch.from_numpy(g_idx[junk]).to(dist.device)
     fill = torch.iinfo(torch.int64).max
+    col = torch.arange(num_g, device=dist.device)
     for start in range(0, num_q, chunk_size):
         stop = min(start + chunk_size, num_q)
-        keys = sort_keys(dist[start:stop].contiguous())
+        keys = sort_keys(dist[start:stop].contiguous(), col)
         sel = (junk_q >= start) & (junk_q < stop)
         keys[junk_q[sel] - start, junk_g[sel]] = fill
         top_keys, top = keys.topk(k, dim=1, largest=False, sorted=True)

@@ -14,7 +14,7 @@ import torch
 from scipy import sparse
 
 from .distance import ArrayLike, distance_rows, prepare_features
-from ._rank_kernel import ranges
+from ._rank_utils import ranges
 
 # (query entry, gallery entry) pairs joined at a time in the Jaccard step.
 _JOIN_BUDGET = 1 << 20
