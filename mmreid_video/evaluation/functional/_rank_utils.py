@@ -1,14 +1,14 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Helpers shared by the rank evaluation and re-ranking: label checks,
-query-gallery pairs by pid, index ranges, the ranking device and the
-one-thread context of the CPU path."""
+query-gallery pairs by pid, index ranges and the one-thread context of the
+CPU path."""
 from contextlib import contextmanager
-from typing import Iterator, Optional, Sequence, Tuple, Union
+from typing import Iterator, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 
-from .distance import ArrayLike, DeviceLike
+from .distance import ArrayLike
 
 
 @contextmanager
@@ -29,27 +29,6 @@ def one_thread() -> Iterator[int]:
         yield num_threads
     finally:
         torch.set_num_threads(num_threads)
-
-
-def ranking_device(device: Optional[DeviceLike],
-                   *arrays: object) -> Optional[torch.device]:
-    """The device to rank on; None selects the CPU path.
-
-    Args:
-        device (str | torch.device, optional): An explicit device (also
-            ``'cpu'``, which runs the device path on the CPU).
-        *arrays: Inputs; the first tensor on a non-CPU device decides when
-            ``device`` is None.
-
-    Returns:
-        torch.device | None: The device, or None for the CPU path.
-    """
-    if device is not None:
-        return torch.device(device)
-    for x in arrays:
-        if isinstance(x, torch.Tensor) and x.device.type != 'cpu':
-            return x.device
-    return None
 
 
 def as_labels(x: Union[ArrayLike, Sequence], name: str,

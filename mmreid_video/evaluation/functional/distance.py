@@ -20,6 +20,27 @@ def default_chunk_size(num_gallery: int) -> int:
     return max(64, min(2048, _BLOCK_ELEMENTS // max(num_gallery, 1)))
 
 
+def compute_device(device: Optional[DeviceLike],
+                   *arrays: object) -> Optional[torch.device]:
+    """The device to compute on; None selects the CPU path.
+
+    Args:
+        device (str | torch.device, optional): An explicit device (also
+            ``'cpu'``, which runs the device path on the CPU).
+        *arrays: Inputs; the first tensor on a non-CPU device decides when
+            ``device`` is None.
+
+    Returns:
+        torch.device | None: The device, or None for the CPU path.
+    """
+    if device is not None:
+        return torch.device(device)
+    for x in arrays:
+        if isinstance(x, torch.Tensor) and x.device.type != 'cpu':
+            return x.device
+    return None
+
+
 def to_tensor(x: ArrayLike,
               name: str,
               device: Optional[DeviceLike] = None) -> torch.Tensor:
@@ -137,12 +158,13 @@ def iter_distance_chunks(
         chunk_size (int, optional): Number of queries per chunk. Defaults to
             None (up to 2048, at most 2**25 distances).
         device (str | torch.device, optional): Where the distances are
-            computed. Defaults to None (CPU).
+            computed. Defaults to None (where the features are).
 
     Yields:
         tuple[slice, torch.Tensor]: The query slice and its float32
         distances of shape (len(slice), G).
     """
+    device = compute_device(device, query, gallery)
     q, q_sq = prepare_features(query, metric, 'query', device)
     g, g_sq = prepare_features(gallery, metric, 'gallery', device)
     if q.shape[1] != g.shape[1]:
@@ -176,7 +198,8 @@ def compute_distance(query: ArrayLike,
         as_numpy (bool): Return a numpy array instead of a tensor.
             Defaults to True.
         device (str | torch.device, optional): Where the distances are
-            computed (and the tensor returned). Defaults to None (CPU).
+            computed (and the tensor returned). Defaults to None (where the
+            features are).
 
     Returns:
         np.ndarray | torch.Tensor: Distances of shape (Q, G), float32.

@@ -21,9 +21,10 @@ import torch
 
 from ._rank_kernel import (RowsFn, metrics_from_ranks, positive_ranks,
                            sort_keys)
-from ._rank_utils import as_labels, match_pairs, ranking_device
-from .distance import (ArrayLike, DeviceLike, default_chunk_size,
-                       distance_rows, prepare_features, to_tensor)
+from ._rank_utils import as_labels, match_pairs
+from .distance import (ArrayLike, DeviceLike, compute_device,
+                       default_chunk_size, distance_rows, prepare_features,
+                       to_tensor)
 
 AP_MODES = ('standard', 'trapezoid')
 
@@ -103,7 +104,7 @@ def evaluate_rank(distmat: ArrayLike,
         >>> round(res['mAP'], 4), res['cmc'].tolist()
         (0.5833, [0.0, 1.0, 1.0])
     """
-    device = ranking_device(device, distmat)
+    device = compute_device(device, distmat)
     dist = to_tensor(distmat, 'distmat', device)
     if dist.dim() != 2:
         raise ValueError(f'`distmat` must have shape (Q, G), got '
@@ -150,7 +151,7 @@ def evaluate_rank_by_features(query_feats: ArrayLike,
     Returns:
         dict: Same keys as :func:`evaluate_rank`.
     """
-    device = ranking_device(device, query_feats, gallery_feats)
+    device = compute_device(device, query_feats, gallery_feats)
     q, q_sq = prepare_features(query_feats, metric, 'query_feats', device)
     g, g_sq = prepare_features(gallery_feats, metric, 'gallery_feats', device)
     if q.shape[1] != g.shape[1]:
@@ -194,7 +195,7 @@ def rank_gallery(distmat: ArrayLike,
         fewer than k valid items is padded with index -1 and distance inf.
     """
     dist = to_tensor(distmat, 'distmat',
-                     ranking_device(device, distmat)).float()
+                     compute_device(device, distmat)).float()
     if dist.dim() != 2:
         raise ValueError(f'`distmat` must have shape (Q, G), got '
                          f'{tuple(dist.shape)}')

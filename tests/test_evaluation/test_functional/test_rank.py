@@ -183,9 +183,10 @@ def test_sorting_and_counting_paths_agree(monkeypatch, sort_cost):
 
 @pytest.mark.parametrize('num_q,num_g,chunk_sizes', [(50, 200, (1, 7, None)),
                                                       (24, 30000, (7, 20))])
-def test_chunked_equals_unchunked(num_q, num_g, chunk_sizes):
+def test_chunked_equals_unchunked(monkeypatch, num_q, num_g, chunk_sizes):
     # With 30000 gallery items, ranking sub-blocks (8 rows) straddle the
     # distance blocks of 7 and 20 rows.
+    monkeypatch.setattr(rank_kernel, '_SUB_BLOCK_SIZE', 1 << 18)
     case = random_case(3, num_q=num_q, num_g=num_g)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
