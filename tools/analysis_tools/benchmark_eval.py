@@ -245,6 +245,27 @@ def run_large_gallery(args, fused_s_per_item: float) -> Dict:
         metrics=summary(res))
 
 
+def ties_identical_on(device: torch.device) -> bool:
+    """Tie-heavy random distances: the device ranks like the CPU."""
+    ok = True
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        dist = np.round((rng.random((300, 2000)) - 0.3) * 8) / 8
+        labels = (rng.integers(0, 9, 300), rng.integers(0, 9, 2000),
+                  rng.integers(0, 3, 300), rng.integers(0, 3, 2000))
+        for dtype in (np.float32, np.float64, np.float16):
+            x = dist.astype(dtype)
+            cpu = evaluate_rank(x, *labels)
+            dev = evaluate_rank(
+                torch.from_numpy(x).to(device), *labels, chunk_size=64)
+            ok &= same(cpu, dev) and np.array_equal(cpu['AP'], dev['AP'])
+        x = dist.astype(np.float32)
+        cpu = rank_gallery(x, 20, *labels)
+        dev = rank_gallery(torch.from_numpy(x).to(device), 20, *labels)
+        ok &= all(np.array_equal(a, b) for a, b in zip(cpu, dev))
+    return bool(ok)
+
+
 def run_device(qf, gf, labels, args) -> Dict:
     """Same numbers as the CPU on the same distances; time on the device."""
     device = torch.device(args.device)
@@ -271,6 +292,7 @@ def run_device(qf, gf, labels, args) -> Dict:
         if device.type == 'cuda' else str(device))
     return dict(
         device=name,
+        ties_identical_to_cpu=ties_identical_on(device),
         identical_to_cpu_on_same_distances=bool(
             same(on_dev, on_cpu)
             and np.array_equal(on_dev['AP'], on_cpu['AP'])),
@@ -412,7 +434,8 @@ def main():
               'identical to the CPU on the same distances: '
               f"{dv['identical_to_cpu_on_same_distances']}; fused == dense: "
               f"{dv['fused_identical_to_dense']}; rank_gallery identical: "
-              f"{dv['rank_gallery_identical']}")
+              f"{dv['rank_gallery_identical']}; tie-heavy cases identical: "
+              f"{dv['ties_identical_to_cpu']}")
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(report, f, indent=2)

@@ -109,19 +109,12 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     queries = select_queries(dump, args.select, args.num, args.query_index,
                              args.pids, args.seed)
     # Draw only: the files go to --out-dir, not to a run's backends.
-    visualizer = ReIDVisualizer(name='vis_ranked_list')
-    name = 'ranked_list'
-    figures = visualizer.draw_ranked_lists(
-        dump,
-        queries,
-        dataset_frames(dataset, args.frames),
-        topk=args.topk,
-        per_figure=args.per_figure,
-        frames_per_tracklet=args.frames,
-        name=name,
-        out_dir=args.out_dir)
+    figures = ReIDVisualizer(name='vis_ranked_list').draw_ranked_lists(
+        dump, queries, dataset_frames(dataset, args.frames), args.topk,
+        args.per_figure, args.frames, out_dir=args.out_dir)
     files = [
-        osp.join(args.out_dir, f'{name}_{i}.png') for i in range(len(figures))
+        osp.join(args.out_dir, f'ranked_list_{i}.png')
+        for i in range(len(figures))
     ]
     print(f'Drew {len(queries)} queries (top-{args.topk}) from {dump_file} '
           f'into {", ".join(files)}')
