@@ -1,14 +1,17 @@
-from .base_dataset import VideoReIDDataset
+"""Video re-ID datasets, their transforms and samplers."""
+from .base_dataset import BaseVideoReIDDataset
+from .custom import CustomVideoReIDDataset
 from .demo import ensure_demo_dataset, make_demo_dataset
 from .demo_mars import DemoMARS
-from .worker_init import epoch_worker_init_fn
 from .dukev import DukeMTMCVideoReID
 from .ilidsvid import iLIDSVID
 from .mars import MARS
+from .worker_init import epoch_worker_init_fn
 
 __all__ = [
-    'VideoReIDDataset', 'MARS', 'DukeMTMCVideoReID', 'iLIDSVID',
-    'make_demo_dataset', 'ensure_demo_dataset'
+    'BaseVideoReIDDataset', 'CustomVideoReIDDataset', 'MARS',
+    'DukeMTMCVideoReID', 'iLIDSVID', 'DemoMARS', 'make_demo_dataset',
+    'ensure_demo_dataset'
 ]
 
 from .samplers import *  # noqa

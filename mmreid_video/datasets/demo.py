@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from scipy.io import savemat
 
-from .mars import pid_folder
+from .readers import pid_folder
 
 # RGB palettes; shirts and trousers are drawn without replacement as pairs.
 SHIRTS = [(200, 30, 30), (30, 150, 40), (40, 70, 200), (230, 210, 40),

@@ -1,24 +1,23 @@
 """iLIDS-VID, read from its original published layout."""
-import os
 import os.path as osp
 import re
-from typing import Callable, List, Optional, Sequence, Union
+from typing import List, Tuple
 
 import numpy as np
 
 from mmreid_video.registry import DATASETS
-from .base_dataset import (VideoReIDDataset, check_layout, format_error,
-                           relabel_pids)
-from .mars import load_mat_array
+from .base_dataset import BaseVideoReIDDataset
+from .readers import format_error, list_visible, load_mat_array
 
 SPLITS_MAT = osp.join('train-test people splits',
                       'train_test_splits_ilidsvid.mat')
+SEQUENCES = osp.join('i-LIDS-VID', 'sequences')
 FRAME_NUMBER = re.compile(r'(\d+)\.png$')
 PERSON = re.compile(r'^person(\d+)$')
 
 
 @DATASETS.register_module()
-class iLIDSVID(VideoReIDDataset):
+class iLIDSVID(BaseVideoReIDDataset):
     """iLIDS-VID (Wang et al., ECCV 2014) in its published layout.
 
     ``ls_set`` (10 x 300) of the splits file lists, per split, 1-based
@@ -31,87 +30,54 @@ class iLIDSVID(VideoReIDDataset):
     Args:
         data_root (str): The folder holding ``i-LIDS-VID/`` and
             ``train-test people splits/`` (see ``LAYOUT``).
-        split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
         split_id (int): Which of the ten splits, 0..9. Defaults to 0.
-        pipeline (Sequence[dict | Callable]): Transforms. Defaults to ().
-        metainfo (dict, optional): Extra meta information. Defaults to None.
-        indices (int | Sequence[int], optional): Use a subset.
-            Defaults to None.
-        serialize_data (bool): Share the data list between workers.
-            Defaults to True.
-        lazy_init (bool): Defer loading until ``full_init()``.
-            Defaults to False.
-        max_refetch (int): See :class:`mmengine.dataset.BaseDataset`.
-            Defaults to 1000.
+        **kwargs: ``split`` and the other arguments of
+            :class:`BaseVideoReIDDataset`.
     """
 
-    METAINFO: dict = dict(dataset_name='iLIDS-VID')
-    CAMERAS = ('cam1', 'cam2')
+    CAMERAS = ('cam1', 'cam2')  # the folder names
+    METAINFO: dict = dict(dataset_name='iLIDS-VID', camera_names=CAMERAS)
     LAYOUT = """<data_root>/
   i-LIDS-VID/sequences/cam1/person001/cam1_person001_00317.png ...
   i-LIDS-VID/sequences/cam2/person001/cam2_person001_00317.png ...
   train-test people splits/train_test_splits_ilidsvid.mat  (key ls_set)"""
 
-    def __init__(self,
-                 data_root: str,
-                 split: str = 'train',
-                 split_id: int = 0,
-                 pipeline: Sequence[Union[dict, Callable]] = (),
-                 metainfo: Optional[dict] = None,
-                 indices: Optional[Union[int, Sequence[int]]] = None,
-                 serialize_data: bool = True,
-                 lazy_init: bool = False,
-                 max_refetch: int = 1000) -> None:
+    def __init__(self, data_root: str, split_id: int = 0, **kwargs) -> None:
         if not isinstance(split_id, int) or split_id < 0:
             raise ValueError(f'split_id must be an int >= 0, got {split_id}')
         self.split_id = split_id
-        super().__init__(
-            data_root=data_root,
-            split=split,
-            pipeline=pipeline,
-            metainfo=metainfo,
-            indices=indices,
-            serialize_data=serialize_data,
-            lazy_init=lazy_init,
-            max_refetch=max_refetch)
+        super().__init__(data_root=data_root, **kwargs)
         self._metainfo['split_id'] = split_id
 
-    def load_data_list(self) -> List[dict]:
-        """Read the persons of split ``split_id``.
+    def required_paths(self) -> List[str]:
+        return [SPLITS_MAT] + [osp.join(SEQUENCES, c) for c in self.CAMERAS]
 
-        Returns:
-            list[dict]: One data info per sequence.
-        """
-        seq = osp.join('i-LIDS-VID', 'sequences')
-        check_layout(self.data_root,
-                     [SPLITS_MAT] + [osp.join(seq, c) for c in self.CAMERAS],
-                     self.LAYOUT, 'iLIDS-VID')
-        seq = osp.join(self.data_root, seq)
-        persons = self._persons(seq)
-        test, train = self._split(len(persons))
-        self._set_num_ids(len(train))
-        if self.split == 'train':
-            data_list = [
-                self._sequence(seq, persons[i], cam) for i in train
-                for cam in range(len(self.CAMERAS))
-            ]
-            relabel_pids(data_list)
-            return data_list
+    def num_train_ids(self) -> int:
+        return len(self._split()[1])
+
+    def load_train(self) -> List[dict]:
+        _, train = self._split()
+        return [
+            self._sequence(person, cam) for person in train
+            for cam in range(len(self.CAMERAS))
+        ]
+
+    def load_test(self) -> List[dict]:
+        test, _ = self._split()
         data_list = []
         for cam in range(len(self.CAMERAS)):
-            for i in test:
-                info = self._sequence(seq, persons[i], cam)
+            for person in test:
+                info = self._sequence(person, cam)
                 info.update(is_query=cam == 0, is_gallery=cam == 1)
                 data_list.append(info)
         return data_list
 
-    def _persons(self, seq: str) -> List[str]:
+    def _persons(self) -> List[str]:
         """The sorted person folders, which both cameras must share."""
+        seq = osp.join(self.data_root, SEQUENCES)
         found = []
         for cam in self.CAMERAS:
-            names = sorted(
-                n for n in os.listdir(osp.join(seq, cam))
-                if not n.startswith('.'))
+            names = list_visible(osp.join(seq, cam))
             for n in names:
                 if PERSON.match(n) is None:
                     raise ValueError(f'{osp.join(seq, cam, n)}: expected a '
@@ -123,8 +89,10 @@ class iLIDSVID(VideoReIDDataset):
                              f'folders; only in one of them: {diff[:5]}')
         return found[0]
 
-    def _split(self, num_persons: int) -> tuple:
-        """0-based (test, train) person indices of split ``split_id``."""
+    def _split(self) -> Tuple[List[str], List[str]]:
+        """The (test, train) person folders of split ``split_id``."""
+        persons = self._persons()
+        num_persons = len(persons)
         path = osp.join(self.data_root, SPLITS_MAT)
         ls_set = load_mat_array(path, 'ls_set')
         if ls_set.ndim != 2 or ls_set.shape[1] % 2:
@@ -142,15 +110,14 @@ class iLIDSVID(VideoReIDDataset):
         if len(np.unique(row)) != len(row):
             raise format_error(path, r, 'a person is listed twice')
         half = len(row) // 2
-        return (row[:half] - 1).tolist(), (row[half:] - 1).tolist()
+        return ([persons[i - 1] for i in row[:half]],
+                [persons[i - 1] for i in row[half:]])
 
-    def _sequence(self, seq: str, person: str, cam: int) -> dict:
+    def _sequence(self, person: str, cam: int) -> dict:
         """Data info of one person folder of one camera."""
-        folder = osp.join(seq, self.CAMERAS[cam], person)
+        folder = osp.join(self.data_root, SEQUENCES, self.CAMERAS[cam], person)
         frames = []
-        for name in os.listdir(folder):
-            if name.startswith('.'):
-                continue
+        for name in list_visible(folder):
             m = FRAME_NUMBER.search(name)
             if m is None:
                 raise ValueError(f'{osp.join(folder, name)}: expected a .png '
