@@ -6,26 +6,20 @@ from typing import List, Tuple
 import numpy as np
 
 from mmreid_video.registry import DATASETS
-from .base_dataset import BaseVideoReIDDataset
 from .readers import format_error, list_visible, load_mat_array
+from .two_camera import TwoCameraSplitDataset
 
-SPLITS_MAT = osp.join('train-test people splits',
-                      'train_test_splits_ilidsvid.mat')
-SEQUENCES = osp.join('i-LIDS-VID', 'sequences')
-FRAME_NUMBER = re.compile(r'(\d+)\.png$')
-PERSON = re.compile(r'^person(\d+)$')
 
 
 @DATASETS.register_module()
-class iLIDSVID(BaseVideoReIDDataset):
+class iLIDSVID(TwoCameraSplitDataset):
     """iLIDS-VID (Wang et al., ECCV 2014) in its published layout.
 
     ``ls_set`` (10 x 300) of the splits file lists, per split, 1-based
     indices into the sorted list of person folders: the first half are the
-    **test** persons, the rest the train persons. ``split='train'`` yields
-    both cameras of the train persons (pids relabelled); ``split='test'``
-    yields the cam1 sequences of the test persons as queries and their cam2
-    sequences as the gallery. Frames are sorted by their frame number.
+    **test** persons, the rest the train persons. The protocol is
+    :class:`TwoCameraSplitDataset`'s: cam1 sequences are the queries, cam2
+    sequences the gallery.
 
     Args:
         data_root (str): The folder holding ``i-LIDS-VID/`` and
@@ -36,50 +30,26 @@ class iLIDSVID(BaseVideoReIDDataset):
     """
 
     CAMERAS = ('cam1', 'cam2')  # the folder names
+    SEQUENCES = osp.join('i-LIDS-VID', 'sequences')
+    PERSON = re.compile(r'^person(\d+)$')
+    FRAME = re.compile(r'(\d+)\.png$')
+    FRAME_HINT = 'a .png frame ending in a number'
+    split_file = osp.join('train-test people splits',
+                          'train_test_splits_ilidsvid.mat')
     METAINFO: dict = dict(dataset_name='iLIDS-VID', camera_names=CAMERAS)
     LAYOUT = """<data_root>/
   i-LIDS-VID/sequences/cam1/person001/cam1_person001_00317.png ...
   i-LIDS-VID/sequences/cam2/person001/cam2_person001_00317.png ...
   train-test people splits/train_test_splits_ilidsvid.mat  (key ls_set)"""
 
-    def __init__(self, data_root: str, split_id: int = 0, **kwargs) -> None:
-        if not isinstance(split_id, int) or split_id < 0:
-            raise ValueError(f'split_id must be an int >= 0, got {split_id}')
-        self.split_id = split_id
-        super().__init__(data_root=data_root, **kwargs)
-        self._metainfo['split_id'] = split_id
-
-    def required_paths(self) -> List[str]:
-        return [SPLITS_MAT] + [osp.join(SEQUENCES, c) for c in self.CAMERAS]
-
-    def num_train_ids(self) -> int:
-        return len(self._split()[1])
-
-    def load_train(self) -> List[dict]:
-        _, train = self._split()
-        return [
-            self._sequence(person, cam) for person in train
-            for cam in range(len(self.CAMERAS))
-        ]
-
-    def load_test(self) -> List[dict]:
-        test, _ = self._split()
-        data_list = []
-        for cam in range(len(self.CAMERAS)):
-            for person in test:
-                info = self._sequence(person, cam)
-                info.update(is_query=cam == 0, is_gallery=cam == 1)
-                data_list.append(info)
-        return data_list
-
     def _persons(self) -> List[str]:
         """The sorted person folders, which both cameras must share."""
-        seq = osp.join(self.data_root, SEQUENCES)
+        seq = osp.join(self.data_root, self.SEQUENCES)
         found = []
         for cam in self.CAMERAS:
             names = list_visible(osp.join(seq, cam))
             for n in names:
-                if PERSON.match(n) is None:
+                if self.PERSON.match(n) is None:
                     raise ValueError(f'{osp.join(seq, cam, n)}: expected a '
                                      'folder named personNNN')
             found.append(names)
@@ -89,11 +59,11 @@ class iLIDSVID(BaseVideoReIDDataset):
                              f'folders; only in one of them: {diff[:5]}')
         return found[0]
 
-    def _split(self) -> Tuple[List[str], List[str]]:
-        """The (test, train) person folders of split ``split_id``."""
+    def split_persons(self) -> Tuple[List[str], List[str]]:
+        """The (train, test) person folders of split ``split_id``."""
         persons = self._persons()
         num_persons = len(persons)
-        path = osp.join(self.data_root, SPLITS_MAT)
+        path = osp.join(self.data_root, self.split_file)
         ls_set = load_mat_array(path, 'ls_set')
         if ls_set.ndim != 2 or ls_set.shape[1] % 2:
             raise ValueError(f'{path}: ls_set must be (num_splits, 2k), got '
@@ -110,24 +80,5 @@ class iLIDSVID(BaseVideoReIDDataset):
         if len(np.unique(row)) != len(row):
             raise format_error(path, r, 'a person is listed twice')
         half = len(row) // 2
-        return ([persons[i - 1] for i in row[:half]],
-                [persons[i - 1] for i in row[half:]])
-
-    def _sequence(self, person: str, cam: int) -> dict:
-        """Data info of one person folder of one camera."""
-        folder = osp.join(self.data_root, SEQUENCES, self.CAMERAS[cam], person)
-        frames = []
-        for name in list_visible(folder):
-            m = FRAME_NUMBER.search(name)
-            if m is None:
-                raise ValueError(f'{osp.join(folder, name)}: expected a .png '
-                                 'frame ending in a number')
-            frames.append((int(m.group(1)), name))
-        if not frames:
-            raise ValueError(f'{folder}: empty sequence (no frames)')
-        frames.sort()
-        return dict(
-            frame_paths=[osp.join(folder, n) for _, n in frames],
-            pid=int(PERSON.match(person).group(1)),
-            camid=cam,
-            tracklet_id=f'{self.CAMERAS[cam]}/{person}')
+        return ([persons[i - 1] for i in row[half:]],
+                [persons[i - 1] for i in row[:half]])

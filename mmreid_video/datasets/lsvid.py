@@ -2,14 +2,13 @@
 import os
 import os.path as osp
 from bisect import bisect_left
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Set, Tuple
 
 import numpy as np
 
 from mmreid_video.registry import DATASETS
-from .base_dataset import (VideoReIDDataset, check_layout, format_error,
-                           relabel_pids)
-from .mat_v73 import load_mat_v73
+from .base_dataset import BaseVideoReIDDataset
+from .readers import format_error, load_mat_array
 
 LIST_FILES = dict(
     train=osp.join('list_sequence', 'list_seq_train.txt'),
@@ -45,7 +44,7 @@ def read_sequence_list(path: str) -> List[Tuple[str, int]]:
 
 
 @DATASETS.register_module()
-class LSVID(VideoReIDDataset):
+class LSVID(BaseVideoReIDDataset):
     """LS-VID (Li et al., ICCV 2019) in its original published layout.
 
     Each line of ``list_sequence/list_seq_{train,test}.txt`` is one tracklet:
@@ -70,19 +69,10 @@ class LSVID(VideoReIDDataset):
 
     Args:
         data_root (str): The LS-VID folder (see ``LAYOUT``).
-        split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
         query_in_gallery (bool): Whether queries are gallery tracklets too.
             Defaults to False.
-        pipeline (Sequence[dict | Callable]): Transforms. Defaults to ().
-        metainfo (dict, optional): Extra meta information. Defaults to None.
-        indices (int | Sequence[int], optional): Use a subset.
-            Defaults to None.
-        serialize_data (bool): Share the data list between workers.
-            Defaults to True.
-        lazy_init (bool): Defer loading until ``full_init()``.
-            Defaults to False.
-        max_refetch (int): See :class:`mmengine.dataset.BaseDataset`.
-            Defaults to 1000.
+        **kwargs: ``split`` and the other arguments of
+            :class:`BaseVideoReIDDataset`.
     """
 
     METAINFO: dict = dict(
@@ -96,47 +86,32 @@ class LSVID(VideoReIDDataset):
 
     def __init__(self,
                  data_root: str,
-                 split: str = 'train',
                  query_in_gallery: bool = False,
-                 pipeline: Sequence[Union[dict, Callable]] = (),
-                 metainfo: Optional[dict] = None,
-                 indices: Optional[Union[int, Sequence[int]]] = None,
-                 serialize_data: bool = True,
-                 lazy_init: bool = False,
-                 max_refetch: int = 1000) -> None:
+                 **kwargs) -> None:
         if not isinstance(query_in_gallery, bool):
             raise TypeError('query_in_gallery must be a bool, got '
                             f'{query_in_gallery!r}')
         self.query_in_gallery = query_in_gallery
-        super().__init__(
-            data_root=data_root,
-            split=split,
-            pipeline=pipeline,
-            metainfo=metainfo,
-            indices=indices,
-            serialize_data=serialize_data,
-            lazy_init=lazy_init,
-            max_refetch=max_refetch)
+        super().__init__(data_root=data_root, **kwargs)
         self._metainfo['query_in_gallery'] = query_in_gallery
 
-    def load_data_list(self) -> List[dict]:
-        """Read the tracklets of ``self.split``.
-
-        Returns:
-            list[dict]: One data info per list line, in file order.
-        """
-        required = [LIST_FILES['train'], LIST_FILES['test']]
-        check_layout(self.data_root, required + [INFO_MAT] *
-                     (self.split == 'test'), self.LAYOUT, 'LS-VID')
-        train_list = osp.join(self.data_root, LIST_FILES['train'])
-        train_rows = read_sequence_list(train_list)
-        self._set_num_ids(len({pid for _, pid in train_rows}))
+    def required_paths(self) -> List[str]:
         if self.split == 'train':
-            data_list = self._tracklets(train_list, train_rows)
-            relabel_pids(data_list)
-            return data_list
-        test_list = osp.join(self.data_root, LIST_FILES['test'])
-        data_list = self._tracklets(test_list, read_sequence_list(test_list))
+            return [LIST_FILES['train']]
+        return [LIST_FILES['train'], LIST_FILES['test'], INFO_MAT]
+
+    def num_train_ids(self) -> int:
+        rows = read_sequence_list(
+            osp.join(self.data_root, LIST_FILES['train']))
+        return len({pid for _, pid in rows})
+
+    def load_train(self) -> List[dict]:
+        path = osp.join(self.data_root, LIST_FILES['train'])
+        return self._tracklets(path, read_sequence_list(path))
+
+    def load_test(self) -> List[dict]:
+        path = osp.join(self.data_root, LIST_FILES['test'])
+        data_list = self._tracklets(path, read_sequence_list(path))
         queries = self._read_info(data_list)
         for i, info in enumerate(data_list):
             is_query = i in queries
@@ -149,9 +124,8 @@ class LSVID(VideoReIDDataset):
                    rows: List[Tuple[str, int]]) -> List[dict]:
         """Data infos of the list's rows; each folder is listed once."""
         listings: Dict[str, List[str]] = {}
-        claimed: Dict[str, List[Tuple[int, int, int]]] = {}
-        data_list = []
-        for r, (prefix, pid) in enumerate(rows, 1):
+        spans = []
+        for r, (prefix, _) in enumerate(rows, 1):
             rel_folder, stem = osp.split(prefix)
             folder = osp.join(self.data_root, rel_folder)
             names = listings.get(folder)
@@ -168,22 +142,24 @@ class LSVID(VideoReIDDataset):
                 raise format_error(
                     list_file, r, f'no frame in "{folder}" starts with '
                     f'"{stem}" (expected frames "{prefix}*")')
-            claimed.setdefault(folder, []).append((lo, hi, r))
-            frames = names[lo:hi]
+            spans.append((folder, lo, hi, r))
+        # Frames claimed by two rows: a repeated or over-short prefix.
+        for (f1, _, end, r1), (f2, start, _, r2) in zip(
+                *[sorted(spans)[i:] for i in (0, 1)]):
+            if f1 == f2 and start < end:
+                raise format_error(
+                    list_file, max(r1, r2), f'its frames in "{f1}" are '
+                    f'also frames of row {min(r1, r2)}: a prefix is listed '
+                    'twice or is the prefix of another')
+        data_list = []
+        for (folder, lo, hi, r), (prefix, pid) in zip(spans, rows):
+            frames = listings[folder][lo:hi]
             data_list.append(
                 dict(
                     frame_paths=[osp.join(folder, n) for n in frames],
                     pid=pid,
                     camid=self._camera(list_file, r, folder, frames) - 1,
                     tracklet_id=prefix))
-        for folder, spans in claimed.items():
-            spans.sort()
-            for (_, end, r1), (start, _, r2) in zip(spans, spans[1:]):
-                if start < end:
-                    raise format_error(
-                        list_file, r2, f'its frames in "{folder}" are also '
-                        f'frames of row {r1}: a prefix is listed twice or '
-                        'is the prefix of another')
         return data_list
 
     @staticmethod
@@ -206,11 +182,10 @@ class LSVID(VideoReIDDataset):
                 f'from cameras {cams}; a tracklet has one camera')
         return cams[0]
 
-    def _read_info(self, data_list: List[dict]) -> set:
+    def _read_info(self, data_list: List[dict]) -> Set[int]:
         """0-based query rows; checks ``info_test`` when the file has it."""
         path = osp.join(self.data_root, INFO_MAT)
-        arrays = load_mat_v73(path, ('query', ), optional=('info_test', ))
-        query = arrays['query']
+        query = load_mat_array(path, 'query')
         num = len(data_list)
         if query.ndim > 2 or (query.ndim == 2 and 1 not in query.shape):
             raise ValueError(f'{path}: "query" must be a vector of 1-based '
@@ -218,13 +193,15 @@ class LSVID(VideoReIDDataset):
                              f'{query.shape}')
         query = query.ravel()
         if query.size == 0 or query.min() < 1 or query.max() > num:
+            got = f'{query.min()}..{query.max()}' if query.size else 'none'
             raise ValueError(f'{path}: "query" must hold rows 1..{num} of '
-                             f'{LIST_FILES["test"]} ({num} lines), got '
-                             f'{query.min(initial=0)}..'
-                             f'{query.max(initial=0)}')
+                             f'{LIST_FILES["test"]} ({num} lines), got {got}')
         if len(np.unique(query)) != len(query):
             raise ValueError(f'{path}: "query" lists a row twice')
-        info = arrays.get('info_test')
+        try:
+            info = load_mat_array(path, 'info_test')
+        except KeyError:
+            info = None  # optional: only used to cross-check
         if info is not None:
             self._check_info_test(path, info, data_list)
         return set((query - 1).tolist())
