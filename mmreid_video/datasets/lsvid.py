@@ -154,9 +154,10 @@ class LSVID(BaseVideoReIDDataset):
         data_list = []
         for (folder, lo, hi, r), (prefix, pid) in zip(spans, rows):
             frames = listings[folder][lo:hi]
+            head = osp.join(folder, '')
             data_list.append(
                 dict(
-                    frame_paths=[osp.join(folder, n) for n in frames],
+                    frame_paths=[head + n for n in frames],
                     pid=pid,
                     camid=self._camera(list_file, r, folder, frames) - 1,
                     tracklet_id=prefix))
@@ -166,21 +167,23 @@ class LSVID(BaseVideoReIDDataset):
     def _camera(list_file: str, row: int, folder: str,
                 frames: List[str]) -> int:
         """The camera (1-based) of a tracklet, from its frame names."""
-        fields = [osp.splitext(n)[0].split('_') for n in frames]
-        bad = next((n for n, f in zip(frames, fields)
-                    if len(f) != 4 or not f[2].isdigit()
-                    or not 1 <= int(f[2]) <= NUM_CAMERAS), None)
-        if bad is not None:
-            raise format_error(
-                list_file, row, f'frame "{osp.join(folder, bad)}": expected '
-                'a name of four "_"-separated fields with the camera '
-                f'(1-{NUM_CAMERAS}) third')
-        cams = sorted({int(f[2]) for f in fields})
+        # Set-level checks: a tracklet has thousands of frames, one camera.
+        cams = {n.split('_', 3)[2] if n.count('_') == 3 else ''
+                for n in frames}
+        for cam in sorted(cams):
+            if not cam.isdigit() or not 1 <= int(cam) <= NUM_CAMERAS:
+                bad = next(n for n in frames if n.count('_') != 3
+                           or n.split('_', 3)[2] == cam)
+                raise format_error(
+                    list_file, row, f'frame "{osp.join(folder, bad)}": '
+                    'expected a name of four "_"-separated fields with '
+                    f'the camera (1-{NUM_CAMERAS}) third')
         if len(cams) > 1:
             raise format_error(
                 list_file, row, f'frames "{folder}/{frames[0]}"... are '
-                f'from cameras {cams}; a tracklet has one camera')
-        return cams[0]
+                f'from cameras {sorted(int(c) for c in cams)}; a tracklet '
+                'has one camera')
+        return int(cams.pop())
 
     def _read_info(self, data_list: List[dict]) -> Set[int]:
         """0-based query rows; checks ``info_test`` when the file has it."""

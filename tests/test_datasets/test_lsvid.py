@@ -3,7 +3,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from conftest import LSVID_QUERY, LSVID_TEST, LSVID_TRAIN, write_mat_v73
+from fixture_trees import LSVID_QUERY, LSVID_TEST, LSVID_TRAIN, write_mat_v73
 
 from mmreid_video.datasets import LSVID
 

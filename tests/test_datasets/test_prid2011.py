@@ -3,7 +3,7 @@ import json
 import os.path as osp
 
 import pytest
-from conftest import PRID_FRAMES
+from fixture_trees import PRID_FRAMES
 
 from mmreid_video.datasets import PRID2011
 
