@@ -40,6 +40,9 @@ def read_sequence_list(path: str) -> List[Tuple[str, int]]:
                 f'integer >= 0, e.g. "tracklet_train/0001/... 1", got '
                 f'{line!r}')
         rows.append((fields[0], int(fields[1])))
+    if not rows:
+        raise ValueError(f'{path}: no tracklets (expected one "<path '
+                         'prefix> <pid>" line per tracklet)')
     return rows
 
 

@@ -105,6 +105,13 @@ def test_list_line_without_frames(lsvid_root):
         LSVID(str(lsvid_root))
 
 
+def test_empty_list_file(lsvid_root):
+    (lsvid_root / 'list_sequence/list_seq_train.txt').write_text('\n')
+    with pytest.raises(ValueError, match=r'list_seq_train\.txt: no '
+                       'tracklets'):
+        LSVID(str(lsvid_root))
+
+
 @pytest.mark.parametrize('line,msg', [
     ('tracklet_train/0001/00010001', 'expected "<path prefix> <pid>"'),
     ('tracklet_train/0001/00010001 -1', 'pid an integer >= 0'),
