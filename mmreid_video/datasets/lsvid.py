@@ -146,9 +146,10 @@ class LSVID(BaseVideoReIDDataset):
                     list_file, r, f'no frame in "{folder}" starts with '
                     f'"{stem}" (expected frames "{prefix}*")')
             spans.append((folder, lo, hi, r))
-        # Frames claimed by two rows: a repeated or over-short prefix.
-        for (f1, _, end, r1), (f2, start, _, r2) in zip(
-                *[sorted(spans)[i:] for i in (0, 1)]):
+        # Frames claimed by two rows (a repeated or over-short prefix): if
+        # any two spans overlap, two neighbours in start order do.
+        ordered = sorted(spans)
+        for (f1, _, end, r1), (f2, start, _, r2) in zip(ordered, ordered[1:]):
             if f1 == f2 and start < end:
                 raise format_error(
                     list_file, max(r1, r2), f'its frames in "{f1}" are '

@@ -5,14 +5,15 @@ train and 11,333 test tracklets over 842 and 2,930 ids, 3,504 queries), but
 only ``--frame-scale`` of its ~200 frames per tracklet (2,982,685 frames /
 14,943 tracklets in the paper), drawn from an assumed log-normal: every
 frame is a hard link to a small JPEG (a new one every 60,000 links, under
-ext4's limit), so the tree costs directory entries, not disk. For each scale and split it prints the median time of
-``load_data_list()`` (reading the lists and listing the folders), of the
-public loaders' way of finding the frames (one ``glob(prefix + '*')`` per
-tracklet) on the same tree, their ratio measured in the same run, and of the
-whole constructor (which adds MMEngine's serialisation of the data list and
-its ``gc.collect()``); the last line scales the largest tree's times in
-proportion to the full dataset's frames, an upper bound as fixed costs are
-scaled too. Page cache warm (one untimed run first).
+ext4's limit), so the tree costs directory entries, not disk. For each
+scale and split it prints the median time of ``load_data_list()`` (reading
+the lists and listing the folders), of the public loaders' way of finding
+the frames (one ``glob(prefix + '*')`` per tracklet) on the same tree, their
+ratio measured in the same run, and of the whole constructor (which adds
+MMEngine's serialisation of the data list and its ``gc.collect()``); the
+last line scales the largest tree's times in proportion to the full
+dataset's frames, an upper bound as fixed costs are scaled too. Page cache
+warm (one untimed run first).
 
 Example:
     python tools/analysis_tools/benchmark_lsvid_init.py \\
@@ -59,7 +60,8 @@ def make_tree(root: str, frame_scale: float, seed: int = 0) -> int:
                 if total % 60000 == 0:
                     source = osp.join(root, f'frame{total}.jpg')
                     jpeg.tofile(source)
-                os.link(source, osp.join(folder, f'{stem}_{f:04d}_{cam}_0.jpg'))
+                name = f'{stem}_{f:04d}_{cam}_0.jpg'
+                os.link(source, osp.join(folder, name))
                 total += 1
             lines.append(f'tracklet_{split}/{pid:04d}/{stem} {pid}\n')
         with open(osp.join(root, LIST_FILES[split]), 'w') as f:
