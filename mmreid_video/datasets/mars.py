@@ -1,54 +1,20 @@
 """MARS, read from its original published layout."""
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Union
+from typing import List
 
 import numpy as np
-from scipy.io import loadmat
 
 from mmreid_video.registry import DATASETS
-from .base_dataset import (VideoReIDDataset, check_layout, format_error,
-                           relabel_pids)
+from .base_dataset import BaseVideoReIDDataset
+from .readers import format_error, load_mat_array, pid_folder, read_names
 
-
-def load_mat_array(path: str, key: str) -> np.ndarray:
-    """Read one array of a MATLAB file, naming file and key on failure.
-
-    Args:
-        path (str): The ``.mat`` file.
-        key (str): The variable to read.
-
-    Returns:
-        np.ndarray: The array, as int64 (integral floats are accepted, as
-        MATLAB stores doubles by default).
-    """
-    try:
-        mat = loadmat(path, variable_names=[key])
-    except (ValueError, TypeError, OSError) as e:
-        raise ValueError(f'{path}: cannot read it as a MATLAB file ({e})')
-    if key not in mat:
-        keys = sorted(k for k in loadmat(path) if not k.startswith('__'))
-        raise KeyError(f'{path}: expected the key "{key}", found {keys}')
-    arr = np.asarray(mat[key])
-    if arr.dtype.kind not in 'iuf' or (arr.dtype.kind == 'f'
-                                       and not np.all(arr == np.round(arr))):
-        raise ValueError(f'{path}: "{key}" must hold integers, got dtype '
-                         f'{arr.dtype}')
-    return arr.astype(np.int64)
-
-
-def read_names(path: str) -> List[str]:
-    """Read a MARS frame-name list (one name per line)."""
-    with open(path) as f:
-        return f.read().split()
-
-
-def pid_folder(pid: int) -> str:
-    """MARS folder / name prefix of a pid: ``0001``, ``0000``, ``00-1``."""
-    return f'{pid:04d}' if pid >= 0 else str(pid).rjust(4, '0')
+TRAIN_MAT = osp.join('info', 'tracks_train_info.mat')
+TEST_MAT = osp.join('info', 'tracks_test_info.mat')
+QUERY_MAT = osp.join('info', 'query_IDX.mat')
 
 
 @DATASETS.register_module()
-class MARS(VideoReIDDataset):
+class MARS(BaseVideoReIDDataset):
     """MARS (Zheng et al., ECCV 2016) in its original published layout.
 
     Track tables hold 1-based ``[start, end, pid, camera]`` rows into the
@@ -62,23 +28,14 @@ class MARS(VideoReIDDataset):
     camera, which removes the query itself. Train pids are relabelled to
     0..624 (``ori_pid`` keeps the original); ``camid`` is ``camera - 1``.
 
-    Args:
-        data_root (str): The MARS folder (see ``LAYOUT``).
-        split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
-        pipeline (Sequence[dict | Callable]): Transforms. Defaults to ().
-        metainfo (dict, optional): Extra meta information. Defaults to None.
-        indices (int | Sequence[int], optional): Use a subset.
-            Defaults to None.
-        serialize_data (bool): Share the data list between workers.
-            Defaults to True.
-        lazy_init (bool): Defer loading until ``full_init()``.
-            Defaults to False.
-        max_refetch (int): See :class:`mmengine.dataset.BaseDataset`.
-            Defaults to 1000.
+    Args: see :class:`BaseVideoReIDDataset` (``data_root`` is the MARS
+    folder of ``LAYOUT``).
     """
 
-    METAINFO: dict = dict(dataset_name='MARS', distractor_pid=0)
-    NUM_CAMERAS = 6
+    METAINFO: dict = dict(
+        dataset_name='MARS',
+        distractor_pid=0,
+        camera_names=tuple(f'cam {c}' for c in range(1, 7)))
     LAYOUT = """<data_root>/
   bbox_train/0001/0001C1T0001F001.jpg ...
   bbox_test/00-1/ (junk)  bbox_test/0000/ (distractors)  bbox_test/0002/ ...
@@ -87,51 +44,32 @@ class MARS(VideoReIDDataset):
   info/tracks_test_info.mat   (key track_test_info)
   info/query_IDX.mat          (key query_IDX)"""
 
-    def __init__(self,
-                 data_root: str,
-                 split: str = 'train',
-                 pipeline: Sequence[Union[dict, Callable]] = (),
-                 metainfo: Optional[dict] = None,
-                 indices: Optional[Union[int, Sequence[int]]] = None,
-                 serialize_data: bool = True,
-                 lazy_init: bool = False,
-                 max_refetch: int = 1000) -> None:
-        super().__init__(
-            data_root=data_root,
-            split=split,
-            pipeline=pipeline,
-            metainfo=metainfo,
-            indices=indices,
-            serialize_data=serialize_data,
-            lazy_init=lazy_init,
-            max_refetch=max_refetch)
-
-    def load_data_list(self) -> List[dict]:
-        """Parse the MARS metadata of ``self.split``.
-
-        Returns:
-            list[dict]: One data info per tracklet.
-        """
+    def required_paths(self) -> List[str]:
         sub = self.split
-        info_train = osp.join('info', 'tracks_train_info.mat')
-        required = [info_train, f'bbox_{sub}', f'info/{sub}_name.txt']
+        required = [TRAIN_MAT, f'bbox_{sub}', f'info/{sub}_name.txt']
         if sub == 'test':
-            required += ['info/tracks_test_info.mat', 'info/query_IDX.mat']
-        check_layout(self.data_root, required, self.LAYOUT, 'MARS')
-        train_table = load_mat_array(
-            osp.join(self.data_root, info_train), 'track_train_info')
-        if sub == 'train':
-            data_list = self._tracklets('train', train_table)
-            bad = np.flatnonzero(train_table[:, 2] <= 0)
-            if bad.size:
-                raise format_error(
-                    osp.join(self.data_root, info_train),
-                    int(bad[0]) + 1,
-                    f'train pid must be > 0, got {train_table[bad[0], 2]}')
-            self._set_num_ids(relabel_pids(data_list))
-            return data_list
-        self._set_num_ids(len(np.unique(train_table[:, 2])))
-        mat = osp.join(self.data_root, 'info', 'tracks_test_info.mat')
+            required += [TEST_MAT, QUERY_MAT]
+        return required
+
+    def num_train_ids(self) -> int:
+        table = load_mat_array(
+            osp.join(self.data_root, TRAIN_MAT), 'track_train_info')
+        return len(np.unique(table[:, 2]))
+
+    def load_train(self) -> List[dict]:
+        path = osp.join(self.data_root, TRAIN_MAT)
+        table = load_mat_array(path, 'track_train_info')
+        data_list = self._tracklets('train', table)
+        bad = np.flatnonzero(table[:, 2] <= 0)
+        if bad.size:
+            raise format_error(
+                path,
+                int(bad[0]) + 1,
+                f'train pid must be > 0, got {table[bad[0], 2]}')
+        return data_list
+
+    def load_test(self) -> List[dict]:
+        mat = osp.join(self.data_root, TEST_MAT)
         table = load_mat_array(mat, 'track_test_info')
         data_list = self._tracklets('test', table)
         query_rows = self._query_rows(len(table))
@@ -150,7 +88,7 @@ class MARS(VideoReIDDataset):
 
     def _query_rows(self, num_rows: int) -> np.ndarray:
         """0-based rows of the test table that are queries."""
-        path = osp.join(self.data_root, 'info', 'query_IDX.mat')
+        path = osp.join(self.data_root, QUERY_MAT)
         idx = load_mat_array(path, 'query_IDX').ravel()
         bad = np.flatnonzero((idx < 1) | (idx > num_rows))
         if bad.size:
@@ -172,6 +110,7 @@ class MARS(VideoReIDDataset):
             raise ValueError(f'{mat}: expected rows [start, end, pid, '
                              f'camera] of shape (N, 4), got {table.shape}')
         bbox = osp.join(self.data_root, f'bbox_{sub}')
+        num_cams = len(self.METAINFO['camera_names'])
         data_list = []
         for row, (start, end, pid, cam) in enumerate(table.tolist(), 1):
             if not 1 <= start <= end <= len(names):
@@ -179,10 +118,10 @@ class MARS(VideoReIDDataset):
                     mat, row, f'[start, end] = [{start}, {end}] must satisfy '
                     f'1 <= start <= end <= {len(names)} (names in '
                     f'{names_file}); an empty or out-of-range tracklet')
-            if not 1 <= cam <= self.NUM_CAMERAS:
+            if not 1 <= cam <= num_cams:
                 raise format_error(
                     mat, row, f'unknown camera {cam}, expected '
-                    f'1..{self.NUM_CAMERAS}')
+                    f'1..{num_cams}')
             frames = names[start - 1:end]
             prefix = f'{pid_folder(pid)}C{cam}'
             # Catch a name list that does not belong to this table cheaply.

@@ -97,30 +97,3 @@ def test_layout_errors(ilids):
             match=r'(?s)ilids_missing.*'
             r'train-test people splits'):
         iLIDSVID(str(ilids / 'ilids_missing'))
-
-
-def test_ten_splits_tool_reads_test_logs(tmp_path):
-    import importlib.util
-    import json
-    from pathlib import Path
-    path = Path(__file__).parents[2] / 'tools' / 'ilids_10splits.py'
-    spec = importlib.util.spec_from_file_location('ilids_10splits', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    assert tool.read_test_metrics(str(tmp_path), 'reid') is None
-    # Runner.test dumps <work_dir>/<ts>/<ts>.json; val logs go to vis_data.
-    (tmp_path / '20260101_000000/vis_data').mkdir(parents=True)
-    (tmp_path / '20260101_000000/vis_data/scalars.json'
-     ).write_text(json.dumps({'reid/R1': 1.0}) + '\n')
-    record = {
-        f'reid/{k}': v
-        for k, v in dict(mAP=70.0, R1=80.0, R5=90.0, R10=95.0,
-                         R20=99.0).items()
-    }
-    (tmp_path /
-     '20260101_000000/20260101_000000.json').write_text(json.dumps(record))
-    got = tool.read_test_metrics(str(tmp_path), 'reid')
-    assert got == dict(R1=80.0, R5=90.0, R10=95.0, R20=99.0, mAP=70.0)
-    table = tool.summarize({0: got, 1: {k: v + 2 for k, v in got.items()}})
-    assert '| 1 | 82.00 | 92.00 | 97.00 | 101.00 | 72.00 |' in table
-    assert '| mean +- std | 81.00 +- 1.00 |' in table

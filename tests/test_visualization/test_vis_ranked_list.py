@@ -83,7 +83,7 @@ def make_config(root, work_dir):
                 num_workers=0,
                 sampler=dict(type='DefaultSampler', shuffle=False),
                 dataset=dict(
-                    type='VideoReIDDataset',
+                    type='CustomVideoReIDDataset',
                     data_root=root,
                     ann_file=osp.join(root, 'ann.json'),
                     split='test',

@@ -4,8 +4,9 @@ import os.path as osp
 import pytest
 from mmengine.registry import init_default_scope
 
-from mmreid_video.datasets import VideoReIDDataset
-from mmreid_video.datasets.base_dataset import check_layout, relabel_pids
+from mmreid_video.datasets import CustomVideoReIDDataset
+from mmreid_video.datasets.base_dataset import relabel_pids
+from mmreid_video.datasets.readers import check_layout
 from mmreid_video.registry import DATASETS
 
 
@@ -42,7 +43,7 @@ def test_train_relabel(tmp_path):
     init_default_scope('mmreid_video')
     ds = DATASETS.build(
         dict(
-            type='VideoReIDDataset',
+            type='CustomVideoReIDDataset',
             data_root=str(tmp_path),
             ann_file=write(tmp_path, ANN)))
     infos = [ds.get_data_info(i) for i in range(len(ds))]
@@ -57,7 +58,7 @@ def test_train_relabel(tmp_path):
 
 
 def test_test_split_flags_and_shared_tracklet(tmp_path):
-    ds = VideoReIDDataset(
+    ds = CustomVideoReIDDataset(
         data_root=str(tmp_path), ann_file=write(tmp_path, ANN), split='test')
     got = [(d['tracklet_id'], d['pid'], d['is_query'], d['is_gallery'])
            for d in (ds.get_data_info(i) for i in range(len(ds)))]
@@ -79,12 +80,12 @@ def test_unknown_cameras_are_unique(tmp_path):
             },
             tracklet(1, None, 2, 'q')
         ])
-    ds = VideoReIDDataset(
+    ds = CustomVideoReIDDataset(
         data_root=str(tmp_path), ann_file=write(tmp_path, ann), split='test')
     camids = [ds.get_data_info(i)['camid'] for i in range(len(ds))]
     assert len(camids) == 3  # 'q' is both query and gallery
     assert len(set(camids)) == 3 and all(c < 0 for c in camids)
-    train = VideoReIDDataset(
+    train = CustomVideoReIDDataset(
         data_root=str(tmp_path), ann_file=write(tmp_path, ann))
     assert train.get_data_info(0)['camid'] < 0
     assert train.get_data_info(1)['camid'] == 0
@@ -92,7 +93,7 @@ def test_unknown_cameras_are_unique(tmp_path):
 
 def test_absolute_frame_paths_kept(tmp_path):
     ann = dict(train=[dict(pid=1, camid=0, frame_paths=['/abs/x.jpg'])])
-    ds = VideoReIDDataset(
+    ds = CustomVideoReIDDataset(
         data_root=str(tmp_path), ann_file=write(tmp_path, ann))
     info = ds.get_data_info(0)
     assert info['frame_paths'] == ['/abs/x.jpg']
@@ -112,22 +113,23 @@ def test_malformed_tracklets_name_file_and_row(tmp_path, key, index, bad, msg):
     split = 'train' if key == 'train' else 'test'
     with pytest.raises(
             ValueError, match=rf'my_ann\.json, row {key}\[{index}\]: .*{msg}'):
-        VideoReIDDataset(
+        CustomVideoReIDDataset(
             data_root=str(tmp_path), ann_file=ann_file, split=split)
 
 
 def test_file_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match='missing.json'):
-        VideoReIDDataset(data_root=str(tmp_path), ann_file='missing.json')
+        CustomVideoReIDDataset(
+            data_root=str(tmp_path), ann_file='missing.json')
     ann_file = write(tmp_path, dict(train=[]), 'no_query.json')
     with pytest.raises(ValueError, match='no_query.json.*"query"'):
-        VideoReIDDataset(
+        CustomVideoReIDDataset(
             data_root=str(tmp_path), ann_file=ann_file, split='test')
     (tmp_path / 'broken.json').write_text('{')
     with pytest.raises(ValueError, match='broken.json: not valid JSON'):
-        VideoReIDDataset(data_root=str(tmp_path), ann_file='broken.json')
+        CustomVideoReIDDataset(data_root=str(tmp_path), ann_file='broken.json')
     with pytest.raises(ValueError, match='split must be one of'):
-        VideoReIDDataset(ann_file='x.json', split='val')
+        CustomVideoReIDDataset(ann_file='x.json', split='val')
 
 
 def test_helpers(tmp_path):
@@ -173,7 +175,7 @@ def test_folders_to_json(tmp_path):
     assert [t['camid'] for t in ann['train']] == [1, 2]
     assert ann['gallery'][0]['frame_paths'] == ['gallery/12/b/C4_f1.jpg']
     write(tmp_path, ann, 'annotations.json')
-    ds = VideoReIDDataset(
+    ds = CustomVideoReIDDataset(
         data_root=str(tmp_path), ann_file='annotations.json', split='test')
     assert [(d['pid'], d['camid'], d['is_query'])
             for d in (ds.get_data_info(i)
@@ -186,7 +188,7 @@ def test_folders_to_json(tmp_path):
 def test_dataset_stats(tmp_path, capsys, monkeypatch):
     ann_file = write(tmp_path, ANN)
     cfg = tmp_path / 'cfg.py'
-    ds = (f"dict(type='VideoReIDDataset', data_root='{tmp_path}', "
+    ds = (f"dict(type='CustomVideoReIDDataset', data_root='{tmp_path}', "
           f"ann_file='{ann_file}', split='{{}}', pipeline=[])")
     cfg.write_text(f"train_dataloader = dict(dataset={ds.format('train')})\n"
                    f"test_dataloader = dict(dataset={ds.format('test')})\n")
