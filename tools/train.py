@@ -8,7 +8,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmreid_video.utils import (find_resume_checkpoint, setup_distributed,
+from mmreid_video.checkpoint import resolve_resume_checkpoint
+from mmreid_video.utils import (lock_work_dir, setup_distributed,
                                 teardown_distributed)
 
 
@@ -86,13 +87,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_evaluator = None
     if args.amp:
         set_amp(cfg, args.amp_dtype)
-    if args.resume == 'auto':
-        # last_checkpoint, or the newest epoch_N.pth if it is unusable.
+    if args.resume is not None:
+        # A file, or (plain --resume) last_checkpoint or the newest
+        # epoch_N.pth; an error when there is nothing to resume.
         cfg.resume = True
-        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
+        cfg.load_from = resolve_resume_checkpoint(cfg.work_dir, args.resume)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise KeyError('--auto-scale-lr needs `auto_scale_lr = dict('
@@ -103,9 +102,23 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+def is_rank_zero(launcher: str) -> bool:
+    """Whether this process is the job's first rank (before any process
+    group exists), from the launchers' environment variables."""
+    if launcher == 'none':
+        return True
+    for var in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK'):
+        if var in os.environ:
+            return int(os.environ[var]) == 0
+    return True
+
+
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    if is_rank_zero(args.launcher):
+        # Before the Runner writes anything into the work_dir.
+        lock_work_dir(cfg.work_dir)
     setup_distributed(cfg, args.launcher)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

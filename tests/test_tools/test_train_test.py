@@ -106,7 +106,13 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_mars_root, free_port):
             *tiny_cfg_options(tiny_mars_root, 1)
         ],
         cwd=REPO,
-        env=dict(os.environ, PORT=env_port, OMP_NUM_THREADS='1'),
+        # PYTHON: the interpreter running the tests, also from a venv that
+        # is not activated (no `python` of it on PATH).
+        env=dict(
+            os.environ,
+            PORT=env_port,
+            OMP_NUM_THREADS='1',
+            PYTHON=sys.executable),
         capture_output=True,
         text=True,
         timeout=600)

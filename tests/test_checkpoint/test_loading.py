@@ -6,7 +6,7 @@ import pytest
 import torch
 from mmengine.runner import CheckpointLoader
 
-from mmreid_video.utils import load_from_local
+from mmreid_video.checkpoint import load_from_local
 
 
 def _load(path, map_location=None):

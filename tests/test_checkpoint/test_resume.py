@@ -1,4 +1,4 @@
-from mmreid_video.utils import find_resume_checkpoint
+from mmreid_video.checkpoint import find_resume_checkpoint
 
 
 def _touch(path):
