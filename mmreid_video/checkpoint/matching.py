@@ -96,10 +96,10 @@ def _describe(model: nn.Module, missing: List[str], unexpected: List[str],
     total = len(model.state_dict())
     parts = []
     if missing:
-        parts.append(f'{len(missing)} of the model\'s {total} weights are '
+        parts.append(f'{len(missing)} of the model\'s {total} keys are '
                      f'missing from it ({first(missing)})')
     if unexpected:
-        parts.append(f'{len(unexpected)} of its weights are unknown to the '
+        parts.append(f'{len(unexpected)} of its keys are unknown to the '
                      f'model ({first(unexpected)})')
     if mismatched:
         parts.append(f'{len(mismatched)} have another shape '

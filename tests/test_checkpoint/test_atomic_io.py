@@ -42,8 +42,13 @@ def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError(28, 'No space left on device')
 
     monkeypatch.setattr(atomic_io.os, 'fsync', fail_fsync)
-    with pytest.raises(OSError, match='No space left'):
+    with pytest.raises(OSError) as info:
         AtomicLocalBackend().put(b'new but cut short', target)
+    # A full disk names the file being written.
+    assert info.value.errno == 28
+    assert str(info.value) == (
+        f'[Errno 28] No space left on device while writing {target} (17 '
+        'bytes); the previous content of that file, if any, is unchanged')
     assert target.read_bytes() == b'complete old checkpoint'
     assert os.listdir(tmp_path) == ['epoch_1.pth']
 
