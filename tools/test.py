@@ -8,12 +8,12 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmreid_video.utils import (check_output_path, setup_distributed,
-                                teardown_distributed)
+from mmreid_video.utils import (CfgOptionsAction, check_output_path,
+                                setup_distributed, teardown_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -34,7 +34,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings, e.g. '
         'test_evaluator.distance=euclidean')
     parser.add_argument(

@@ -4,13 +4,13 @@ import os
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmreid_video.checkpoint import resolve_resume_checkpoint
-from mmreid_video.utils import (lock_work_dir, setup_distributed,
-                                teardown_distributed)
+from mmreid_video.utils import (CfgOptionsAction, lock_work_dir,
+                                setup_distributed, teardown_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -45,7 +45,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings, e.g. model.head.num_classes=625 '
         'train_dataloader.batch_size=32')
     parser.add_argument(

@@ -1,11 +1,13 @@
 """SafeCheckpointHook: best checkpoint written before the old one goes, a
 resumed run gets a best checkpoint again, mismatching loads are refused."""
+import logging
 import os
 from types import SimpleNamespace
 
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.fileio import FileClient
 from mmengine.logging import MessageHub, MMLogger
 from torch import nn
 
@@ -162,3 +164,21 @@ def test_is_the_default_checkpoint_hook():
     assert cfg.default_hooks.checkpoint.type == 'SafeCheckpointHook'
     assert cfg.allow_partial_load is False
     assert isinstance(_hook(), SafeCheckpointHook)
+
+
+def test_saving_logs_no_file_client_notice(tmp_path):
+    runner = _FakeRunner(tmp_path, 'safe_ckpt_notice')
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    MMLogger.get_current_instance().addHandler(handler)
+    try:
+        hook = _hook()
+        hook.before_train(runner)
+        _validate(hook, runner, 1, 50.)
+        assert records and not any('FileClient' in r for r in records)
+        # Only while the hook works: elsewhere the notice is untouched.
+        FileClient.infer_client(None, str(tmp_path))
+        assert '"FileClient" will be deprecated' in records[-1]
+    finally:
+        MMLogger.get_current_instance().removeHandler(handler)

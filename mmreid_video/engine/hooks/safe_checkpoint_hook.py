@@ -9,17 +9,47 @@
 - Loading (``load_from``, ``tools/test.py``, ``--resume``) refuses weights of
   another model and resuming from a file without a training state (see
   :mod:`mmreid_video.checkpoint`).
+- MMEngine 0.10 builds its deprecated ``FileClient`` on every save (even with
+  ``backend_args``), which logs a deprecation notice each time; the notice
+  is dropped while this hook saves, and nowhere else.
 """
+import logging
 import os.path as osp
-from typing import Dict, Optional, Set
+from contextlib import contextmanager
+from typing import Dict, Iterator, Optional, Set
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
+from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 
 from mmreid_video.checkpoint import (PARTIAL_LOAD_KEY, check_resumable,
                                      check_weights_match)
 from mmreid_video.registry import HOOKS
+
+
+# Notices MMEngine logs when its own code builds a FileClient.
+_FILE_CLIENT_NOTICES = ('"FileClient" will be deprecated',
+                        '"HardDiskBackend" is the alias of "LocalBackend"')
+
+
+class _DropFileClientNotices(logging.Filter):
+    """Drop MMEngine's FileClient deprecation notices."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(_FILE_CLIENT_NOTICES)
+
+
+@contextmanager
+def _no_file_client_notices() -> Iterator[None]:
+    """Within the block, the current MMLogger drops those notices."""
+    logger = MMLogger.get_current_instance()
+    notice_filter = _DropFileClientNotices()
+    logger.addFilter(notice_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(notice_filter)
 
 
 class _KeepPaths:
@@ -74,7 +104,8 @@ class SafeCheckpointHook(CheckpointHook):
         """Set up as MMEngine does, then forget recorded best checkpoints
         that are missing or belong to another work_dir, so that the next
         validation writes one here."""
-        super().before_train(runner)
+        with _no_file_client_notices():
+            super().before_train(runner)
         if self.save_best is None:
             return
         single = len(self.key_indicators) == 1
@@ -100,7 +131,8 @@ class SafeCheckpointHook(CheckpointHook):
         proxy = _KeepPaths(backend, previous)
         self.file_backend = proxy
         try:
-            super()._save_best_checkpoint(runner, metrics)
+            with _no_file_client_notices():
+                super()._save_best_checkpoint(runner, metrics)
         finally:
             self.file_backend = backend
         current = set(self._best_paths().values())
@@ -109,6 +141,11 @@ class SafeCheckpointHook(CheckpointHook):
                 action(path)
                 runner.logger.info(
                     f'Removed {path} after its successor was written.')
+
+    def _save_checkpoint_with_step(self, runner, step, meta) -> None:
+        """Save as MMEngine does, without its FileClient notice."""
+        with _no_file_client_notices():
+            super()._save_checkpoint_with_step(runner, step, meta)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Refuse another model's weights, and resuming without a training
