@@ -55,11 +55,17 @@ def _validate(hook, runner, epoch, score):
     hook.after_val_epoch(runner, {KEY: score})
 
 
-def test_new_best_is_written_before_the_old_one_is_removed(tmp_path):
-    runner = _FakeRunner(tmp_path, 'safe_ckpt_order')
+def _first_best(tmp_path, name):
+    """A hook and runner after a first validation wrote a best at epoch 1."""
+    runner = _FakeRunner(tmp_path, name)
     hook = _hook()
     hook.before_train(runner)
     _validate(hook, runner, 1, 50.)
+    return hook, runner
+
+
+def test_new_best_is_written_before_the_old_one_is_removed(tmp_path):
+    hook, runner = _first_best(tmp_path, 'safe_ckpt_order')
     _validate(hook, runner, 2, 60.)
     # The old best was still on disk while its successor was written.
     assert runner.saved == [('best_reid_mAP_epoch_1.pth', []),
@@ -71,10 +77,7 @@ def test_new_best_is_written_before_the_old_one_is_removed(tmp_path):
 
 
 def test_failed_write_keeps_the_previous_best(tmp_path):
-    runner = _FakeRunner(tmp_path, 'safe_ckpt_fail')
-    hook = _hook()
-    hook.before_train(runner)
-    _validate(hook, runner, 1, 50.)
+    hook, runner = _first_best(tmp_path, 'safe_ckpt_fail')
     runner.fail_on_save = OSError(28, 'No space left on device')
     with pytest.raises(OSError, match='No space'):
         _validate(hook, runner, 2, 60.)
@@ -82,10 +85,7 @@ def test_failed_write_keeps_the_previous_best(tmp_path):
 
 
 def test_same_name_best_is_not_removed(tmp_path):
-    runner = _FakeRunner(tmp_path, 'safe_ckpt_same')
-    hook = _hook()
-    hook.before_train(runner)
-    _validate(hook, runner, 1, 50.)
+    hook, runner = _first_best(tmp_path, 'safe_ckpt_same')
     _validate(hook, runner, 1, 70.)  # e.g. re-validated after a resume
     assert os.listdir(tmp_path) == ['best_reid_mAP_epoch_1.pth']
 
