@@ -2,46 +2,56 @@
 
 MMEngine's :class:`~mmengine.config.DictAction` parses numbers, booleans,
 strings and lists/tuples of them; ``dict(type='X')`` stays the string
-``"dict(type='X')"``, so e.g. ``visualizer.vis_backends=[dict(type=
-'LocalVisBackend'),dict(type='TensorboardVisBackend')]`` fails when the
-visualizer is built. :class:`CfgOptionsAction` turns such strings into dicts.
-Only literals are evaluated (``ast.literal_eval`` of each keyword value),
-never code.
+``"dict(type='X')"`` (and ``dict(a=1,b=2)`` recurses without end), so e.g.
+``visualizer.vis_backends=[dict(type='LocalVisBackend'),dict(type=
+'TensorboardVisBackend')]`` fails when the visualizer is built.
+:class:`CfgOptionsAction` parses a value that contains ``dict(`` as a Python
+expression made of literals, lists, tuples and ``dict(key=value)`` calls
+(never running code); other values go through ``DictAction`` unchanged.
 """
 import ast
+import copy
 from typing import Any
 
 from mmengine.config import DictAction
 
 
-def _literal_dict(text: str) -> dict:
-    """``dict(k=<literal>, ...)`` -> dict; ValueError for anything else."""
+def _literal(node: ast.AST) -> Any:
+    """Evaluate literals, lists, tuples and ``dict(k=v, ...)`` calls."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_literal(e) for e in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.Call):
+        if not (isinstance(node.func, ast.Name) and node.func.id == 'dict'
+                and not node.args
+                and all(k.arg is not None for k in node.keywords)):
+            raise ValueError(f'{ast.unparse(node)!r} is not dict(key=value, '
+                             '...)')
+        return {k.arg: _literal(k.value) for k in node.keywords}
     try:
-        node = ast.parse(text.strip(), mode='eval').body
+        return ast.literal_eval(node)
+    except ValueError as err:
+        raise ValueError(f'{ast.unparse(node)!r} is not a literal') from err
+
+
+def parse_dict_value(text: str) -> Any:
+    """Parse a ``--cfg-options`` value that contains ``dict(...)``.
+
+    Args:
+        text (str): E.g. ``"[dict(type='A'),dict(type='B',k=1)]"``.
+
+    Returns:
+        Any: The value, with dicts, lists and tuples as written.
+
+    Raises:
+        ValueError: The text is not made of literals, lists, tuples and
+            ``dict(key=value)`` calls.
+    """
+    try:
+        tree = ast.parse(text.strip(), mode='eval')
     except SyntaxError as err:
-        raise ValueError(f'cannot parse {text!r}') from err
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id == 'dict' and not node.args
-            and all(k.arg is not None for k in node.keywords)):
-        raise ValueError(
-            f'{text!r}: only dict(key=value, ...) with literal values is '
-            'supported in --cfg-options')
-    values = {}
-    for keyword in node.keywords:
-        if isinstance(keyword.value, ast.Call):  # a nested dict(...)
-            values[keyword.arg] = _literal_dict(ast.unparse(keyword.value))
-        else:
-            values[keyword.arg] = ast.literal_eval(keyword.value)
-    return values
-
-
-def _convert(value: Any) -> Any:
-    """Replace ``dict(...)`` strings, also inside lists and tuples."""
-    if isinstance(value, str) and value.strip().startswith('dict('):
-        return _literal_dict(value)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_convert(v) for v in value)
-    return value
+        raise ValueError(f'cannot parse {text!r}: {err.msg}') from err
+    return _literal(tree.body)
 
 
 class CfgOptionsAction(DictAction):
@@ -58,10 +68,15 @@ class CfgOptionsAction(DictAction):
     """
 
     def __call__(self, parser, namespace, values, option_string=None):
-        super().__call__(parser, namespace, values, option_string)
-        options = getattr(namespace, self.dest)
-        try:
-            converted = {k: _convert(v) for k, v in options.items()}
-        except ValueError as err:
-            parser.error(f'{option_string}: {err}')
-        setattr(namespace, self.dest, converted)
+        """Parse ``KEY=VALUE`` items as DictAction does, plus dicts."""
+        options = copy.copy(getattr(namespace, self.dest, None) or {})
+        for item in values or []:
+            key, value = item.split('=', maxsplit=1)
+            if 'dict(' not in value:
+                options[key] = self._parse_iterable(value)
+                continue
+            try:
+                options[key] = parse_dict_value(value)
+            except ValueError as err:
+                parser.error(f'{option_string} {key}: {err}')
+        setattr(namespace, self.dest, options)
