@@ -87,11 +87,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_evaluator = None
     if args.amp:
         set_amp(cfg, args.amp_dtype)
-    if args.resume is not None:
-        # A file, or (plain --resume) last_checkpoint or the newest
-        # epoch_N.pth; an error when there is nothing to resume.
-        cfg.resume = True
-        cfg.load_from = resolve_resume_checkpoint(cfg.work_dir, args.resume)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise KeyError('--auto-scale-lr needs `auto_scale_lr = dict('
@@ -99,6 +94,15 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.auto_scale_lr.enable = True
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.resume is not None:
+        cfg.resume = True
+    if cfg.get('resume', False):
+        # --resume CKPT (or `resume=True` with `load_from`): that file;
+        # plain --resume (or `resume=True` alone): last_checkpoint or the
+        # newest epoch_N.pth. An error when there is nothing to resume,
+        # where MMEngine would train from scratch.
+        wanted = args.resume or cfg.get('load_from') or 'auto'
+        cfg.load_from = resolve_resume_checkpoint(cfg.work_dir, wanted)
     return cfg
 
 

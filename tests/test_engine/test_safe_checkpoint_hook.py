@@ -182,3 +182,21 @@ def test_saving_logs_no_file_client_notice(tmp_path):
         assert '"FileClient" will be deprecated' in records[-1]
     finally:
         MMLogger.get_current_instance().removeHandler(handler)
+
+
+def test_full_disk_while_writing_the_pointer_names_it(tmp_path, monkeypatch):
+    import mmengine.hooks.checkpoint_hook as mmengine_hook
+    runner = _FakeRunner(tmp_path, 'safe_ckpt_pointer')
+    hook = _hook()
+    hook.before_train(runner)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, 'No space left on device')  # no file name
+
+    monkeypatch.setattr(mmengine_hook, 'open', full_disk, raising=False)
+    with pytest.raises(OSError) as info:
+        hook._save_checkpoint(runner)
+    assert str(info.value) == (
+        f'[Errno 28] No space left on device while writing {tmp_path}/'
+        f'last_checkpoint after saving {tmp_path}/epoch_1.pth; --resume '
+        'falls back to the newest epoch_N.pth')

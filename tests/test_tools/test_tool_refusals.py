@@ -54,6 +54,12 @@ def test_resume_with_nothing_to_resume(tmp_path):
         str(tmp_path), '--resume'
     ])
     assert f'--resume: nothing to resume in {tmp_path}' in err
+    # `resume=True` in the config, as MMEngine reads it: same refusal.
+    err = _fails([
+        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
+        str(tmp_path), '--cfg-options', 'resume=True'
+    ])
+    assert f'--resume: nothing to resume in {tmp_path}' in err
 
 
 def test_unwritable_out_fails_before_extraction(tmp_path):

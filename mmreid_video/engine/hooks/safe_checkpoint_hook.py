@@ -143,9 +143,22 @@ class SafeCheckpointHook(CheckpointHook):
                     f'Removed {path} after its successor was written.')
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
-        """Save as MMEngine does, without its FileClient notice."""
-        with _no_file_client_notices():
-            super()._save_checkpoint_with_step(runner, step, meta)
+        """Save as MMEngine does, without its FileClient notice, and name
+        ``last_checkpoint`` when writing it fails (e.g. a full disk)."""
+        try:
+            with _no_file_client_notices():
+                super()._save_checkpoint_with_step(runner, step, meta)
+        except OSError as err:
+            # The checkpoint itself is named by the atomic backend; an
+            # error without a file name comes from MMEngine's plain write
+            # of the pointer file.
+            if err.filename is not None or 'while writing' in str(err):
+                raise
+            pointer = osp.join(runner.work_dir, 'last_checkpoint')
+            raise OSError(
+                err.errno, f'{err.strerror} while writing {pointer} after '
+                f'saving {self.last_ckpt}; --resume falls back to the newest '
+                'epoch_N.pth') from err
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Refuse another model's weights, and resuming without a training
