@@ -12,8 +12,8 @@ from .readers import format_error, list_visible, load_mat_array
 SPLITS_MAT = osp.join('train-test people splits',
                       'train_test_splits_ilidsvid.mat')
 SEQUENCES = osp.join('i-LIDS-VID', 'sequences')
-FRAME_NUMBER = re.compile(r'(\d+)\.png$')
-PERSON = re.compile(r'^person(\d+)$')
+FRAME_NAME = re.compile(r'^(.*?)([0-9]+)\.png$')
+PERSON = re.compile(r'^person([0-9]+)$')
 
 
 @DATASETS.register_module()
@@ -90,44 +90,55 @@ class iLIDSVID(BaseVideoReIDDataset):
         return found[0]
 
     def _split(self) -> Tuple[List[str], List[str]]:
-        """The (test, train) person folders of split ``split_id``."""
+        """The (test, train) person folders of split ``split_id``; every
+        split of the file is checked."""
         persons = self._persons()
-        num_persons = len(persons)
         path = osp.join(self.data_root, SPLITS_MAT)
         ls_set = load_mat_array(path, 'ls_set')
-        if ls_set.ndim != 2 or ls_set.shape[1] % 2:
-            raise ValueError(f'{path}: ls_set must be (num_splits, 2k), got '
-                             f'shape {ls_set.shape}')
+        if ls_set.ndim != 2 or ls_set.shape[1] % 2 or not ls_set.size:
+            raise ValueError(f'{path}: ls_set must be (num_splits, 2k) with '
+                             f'k >= 1, got shape {ls_set.shape}')
         if self.split_id >= len(ls_set):
             raise ValueError(f'split_id {self.split_id} is out of range: '
                              f'{path} has {len(ls_set)} splits')
-        row = ls_set[self.split_id]
-        r = self.split_id + 1
-        if row.min() < 1 or row.max() > num_persons:
+        outside = (ls_set < 1) | (ls_set > len(persons))
+        if outside.any():
+            r = int(np.argmax(outside.any(axis=1)))
             raise format_error(
-                path, r, f'person index {row.min()}..{row.max()} outside '
-                f'1..{num_persons} (the sorted person folders)')
-        if len(np.unique(row)) != len(row):
-            raise format_error(path, r, 'a person is listed twice')
+                path, r + 1, f'person index {ls_set[r].min()}..'
+                f'{ls_set[r].max()} outside 1..{len(persons)} (the sorted '
+                'person folders)')
+        ordered = np.sort(ls_set, axis=1)
+        twice = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+        if twice.any():
+            raise format_error(path, int(np.argmax(twice)) + 1,
+                               'a person is listed twice')
+        row = ls_set[self.split_id]
         half = len(row) // 2
         return ([persons[i - 1] for i in row[:half]],
                 [persons[i - 1] for i in row[half:]])
 
     def _sequence(self, person: str, cam: int) -> dict:
         """Data info of one person folder of one camera."""
-        folder = osp.join(self.data_root, SEQUENCES, self.CAMERAS[cam], person)
-        frames = []
+        camera = self.CAMERAS[cam]
+        folder = osp.join(self.data_root, SEQUENCES, camera, person)
+        frames = {}
         for name in list_visible(folder):
-            m = FRAME_NUMBER.search(name)
-            if m is None:
-                raise ValueError(f'{osp.join(folder, name)}: expected a .png '
-                                 'frame ending in a number')
-            frames.append((int(m.group(1)), name))
+            m = FRAME_NAME.match(name)
+            if m is None or m.group(1) != f'{camera}_{person}_':
+                raise ValueError(
+                    f'{osp.join(folder, name)}: expected a frame named '
+                    f'{camera}_{person}_<number>.png')
+            number = int(m.group(2))
+            if number in frames:
+                raise ValueError(
+                    f'{osp.join(folder, name)}: frame number {number} is '
+                    f'also that of {frames[number]}')
+            frames[number] = name
         if not frames:
             raise ValueError(f'{folder}: empty sequence (no frames)')
-        frames.sort()
         return dict(
-            frame_paths=[osp.join(folder, n) for _, n in frames],
+            frame_paths=[osp.join(folder, frames[n]) for n in sorted(frames)],
             pid=int(PERSON.match(person).group(1)),
             camid=cam,
-            tracklet_id=f'{self.CAMERAS[cam]}/{person}')
+            tracklet_id=f'{camera}/{person}')
