@@ -119,11 +119,25 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
         Returns:
             list[dict]: One data info per tracklet.
         """
+        name = type(self).__name__
         check_layout(self.data_root, self.required_paths(), self.LAYOUT,
-                     type(self).__name__)
+                     name)
         if self.split == 'train':
             data_list = self.load_train()
+            self._check_not_empty(data_list, 'tracklets')
             self._metainfo['num_ids'] = relabel_pids(data_list)
             return data_list
         self._metainfo['num_ids'] = self.num_train_ids()
-        return self.load_test()
+        data_list = self.load_test()
+        for flag in ('is_query', 'is_gallery'):
+            self._check_not_empty([i for i in data_list if i[flag]],
+                                  flag[3:] + ' tracklets')
+        return data_list
+
+    def _check_not_empty(self, data_list: List[dict], what: str) -> None:
+        """An empty split is an error naming the dataset and the split."""
+        if not data_list:
+            raise ValueError(
+                f'{type(self).__name__}: the {self.split!r} split of '
+                f'data_root "{self.data_root}" has no {what}. Expected '
+                f'layout:\n{self.LAYOUT}')

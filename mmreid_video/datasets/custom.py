@@ -1,11 +1,13 @@
 """Custom tracklets listed in a JSON annotation file."""
 import json
 import os.path as osp
-from typing import List
+from typing import Dict, List
 
 from mmreid_video.registry import DATASETS
 from .base_dataset import BaseVideoReIDDataset
-from .readers import format_error
+from .readers import format_error, read_text
+
+LISTS = ('train', 'query', 'gallery')
 
 
 @DATASETS.register_module()
@@ -59,40 +61,52 @@ class CustomVideoReIDDataset(BaseVideoReIDDataset):
     def required_paths(self) -> List[str]:
         return [self.json_file]
 
-    def _read(self, keys: tuple) -> dict:
-        """Read the JSON file and check that ``keys`` hold lists."""
+    def _load(self) -> Dict[str, List[dict]]:
+        """Every tracklet of every list in the JSON file, checked.
+
+        The train split needs the ``"train"`` list, the test split all
+        three; every list present is checked, whatever the split.
+        """
         path = self._json_path()
-        with open(path) as f:
-            try:
-                ann = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ValueError(f'{path}: not valid JSON ({e})')
-        for key in keys:
-            if not isinstance(ann, dict) or not isinstance(ann.get(key), list):
-                raise ValueError(f'{path}: expected a list under key "{key}"')
-        return ann
+        try:
+            ann = json.loads(read_text(path))
+        except json.JSONDecodeError as e:
+            raise ValueError(f'{path}: not valid JSON ({e})') from None
+        needed = ('train', ) if self.split == 'train' else LISTS
+        lists, unknown_cam = {}, [0]
+        for key in LISTS:
+            if not isinstance(ann, dict) or not isinstance(
+                    ann.get(key), list):
+                if key in needed or (isinstance(ann, dict) and key in ann):
+                    raise ValueError(
+                        f'{path}: expected a list under key "{key}"')
+                continue
+            lists[key] = [
+                self._parse_tracklet(t, key, i, unknown_cam)
+                for i, t in enumerate(ann[key])
+            ]
+            seen = {}
+            for i, info in enumerate(lists[key]):
+                first = seen.setdefault(info['tracklet_id'], i)
+                if first != i:
+                    raise format_error(
+                        path, f'{key}[{i}]', f'tracklet_id '
+                        f'"{info["tracklet_id"]}" is listed twice in '
+                        f'"{key}" (also {key}[{first}])')
+        return lists
 
     def load_train(self) -> List[dict]:
-        ann = self._read(('train', ))
-        return [
-            self._parse_tracklet(t, 'train', i, [0])
-            for i, t in enumerate(ann['train'])
-        ]
+        return self._load()['train']
 
     def num_train_ids(self) -> int:
-        ann = self._read(('train', 'query', 'gallery'))
-        return len({
-            self._parse_tracklet(t, 'train', i, [0])['pid']
-            for i, t in enumerate(ann['train'])
-        })
+        return len({info['pid'] for info in self._load()['train']})
 
     def load_test(self) -> List[dict]:
         """Test infos: query then gallery, a shared tracklet only once."""
-        ann = self._read(('train', 'query', 'gallery'))
-        data_list, by_id, unknown_cam = [], {}, [0]
+        lists = self._load()
+        data_list, by_id = [], {}
         for key in ('query', 'gallery'):
-            for i, t in enumerate(ann[key]):
-                info = self._parse_tracklet(t, key, i, unknown_cam)
+            for i, info in enumerate(lists[key]):
                 old = by_id.get(info['tracklet_id'])
                 if old is None:
                     info.update(
@@ -100,8 +114,7 @@ class CustomVideoReIDDataset(BaseVideoReIDDataset):
                     by_id[info['tracklet_id']] = info
                     data_list.append(info)
                     continue
-                if key == 'query' or old['is_gallery'] or any(
-                        old[k] != info[k] for k in ('pid', 'frame_paths')):
+                if any(old[k] != info[k] for k in ('pid', 'frame_paths')):
                     raise format_error(
                         self._json_path(), f'{key}[{i}]',
                         f'tracklet_id "{info["tracklet_id"]}" is listed '

@@ -8,7 +8,8 @@ from .base_dataset import BaseVideoReIDDataset
 from .readers import list_visible
 
 # Both published name forms: 0001C6F0099X30823.jpg, 0001_C6_F0099_X30823.jpg
-FRAME_NAME = re.compile(r'^(\d{4})_?C(\d+)_?F(\d+)_?X\d+\.jpg$')
+FRAME_NAME = re.compile(r'^([0-9]{4})_?C([0-9]+)_?F([0-9]+)_?X[0-9]+\.jpg$')
+PID_FOLDER = re.compile(r'^[0-9]{4}$')
 
 
 @DATASETS.register_module()
@@ -48,9 +49,16 @@ class DukeMTMCVideoReID(BaseVideoReIDDataset):
         return self._tracklets('train')
 
     def load_test(self) -> List[dict]:
+        train = set(list_visible(osp.join(self.data_root, 'train')))
         data_list = []
         for sub in ('query', 'gallery'):
             for info in self._tracklets(sub):
+                pid_dir = info['tracklet_id'].rsplit('/', 1)[0]
+                if pid_dir.split('/')[1] in train:
+                    raise ValueError(
+                        f'{osp.join(self.data_root, pid_dir)}: pid is also '
+                        'a train id (a train/<pid> folder exists); '
+                        'DukeMTMC-VideoReID train and test ids are disjoint')
                 info.update(is_query=sub == 'query', is_gallery=sub != 'query')
                 data_list.append(info)
         return data_list
@@ -61,7 +69,7 @@ class DukeMTMCVideoReID(BaseVideoReIDDataset):
         sub_dir = osp.join(self.data_root, sub)
         for pid_name in list_visible(sub_dir):
             pid_dir = osp.join(sub_dir, pid_name)
-            if not pid_name.isdigit():
+            if PID_FOLDER.match(pid_name) is None:
                 raise ValueError(f'{pid_dir}: expected a 4-digit pid folder')
             tracklets = list_visible(pid_dir)
             if not tracklets:
@@ -75,7 +83,7 @@ class DukeMTMCVideoReID(BaseVideoReIDDataset):
     def _tracklet(self, folder: str, pid: int) -> dict:
         """Parse the frames of one tracklet folder."""
         num_cams = len(self.METAINFO['camera_names'])
-        frames, cams = [], set()
+        frames, cams = {}, set()
         for name in list_visible(folder):
             path = osp.join(folder, name)
             m = FRAME_NAME.match(name)
@@ -91,14 +99,17 @@ class DukeMTMCVideoReID(BaseVideoReIDDataset):
                 raise ValueError(f'{path}: unknown camera {cam}, expected '
                                  f'1..{num_cams}')
             cams.add(cam)
-            frames.append((int(m.group(3)), name))
+            number = int(m.group(3))
+            if number in frames:
+                raise ValueError(f'{path}: frame number {number} is also '
+                                 f'that of {frames[number]}')
+            frames[number] = name
         if not frames:
             raise ValueError(f'{folder}: empty tracklet (no frames)')
         if len(cams) > 1:
             raise ValueError(f'{folder}: frames of several cameras '
                              f'{sorted(cams)} in one tracklet')
-        frames.sort()
         return dict(
-            frame_paths=[osp.join(folder, n) for _, n in frames],
+            frame_paths=[osp.join(folder, frames[n]) for n in sorted(frames)],
             pid=pid,
             camid=cams.pop() - 1)

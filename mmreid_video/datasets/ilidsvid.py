@@ -10,7 +10,6 @@ from .readers import format_error, list_visible, load_mat_array
 from .two_camera import TwoCameraSplitDataset
 
 
-
 @DATASETS.register_module()
 class iLIDSVID(TwoCameraSplitDataset):
     """iLIDS-VID (Wang et al., ECCV 2014) in its published layout.
@@ -32,8 +31,7 @@ class iLIDSVID(TwoCameraSplitDataset):
     CAMERAS = ('cam1', 'cam2')  # the folder names
     SEQUENCES = osp.join('i-LIDS-VID', 'sequences')
     PERSON = re.compile(r'^person(\d+)$')
-    FRAME = re.compile(r'(\d+)\.png$')
-    FRAME_HINT = 'a .png frame ending in a number'
+    FRAME = r'{camera}_{person}_(\d+)\.png'
     split_file = osp.join('train-test people splits',
                           'train_test_splits_ilidsvid.mat')
     METAINFO: dict = dict(dataset_name='iLIDS-VID', camera_names=CAMERAS)
@@ -62,23 +60,27 @@ class iLIDSVID(TwoCameraSplitDataset):
     def split_persons(self) -> Tuple[List[str], List[str]]:
         """The (train, test) person folders of split ``split_id``."""
         persons = self._persons()
-        num_persons = len(persons)
         path = osp.join(self.data_root, self.split_file)
         ls_set = load_mat_array(path, 'ls_set')
-        if ls_set.ndim != 2 or ls_set.shape[1] % 2:
-            raise ValueError(f'{path}: ls_set must be (num_splits, 2k), got '
-                             f'shape {ls_set.shape}')
+        if ls_set.ndim != 2 or ls_set.shape[1] % 2 or not ls_set.size:
+            raise ValueError(f'{path}: ls_set must be (num_splits, 2k) with '
+                             f'k >= 1, got shape {ls_set.shape}')
         if self.split_id >= len(ls_set):
             raise ValueError(f'split_id {self.split_id} is out of range: '
                              f'{path} has {len(ls_set)} splits')
-        row = ls_set[self.split_id]
-        r = self.split_id + 1
-        if row.min() < 1 or row.max() > num_persons:
+        outside = (ls_set < 1) | (ls_set > len(persons))
+        if outside.any():
+            r = int(np.argmax(outside.any(axis=1)))
             raise format_error(
-                path, r, f'person index {row.min()}..{row.max()} outside '
-                f'1..{num_persons} (the sorted person folders)')
-        if len(np.unique(row)) != len(row):
-            raise format_error(path, r, 'a person is listed twice')
+                path, r + 1, f'person index {ls_set[r].min()}..'
+                f'{ls_set[r].max()} outside 1..{len(persons)} (the sorted '
+                'person folders)')
+        ordered = np.sort(ls_set, axis=1)
+        twice = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+        if twice.any():
+            raise format_error(path, int(np.argmax(twice)) + 1,
+                               'a person is listed twice')
+        row = ls_set[self.split_id]
         half = len(row) // 2
         return ([persons[i - 1] for i in row[half:]],
                 [persons[i - 1] for i in row[:half]])

@@ -36,8 +36,7 @@ class PRID2011(TwoCameraSplitDataset):
     CAMERAS = ('cam_a', 'cam_b')  # the folder names
     SEQUENCES = osp.join('prid_2011', 'multi_shot')
     PERSON = re.compile(r'^person_(\d+)$')
-    FRAME = re.compile(r'^(\d+)\.png$')
-    FRAME_HINT = 'a frame named <number>.png, e.g. 0001.png'
+    FRAME = r'(\d+)\.png'
     METAINFO: dict = dict(dataset_name='PRID-2011', camera_names=CAMERAS)
     LAYOUT = """<data_root>/
   splits_prid2011.json   [{"train": ["person_0001", ...], "test": [...]}, ...]

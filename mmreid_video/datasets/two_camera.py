@@ -1,6 +1,7 @@
 """Base of the two-camera datasets with numbered person splits."""
 import os.path as osp
 from abc import abstractmethod
+import re
 from typing import List, Pattern, Tuple
 
 from .base_dataset import BaseVideoReIDDataset
@@ -20,10 +21,10 @@ class TwoCameraSplitDataset(BaseVideoReIDDataset):
 
     Subclasses set ``CAMERAS`` (the camera folder names, in that order),
     ``SEQUENCES`` (their parent folder, relative to ``data_root``),
-    ``PERSON`` (person folder names, group 1 the number), ``FRAME``
-    (searched in frame names, group 1 the frame number), ``FRAME_HINT``
-    (the expected frame name, for errors) and ``split_file``, and implement
-    :meth:`split_persons`.
+    ``PERSON`` (person folder names, group 1 the number), ``FRAME`` (the
+    regular expression a whole frame name matches, group 1 the frame
+    number; ``{camera}`` and ``{person}`` stand for the folders), and
+    ``split_file``, and implement :meth:`split_persons`.
 
     Args:
         data_root (str): The dataset folder (see the class's ``LAYOUT``).
@@ -35,8 +36,7 @@ class TwoCameraSplitDataset(BaseVideoReIDDataset):
     CAMERAS: Tuple[str, str]
     SEQUENCES: str
     PERSON: Pattern
-    FRAME: Pattern
-    FRAME_HINT: str
+    FRAME: str
     split_file: str
 
     def __init__(self, data_root: str, split_id: int = 0, **kwargs) -> None:
@@ -76,20 +76,27 @@ class TwoCameraSplitDataset(BaseVideoReIDDataset):
 
     def _sequence(self, person: str, cam: int) -> dict:
         """Data info of one person folder of one camera."""
-        folder = osp.join(self.data_root, self.SEQUENCES, self.CAMERAS[cam],
-                          person)
-        frames = []
+        camera = self.CAMERAS[cam]
+        folder = osp.join(self.data_root, self.SEQUENCES, camera, person)
+        pattern = self.FRAME.format(camera=camera, person=person)
+        frames = {}
         for name in list_visible(folder):
-            m = self.FRAME.search(name)
+            m = re.fullmatch(pattern, name)
             if m is None:
-                raise ValueError(f'{osp.join(folder, name)}: expected '
-                                 f'{self.FRAME_HINT}')
-            frames.append((int(m.group(1)), name))
+                hint = pattern.replace('(\\d+)', '<number>').replace('\\', '')
+                raise ValueError(f'{osp.join(folder, name)}: expected a '
+                                 f'frame named {hint}')
+            number = int(m.group(1))
+            if number in frames:
+                # Two files would claim one temporal position.
+                raise ValueError(
+                    f'{osp.join(folder, name)}: frame number {number} is '
+                    f'also that of {frames[number]}')
+            frames[number] = name
         if not frames:
             raise ValueError(f'{folder}: empty sequence (no frames)')
-        frames.sort()
         return dict(
-            frame_paths=[osp.join(folder, n) for _, n in frames],
+            frame_paths=[osp.join(folder, frames[n]) for n in sorted(frames)],
             pid=int(self.PERSON.match(person).group(1)),
             camid=cam,
-            tracklet_id=f'{self.CAMERAS[cam]}/{person}')
+            tracklet_id=f'{camera}/{person}')

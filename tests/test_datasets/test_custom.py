@@ -200,3 +200,60 @@ def test_dataset_stats(tmp_path, capsys, monkeypatch):
     assert '| test | 3 | 4 | 0 | 9 | 3 | 1 | 2.2 | 4 |' in out
     assert '| query | 2 | 2 | 0 | 4 | 2 | 2 | 2.0 | 2 |' in out
     assert '| gallery | 3 | 3 | 0 | 7 | 2 | 1 | 2.3 | 4 |' in out
+
+
+def test_every_list_is_checked_whatever_the_split(tmp_path):
+    ann = json.loads(json.dumps(ANN))
+    ann['gallery'][2]['pid'] = 'zero'
+    ann_file = write(tmp_path, ann, 'bad_gallery.json')
+    with pytest.raises(
+            ValueError, match=r'bad_gallery\.json, row gallery\[2\]: "pid"'):
+        CustomVideoReIDDataset(data_root=str(tmp_path), ann_file=ann_file)
+    ann = json.loads(json.dumps(ANN))
+    ann['query'] = 'none'
+    with pytest.raises(ValueError, match='expected a list under key "query"'):
+        CustomVideoReIDDataset(
+            data_root=str(tmp_path), ann_file=write(tmp_path, ann))
+    # A train-only file serves the train split.
+    ds = CustomVideoReIDDataset(
+        data_root=str(tmp_path),
+        ann_file=write(tmp_path, dict(train=ANN['train'])))
+    assert len(ds) == 3
+
+
+def test_tracklet_listed_twice_in_one_list(tmp_path):
+    ann = json.loads(json.dumps(ANN))
+    ann['train'][2]['tracklet_id'] = 'train/17/a'
+    with pytest.raises(
+            ValueError, match=r'row train\[2\]: tracklet_id "train/17/a" is '
+            r'listed twice in "train" \(also train\[0\]\)'):
+        CustomVideoReIDDataset(
+            data_root=str(tmp_path), ann_file=write(tmp_path, ann))
+
+
+def test_non_utf8_file_names_file_and_line(tmp_path):
+    text = json.dumps(ANN, indent=1).encode()
+    pos = text.index(b'g/0')
+    (tmp_path / 'latin1.json').write_bytes(text[:pos] + b'\xe9' +
+                                           text[pos:])
+    line = text[:pos].count(b'\n') + 1
+    with pytest.raises(
+            ValueError, match=rf'latin1\.json, line {line}: not UTF-8 text'):
+        CustomVideoReIDDataset(
+            data_root=str(tmp_path), ann_file='latin1.json')
+
+
+@pytest.mark.parametrize('split, empty, what', [
+    ('train', 'train', 'tracklets'),
+    ('test', 'query', 'query tracklets'),
+    ('test', 'gallery', 'gallery tracklets'),
+])
+def test_empty_split_names_dataset_and_split(tmp_path, split, empty, what):
+    ann = dict(ANN, **{empty: []})
+    with pytest.raises(
+            ValueError, match=rf"CustomVideoReIDDataset: the '{split}' split "
+            rf'of data_root ".*" has no {what}'):
+        CustomVideoReIDDataset(
+            data_root=str(tmp_path),
+            ann_file=write(tmp_path, ann),
+            split=split)
