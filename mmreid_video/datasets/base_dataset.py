@@ -84,16 +84,15 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
             raise ValueError(f'{type(self).__name__}: split must be one of '
                              f'{self.SPLITS}, got {split!r}')
         self.split = split
-        super().__init__(
-            metainfo=metainfo,
-            data_root=data_root,
-            data_prefix=dict(),
-            indices=indices,
-            serialize_data=serialize_data,
-            pipeline=list(pipeline),
-            test_mode=split == 'test',
-            lazy_init=lazy_init,
-            max_refetch=max_refetch)
+        super().__init__(metainfo=metainfo,
+                         data_root=data_root,
+                         data_prefix=dict(),
+                         indices=indices,
+                         serialize_data=serialize_data,
+                         pipeline=list(pipeline),
+                         test_mode=split == 'test',
+                         lazy_init=lazy_init,
+                         max_refetch=max_refetch)
         self._metainfo['split'] = split
 
     @abstractmethod
@@ -120,8 +119,7 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
             list[dict]: One data info per tracklet.
         """
         name = type(self).__name__
-        check_layout(self.data_root, self.required_paths(), self.LAYOUT,
-                     name)
+        check_layout(self.data_root, self.required_paths(), self.LAYOUT, name)
         if self.split == 'train':
             data_list = self.load_train()
             self._check_not_empty(data_list, 'tracklets')
@@ -135,9 +133,46 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
         return data_list
 
     def _check_not_empty(self, data_list: List[dict], what: str) -> None:
-        """An empty split is an error naming the dataset and the split."""
+        """An empty split is an error naming the dataset, the split and the
+        files it was read from."""
         if not data_list:
             raise ValueError(
                 f'{type(self).__name__}: the {self.split!r} split of '
-                f'data_root "{self.data_root}" has no {what}. Expected '
+                f'data_root "{self.data_root}" has no {what} (read from '
+                f'{", ".join(self.required_paths())}). Expected '
                 f'layout:\n{self.LAYOUT}')
+
+    def _check_indices(self, indices: Union[int, Sequence[int]],
+                       num: int) -> None:
+        """``indices`` must select tracklets that exist: MMEngine would
+        raise a bare IndexError, or silently keep fewer than asked."""
+        where = (f'{type(self).__name__}({self.split!r}): indices={indices!r} '
+                 f'do not fit the split of {num} tracklets;')
+        if isinstance(indices, bool) or not isinstance(indices,
+                                                       (int, Sequence)):
+            raise TypeError(f'{where} expected an int (the first n, or the '
+                            'last -n) or a sequence of ints')
+        if isinstance(indices, int):
+            if not 0 < abs(indices) <= num:
+                raise ValueError(f'{where} an int must be in 1..{num} (the '
+                                 f'first n) or -{num}..-1 (the last n)')
+            return
+        bad = [
+            i for i in indices if isinstance(i, bool)
+            or not isinstance(i, int) or not -num <= i < num
+        ]
+        if bad or not len(indices):
+            raise ValueError(f'{where} expected a non-empty sequence of ints '
+                             f'in [-{num}, {num}); bad: {bad[:5]}')
+
+    def _get_unserialized_subset(
+            self, indices: Union[int, Sequence[int]]) -> List[dict]:
+        """MMEngine's subset of the data list, ``indices`` checked first."""
+        self._check_indices(indices, len(self.data_list))
+        return super()._get_unserialized_subset(indices)
+
+    def _get_serialized_subset(self, indices: Union[int, Sequence[int]]):
+        """MMEngine's subset of the serialized data, ``indices`` checked
+        first."""
+        self._check_indices(indices, len(self.data_address))
+        return super()._get_serialized_subset(indices)

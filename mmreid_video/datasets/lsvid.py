@@ -8,7 +8,7 @@ import numpy as np
 
 from mmreid_video.registry import DATASETS
 from .base_dataset import BaseVideoReIDDataset
-from .readers import format_error, load_mat_array
+from .readers import format_error, load_mat_array, read_text
 
 LIST_FILES = dict(
     train=osp.join('list_sequence', 'list_seq_train.txt'),
@@ -27,8 +27,7 @@ def read_sequence_list(path: str) -> List[Tuple[str, int]]:
         list[tuple[str, int]]: ``(prefix, pid)`` per line, in file order
         (``info_test.mat`` indexes the test list by 1-based line number).
     """
-    with open(path) as f:
-        lines = f.read().splitlines()
+    lines = read_text(path).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()  # a trailing newline is not a row
     rows = []

@@ -5,7 +5,7 @@ import re
 from typing import List, Tuple
 
 from mmreid_video.registry import DATASETS
-from .readers import format_error
+from .readers import format_error, read_text
 from .two_camera import TwoCameraSplitDataset
 
 
@@ -54,11 +54,10 @@ class PRID2011(TwoCameraSplitDataset):
     def split_persons(self) -> Tuple[List[str], List[str]]:
         """The (train, test) person folders of split ``split_id``."""
         path = osp.join(self.data_root, self.split_file)
-        with open(path) as f:
-            try:
-                splits = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ValueError(f'{path}: not valid JSON ({e})')
+        try:
+            splits = json.loads(read_text(path))
+        except json.JSONDecodeError as e:
+            raise ValueError(f'{path}: not valid JSON ({e})') from None
         if not isinstance(splits, list):
             raise ValueError(f'{path}: expected a list of splits '
                              '[{"train": [...], "test": [...]}, ...]')
