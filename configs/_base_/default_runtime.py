@@ -15,6 +15,15 @@ default_hooks = dict(
         rule='greater',
         backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Our hooks are named entries here (MMEngine registers extra names of
+    # default_hooks too), so a config adds its own with custom_hooks, or
+    # tunes/removes (None) one of these by name, without restating a list.
+    # Each epoch's randomness depends on (seed, epoch) only: exact --resume.
+    epoch_reseed=dict(type='EpochReseedHook'),
+    # Stop on NaN/inf losses, naming the iteration.
+    check_invalid_loss=dict(type='CheckInvalidLossHook'),
+    # Fail early when head.num_classes < the training identities.
+    check_num_classes=dict(type='CheckNumClassesHook'),
 )
 
 env_cfg = dict(
