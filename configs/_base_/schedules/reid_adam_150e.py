@@ -4,8 +4,11 @@
 # An epoch visits each training identity once (IdentitySampler
 # epoch_mode='identity', as the AP3D/TCLNet code): 78 iterations on MARS,
 # 87 on DukeMTMC-VideoReID, 18 on iLIDS-VID at 8 x 4 on one GPU.
+# The constructor keeps frozen parameters (stage 2's encoder) out of every
+# update, also from weight decay on zeroed gradients.
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SkipFrozenOptimWrapperConstructor',
     optimizer=dict(type='Adam', lr=3.5e-4, weight_decay=5e-4))
 
 # One entry per stage; a child changes e.g. just
