@@ -1,35 +1,23 @@
 import copy
+import os.path as osp
 
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.structures import DataSample
 
 from mmreid_video.registry import MODELS
 
-T, H, W = 2, 32, 16
-DENSEIL = dict(
-    type='DenseIL',
-    backbone=dict(
-        type='mmpretrain.ResNet',
-        depth=18,
-        stem_channels=8,
-        base_channels=8,
-        out_indices=(0, 1, 2, 3),
-        strides=(1, 2, 2, 1)),
-    neck=dict(
-        type='DIDecoder',
-        in_channels=[8, 16, 32, 64],
-        num_stripes=2,
-        embed_dims=16,
-        num_heads=2),
-    head=dict(type='BNNeckHead', in_channels=16, num_classes=2),
-    encoder_head=dict(type='BNNeckHead', in_channels=64, num_classes=2))
-OPTIM = dict(
-    type='OptimWrapper',
-    constructor='SkipFrozenOptimWrapperConstructor',
-    optimizer=dict(type='Adam', lr=1e-2, weight_decay=5e-4))
+T, H, W = 2, 64, 32
+# The slim DenseIL of the demo config and its optimizer (Adam, weight decay
+# 5e-4, SkipFrozenOptimWrapperConstructor inherited from the schedule).
+DEMO = Config.fromfile(
+    osp.join(
+        osp.dirname(__file__), '..', '..', 'configs', 'demo',
+        'denseil_r18_demo.py'))
+DENSEIL, OPTIM = DEMO.model, DEMO.optim_wrapper
 # The optional paramwise_cfg of docs/config.md.
 NO_DECAY = dict(
     norm_decay_mult=0.0,
@@ -109,6 +97,7 @@ def test_paramwise_no_decay_on_tables_norms_biases():
     assert decay['neck.layers.0.norm1.weight'] == 0
     assert decay['neck.layers.0.ffn.0.bias'] == 0
     assert decay['backbone.bn1.weight'] == 0
+    assert OPTIM.constructor == 'SkipFrozenOptimWrapperConstructor'
     assert decay['neck.layers.0.ffn.0.weight'] == pytest.approx(5e-4)
     assert decay['backbone.conv1.weight'] == pytest.approx(5e-4)
     assert decay['head.classifier.weight'] == pytest.approx(5e-4)
