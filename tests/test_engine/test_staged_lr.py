@@ -99,6 +99,18 @@ def test_values_match_mmengine_schedulers():
     assert scheduler.stage_starts() == dict(stage1=0, stage2=4)
 
 
+def test_shortened_stage_cuts_warmup_and_milestones():
+    """A stage shortened to 1 epoch (a smoke test) keeps its other keys:
+    what lies beyond its end is cut off."""
+    short = dict(
+        stage1=dict(epochs=1, warmup_epochs=3, milestones=[2]),
+        stage2=dict(epochs=1, warmup_epochs=1, milestones=[5]))
+    got = lrs(build(short, end=2), 8)
+    step = 0.9 / 11  # warm-up over 3 epochs x 4 iterations, cut after 4
+    assert got[:4] == pytest.approx([0.1 + i * step for i in range(4)])
+    assert got[4:] == pytest.approx([0.1, 0.4, 0.7, 1.0])
+
+
 def test_resume_from_state_dict():
     first = build()
     lrs(first, 10)
@@ -131,9 +143,9 @@ def test_errors():
                        r'param_scheduler.stages last stage1=4 \+ stage2=3'):
         build(end=8)
     with pytest.raises(ValueError, match=r'stages.stage1.milestones must be'):
-        build(dict(stage1=dict(epochs=4, milestones=[4])))
-    with pytest.raises(ValueError, match='0 <= warmup_epochs < epochs'):
-        build(dict(stage1=dict(epochs=4, warmup_epochs=4)))
+        build(dict(stage1=dict(epochs=4, milestones=[3, 2])))
+    with pytest.raises(ValueError, match='warmup_epochs >= 0'):
+        build(dict(stage1=dict(epochs=4, warmup_epochs=-1)))
     with pytest.raises(KeyError, match=r"unknown keys \['milestone'\]"):
         build(dict(stage1=dict(epochs=4, milestone=[2])))
     with pytest.raises(TypeError, match='non-empty dict of stages'):

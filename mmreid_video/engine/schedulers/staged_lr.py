@@ -28,15 +28,17 @@ def _check_stage(name: str, stage: dict) -> Tuple[int, int, List[int]]:
     for key, value in (('epochs', epochs), ('warmup_epochs', warmup)):
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(f'{where}.{key} must be an int, got {value!r}.')
-    if epochs < 1 or not 0 <= warmup < epochs:
-        raise ValueError(f'{where}: need epochs >= 1 and 0 <= warmup_epochs '
-                         f'< epochs, got epochs={epochs}, warmup_epochs='
-                         f'{warmup}.')
+    if epochs < 1 or warmup < 0:
+        raise ValueError(f'{where}: need epochs >= 1 and warmup_epochs >= 0, '
+                         f'got epochs={epochs}, warmup_epochs={warmup}.')
+    # A warm-up or milestone beyond the stage's end is cut off with it, so a
+    # shortened stage (a smoke test) needs no other change.
     if milestones != sorted(set(milestones)) or not all(
-            isinstance(m, int) and 0 < m < epochs for m in milestones):
-        raise ValueError(f'{where}.milestones must be increasing ints in '
-                         f'(0, epochs={epochs}) counted from the stage start, '
-                         f'got {milestones!r}.')
+            isinstance(m, int) and not isinstance(m, bool) and m > 0
+            for m in milestones):
+        raise ValueError(f'{where}.milestones must be increasing positive '
+                         'ints (epochs from the stage start), got '
+                         f'{milestones!r}.')
     return epochs, warmup, milestones
 
 
@@ -50,7 +52,8 @@ class StagedMultiStepLR(LRSchedulerMixin, _ParamScheduler):
     stage's first iteration to 1 at its last warm-up iteration, then stays
     1; ``k`` counts the stage's milestones ``<= e`` (epochs from the
     stage start, as MMEngine's ``MultiStepLR`` with ``begin`` at the stage
-    start). Each stage starts again from the base lr. The values equal
+    start); a warm-up or milestone past the stage's end is cut off with
+    it. Each stage starts again from the base lr. The values equal
     MMEngine's ``LinearLR`` (``convert_to_iter_based=True``) and
     ``MultiStepLR`` with ``begin``/``end`` at each stage's bounds, with the
     lr reset of ``TwoStageTrainingHook`` in between. Stages run in the order of
@@ -125,7 +128,8 @@ class StagedMultiStepLR(LRSchedulerMixin, _ParamScheduler):
             raise ValueError(
                 f'StagedMultiStepLR: train_cfg.max_epochs={end} but the '
                 f'param_scheduler.stages last {lengths} = {total} epochs; '
-                'set train_cfg.max_epochs to their sum.')
+                'set train_cfg.max_epochs to their sum, or the stages\' epochs '
+                'to add up to it.')
         self.epoch_length = epoch_length
         self.warmup_factor = warmup_factor
         self.gamma = gamma
