@@ -132,7 +132,6 @@ def test_child_config_states_just_the_numbers(tmp_path):
     child.write_text('_base_ = ["./base.py"]\nparam_scheduler = dict('
                      'stages=dict(stage1=dict(epochs=30, milestones=[20])))\n')
     stages = Config.fromfile(str(child)).param_scheduler.stages
-    assert list(stages) == ['stage1', 'stage2']  # base order kept
     assert stages.stage1 == dict(
         epochs=30, warmup_epochs=10, milestones=[20])
     assert stages.stage2.epochs == 60
@@ -148,6 +147,11 @@ def test_errors():
         build(dict(stage1=dict(epochs=4, warmup_epochs=-1)))
     with pytest.raises(KeyError, match=r"unknown keys \['milestone'\]"):
         build(dict(stage1=dict(epochs=4, milestone=[2])))
+    with pytest.raises(KeyError, match=r"named \['stage1', 'stage2'\]"):
+        build(dict(stage1=STAGES['stage1'], stage3=STAGES['stage2']))
+    # The order comes from the names, not from the dict.
+    reordered = build(dict(stage2=STAGES['stage2'], stage1=STAGES['stage1']))
+    assert reordered.stage_starts() == dict(stage1=0, stage2=4)
     with pytest.raises(TypeError, match='non-empty dict of stages'):
         build(dict())
     with pytest.raises(ValueError, match='set convert_to_iter_based=True'):

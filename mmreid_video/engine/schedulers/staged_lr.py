@@ -56,8 +56,10 @@ class StagedMultiStepLR(LRSchedulerMixin, _ParamScheduler):
     it. Each stage starts again from the base lr. The values equal
     MMEngine's ``LinearLR`` (``convert_to_iter_based=True``) and
     ``MultiStepLR`` with ``begin``/``end`` at each stage's bounds, with the
-    lr reset of ``TwoStageTrainingHook`` in between. Stages run in the order of
-    the ``stages`` dict (a child config's merged keys keep the base order).
+    lr reset of ``TwoStageTrainingHook`` in between. The stages are named
+    ``stage1``, ``stage2``, ... and run in that order (MMEngine sorts dict
+    keys when it prints or dumps a config, so the order cannot come from the
+    dict).
 
     Config (``convert_to_iter_based=True`` makes the runner pass the epoch
     length; ``end`` defaults to ``train_cfg.max_epochs``, which must be the
@@ -75,8 +77,8 @@ class StagedMultiStepLR(LRSchedulerMixin, _ParamScheduler):
 
     Args:
         optimizer (Optimizer | OptimWrapper): The wrapped optimizer.
-        stages (dict[str, dict]): Stage name -> ``dict(epochs,
-            warmup_epochs=0, milestones=[])``.
+        stages (dict[str, dict]): ``'stage1'``, ``'stage2'``, ... ->
+            ``dict(epochs, warmup_epochs=0, milestones=[])``.
         epoch_length (int, optional): Iterations per epoch, passed by the
             runner with ``convert_to_iter_based=True``. Required.
         warmup_factor (float): Lr factor at a stage's first iteration.
@@ -119,8 +121,13 @@ class StagedMultiStepLR(LRSchedulerMixin, _ParamScheduler):
             raise ValueError('StagedMultiStepLR: warmup_factor and gamma '
                              f'must lie in (0, 1], got {warmup_factor}, '
                              f'{gamma}.')
-        self.stages = [(name, *_check_stage(name, stage))
-                       for name, stage in stages.items()]
+        names = [f'stage{i}' for i in range(1, len(stages) + 1)]
+        if sorted(stages) != sorted(names):
+            raise KeyError('StagedMultiStepLR: param_scheduler.stages must be '
+                           f'named {names} (the run order), got '
+                           f'{sorted(stages)}.')
+        self.stages = [(name, *_check_stage(name, stages[name]))
+                       for name in names]
         total = sum(epochs for _, epochs, _, _ in self.stages)
         if end is not None and end != total:
             lengths = ' + '.join(f'{name}={epochs}'
