@@ -192,7 +192,9 @@ class AllFramesSample(BaseClipSample):
 
     LAST_CHUNK_MODES = ('weighted', 'pad', 'overlap')
 
-    def __init__(self, clip_len: int = 8, last_chunk: str = 'weighted') -> None:
+    def __init__(self,
+                 clip_len: int = 8,
+                 last_chunk: str = 'weighted') -> None:
         super().__init__(clip_len)
         if last_chunk not in self.LAST_CHUNK_MODES:
             raise ValueError(

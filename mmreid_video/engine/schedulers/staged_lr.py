@@ -135,8 +135,8 @@ class StagedMultiStepLR(LRSchedulerMixin, _ParamScheduler):
             raise ValueError(
                 f'StagedMultiStepLR: train_cfg.max_epochs={end} but the '
                 f'param_scheduler.stages last {lengths} = {total} epochs; '
-                'set train_cfg.max_epochs to their sum, or the stages\' epochs '
-                'to add up to it.')
+                'set train_cfg.max_epochs to their sum, or the stages\' '
+                'epochs to add up to it.')
         self.epoch_length = epoch_length
         self.warmup_factor = warmup_factor
         self.gamma = gamma

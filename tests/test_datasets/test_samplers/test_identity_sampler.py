@@ -140,7 +140,8 @@ def test_ranks_get_disjoint_ids(mode):
     dataset = StubDataset(make_pids(60))
     world = 3
     samplers = [
-        build(dataset, epoch_mode=mode, seed=0, rank=r, world_size=world) for r in range(world)
+        build(dataset, epoch_mode=mode, seed=0, rank=r, world_size=world)
+        for r in range(world)
     ]
     lens = {len(s) for s in samplers}
     assert len(lens) == 1
@@ -162,7 +163,8 @@ def test_rank_from_dist_info(mode, monkeypatch):
     monkeypatch.setattr(identity_sampler, 'get_dist_info', lambda: (1, 2))
     sampler = build(dataset, epoch_mode=mode, seed=0)
     assert (sampler.rank, sampler.world_size) == (1, 2)
-    assert list(sampler) == list(build(dataset, epoch_mode=mode, seed=0, rank=1, world_size=2))
+    assert list(sampler) == list(
+        build(dataset, epoch_mode=mode, seed=0, rank=1, world_size=2))
 
 
 @pytest.mark.parametrize('mode', MODES)
@@ -246,7 +248,7 @@ def test_two_ranks_split_disjointly_and_resume(mode):
         build(dataset, epoch_mode=mode, seed=4, rank=r, world_size=2)
         for r in range(2)
     ]
-    for r, sampler in enumerate(ranks):
+    for sampler in ranks:
         sampler.set_epoch(1)
     full = [batches(s, dataset) for s in ranks]
     for it in range(ranks[0].num_iters):
