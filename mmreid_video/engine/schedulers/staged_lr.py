@@ -175,13 +175,12 @@ class StagedMultiStepLR(LRSchedulerMixin, _ParamScheduler):
         Returns:
             float: ``lr / initial_lr``.
         """
-        start = 0
-        for index, (_, epochs, warmup, milestones) in enumerate(self.stages):
-            # Steps past the end (none in a run) stay in the last stage.
-            if (index == len(self.stages) - 1
-                    or step < (start + epochs) * self.epoch_length):
+        starts = self.stage_starts()
+        # The last stage that has begun (steps past the end stay in it).
+        for name, _, warmup, milestones in reversed(self.stages):
+            start = starts[name]
+            if step >= start * self.epoch_length:
                 break
-            start += epochs
         t = step - start * self.epoch_length
         epoch = t // self.epoch_length
         value = self.gamma**sum(m <= epoch for m in milestones)
