@@ -174,7 +174,9 @@ class VideoReID(BaseModel):
 
         Clips pass through the network ``clips_per_forward`` at a time; the
         descriptors of a sample's ``num_clips`` consecutive clips (metainfo,
-        1 when absent) are averaged.
+        1 when absent) are averaged, weighted by the metainfo
+        ``clip_weights`` when present (``AllFramesSample`` sets the real
+        frames per chunk).
 
         Args:
             inputs (Tensor): Clips of shape ``(sum num_clips, T, 3, H, W)``.
@@ -202,5 +204,16 @@ class VideoReID(BaseModel):
         ])
         for sample, clip_feats in zip(data_samples,
                                       feats.split(num_clips)):
-            sample.set_field(clip_feats.mean(dim=0), 'pred_feature')
+            weights = sample.metainfo.get('clip_weights')
+            if weights is None:
+                feat = clip_feats.mean(dim=0)
+            else:
+                weights = torch.as_tensor(
+                    weights, dtype=feats.dtype, device=feats.device)
+                if weights.shape != (len(clip_feats), ):
+                    raise ValueError(
+                        'VideoReID.predict: clip_weights of shape '
+                        f'{tuple(weights.shape)} for {len(clip_feats)} clips.')
+                feat = weights @ clip_feats / weights.sum()
+            sample.set_field(feat, 'pred_feature')
         return data_samples
