@@ -13,7 +13,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmreid_video.utils import (CfgOptionsAction, check_output_path,
-                                setup_distributed, teardown_distributed)
+                                load_config, setup_distributed,
+                                teardown_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -78,7 +79,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     setup_distributed(cfg, args.launcher)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

@@ -9,7 +9,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmreid_video.checkpoint import resolve_resume_checkpoint
-from mmreid_video.utils import (CfgOptionsAction, lock_work_dir,
+from mmreid_video.utils import (CfgOptionsAction, load_config, lock_work_dir,
                                 setup_distributed, teardown_distributed)
 
 
@@ -119,7 +119,7 @@ def is_rank_zero(launcher: str) -> bool:
 
 def main() -> None:
     args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     if is_rank_zero(args.launcher):
         # Before the Runner writes anything into the work_dir.
         lock_work_dir(cfg.work_dir)

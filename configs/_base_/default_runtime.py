@@ -29,6 +29,8 @@ default_hooks = dict(
     check_invalid_loss=dict(type='CheckInvalidLossHook'),
     # Fail early when head.num_classes < the training identities.
     check_num_classes=dict(type='CheckNumClassesHook'),
+    # Fail early when an IdentitySampler's batches are not P x K.
+    check_identity_batch=dict(type='CheckIdentityBatchHook'),
 )
 
 env_cfg = dict(

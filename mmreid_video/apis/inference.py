@@ -15,6 +15,7 @@ from mmcv.image.geometric import cv2_interp_codes
 
 from mmreid_video.checkpoint import PARTIAL_LOAD_KEY, load_model_weights
 from mmreid_video.registry import MODELS, TRANSFORMS
+from mmreid_video.utils.config_file import load_config
 
 Frame = Union[str, Path, np.ndarray]
 Tracklet = Sequence[Frame]
@@ -43,7 +44,7 @@ def init_model(config: Union[str, Path, Config],
         nn.Module: The model in eval mode, with the config as ``model.cfg``.
     """
     if isinstance(config, (str, Path)):
-        config = Config.fromfile(str(config))
+        config = load_config(config)
     elif not isinstance(config, Config):
         raise TypeError('config must be a file path or a Config, got '
                         f'{type(config)}')

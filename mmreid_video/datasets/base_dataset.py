@@ -84,15 +84,16 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
             raise ValueError(f'{type(self).__name__}: split must be one of '
                              f'{self.SPLITS}, got {split!r}')
         self.split = split
-        super().__init__(metainfo=metainfo,
-                         data_root=data_root,
-                         data_prefix=dict(),
-                         indices=indices,
-                         serialize_data=serialize_data,
-                         pipeline=list(pipeline),
-                         test_mode=split == 'test',
-                         lazy_init=lazy_init,
-                         max_refetch=max_refetch)
+        super().__init__(
+            metainfo=metainfo,
+            data_root=data_root,
+            data_prefix=dict(),
+            indices=indices,
+            serialize_data=serialize_data,
+            pipeline=list(pipeline),
+            test_mode=split == 'test',
+            lazy_init=lazy_init,
+            max_refetch=max_refetch)
         self._metainfo['split'] = split
 
     @abstractmethod

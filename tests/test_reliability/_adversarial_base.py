@@ -110,13 +110,14 @@ def mars(tmp: Path) -> Path:
     from mmreid_video.datasets import make_synthetic_mars
     if not _MARS_TEMPLATE:
         root = Path(tempfile.mkdtemp(prefix='adv_mars_')) / 'mars'
-        make_synthetic_mars(str(root),
-                            num_train_ids=4,
-                            num_test_ids=3,
-                            tracklets_per_id=(2, 2),
-                            frames_per_tracklet=(4, 4),
-                            num_distractors=1,
-                            num_junk=1)
+        make_synthetic_mars(
+            str(root),
+            num_train_ids=4,
+            num_test_ids=3,
+            tracklets_per_id=(2, 2),
+            frames_per_tracklet=(4, 4),
+            num_distractors=1,
+            num_junk=1)
         _MARS_TEMPLATE.append(root)
     dst = tmp / 'mars'
     shutil.copytree(_MARS_TEMPLATE[0], dst)
@@ -177,17 +178,19 @@ def build_ilids(root: Path, split='train', **kwargs):
 
 
 def tracklet(pid, camid, n, name):
-    return dict(pid=pid,
-                camid=camid,
-                tracklet_id=name,
-                frame_paths=[f'{name}/{i}.jpg' for i in range(n)])
+    return dict(
+        pid=pid,
+        camid=camid,
+        tracklet_id=name,
+        frame_paths=[f'{name}/{i}.jpg' for i in range(n)])
 
 
-CUSTOM_ANN = dict(train=[tracklet(1, 0, 2, 't/1a'),
-                         tracklet(2, 1, 2, 't/2a')],
-                  query=[tracklet(3, 0, 2, 'q/3')],
-                  gallery=[tracklet(3, 1, 2, 'g/3'),
-                           tracklet(4, 0, 1, 'g/4')])
+CUSTOM_ANN = dict(
+    train=[tracklet(1, 0, 2, 't/1a'),
+           tracklet(2, 1, 2, 't/2a')],
+    query=[tracklet(3, 0, 2, 'q/3')],
+    gallery=[tracklet(3, 1, 2, 'g/3'),
+             tracklet(4, 0, 1, 'g/4')])
 
 
 def custom(tmp: Path, ann=None, text: Optional[bytes] = None) -> Path:
@@ -201,9 +204,8 @@ def custom(tmp: Path, ann=None, text: Optional[bytes] = None) -> Path:
 
 def build_custom(root: Path, split='train'):
     from mmreid_video.datasets import CustomVideoReIDDataset
-    return CustomVideoReIDDataset(ann_file='ann.json',
-                                  data_root=str(root),
-                                  split=split)
+    return CustomVideoReIDDataset(
+        ann_file='ann.json', data_root=str(root), split=split)
 
 
 def custom_with(key: str, index: int, **changes) -> dict:

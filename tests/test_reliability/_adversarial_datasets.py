@@ -324,8 +324,8 @@ for _key, _index, _field, _bad in (('train', 0, 'pid',
          f'{_key}[{_index}]')
     def _(tmp, key=_key, index=_index, field=_field, bad=_bad):
         split = 'train' if key == 'train' else 'test'
-        build_custom(custom(tmp, custom_with(key, index, **{field: bad})),
-                     split)
+        build_custom(
+            custom(tmp, custom_with(key, index, **{field: bad})), split)
 
 
 for _field in ('pid', 'frame_paths'):
@@ -369,8 +369,8 @@ def _(tmp):
 
 @ok('Custom', 'int tracklet_id read as text', lambda t: t == '7')
 def _(tmp):
-    ds = build_custom(custom(tmp, custom_with('gallery', 0, tracklet_id=7)),
-                      'test')
+    ds = build_custom(
+        custom(tmp, custom_with('gallery', 0, tracklet_id=7)), 'test')
     return ds.get_data_info(1)['tracklet_id']
 
 

@@ -270,11 +270,12 @@ def _(tmp):
 @err('MARS', 'frame file missing on load', 'bbox_train')
 def _(tmp):
     root = mars(tmp)
-    ds = build_mars(root,
-                    pipeline=[
-                        dict(type='EvenlySample', clip_len=2),
-                        dict(type='LoadFrames')
-                    ])
+    ds = build_mars(
+        root,
+        pipeline=[
+            dict(type='EvenlySample', clip_len=2),
+            dict(type='LoadFrames')
+        ])
     os.remove(ds.get_data_info(0)['frame_paths'][0])
     ds[0]
 
@@ -282,11 +283,12 @@ def _(tmp):
 @err('MARS', 'frame file corrupt on load', 'bbox_train')
 def _(tmp):
     root = mars(tmp)
-    ds = build_mars(root,
-                    pipeline=[
-                        dict(type='EvenlySample', clip_len=2),
-                        dict(type='LoadFrames')
-                    ])
+    ds = build_mars(
+        root,
+        pipeline=[
+            dict(type='EvenlySample', clip_len=2),
+            dict(type='LoadFrames')
+        ])
     with open(ds.get_data_info(0)['frame_paths'][0], 'wb') as f:
         f.write(b'\xff\xd8\xff garbage')
     ds[0]
@@ -295,11 +297,12 @@ def _(tmp):
 @err('MARS', 'frame file empty on load', 'bbox_train')
 def _(tmp):
     root = mars(tmp)
-    ds = build_mars(root,
-                    pipeline=[
-                        dict(type='EvenlySample', clip_len=2),
-                        dict(type='LoadFrames')
-                    ])
+    ds = build_mars(
+        root,
+        pipeline=[
+            dict(type='EvenlySample', clip_len=2),
+            dict(type='LoadFrames')
+        ])
     open(ds.get_data_info(0)['frame_paths'][0], 'wb').close()
     ds[0]
 
@@ -372,19 +375,18 @@ def _(tmp):
 @err('SyntheticMARS', 'generator frames range reversed', 'frames_per_tracklet')
 def _(tmp):
     from mmreid_video.datasets import make_synthetic_mars
-    make_synthetic_mars(str(tmp / 'd'),
-                        num_train_ids=2,
-                        num_test_ids=2,
-                        frames_per_tracklet=(8, 2))
+    make_synthetic_mars(
+        str(tmp / 'd'),
+        num_train_ids=2,
+        num_test_ids=2,
+        frames_per_tracklet=(8, 2))
 
 
 @err('SyntheticMARS', 'generator -1 junk', 'num_junk')
 def _(tmp):
     from mmreid_video.datasets import make_synthetic_mars
-    make_synthetic_mars(str(tmp / 'd'),
-                        num_train_ids=2,
-                        num_test_ids=2,
-                        num_junk=-1)
+    make_synthetic_mars(
+        str(tmp / 'd'), num_train_ids=2, num_test_ids=2, num_junk=-1)
 
 
 @err('SyntheticMARS', 'generator float ids', 'num_test_ids')
@@ -396,10 +398,8 @@ def _(tmp):
 @err('SyntheticMARS', 'generator height 0', 'height')
 def _(tmp):
     from mmreid_video.datasets import make_synthetic_mars
-    make_synthetic_mars(str(tmp / 'd'),
-                        num_train_ids=2,
-                        num_test_ids=2,
-                        height=0)
+    make_synthetic_mars(
+        str(tmp / 'd'), num_train_ids=2, num_test_ids=2, height=0)
 
 
 @err('SyntheticMARS', 'marker of another seed', 'seed')
@@ -412,7 +412,5 @@ def _(tmp):
 @err('SyntheticMARS', 'generator one camera', 'num_cameras')
 def _(tmp):
     from mmreid_video.datasets import make_synthetic_mars
-    make_synthetic_mars(str(tmp / 'd'),
-                        num_train_ids=2,
-                        num_test_ids=2,
-                        num_cameras=1)
+    make_synthetic_mars(
+        str(tmp / 'd'), num_train_ids=2, num_test_ids=2, num_cameras=1)

@@ -4,7 +4,11 @@ with ``PYTHONPATH=$PWD``)."""
 import sys
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
+sys.path[:0] = [
+    str(Path(__file__).parent),
+    str(Path(__file__).parents[1]),
+    str(Path(__file__).parents[1] / 'test_tools')
+]
 
 import _adversarial_datasets  # noqa: E402,F401 -- registers its cases
 import _adversarial_eval  # noqa: E402,F401

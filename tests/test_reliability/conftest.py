@@ -3,8 +3,8 @@ import importlib.util
 import os.path as osp
 import sys
 
-TOOL_TESTS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                      'test_tools')
+TOOL_TESTS = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))), 'test_tools')
 sys.path.insert(0, TOOL_TESTS)  # makes `import tool_runner` work here
 
 _spec = importlib.util.spec_from_file_location(

@@ -15,12 +15,12 @@ from tool_runner import DEMO_CONFIG, REPO, run_tool, tiny_cfg_options
 
 
 @pytest.mark.parametrize('registry,cfg,name,arg', [
-    (TRANSFORMS, dict(type='LoadFrames',
-                      scael=(32, 64)), 'LoadFrames', 'scael'),
-    (TRANSFORMS, dict(type='PackReIDInputs',
-                      with_labels=False), 'PackReIDInputs', 'with_labels'),
-    (MODELS, dict(type='BNNeckHead', in_channels=4,
-                  num_class=3), 'BNNeckHead', 'num_class'),
+    (TRANSFORMS, dict(type='LoadFrames', scael=(32, 64)), 'LoadFrames',
+     'scael'),
+    (TRANSFORMS, dict(type='PackReIDInputs', with_labels=False),
+     'PackReIDInputs', 'with_labels'),
+    (MODELS, dict(type='BNNeckHead', in_channels=4, num_class=3),
+     'BNNeckHead', 'num_class'),
 ])
 def test_config_key_typo_names_argument_and_class(registry, cfg, name, arg):
     init_default_scope('mmreid_video')
@@ -45,11 +45,12 @@ def test_resume_from_corrupt_checkpoint_names_it(tmp_path, tiny_mars_root):
         f.write(data[:len(data) // 2])  # what a killed plain write leaves
 
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    proc = subprocess.run(train[:5] + ['--resume'] + train[5:],
-                          cwd=REPO,
-                          env=env,
-                          capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        train[:5] + ['--resume'] + train[5:],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True)
     assert proc.returncode != 0
     assert f'Checkpoint {ckpt} ({len(data) // 2} bytes) is corrupt or ' \
         'truncated' in proc.stderr, proc.stderr[-3000:]
@@ -59,27 +60,30 @@ def test_resume_from_corrupt_checkpoint_names_it(tmp_path, tiny_mars_root):
 def test_worker_error_surfaces_message_and_file(tmp_path):
     init_default_scope('mmreid_video')
     root = str(tmp_path)
-    make_synthetic_mars(root,
-                        num_train_ids=2,
-                        num_test_ids=2,
-                        tracklets_per_id=(2, 2),
-                        frames_per_tracklet=(4, 4),
-                        num_distractors=0,
-                        num_junk=0)
-    dataset = MARS(root,
-                   split='train',
-                   pipeline=[
-                       dict(type='EvenlySample', clip_len=4),
-                       dict(type='LoadFrames'),
-                   ])
+    make_synthetic_mars(
+        root,
+        num_train_ids=2,
+        num_test_ids=2,
+        tracklets_per_id=(2, 2),
+        frames_per_tracklet=(4, 4),
+        num_distractors=0,
+        num_junk=0)
+    dataset = MARS(
+        root,
+        split='train',
+        pipeline=[
+            dict(type='EvenlySample', clip_len=4),
+            dict(type='LoadFrames'),
+        ])
     # EvenlySample always takes the first frame.
     missing = dataset.get_data_info(len(dataset) - 1)['frame_paths'][0]
     os.remove(missing)
-    loader = DataLoader(dataset,
-                        batch_size=2,
-                        num_workers=2,
-                        persistent_workers=True,
-                        collate_fn=pseudo_collate)
+    loader = DataLoader(
+        dataset,
+        batch_size=2,
+        num_workers=2,
+        persistent_workers=True,
+        collate_fn=pseudo_collate)
     msg = _first_error(loader)
     # Shut the persistent workers down now; left to the garbage collector,
     # their queues may go first and each join then waits for a timeout.

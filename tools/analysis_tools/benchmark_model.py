@@ -19,10 +19,11 @@ import time
 from typing import Callable, List
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from mmreid_video.registry import MODELS
+from mmreid_video.utils import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,7 +75,7 @@ def parse_args() -> argparse.Namespace:
 
 def build_model(path: str, cfg_options, device: str) -> torch.nn.Module:
     """Build the model of a config with random weights, in eval mode."""
-    cfg = Config.fromfile(path)
+    cfg = load_config(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmreid_video'))

@@ -8,10 +8,11 @@ import argparse
 from typing import Dict, List
 
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from mmreid_video.registry import DATASETS
+from mmreid_video.utils import load_config
 
 
 def split_stats(infos: List[dict], distractor_pid=None) -> Dict:
@@ -52,7 +53,7 @@ def main() -> None:
         action=DictAction,
         help='override settings, e.g. train_dataloader.dataset.data_root=x')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmreid_video'))

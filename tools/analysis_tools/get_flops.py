@@ -16,10 +16,11 @@ import torch
 import torch.nn as nn
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from mmengine.analysis.jit_handles import get_shape
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from mmreid_video.registry import MODELS
+from mmreid_video.utils import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -89,7 +90,7 @@ def analyse(module: nn.Module, inputs: tuple) -> Tuple[int, int, set]:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmreid_video'))

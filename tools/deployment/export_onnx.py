@@ -30,7 +30,8 @@ import torch.nn as nn
 from mmengine.config import Config
 
 from mmreid_video.apis import init_model
-from mmreid_video.utils import CfgOptionsAction, check_output_path
+from mmreid_video.utils import (CfgOptionsAction, check_output_path,
+                                load_config)
 
 EXPORTERS = ('torchscript', 'dynamo')
 CHOICES = ('auto', ) + EXPORTERS
@@ -299,7 +300,7 @@ def export_verified(model: nn.Module,
 def main(argv: Optional[List[str]] = None) -> float:
     args = parse_args(argv)
     check_output_path(args.out, '--out', ('.onnx', ))
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     clip_shape = tuple(

@@ -22,6 +22,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmreid_video.registry import DATASETS
+from mmreid_video.utils import load_config
 from mmreid_video.visualization import (ReIDVisualizer, check_dump_matches,
                                         dataset_frames, load_ranking_dump,
                                         select_queries)
@@ -94,7 +95,7 @@ def run_test(cfg: Config, args: argparse.Namespace) -> tuple:
 
 def main(argv: Optional[List[str]] = None) -> List[str]:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmreid_video'))

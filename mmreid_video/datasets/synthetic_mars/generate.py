@@ -70,16 +70,17 @@ def make_synthetic_mars(root: str,
         FileExistsError: ``root`` holds files and ``overwrite`` is False,
             or it holds files this function did not write.
     """
-    args = dict(seed=seed,
-                num_train_ids=num_train_ids,
-                num_test_ids=num_test_ids,
-                num_cameras=num_cameras,
-                tracklets_per_id=list(tracklets_per_id),
-                frames_per_tracklet=list(frames_per_tracklet),
-                num_distractors=num_distractors,
-                num_junk=num_junk,
-                height=height,
-                width=width)
+    args = dict(
+        seed=seed,
+        num_train_ids=num_train_ids,
+        num_test_ids=num_test_ids,
+        num_cameras=num_cameras,
+        tracklets_per_id=list(tracklets_per_id),
+        frames_per_tracklet=list(frames_per_tracklet),
+        num_distractors=num_distractors,
+        num_junk=num_junk,
+        height=height,
+        width=width)
     pairs = len(SHIRTS) * len(TROUSERS)
     # Every split needs ids; frames need pixels (a rectangle to render).
     for name, low in (('num_train_ids', 1), ('num_test_ids',
@@ -130,9 +131,10 @@ def _write_split(root: str, sub: str, tracklets: List[Tuple], cams, h: int,
     with open(osp.join(root, 'info', f'{sub}_name.txt'), 'w') as f:
         f.write('\n'.join(names) + '\n')
     table = np.array(rows, dtype=np.int32)
-    savemat(osp.join(root, 'info', f'tracks_{sub}_info.mat'),
-            {f'track_{sub}_info': table},
-            do_compression=True)
+    savemat(
+        osp.join(root, 'info', f'tracks_{sub}_info.mat'),
+        {f'track_{sub}_info': table},
+        do_compression=True)
     return table
 
 
@@ -190,12 +192,14 @@ def _generate(root: str, args: dict) -> Dict:
         if pid > 0:
             first.setdefault((pid, cam), row)
     query = np.array(sorted(first.values()), dtype=np.uint16)[None]
-    savemat(osp.join(root, 'info', 'query_IDX.mat'), {'query_IDX': query},
-            do_compression=True)
-    summary = dict(args,
-                   num_train_tracklets=len(train),
-                   num_test_tracklets=len(test),
-                   num_queries=int(query.size))
+    savemat(
+        osp.join(root, 'info', 'query_IDX.mat'), {'query_IDX': query},
+        do_compression=True)
+    summary = dict(
+        args,
+        num_train_tracklets=len(train),
+        num_test_tracklets=len(test),
+        num_queries=int(query.size))
     with open(osp.join(root, MARKER), 'w') as f:
         json.dump(summary, f, indent=1)
     return summary

@@ -191,8 +191,14 @@ class LoadFrames(BaseTransform):
 
     def transform(self, results: Dict) -> Dict:
         paths = results['frame_paths']
-        frame_inds = np.asarray(results['frame_inds'], dtype=np.int64)
         tracklet = results.get('tracklet_id', '<unknown>')
+        frame_inds = np.asarray(results['frame_inds'])
+        # A cast would floor 0.5 to 0 and load a frame nobody asked for.
+        if frame_inds.dtype.kind not in 'iu':
+            raise TypeError(
+                f'LoadFrames: frame_inds of tracklet {tracklet!r} must be '
+                f'integers, got {frame_inds.dtype}: {frame_inds.tolist()}.')
+        frame_inds = frame_inds.astype(np.int64, copy=False)
         if frame_inds.size == 0 or frame_inds.min() < 0 \
                 or frame_inds.max() >= len(paths):
             raise IndexError(

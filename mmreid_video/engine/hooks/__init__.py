@@ -1,3 +1,4 @@
+from .check_identity_batch_hook import CheckIdentityBatchHook
 from .check_invalid_loss_hook import CheckInvalidLossHook
 from .check_num_classes_hook import CheckNumClassesHook
 from .epoch_reseed_hook import EpochReseedHook
@@ -7,7 +8,7 @@ from .sample_timeout_hook import SampleTimeoutHook
 from .two_stage_hook import TwoStageTrainingHook
 
 __all__ = [
-    'CheckInvalidLossHook', 'CheckNumClassesHook', 'EpochReseedHook',
-    'RankedListVisualizationHook', 'SafeCheckpointHook', 'SampleTimeoutHook',
-    'TwoStageTrainingHook'
+    'CheckIdentityBatchHook', 'CheckInvalidLossHook', 'CheckNumClassesHook',
+    'EpochReseedHook', 'RankedListVisualizationHook', 'SafeCheckpointHook',
+    'SampleTimeoutHook', 'TwoStageTrainingHook'
 ]

@@ -59,9 +59,10 @@ class VideoReID(BaseModel):
         super().__init__(
             init_cfg=init_cfg, data_preprocessor=data_preprocessor)
 
-        if clips_per_forward < 1:
-            raise ValueError('VideoReID: clips_per_forward must be >= 1, '
-                             f'got {clips_per_forward}.')
+        if not isinstance(clips_per_forward, int) or isinstance(
+                clips_per_forward, bool) or clips_per_forward < 1:
+            raise ValueError('VideoReID: clips_per_forward must be an int '
+                             f'>= 1, got {clips_per_forward!r}.')
         self.clips_per_forward = clips_per_forward
         self.backbone = self._build(backbone)
         self.neck = self._build(neck)
@@ -117,7 +118,7 @@ class VideoReID(BaseModel):
         Returns:
             tuple[Tensor]: The backbone maps, each ``(B*T, C_i, h_i, w_i)``.
         """
-        if inputs.dim() != 5:
+        if inputs.dim() != 5 or inputs.size(2) != 3:
             raise ValueError('VideoReID expects clips (B, T, 3, H, W), got '
                              f'shape {tuple(inputs.shape)}.')
         frames = inputs.flatten(0, 1)
