@@ -170,7 +170,12 @@ def iter_distance_chunks(
     if q.shape[1] != g.shape[1]:
         raise ValueError(f'Query and gallery feature dims differ: '
                          f'{q.shape[1]} vs {g.shape[1]}')
-    chunk_size = chunk_size or default_chunk_size(len(g))
+    if chunk_size is None:
+        chunk_size = default_chunk_size(len(g))
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size,
+                                                      int) or chunk_size < 1:
+        raise ValueError(f'`chunk_size` must be an int >= 1, got '
+                         f'{chunk_size!r}')
     for start in range(0, len(q), chunk_size):
         rows = slice(start, min(start + chunk_size, len(q)))
         yield rows, distance_rows(q[rows], q_sq[rows], g, g_sq, metric)

@@ -39,6 +39,10 @@ def _evaluate(get_rows: RowsFn, num_g: int, q_pids, g_pids, q_camids,
     if max_rank < 1:
         raise ValueError(f'`max_rank` must be >= 1, got {max_rank}')
     num_q = len(q_pids)
+    if num_q == 0 or num_g == 0:
+        raise ValueError(f'Nothing to rank: {num_q} query and {num_g} gallery '
+                         'items; both the query and the gallery must be '
+                         'non-empty')
     q_pids = as_labels(q_pids, 'q_pids', num_q)
     q_camids = as_labels(q_camids, 'q_camids', num_q)
     g_pids = as_labels(g_pids, 'g_pids', num_g)

@@ -142,7 +142,11 @@ class VideoReIDMetric(BaseMetric):
         """An integer label of a sample, or an error naming the sample."""
         value = sample[key]
         value = value.item() if isinstance(value, torch.Tensor) else value
-        if not float(value).is_integer():
+        try:
+            number = None if isinstance(value, (str, bytes)) else float(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not number.is_integer():
             raise ValueError(f'{self.__class__.__name__}: {key}={value!r} of '
                              f'sample_idx {sample["sample_idx"]} is not an '
                              'integer id')
@@ -164,6 +168,16 @@ class VideoReIDMetric(BaseMetric):
         for res in results:
             by_idx.setdefault(res['sample_idx'], res)
         records = [by_idx[i] for i in sorted(by_idx)]
+        dims = {len(r['pred_feature']) for r in records}
+        if len(dims) > 1:
+            first = records[0]
+            other = next(r for r in records if len(r['pred_feature']) != len(
+                first['pred_feature']))
+            raise ValueError(
+                f'{self.__class__.__name__}: descriptors differ in size: '
+                f'sample_idx {first["sample_idx"]} has '
+                f'{len(first["pred_feature"])} values, sample_idx '
+                f'{other["sample_idx"]} has {len(other["pred_feature"])}')
         feats = torch.stack([r['pred_feature'] for r in records])
         labels = {
             k: np.array([r[k] for r in records])
