@@ -71,6 +71,9 @@ class CfgOptionsAction(DictAction):
         """Parse ``KEY=VALUE`` items as DictAction does, plus dicts."""
         options = copy.copy(getattr(namespace, self.dest, None) or {})
         for item in values or []:
+            if '=' not in item:
+                parser.error(f'{option_string} {item!r}: expected KEY=VALUE, '
+                             'e.g. train_cfg.max_epochs=10')
             key, value = item.split('=', maxsplit=1)
             if 'dict(' not in value:
                 options[key] = self._parse_iterable(value)

@@ -14,6 +14,7 @@ import _adversarial_datasets  # noqa: E402,F401 -- registers its cases
 import _adversarial_eval  # noqa: E402,F401
 import _adversarial_mars  # noqa: E402,F401
 import _adversarial_models  # noqa: E402,F401
+import _adversarial_tools  # noqa: E402,F401
 from _adversarial_base import CASES, classify  # noqa: E402
 
 

@@ -19,11 +19,10 @@ import time
 from typing import Callable, List
 
 import torch
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from mmreid_video.registry import MODELS
-from mmreid_video.utils import load_config
+from mmreid_video.utils import CfgOptionsAction, load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -62,12 +61,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override settings of the first config (A)')
     parser.add_argument(
         '--cfg-options2',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override settings of the second config (B), e.g. '
         'model.neck.embed_dims=256 model.head.in_channels=256')
     return parser.parse_args()

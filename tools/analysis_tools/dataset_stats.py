@@ -8,11 +8,10 @@ import argparse
 from typing import Dict, List
 
 import numpy as np
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from mmreid_video.registry import DATASETS
-from mmreid_video.utils import load_config
+from mmreid_video.utils import CfgOptionsAction, load_config
 
 
 def split_stats(infos: List[dict], distractor_pid=None) -> Dict:
@@ -50,7 +49,7 @@ def main() -> None:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override settings, e.g. train_dataloader.dataset.data_root=x')
     args = parser.parse_args()
     cfg = load_config(args.config)

@@ -16,11 +16,10 @@ import torch
 import torch.nn as nn
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from mmengine.analysis.jit_handles import get_shape
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from mmreid_video.registry import MODELS
-from mmreid_video.utils import load_config
+from mmreid_video.utils import CfgOptionsAction, load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,7 +37,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings')
     return parser.parse_args()
 

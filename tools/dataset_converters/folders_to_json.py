@@ -17,6 +17,9 @@ import os.path as osp
 import re
 from typing import Dict, List, Optional
 
+from mmreid_video.checkpoint import atomic_write
+from mmreid_video.utils import check_output_path
+
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 
 
@@ -85,10 +88,13 @@ def main() -> None:
         help=r'regex whose group 1 is the camera, e.g. "C(\d+)"; '
         'without it cameras are unknown')
     args = parser.parse_args()
-    ann = convert(args.root, args.cam_pattern)
     out = args.out or osp.join(args.root, 'annotations.json')
-    with open(out, 'w') as f:
-        json.dump(ann, f)
+    if osp.isdir(args.root):
+        # Before the tree is walked; the default lives in the root itself.
+        check_output_path(out, '--out', suffixes=('.json', ))
+    ann = convert(args.root, args.cam_pattern)
+    # Whole or not at all: an existing annotation file is never truncated.
+    atomic_write(json.dumps(ann).encode(), out)
     print(f'{out}: ' + ', '.join(f'{len(v)} {k}'
                                  for k, v in ann.items()) + ' tracklets')
 

@@ -17,12 +17,12 @@ import os.path as osp
 from typing import List, Optional
 
 import mmengine
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmreid_video.registry import DATASETS
-from mmreid_video.utils import load_config
+from mmreid_video.utils import CfgOptionsAction, load_config
 from mmreid_video.visualization import (ReIDVisualizer, check_dump_matches,
                                         dataset_frames, load_ranking_dump,
                                         select_queries)
@@ -63,7 +63,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings')
     args = parser.parse_args(argv)
     if (args.checkpoint is None) == (args.dump is None):
