@@ -202,58 +202,41 @@ def _(tmp):
     LSVID(str(root), split='test')
 
 
-@err('PRID', 'split file missing', 'splits_prid2011.json')
-def _(tmp):
-    from mmreid_video.datasets import PRID2011
-    root = prid(tmp)
-    os.remove(root / 'splits_prid2011.json')
-    PRID2011(str(root), split='train')
-
-
-@err('PRID', 'split file not JSON', 'splits_prid2011.json')
-def _(tmp):
-    from mmreid_video.datasets import PRID2011
-    root = prid(tmp)
-    (root / 'splits_prid2011.json').write_text('[{"train": ')
-    PRID2011(str(root), split='train')
-
-
-@err('PRID', 'split names unknown person', 'person_0099')
-def _(tmp):
+def _prid(tmp, split: str, text: bytes = None, person: str = None):
+    """PRID2011 on a tree whose split file is ``text`` (None: removed), or
+    whose first test person of split 0 is ``person``."""
     from fixture_trees import PRID_SPLITS
     from mmreid_video.datasets import PRID2011
     root = prid(tmp)
-    splits = json.loads(json.dumps(PRID_SPLITS))
-    splits[0]['test'][0] = 'person_0099'
-    (root / 'splits_prid2011.json').write_text(json.dumps(splits))
-    PRID2011(str(root), split='test')
+    if person is not None:
+        splits = json.loads(json.dumps(PRID_SPLITS))
+        splits[0]['test'][0] = person
+        text = json.dumps(splits).encode()
+    if text is None:
+        os.remove(root / 'splits_prid2011.json')
+    else:
+        (root / 'splits_prid2011.json').write_bytes(text)
+    PRID2011(str(root), split=split)
 
 
-@err('PRID', 'split file not UTF-8', 'splits_prid2011.json', 'line 1')
-def _(tmp):
-    from mmreid_video.datasets import PRID2011
-    root = prid(tmp)
-    (root / 'splits_prid2011.json').write_bytes(b'[\xff]')
-    PRID2011(str(root), split='train')
+for _name, _text, _frags in (
+    ('split file missing', None, ()),
+    ('split file not JSON', b'[{"train": ', ()),
+    ('split file not UTF-8', b'[\xff]', ('line 1', )),
+    ('split file a dict', b'{"train": []}', ()),
+):
+
+    @err('PRID', _name, 'splits_prid2011.json', *_frags)
+    def _(tmp, text=_text):
+        _prid(tmp, 'train', text)
 
 
-@err('PRID', 'split file a dict', 'splits_prid2011.json')
-def _(tmp):
-    from mmreid_video.datasets import PRID2011
-    root = prid(tmp)
-    (root / 'splits_prid2011.json').write_text('{"train": []}')
-    PRID2011(str(root), split='train')
+for _name, _person in (('split names unknown person', 'person_0099'),
+                       ('person in train and test', 'person_0001')):
 
-
-@err('PRID', 'person in train and test', 'person_0001')
-def _(tmp):
-    from fixture_trees import PRID_SPLITS
-    from mmreid_video.datasets import PRID2011
-    root = prid(tmp)
-    splits = json.loads(json.dumps(PRID_SPLITS))
-    splits[0]['test'][0] = 'person_0001'
-    (root / 'splits_prid2011.json').write_text(json.dumps(splits))
-    PRID2011(str(root), split='test')
+    @err('PRID', _name, _person)
+    def _(tmp, person=_person):
+        _prid(tmp, 'test', person=person)
 
 
 # ---- Custom JSON -----------------------------------------------------------

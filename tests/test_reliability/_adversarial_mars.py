@@ -214,39 +214,17 @@ def _(tmp):
     build_mars(root)
 
 
-@err('MARS', 'query row 0', MARS_QUERY)
-def _(tmp):
-    root = mars(tmp)
-    savemat(root / MARS_QUERY, {'query_IDX': np.array([[0, 1]])})
-    build_mars(root, 'test')
+for _name, _rows in (('query row 0', [[0, 1]]),
+                     ('query row past table', [[1, 999]]),
+                     ('query row repeated', [[1, 1]]),
+                     ('empty query list', np.zeros((1, 0))),
+                     ('query fractional row', [[1.5, 2]])):
 
-
-@err('MARS', 'query row past table', MARS_QUERY)
-def _(tmp):
-    root = mars(tmp)
-    savemat(root / MARS_QUERY, {'query_IDX': np.array([[1, 999]])})
-    build_mars(root, 'test')
-
-
-@err('MARS', 'query row repeated', MARS_QUERY)
-def _(tmp):
-    root = mars(tmp)
-    savemat(root / MARS_QUERY, {'query_IDX': np.array([[1, 1]])})
-    build_mars(root, 'test')
-
-
-@err('MARS', 'empty query list', MARS_QUERY)
-def _(tmp):
-    root = mars(tmp)
-    savemat(root / MARS_QUERY, {'query_IDX': np.zeros((1, 0))})
-    build_mars(root, 'test')
-
-
-@err('MARS', 'query fractional row', MARS_QUERY)
-def _(tmp):
-    root = mars(tmp)
-    savemat(root / MARS_QUERY, {'query_IDX': np.array([[1.5, 2]])})
-    build_mars(root, 'test')
+    @err('MARS', _name, MARS_QUERY)
+    def _(tmp, rows=_rows):
+        root = mars(tmp)
+        savemat(root / MARS_QUERY, {'query_IDX': np.array(rows)})
+        build_mars(root, 'test')
 
 
 @err('MARS', 'test id also in train', MARS_TEST_MAT)
@@ -267,44 +245,31 @@ def _(tmp):
     build_mars(root, 'test')
 
 
-@err('MARS', 'frame file missing on load', 'bbox_train')
-def _(tmp):
-    root = mars(tmp)
-    ds = build_mars(
-        root,
-        pipeline=[
-            dict(type='EvenlySample', clip_len=2),
-            dict(type='LoadFrames')
-        ])
-    os.remove(ds.get_data_info(0)['frame_paths'][0])
-    ds[0]
+def _spoil_missing(path):
+    os.remove(path)
 
 
-@err('MARS', 'frame file corrupt on load', 'bbox_train')
-def _(tmp):
-    root = mars(tmp)
-    ds = build_mars(
-        root,
-        pipeline=[
-            dict(type='EvenlySample', clip_len=2),
-            dict(type='LoadFrames')
-        ])
-    with open(ds.get_data_info(0)['frame_paths'][0], 'wb') as f:
+def _spoil_corrupt(path):
+    with open(path, 'wb') as f:
         f.write(b'\xff\xd8\xff garbage')
-    ds[0]
 
 
-@err('MARS', 'frame file empty on load', 'bbox_train')
-def _(tmp):
-    root = mars(tmp)
-    ds = build_mars(
-        root,
-        pipeline=[
+def _spoil_empty(path):
+    open(path, 'wb').close()
+
+
+for _kind, _spoil in (('missing', _spoil_missing),
+                      ('corrupt', _spoil_corrupt), ('empty', _spoil_empty)):
+
+    @err('MARS', f'frame file {_kind} on load', 'bbox_train')
+    def _(tmp, spoil=_spoil):
+        pipeline = [
             dict(type='EvenlySample', clip_len=2),
             dict(type='LoadFrames')
-        ])
-    open(ds.get_data_info(0)['frame_paths'][0], 'wb').close()
-    ds[0]
+        ]
+        ds = build_mars(mars(tmp), pipeline=pipeline)
+        spoil(ds.get_data_info(0)['frame_paths'][0])
+        ds[0]
 
 
 @err('MARS', 'indices past the dataset', 'indices=[0, 999]', '8 tracklets')

@@ -50,13 +50,16 @@ def as_labels(x: Union[ArrayLike, Sequence], name: str,
     if arr.dtype.kind not in 'iubf':
         raise TypeError(f'`{name}` must hold integer ids, got dtype '
                         f'{arr.dtype}')
-    if arr.dtype.kind == 'f':
-        # 1.5 would silently match nothing; NaN/inf would rank wrongly.
-        bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.round(arr)))
-        if len(bad):
-            raise ValueError(f'`{name}` has {len(bad)} entries that are not '
-                             f'integer ids (first: index {bad[0]}, '
-                             f'{arr[bad[0]]!r}); ids must be finite integers')
+    if arr.dtype.kind == 'f' and not np.isfinite(arr).all():
+        bad = np.flatnonzero(~np.isfinite(arr))
+        raise ValueError(f'`{name}` has {len(bad)} NaN/inf entries (first '
+                         f'at index {bad[0]}); ids must be finite')
+    if arr.dtype.kind == 'f' and (arr != np.round(arr)).any():
+        # 1.5 would silently match nothing.
+        bad = np.flatnonzero(arr != np.round(arr))
+        raise ValueError(f'`{name}` has {len(bad)} entries that are not '
+                         f'integer ids (first: index {bad[0]}, '
+                         f'{float(arr[bad[0]])}); ids must be integers')
     return arr
 
 
