@@ -4,28 +4,14 @@
 # sit at the top depth of the layer-wise decay, i.e. they get the base lr.
 _base_ = ['./reid-vit_adamw_120e.py']
 
-stage1_epochs = 120
+stage1_epochs = _base_.max_epochs
 stage2_epochs = 60  # [interpretation] "stage 2 may use a shorter schedule"
 warmup_epochs = 5
 
 train_cfg = dict(max_epochs=stage1_epochs + stage2_epochs)
 # At the switch TwoStageTrainingHook resets every param group's lr to its
 # initial (layer-decayed) lr; the stage-2 entries warm up and decay it again.
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.01,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min_ratio=0.01,
-        by_epoch=True,
-        begin=warmup_epochs,
-        end=stage1_epochs,
-        convert_to_iter_based=True),
+param_scheduler = _base_.param_scheduler + [
     dict(
         type='LinearLR',
         start_factor=0.01,
@@ -42,12 +28,8 @@ param_scheduler = [
         convert_to_iter_based=True),
 ]
 
-# reid_adam_150e.py's hooks plus the stage switch.
-custom_hooks = [
-    dict(type='EpochReseedHook'),
-    dict(type='CheckInvalidLossHook'),
-    dict(type='CheckNumClassesHook'),
-    dict(type='TwoStageTrainingHook', stage1_epochs=stage1_epochs),
+custom_hooks = _base_.custom_hooks + [
+    dict(type='TwoStageTrainingHook', stage1_epochs=stage1_epochs)
 ]
 
 # Each stage leaves one branch without gradients.
