@@ -85,6 +85,10 @@ def test_builds_and_describes_8_frame_clips(path):
             feats = model.extract_feat(clips)
         assert feats.shape == (B, width), stage
         assert torch.isfinite(feats).all()
+        # A camera-agnostic backbone ignores camera ids.
+        with torch.no_grad():
+            torch.testing.assert_close(
+                model.extract_feat(clips, torch.tensor([0, 1])), feats)
 
 
 @pytest.mark.parametrize(

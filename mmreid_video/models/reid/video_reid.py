@@ -122,8 +122,8 @@ class VideoReID(BaseModel):
         Args:
             inputs (Tensor): Clips of shape ``(B, T, 3, H, W)``.
             camera_ids (Tensor, optional): Camera index of every clip
-                ``(B, )``, for backbones with ``with_camera_ids``. Defaults
-                to None.
+                ``(B, )``, passed on to backbones with ``with_camera_ids``
+                only. Defaults to None.
 
         Returns:
             tuple[Tensor]: The backbone maps, each ``(B*T, C_i, h_i, w_i)``.
@@ -134,7 +134,7 @@ class VideoReID(BaseModel):
         frames = inputs.flatten(0, 1)
         if self.channels_last:
             frames = frames.contiguous(memory_format=torch.channels_last)
-        if camera_ids is None:
+        if camera_ids is None or not self._takes_camera_ids:
             feats = self.backbone(frames)
         else:
             if camera_ids.shape != inputs.shape[:1]:
@@ -151,6 +151,11 @@ class VideoReID(BaseModel):
                             f'feature maps, got {type(feats)}.')
         return feats
 
+    @property
+    def _takes_camera_ids(self) -> bool:
+        """Whether the backbone is called with the frames' camera ids."""
+        return getattr(self.backbone, 'with_camera_ids', False)
+
     def _camera_ids(
             self,
             data_samples: Optional[List[DataSample]],
@@ -166,8 +171,7 @@ class VideoReID(BaseModel):
         Returns:
             Tensor | None: Camera ids ``(sum num_clips, )``.
         """
-        if (data_samples is None
-                or not getattr(self.backbone, 'with_camera_ids', False)):
+        if data_samples is None or not self._takes_camera_ids:
             return None
         missing = [
             i for i, sample in enumerate(data_samples)
