@@ -94,9 +94,8 @@ class CameraAwareViT(VisionTransformer):
                 'CameraAwareViT: camera_ids must be an integer tensor of '
                 f'shape ({x.size(0)}, ), got {camera_ids.dtype} '
                 f'{tuple(camera_ids.shape)}.')
-        if camera_ids.numel() and not (0 <= int(camera_ids.min())
-                                       and int(camera_ids.max()) <
-                                       self.num_cameras):
+        if camera_ids.numel() and (int(camera_ids.min()) < 0 or int(
+                camera_ids.max()) >= self.num_cameras):
             raise ValueError(
                 f'CameraAwareViT: camera ids {camera_ids.unique().tolist()} '
                 f'out of range [0, {self.num_cameras}); set num_cameras to '
