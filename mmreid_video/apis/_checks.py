@@ -153,16 +153,21 @@ def exact_distances(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:
     Products of float32 values are exact in float64 and the sum's error is
     far below float32 resolution, so the result does not depend on how a
     BLAS blocks the product (float32 GEMMs differ in the last bit with the
-    number of rows): every caller gets the same distances and ties.
+    number of rows): whole galleries and candidate lists get the same
+    distances and ties.
 
     Args:
-        query (np.ndarray): Normalised float32 (C, D).
-        gallery (np.ndarray): Normalised float32 (M, D).
+        query (np.ndarray): Normalised float32 (C, D), or (C, 1, D) with a
+            gallery of per-query candidates.
+        gallery (np.ndarray): Normalised float32 (M, D), or (C, M, D).
 
     Returns:
         np.ndarray: float32 (C, M), ``1 - cosine similarity``.
     """
     q64 = query.astype(np.float64)
+    if gallery.ndim == 3:
+        sim = (q64 @ gallery.astype(np.float64).transpose(0, 2, 1))[:, 0]
+        return np.subtract(1.0, sim, out=sim).astype(np.float32)
     out = np.empty((len(query), len(gallery)), np.float32)
     # float64 copies of the gallery are made a block at a time.
     step = max(1, (1 << 20) // gallery.shape[1])

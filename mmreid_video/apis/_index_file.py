@@ -9,13 +9,13 @@ destination and renamed over it only when complete.
 """
 import json
 import os
-import os.path as osp
 import struct
-import uuid
 import zlib
 from typing import BinaryIO, Dict, Iterable, Tuple, Union
 
 import numpy as np
+
+from ._atomic import atomic_save
 
 MAGIC = b'MMRVGIDX'
 VERSION = 1
@@ -51,35 +51,27 @@ def write_index_file(path: str, meta: dict,
         meta (dict): JSON-serialisable description of the index.
         sections (Iterable[tuple[str, bytes | np.ndarray]]): Named payloads.
     """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(path)}.{uuid.uuid4().hex}.tmp')
     table = dict(meta=meta, sections={})
-    try:
-        with open(tmp, 'wb') as f:
-            f.write(b'\0' * _HEADER.size)
-            for name, data in sections:
-                f.write(b'\0' * (-f.tell() % _ALIGN))
-                offset = f.tell()
-                nbytes, crc = _write_section(f, data)
-                entry = dict(offset=offset, nbytes=nbytes, crc32=crc)
-                if isinstance(data, np.ndarray):
-                    entry.update(dtype=data.dtype.str, shape=data.shape)
-                table['sections'][name] = entry
-            blob = json.dumps(table).encode()
-            table_offset = f.tell()
-            f.write(blob)
-            f.seek(0)
-            f.write(
-                _HEADER.pack(MAGIC, VERSION, table_offset, len(blob),
-                             zlib.crc32(blob)))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+
+    def write(f: BinaryIO) -> None:
+        f.write(b'\0' * _HEADER.size)
+        for name, data in sections:
+            f.write(b'\0' * (-f.tell() % _ALIGN))
+            offset = f.tell()
+            nbytes, crc = _write_section(f, data)
+            entry = dict(offset=offset, nbytes=nbytes, crc32=crc)
+            if isinstance(data, np.ndarray):
+                entry.update(dtype=data.dtype.str, shape=data.shape)
+            table['sections'][name] = entry
+        blob = json.dumps(table).encode()
+        table_offset = f.tell()
+        f.write(blob)
+        f.seek(0)
+        f.write(
+            _HEADER.pack(MAGIC, VERSION, table_offset, len(blob),
+                         zlib.crc32(blob)))
+
+    atomic_save(path, write)
 
 
 class IndexFile:

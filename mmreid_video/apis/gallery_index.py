@@ -26,8 +26,8 @@ _PARAMS = dict(
         vectors_dir=None,
         use_gpu='auto',
         block_size=64))
-# Candidate lists of a block hold at most this many entries.
-_MAX_BLOCK_ENTRIES = 1 << 22
+# Candidate descriptors gathered at once (float64 values, 128 MB).
+_MAX_GATHER = 1 << 24
 
 
 def import_faiss():
@@ -241,9 +241,9 @@ class GalleryIndex:
     # ----------------------------------------------------------- search
     def _rank(self, query: np.ndarray, cand: np.ndarray, k: int,
               q_labels: Tuple[np.ndarray, np.ndarray],
-              g_labels: Tuple[np.ndarray, np.ndarray],
-              only_own: bool) -> Tuple[np.ndarray, np.ndarray]:
-        """Re-score the union of the candidates exactly and rank it.
+              g_labels: Tuple[np.ndarray, np.ndarray]
+              ) -> Tuple[np.ndarray, np.ndarray]:
+        """Re-score each query's candidates exactly and rank them.
 
         Args:
             query (np.ndarray): Normalised (C, D) queries.
@@ -252,19 +252,20 @@ class GalleryIndex:
             q_labels (tuple[np.ndarray]): ``rank_gallery`` pids and camids
                 of these queries.
             g_labels (tuple[np.ndarray]): Those of the whole gallery.
-            only_own (bool): Rank only each query's own candidates (else
-                the whole union, all exactly scored).
 
         Returns:
             tuple[np.ndarray]: (C, k) rows and distances, -1 / inf padded.
         """
-        union = np.unique(cand[cand >= 0])
-        dist = exact_distances(query, self._store.array[union])
-        if only_own:
-            own = np.zeros(dist.shape, bool)
-            rows, cols = np.nonzero(cand >= 0)
-            own[rows, np.searchsorted(union, cand[rows, cols])] = True
-            dist[~own] = np.inf
+        valid = cand >= 0
+        vectors = self._store.array[np.where(valid, cand, 0).ravel()]
+        own = exact_distances(query[:, None],
+                              vectors.reshape(*cand.shape, self.dim))
+        # rank_gallery needs shared columns: the union of the candidates
+        # in gallery order (so ties keep gallery order), others at inf.
+        union, column = np.unique(cand[valid], return_inverse=True)
+        dist = np.full((len(query), len(union)), np.inf, np.float32)
+        rows, cols = np.nonzero(valid)
+        dist[rows, column] = own[rows, cols]
         g_pids, g_cams = g_labels
         idx, dists = rank_gallery(dist, k, q_labels[0], g_pids[union],
                                   q_labels[1], g_cams[union])
@@ -294,7 +295,7 @@ class GalleryIndex:
         out_d = np.full((len(query), k), np.inf, np.float32)
         todo = np.arange(len(query))
         while len(todo):
-            step = max(1, _MAX_BLOCK_ENTRIES // num)
+            step = max(1, _MAX_GATHER // (num * self.dim))
             retry = []
             for start in range(0, len(todo), step):
                 rows = todo[start:start + step]
@@ -303,7 +304,7 @@ class GalleryIndex:
                     q, num)
                 idx, dist = self._rank(q, cand, k,
                                        (q_labels[0][rows], q_labels[1][rows]),
-                                       g_labels, not exact)
+                                       g_labels)
                 if num >= total:
                     done = np.ones(len(rows), bool)
                 elif exact:
