@@ -50,7 +50,7 @@ def parse_args():
     parser.add_argument('--nlist', type=int, default=1024)
     parser.add_argument('--pq-m', type=int, default=64)
     parser.add_argument('--nprobe', type=int, default=16)
-    parser.add_argument('--shortlist', type=int, default=100)
+    parser.add_argument('--shortlist', type=int, default=150)
     parser.add_argument('--train-size', type=int, default=65536)
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--threads', type=int, default=None,
