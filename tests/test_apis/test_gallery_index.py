@@ -204,3 +204,17 @@ def test_input_checks():
         small = GalleryIndex(8, 'compressed', nlist=16, pq_m=2, pq_bits=4)
         small.add(np.random.rand(5, 8))
         small.search(np.random.rand(1, 8))
+
+
+def test_docs_snippet_runs(tmp_path, monkeypatch):
+    doc = os.path.join(
+        os.path.dirname(__file__), '..', '..', 'docs', 'retrieval.md')
+    with open(doc) as f:
+        text = f.read()
+    snippet = text.split('```python\n')[1].split('```')[0]
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(compile(snippet, doc, 'exec'), scope)
+    assert scope['merged'].ntotal == 5000
+    assert scope['indices'].shape == (4, 10)
+    assert (tmp_path / 'gallery.gidx').exists()
