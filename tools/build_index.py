@@ -17,8 +17,9 @@ from mmreid_video.apis.feature_shards import SUBSETS, read_shards
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('features', help='output folder of '
-                        'tools/extract_features.py')
+    parser.add_argument(
+        'features', help='output folder of '
+        'tools/extract_features.py')
     parser.add_argument('--out', required=True, help='index file to write')
     parser.add_argument(
         '--subset',

@@ -60,10 +60,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--shard-size', type=int, default=1000, help='tracklets per shard')
     parser.add_argument(
-        '--batch-size', type=int, help='tracklets per step (default: the '
+        '--batch-size',
+        type=int,
+        help='tracklets per step (default: the '
         'config\'s test batch size)')
     parser.add_argument(
-        '--num-workers', type=int, help='data workers (default: the '
+        '--num-workers',
+        type=int,
+        help='data workers (default: the '
         'config\'s test loader\'s)')
     parser.add_argument(
         '--cfg-options',
@@ -140,8 +144,11 @@ class Progress:
         elapsed = time.perf_counter() - self.start
         rate = self.done / max(elapsed, 1e-9)
         eta = (self.total - self.done) / max(rate, 1e-9)
-        print(f'\r[{self.done}/{self.total}] {rate:.1f} tracklets/s, '
-              f'elapsed {elapsed:.0f}s, ETA {eta:.0f}s', end='', flush=True)
+        print(
+            f'\r[{self.done}/{self.total}] {rate:.1f} tracklets/s, '
+            f'elapsed {elapsed:.0f}s, ETA {eta:.0f}s',
+            end='',
+            flush=True)
 
 
 def shard_complete(path: str, rows: range) -> bool:
@@ -171,8 +178,8 @@ def main() -> None:
     meta = dict(
         config=osp.abspath(args.config),
         checkpoint=osp.abspath(args.checkpoint),
-        data=args.data if args.data in ('train', 'test') else osp.abspath(
-            args.data),
+        data=args.data if args.data in ('train',
+                                        'test') else osp.abspath(args.data),
         num_tracklets=len(dataset),
         shard_size=args.shard_size)
     if rank == 0:

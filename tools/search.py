@@ -20,8 +20,10 @@ from mmreid_video.apis.feature_shards import SUBSETS, read_shards
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('index', help='file written by tools/build_index.py')
-    parser.add_argument('features', help='output folder of '
-                        'tools/extract_features.py holding the queries')
+    parser.add_argument(
+        'features',
+        help='output folder of '
+        'tools/extract_features.py holding the queries')
     parser.add_argument('--out', required=True, help='JSON file to write')
     parser.add_argument('--subset', default='query', choices=SUBSETS)
     parser.add_argument('--topk', type=int, default=10)

@@ -71,8 +71,7 @@ def normalize_rows(feats: np.ndarray) -> np.ndarray:
         np.ndarray: C-contiguous float32 (N, D), unit-norm rows (an all-zero
         row stays zero).
     """
-    tensor = F.normalize(torch.from_numpy(np.ascontiguousarray(feats)),
-                         dim=1)
+    tensor = F.normalize(torch.from_numpy(np.ascontiguousarray(feats)), dim=1)
     return tensor.numpy()
 
 
@@ -111,8 +110,8 @@ def check_topk(topk: int) -> int:
 def exclusion_labels(
         q_pids: Optional[np.ndarray], q_camids: Optional[np.ndarray],
         g_pids: Optional[np.ndarray], g_camids: Optional[np.ndarray],
-        num_q: int, num_g: int
-) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        num_q: int,
+        num_g: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Labels that make ``rank_gallery`` apply the wanted exclusion rule.
 
     ``rank_gallery`` leaves out gallery items with the query's pid *and*
@@ -140,11 +139,10 @@ def exclusion_labels(
         raise ValueError('query_pids were given but the gallery has no pids')
     if q_pids is not None:
         return q_pids, g_pids, q_camids, g_camids
+    zeros_q, zeros_g = np.zeros(num_q, np.int64), np.zeros(num_g, np.int64)
     if q_camids is not None:
-        return (np.zeros(num_q, np.int64), np.zeros(num_g, np.int64),
-                q_camids, g_camids)
-    return (np.zeros(num_q, np.int64), np.ones(num_g, np.int64),
-            np.zeros(num_q, np.int64), np.ones(num_g, np.int64))
+        return zeros_q, zeros_g, q_camids, g_camids
+    return zeros_q, zeros_g + 1, zeros_q, zeros_g + 1
 
 
 def exact_distances(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:

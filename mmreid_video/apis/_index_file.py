@@ -142,7 +142,10 @@ class IndexFile:
             f.seek(sec['offset'])
             return f.read(sec['nbytes'])
 
-    def array(self, name: str, shape: Tuple[int, ...], dtype: str,
+    def array(self,
+              name: str,
+              shape: Tuple[int, ...],
+              dtype: str,
               mmap: bool = False) -> np.ndarray:
         """An array section, checked against the expected shape and dtype.
 

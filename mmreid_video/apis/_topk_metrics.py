@@ -14,12 +14,13 @@ def _count_keys(g_keys: np.ndarray, q_keys: np.ndarray) -> np.ndarray:
     return counts[inverse[len(g_keys):]]
 
 
-def topk_metrics(indices: np.ndarray,
-                 q_pids: np.ndarray,
-                 q_camids: np.ndarray,
-                 g_pids: np.ndarray,
-                 g_camids: np.ndarray,
-                 ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
+def topk_metrics(
+    indices: np.ndarray,
+    q_pids: np.ndarray,
+    q_camids: np.ndarray,
+    g_pids: np.ndarray,
+    g_camids: np.ndarray,
+    ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
     """R-n and mAP@k of ranked lists from which junk is already removed.
 
     Positives are gallery items with the query's pid and another camera;

@@ -36,8 +36,7 @@ def num_shards(meta: dict) -> int:
 def shard_rows(meta: dict, shard: int) -> range:
     """Dataset positions held by one shard."""
     start = shard * meta['shard_size']
-    return range(start, min(start + meta['shard_size'],
-                            meta['num_tracklets']))
+    return range(start, min(start + meta['shard_size'], meta['num_tracklets']))
 
 
 def write_meta(folder: str, meta: dict) -> None:
@@ -87,7 +86,8 @@ def write_shard(path: str, arrays: Dict[str, np.ndarray]) -> None:
     atomic_save(path, lambda f: np.savez(f, **arrays))
 
 
-def read_shard(path: str, rows: Optional[range] = None) -> Dict[str, np.ndarray]:
+def read_shard(path: str,
+               rows: Optional[range] = None) -> Dict[str, np.ndarray]:
     """Read one shard, checking its keys and (optionally) its rows.
 
     Args:
@@ -129,8 +129,9 @@ def read_shards(folder: str, subset: str = 'all') -> Dict[str, np.ndarray]:
         raise ValueError(f'subset must be one of {SUBSETS}, got {subset!r}')
     meta = read_meta(folder)
     total = num_shards(meta)
-    missing = [i for i in range(total) if not osp.exists(shard_path(folder,
-                                                                     i))]
+    missing = [
+        i for i in range(total) if not osp.exists(shard_path(folder, i))
+    ]
     if missing:
         raise FileNotFoundError(
             f'{folder}: {len(missing)} of {total} shards are missing (first '

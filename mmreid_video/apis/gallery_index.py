@@ -8,7 +8,7 @@ from mmreid_video.evaluation.functional import rank_gallery
 from ._checks import (ArrayLike, Labels, check_descriptors, check_labels,
                       check_topk, exact_distances, exclusion_labels,
                       normalize_rows)
-from ._index_file import IndexFile, IndexFileError, write_index_file
+from ._index_io import GalleryIndexIO
 from ._topk_metrics import topk_metrics
 from ._vector_store import VectorStore
 
@@ -26,6 +26,7 @@ _PARAMS = dict(
         vectors_dir=None,
         use_gpu='auto',
         block_size=64))
+Pair = Tuple[np.ndarray, np.ndarray]
 # Candidate descriptors gathered at once (float64 values, 128 MB).
 _MAX_GATHER = 1 << 24
 
@@ -68,7 +69,7 @@ def _check_params(dim: int, mode: str, params: dict) -> dict:
     return out
 
 
-class GalleryIndex:
+class GalleryIndex(GalleryIndexIO):
     """Top-k search over a large gallery of descriptors, on faiss.
 
     Descriptors are L2-normalised as the evaluator does and compared by
@@ -154,7 +155,8 @@ class GalleryIndex:
         """
         x = check_descriptors(feats, 'feats', self.dim)
         self._append(
-            normalize_rows(x), dict(
+            normalize_rows(x),
+            dict(
                 pids=check_labels(pids, 'pids', len(x)),
                 camids=check_labels(camids, 'camids', len(x))))
 
@@ -200,8 +202,10 @@ class GalleryIndex:
                 f'{len(vectors)}; use fewer lists or mode="exact"')
         rng = np.random.default_rng(p['seed'])
         sample = np.sort(
-            rng.choice(len(vectors), min(len(vectors), p['train_size']),
-                       replace=False))
+            rng.choice(
+                len(vectors),
+                min(len(vectors), p['train_size']),
+                replace=False))
         quantizer = faiss.IndexFlatIP(self.dim)
         ivf = faiss.IndexIVFPQ(quantizer, self.dim, p['nlist'], p['pq_m'],
                                p['pq_bits'], faiss.METRIC_INNER_PRODUCT)
@@ -240,9 +244,7 @@ class GalleryIndex:
 
     # ----------------------------------------------------------- search
     def _rank(self, query: np.ndarray, cand: np.ndarray, k: int,
-              q_labels: Tuple[np.ndarray, np.ndarray],
-              g_labels: Tuple[np.ndarray, np.ndarray]
-              ) -> Tuple[np.ndarray, np.ndarray]:
+              q_labels: Pair, g_labels: Pair) -> Pair:
         """Re-score each query's candidates exactly and rank them.
 
         Args:
@@ -272,15 +274,12 @@ class GalleryIndex:
         out = np.full((len(query), k), -1, np.int64)
         out_d = np.full((len(query), k), np.inf, np.float32)
         found = (idx >= 0) & np.isfinite(dists)
-        out[:, :idx.shape[1]] = np.where(found, union[np.maximum(idx, 0)],
-                                         -1)
+        out[:, :idx.shape[1]] = np.where(found, union[np.maximum(idx, 0)], -1)
         out_d[:, :idx.shape[1]] = np.where(found, dists, np.inf)
         return out, out_d
 
-    def _search_block(self, query: np.ndarray, k: int,
-                      q_labels: Tuple[np.ndarray, np.ndarray],
-                      g_labels: Tuple[np.ndarray, np.ndarray]
-                      ) -> Tuple[np.ndarray, np.ndarray]:
+    def _search_block(self, query: np.ndarray, k: int, q_labels: Pair,
+                      g_labels: Pair) -> Pair:
         """Search a block of normalised queries, growing the candidate
         lists of queries whose result is not yet certain."""
         total = self.ntotal
@@ -289,8 +288,9 @@ class GalleryIndex:
         # faiss's float32 inner products differ from exact ones by at most
         # D * 2**-24 for unit vectors; twice that bounds both roundings.
         eps = self.dim * 2.0**-23 + 2.0**-22
-        num = min(total, max(2 * k, k + 32) if exact else max(
-            k, self.params['shortlist']))
+        num = min(
+            total,
+            max(2 * k, k + 32) if exact else max(k, self.params['shortlist']))
         out = np.full((len(query), k), -1, np.int64)
         out_d = np.full((len(query), k), np.inf, np.float32)
         todo = np.arange(len(query))
@@ -320,12 +320,13 @@ class GalleryIndex:
             num = min(total, 2 * num)
         return out, out_d
 
-    def search(self,
-               query_feats: ArrayLike,
-               topk: int = 10,
-               query_pids: Optional[Labels] = None,
-               query_camids: Optional[Labels] = None
-               ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def search(
+        self,
+        query_feats: ArrayLike,
+        topk: int = 10,
+        query_pids: Optional[Labels] = None,
+        query_camids: Optional[Labels] = None
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Top-k gallery items of each query.
 
         With query pids and camids the re-ID rule applies (gallery items
@@ -362,12 +363,13 @@ class GalleryIndex:
                 q[rows], k, (q_pids[rows], q_cams[rows]), (g_pids, g_cams))
         return torch.from_numpy(indices), torch.from_numpy(dists)
 
-    def evaluate(self,
-                 query_feats: ArrayLike,
-                 query_pids: Labels,
-                 query_camids: Labels,
-                 topk: int = 100,
-                 ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
+    def evaluate(
+        self,
+        query_feats: ArrayLike,
+        query_pids: Labels,
+        query_camids: Labels,
+        topk: int = 100,
+        ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
         """R-n and mAP@k from the index's top-k lists (re-ID rule).
 
         Args:
@@ -385,135 +387,7 @@ class GalleryIndex:
             raise ValueError('evaluate() needs query_pids and query_camids')
         indices, _ = self.search(query_feats, topk, query_pids, query_camids)
         num_q = len(indices)
-        return topk_metrics(
-            indices.numpy(), check_labels(query_pids, 'query_pids', num_q),
-            check_labels(query_camids, 'query_camids', num_q), self.pids,
-            self.camids, ranks)
-
-    # ------------------------------------------------------ persistence
-    def memory_bytes(self) -> int:
-        """Bytes the index holds in memory (descriptors of the compressed
-        mode are on disk and not counted)."""
-        labels = sum(x.nbytes for x in (self.pids, self.camids)
-                     if x is not None)
-        if self.mode == 'exact':
-            return self._store.array.nbytes + labels
-        if self._ivf is None:
-            return labels
-        return int(self._faiss.serialize_index(self._ivf).nbytes) + labels
-
-    def save(self, path: str) -> None:
-        """Write the index to one file, atomically (a temporary file next
-        to ``path`` renamed over it when complete).
-
-        Args:
-            path (str): Destination file.
-        """
-        params = dict(self.params)
-        params.pop('vectors_dir', None)
-        meta = dict(
-            mode=self.mode,
-            dim=self.dim,
-            num=self.ntotal,
-            params=params,
-            labels=sorted(self._labels),
-            trained=self._ivf is not None)
-        sections = [('vectors', self._store.array)]
-        sections += [(name, self._label(name)) for name in sorted(
-            self._labels)]
-        if self._ivf is not None:
-            sections.append(('faiss', self._faiss.serialize_index(
-                self._ivf).tobytes()))
-        write_index_file(str(path), meta, sections)
-
-    @classmethod
-    def load(cls,
-             path: str,
-             verify: bool = True,
-             vectors_dir: Optional[str] = None) -> 'GalleryIndex':
-        """Read an index written by :meth:`save`.
-
-        Descriptors are memory-mapped from the file (an exact index reads
-        them into memory when more are added).
-
-        Args:
-            path (str): The file.
-            verify (bool): Check every section's CRC-32 (reads the file
-                once). Defaults to True.
-            vectors_dir (str, optional): Temporary folder for descriptors
-                added to a compressed index later. Defaults to None.
-
-        Returns:
-            GalleryIndex: The index.
-
-        Raises:
-            IndexFileError: The file is truncated, corrupt or does not
-                describe a valid index; the message names it.
-        """
-        f = IndexFile(str(path), verify)
-        meta = f.meta
-        try:
-            params = dict(meta['params'])
-            if meta['mode'] == 'compressed':
-                params['vectors_dir'] = vectors_dir
-            index = cls(meta['dim'], meta['mode'], **params)
-            num, labels = int(meta['num']), list(meta['labels'])
-        except (KeyError, TypeError, ValueError) as err:
-            raise IndexFileError(f'{f.path}: mismatched meta data ({err!r})')
-        index._store = VectorStore(
-            index.dim,
-            index.mode == 'compressed',
-            vectors_dir,
-            base=f.array('vectors', (num, index.dim), '<f4', mmap=True))
-        for name in labels:
-            if name not in ('pids', 'camids'):
-                raise IndexFileError(f'{f.path}: unknown labels {name!r}')
-            index._labels[name] = [f.array(name, (num, ), '<i8')]
-        if meta.get('trained'):
-            try:
-                ivf = index._faiss.deserialize_index(
-                    np.frombuffer(f.read_bytes('faiss'), np.uint8))
-            except RuntimeError as err:
-                raise IndexFileError(f'{f.path}: unreadable faiss index '
-                                     f'({err})') from err
-            if ivf.ntotal != num or ivf.d != index.dim:
-                raise IndexFileError(
-                    f'{f.path}: the faiss index holds {ivf.ntotal} vectors '
-                    f'of dimension {ivf.d}, expected {num} of {index.dim}')
-            index._ivf = ivf
-        return index
-
-    @classmethod
-    def merge(cls, indices: Sequence['GalleryIndex']) -> 'GalleryIndex':
-        """Join shards into one index, rows in the given order.
-
-        The result searches exactly like one index built by adding every
-        shard's descriptors in that order. A compressed result is trained
-        afresh (on first search) over all descriptors.
-
-        Args:
-            indices (Sequence[GalleryIndex]): Shards of one mode, dimension,
-                parameters and labels.
-
-        Returns:
-            GalleryIndex: A new index.
-        """
-        if not indices or not all(isinstance(i, cls) for i in indices):
-            raise TypeError('merge() needs a non-empty sequence of '
-                            'GalleryIndex objects')
-        first = indices[0]
-        for pos, other in enumerate(indices[1:], 1):
-            for attr in ('mode', 'dim', 'params'):
-                if getattr(other, attr) != getattr(first, attr):
-                    raise ValueError(
-                        f'Cannot merge: shard {pos} has {attr}='
-                        f'{getattr(other, attr)!r}, shard 0 has '
-                        f'{getattr(first, attr)!r}')
-        merged = cls(first.dim, first.mode, **first.params)
-        for shard in indices:
-            if shard.ntotal:
-                merged._append(
-                    shard._store.array,
-                    {name: shard._label(name)
-                     for name in shard._labels})
-        return merged
+        return topk_metrics(indices.numpy(),
+                            check_labels(query_pids, 'query_pids', num_q),
+                            check_labels(query_camids, 'query_camids', num_q),
+                            self.pids, self.camids, ranks)

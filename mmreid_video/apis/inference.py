@@ -210,4 +210,3 @@ def extract_tracklet_features(model: nn.Module,
     finally:
         model.train(was_training)
     return F.normalize(torch.stack(feats), dim=1)
-

@@ -13,14 +13,15 @@ from ._checks import (ArrayLike, Labels, check_descriptors, check_labels,
 _BLOCK_ELEMENTS = 1 << 22
 
 
-def search(query_feats: ArrayLike,
-           gallery_feats: ArrayLike,
-           topk: int = 10,
-           query_pids: Optional[Labels] = None,
-           query_camids: Optional[Labels] = None,
-           gallery_pids: Optional[Labels] = None,
-           gallery_camids: Optional[Labels] = None
-           ) -> Tuple[torch.Tensor, torch.Tensor]:
+def search(
+    query_feats: ArrayLike,
+    gallery_feats: ArrayLike,
+    topk: int = 10,
+    query_pids: Optional[Labels] = None,
+    query_camids: Optional[Labels] = None,
+    gallery_pids: Optional[Labels] = None,
+    gallery_camids: Optional[Labels] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """Rank gallery descriptors for each query by cosine distance.
 
     The lists are those of
@@ -69,6 +70,6 @@ def search(query_feats: ArrayLike,
     for start in range(0, num_q, chunk):
         rows = slice(start, min(start + chunk, num_q))
         indices[rows], dists[rows] = rank_gallery(
-            exact_distances(q[rows], g), k, q_pids[rows], g_pids,
-            q_cams[rows], g_cams)
+            exact_distances(q[rows], g), k, q_pids[rows], g_pids, q_cams[rows],
+            g_cams)
     return torch.from_numpy(indices), torch.from_numpy(dists)

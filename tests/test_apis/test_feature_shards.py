@@ -29,9 +29,7 @@ def test_round_trip_and_named_errors(tmp_path):
     write_shard(shard_path(str(tmp_path), 1), _shard(range(3, 5)))
     out = read_shards(str(tmp_path))
     assert out['indices'].tolist() == [0, 1, 2, 3, 4]
-    assert read_shards(str(tmp_path), 'query')['indices'].tolist() == [
-        0, 2, 3
-    ]
+    assert read_shards(str(tmp_path), 'query')['indices'].tolist() == [0, 2, 3]
     with pytest.raises(ValueError, match='meta.json.*shard_size'):
         write_meta(str(tmp_path), dict(meta, shard_size=4))
     # a shard holding other rows, a damaged shard

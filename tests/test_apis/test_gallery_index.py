@@ -55,8 +55,7 @@ def test_exact_equals_rank_gallery_with_ties(seed):
         # no labels: nothing excluded, ties in gallery order
         ref = rank_gallery(dist, topk, np.zeros(40), np.ones(300),
                            np.zeros(40), np.ones(300))
-        np.testing.assert_array_equal(index.search(q, topk)[0].numpy(),
-                                      ref[0])
+        np.testing.assert_array_equal(index.search(q, topk)[0].numpy(), ref[0])
     assert (np.diff(ref[1], axis=1) == 0).sum() > 1000  # many ties
 
 
@@ -94,8 +93,8 @@ def test_exact_on_float_data_and_topk_metrics():
     np.testing.assert_array_equal(d.numpy(), ref[1].numpy())
     # with the whole list, mAP@k is full mAP and R1 is CMC rank 1
     res = index.evaluate(q, q_pids, q_cams, topk=len(g))
-    full = evaluate_rank(compute_distance(q, g), q_pids, g_pids, q_cams,
-                         g_cams)
+    full = evaluate_rank(
+        compute_distance(q, g), q_pids, g_pids, q_cams, g_cams)
     assert res[f'mAP@{len(g)}'] == pytest.approx(full['mAP'], abs=1e-9)
     assert res['R1'] == pytest.approx(full['cmc'][0])
     assert res['R10'] == pytest.approx(full['cmc'][9])
@@ -107,7 +106,12 @@ def test_exact_on_float_data_and_topk_metrics():
 def test_compressed_recall_and_exclusion(tmp_path):
     feats, pids, cams = clustered(1, num_ids=100, per_id=20)
     index = GalleryIndex(
-        32, 'compressed', nlist=16, pq_m=8, nprobe=4, shortlist=40,
+        32,
+        'compressed',
+        nlist=16,
+        pq_m=8,
+        nprobe=4,
+        shortlist=40,
         vectors_dir=str(tmp_path))
     index.add(feats, pids, cams)
     exact = GalleryIndex(32)
@@ -153,8 +157,7 @@ def test_save_load_round_trip_and_merge(tmp_path, mode):
     # adding to a loaded index keeps working
     loaded.add(feats[:5], pids[:5], cams[:5])
     assert loaded.ntotal == len(feats) + 5
-    assert [f.name for f in tmp_path.iterdir() if f.name.startswith('.')
-            ] == []
+    assert [f.name for f in tmp_path.iterdir() if f.name.startswith('.')] == []
 
 
 def test_bad_files_name_the_file(tmp_path):
@@ -165,11 +168,11 @@ def test_bad_files_name_the_file(tmp_path):
     index.save(path)
     data = path.read_bytes()
     bad = tmp_path / 'bad.gidx'
-    for content, message in [(data[:len(data) // 2], 'truncated'),
-                             (data[:10], 'truncated'),
-                             (b'not an index' * 10, 'not a GalleryIndex'),
-                             (data[:5000] + bytes([data[5000] ^ 1]) +
-                              data[5001:], 'corrupt')]:
+    for content, message in [
+        (data[:len(data) // 2], 'truncated'), (data[:10], 'truncated'),
+        (b'not an index' * 10, 'not a GalleryIndex'),
+        (data[:5000] + bytes([data[5000] ^ 1]) + data[5001:], 'corrupt')
+    ]:
         bad.write_bytes(content)
         with pytest.raises(IndexFileError, match=f'bad.gidx.*{message}'):
             GalleryIndex.load(bad)

@@ -33,8 +33,8 @@ def checkpoint(tmp_path_factory, tiny_mars_root):
 
 def _args(checkpoint, data_root, out, shard_size):
     return [
-        'tools/extract_features.py', DEMO_CONFIG, checkpoint, '--data',
-        'test', '--out',
+        'tools/extract_features.py', DEMO_CONFIG, checkpoint, '--data', 'test',
+        '--out',
         str(out), '--shard-size',
         str(shard_size), '--cfg-options', *tiny_cfg_options(data_root)
     ]
@@ -61,8 +61,8 @@ def test_two_process_gloo_run_equals_one_process(tmp_path, checkpoint,
     ref = read_shards(str(reference))
     assert len(ref['indices']) > 10  # so both shards hold tracklets
     proc = run_tool([
-        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-        '2', '--master_port',
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+        '--master_port',
         str(free_port), *_args(checkpoint, tiny_mars_root, tmp_path, 10),
         '--launcher', 'pytorch'
     ])
@@ -78,8 +78,12 @@ def test_killed_run_resumes_without_recomputing(tmp_path, checkpoint,
     cmd = [sys.executable, *_args(checkpoint, tiny_mars_root, tmp_path, 1)]
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
     proc = subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
+        cmd,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True)
     start = time.time()
     while not os.path.exists(shard_path(str(tmp_path), 0)):
         assert proc.poll() is None, proc.communicate()[1][-3000:]
@@ -91,14 +95,15 @@ def test_killed_run_resumes_without_recomputing(tmp_path, checkpoint,
         name: os.stat(tmp_path / name)
         for name in os.listdir(tmp_path) if name.startswith('shard_')
     }
-    assert done and not [n for n in os.listdir(tmp_path) if n[0] == '.' and
-                         not n.endswith('.tmp')]
+    assert done and not [
+        n
+        for n in os.listdir(tmp_path) if n[0] == '.' and not n.endswith('.tmp')
+    ]
     out = run_tool(cmd).stdout
     assert f'skipping {len(done)} complete' in out
     for name, stat in done.items():  # untouched: not recomputed
         now = os.stat(tmp_path / name)
-        assert (now.st_ino, now.st_mtime_ns) == (stat.st_ino,
-                                                 stat.st_mtime_ns)
+        assert (now.st_ino, now.st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
     assert not [n for n in os.listdir(tmp_path) if n.endswith('.tmp')]
     _same_features(read_shards(str(tmp_path)), read_shards(str(reference)))
 
@@ -120,12 +125,12 @@ def test_build_index_and_search_cli(tmp_path, reference):
     ])
     with open(out) as f:
         res = json.load(f)
-    q, g = read_shards(str(reference), 'query'), read_shards(
-        str(reference), 'gallery')
+    q, g = read_shards(str(reference),
+                       'query'), read_shards(str(reference), 'gallery')
     expected, _ = search(q['feats'], g['feats'], 5, q['pids'], q['camids'],
                          g['pids'], g['camids'])
     assert res['indices'] == expected.tolist()
     assert res['query_tracklet_ids'] == q['tracklet_ids'].tolist()
-    assert res['gallery_tracklet_ids'][0][0] == g['tracklet_ids'][
-        expected[0, 0]]
+    assert res['gallery_tracklet_ids'][0][0] == g['tracklet_ids'][expected[0,
+                                                                           0]]
     assert set(res['metrics']) == {'R1', 'R5', 'mAP@5', 'num_valid_queries'}

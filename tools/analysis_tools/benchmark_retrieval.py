@@ -27,34 +27,58 @@ from mmreid_video.apis.gallery_index import import_faiss
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--num', type=int, default=1_000_000,
-                        help='gallery descriptors')
+    parser.add_argument(
+        '--num', type=int, default=1_000_000, help='gallery descriptors')
     parser.add_argument('--dim', type=int, default=512)
-    parser.add_argument('--per-id', type=int, default=20,
-                        help='gallery descriptors per identity')
+    parser.add_argument(
+        '--per-id',
+        type=int,
+        default=20,
+        help='gallery descriptors per identity')
     parser.add_argument('--num-cams', type=int, default=6)
-    parser.add_argument('--ids-per-group', type=int, default=50,
-                        help='identities per group of look-alikes')
-    parser.add_argument('--id-spread', type=float, default=1.0,
-                        help='spread of identity centres around their group '
-                        'centre (per dimension; group centres have 1)')
-    parser.add_argument('--noise', type=float, default=2.3,
-                        help='spread of descriptors around their identity '
-                        'centre (per dimension)')
-    parser.add_argument('--num-query', type=int, default=2000,
-                        help='queries timed on the compressed index')
-    parser.add_argument('--exact-query', type=int, default=200,
-                        help='queries searched exactly (recall reference)')
-    parser.add_argument('--check-api', type=int, default=20,
-                        help='queries compared with apis.search')
+    parser.add_argument(
+        '--ids-per-group',
+        type=int,
+        default=50,
+        help='identities per group of look-alikes')
+    parser.add_argument(
+        '--id-spread',
+        type=float,
+        default=1.0,
+        help='spread of identity centres around their group '
+        'centre (per dimension; group centres have 1)')
+    parser.add_argument(
+        '--noise',
+        type=float,
+        default=2.3,
+        help='spread of descriptors around their identity '
+        'centre (per dimension)')
+    parser.add_argument(
+        '--num-query',
+        type=int,
+        default=2000,
+        help='queries timed on the compressed index')
+    parser.add_argument(
+        '--exact-query',
+        type=int,
+        default=200,
+        help='queries searched exactly (recall reference)')
+    parser.add_argument(
+        '--check-api',
+        type=int,
+        default=20,
+        help='queries compared with apis.search')
     parser.add_argument('--nlist', type=int, default=1024)
     parser.add_argument('--pq-m', type=int, default=64)
     parser.add_argument('--nprobe', type=int, default=16)
     parser.add_argument('--shortlist', type=int, default=150)
     parser.add_argument('--train-size', type=int, default=65536)
     parser.add_argument('--repeat', type=int, default=3)
-    parser.add_argument('--threads', type=int, default=None,
-                        help='faiss OpenMP threads (default: faiss default)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='faiss OpenMP threads (default: faiss default)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--json', help='write the results to this file')
     return parser.parse_args()
@@ -137,10 +161,9 @@ def main():
     ])
     num_check = min(args.check_api, num_exact)
     api_idx, _ = search(query[:num_check], exact._store.array, 10,
-                        q_pids[:num_check], q_cams[:num_check], g_pids,
-                        g_cams)
-    mismatch = int((api_idx.numpy() != exact_idx[:num_check].numpy()).any(
-        axis=1).sum())
+                        q_pids[:num_check], q_cams[:num_check], g_pids, g_cams)
+    mismatch = int((api_idx.numpy()
+                    != exact_idx[:num_check].numpy()).any(axis=1).sum())
     results = dict(
         num=args.num,
         dim=args.dim,
@@ -164,8 +187,7 @@ def main():
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(results, indent=2))
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)),
-                    exist_ok=True)
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, 'w') as f:
             json.dump(results, f, indent=2)
 
