@@ -116,6 +116,7 @@ class GalleryIndex(GalleryIndexIO):
         self._labels: Dict[str, List[np.ndarray]] = {}
         self._ivf = None
         self._gpu = None
+        self._gpu_ivf = None
 
     # ----------------------------------------------------------- content
     @property
@@ -173,6 +174,7 @@ class GalleryIndex(GalleryIndexIO):
             self._labels.setdefault(name, []).append(labels[name])
         if self._ivf is not None:
             self._ivf.add(rows)
+            self._gpu_ivf = None
 
     # ------------------------------------------------------------ faiss
     def _use_gpu(self) -> bool:
@@ -216,7 +218,7 @@ class GalleryIndex(GalleryIndexIO):
         # The index owns its quantizer from now on (as when deserialised).
         ivf.own_fields = True
         quantizer.this.disown()
-        self._ivf = ivf
+        self._ivf, self._gpu_ivf = ivf, None
 
     def _searcher(self):
         """The trained IVF-PQ index (on the GPU when used)."""
@@ -224,8 +226,11 @@ class GalleryIndex(GalleryIndexIO):
             self.train()
         index = self._ivf
         if self._use_gpu():
-            index = self._faiss.index_cpu_to_gpu(self._gpu_resources(), 0,
-                                                 index)
+            # A GPU copy, made again after the CPU index changed.
+            if self._gpu_ivf is None:
+                self._gpu_ivf = self._faiss.index_cpu_to_gpu(
+                    self._gpu_resources(), 0, index)
+            index = self._gpu_ivf
         index.nprobe = self.params['nprobe']
         return index
 
