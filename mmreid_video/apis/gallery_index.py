@@ -77,11 +77,12 @@ class GalleryIndex(GalleryIndexIO):
     :func:`mmreid_video.apis.search`: gallery rows best first, ties in
     gallery order, exclusion by labels.
 
-    - ``'exact'``: faiss brute-force inner product proposes candidates;
-      they are re-scored exactly and ranked by
+    - ``'exact'``: a float32 brute-force inner product (faiss on a GPU,
+      a BLAS GEMM on CPU) proposes candidates; they are re-scored exactly
+      and ranked by
       :func:`~mmreid_video.evaluation.functional.rank_gallery`. The
       candidate list grows until no item outside it can enter the top-k
-      (faiss's rounding error is bounded), so the lists equal
+      (float32 rounding error is bounded), so the lists equal
       :func:`~mmreid_video.apis.search`'s. Descriptors stay in memory.
     - ``'compressed'``: an IVF-PQ index (``nlist`` lists, ``pq_m`` codes of
       ``pq_bits`` bits each, ``nprobe`` lists searched) proposes a
@@ -235,7 +236,12 @@ class GalleryIndex(GalleryIndexIO):
         return index
 
     def _knn(self, query: np.ndarray, num: int) -> Tuple[np.ndarray, ...]:
-        """Brute-force inner-product top-``num`` (similarities, rows)."""
+        """Brute-force inner-product top-``num`` (similarities, rows).
+
+        faiss on a GPU; on CPU a float32 GEMM (numpy's BLAS) per block of
+        the gallery and torch's top-k, measured 7x faster than faiss-cpu's
+        brute force here (faiss 1.15, 2 cores).
+        """
         faiss, vectors = self._faiss, self._store.array
         if self._use_gpu() and num <= 2048:  # faiss-gpu's largest k
             return faiss.knn_gpu(
@@ -244,10 +250,18 @@ class GalleryIndex(GalleryIndexIO):
                 vectors,
                 num,
                 metric=faiss.METRIC_INNER_PRODUCT)
-        return faiss.knn(
-            query, vectors, num, metric=faiss.METRIC_INNER_PRODUCT)
+        best_s = torch.full((len(query), 0), -np.inf)
+        best_i = torch.zeros((len(query), 0), dtype=torch.int64)
+        step = max(num, (1 << 24) // len(query))
+        for start in range(0, len(vectors), step):
+            sims = torch.from_numpy(query @ vectors[start:start + step].T)
+            top_s, top_i = sims.topk(min(num, sims.shape[1]), dim=1)
+            best_s = torch.cat([best_s, top_s], 1)
+            best_i = torch.cat([best_i, top_i + start], 1)
+            best_s, pos = best_s.topk(min(num, best_s.shape[1]), dim=1)
+            best_i = best_i.gather(1, pos)
+        return best_s.numpy(), best_i.numpy()
 
-    # ----------------------------------------------------------- search
     def _rank(self, query: np.ndarray, cand: np.ndarray, k: int,
               q_labels: Pair, g_labels: Pair) -> Pair:
         """Re-score each query's candidates exactly and rank them.

@@ -37,6 +37,16 @@ def parse_args():
         help='gallery descriptors per identity')
     parser.add_argument('--num-cams', type=int, default=6)
     parser.add_argument(
+        '--latent-dim',
+        type=int,
+        default=64,
+        help='dimensions along which descriptors vary')
+    parser.add_argument(
+        '--iso-noise',
+        type=float,
+        default=0.1,
+        help='isotropic noise in all dimensions')
+    parser.add_argument(
         '--ids-per-group',
         type=int,
         default=50,
@@ -50,7 +60,7 @@ def parse_args():
     parser.add_argument(
         '--noise',
         type=float,
-        default=2.3,
+        default=1.1,
         help='spread of descriptors around their identity '
         'centre (per dimension)')
     parser.add_argument(
@@ -85,27 +95,34 @@ def parse_args():
 
 
 def make_centres(num_ids: int, args, rng: np.random.Generator) -> np.ndarray:
-    """Identity centres, themselves grouped (people who look alike)."""
+    """Identity centres in the latent space, themselves grouped (people who
+    look alike)."""
     num_groups = max(1, num_ids // args.ids_per_group)
-    groups = rng.standard_normal((num_groups, args.dim), np.float32)
+    groups = rng.standard_normal((num_groups, args.latent_dim), np.float32)
     owner = rng.integers(0, num_groups, num_ids)
     return groups[owner] + args.id_spread * rng.standard_normal(
-        (num_ids, args.dim), np.float32)
+        (num_ids, args.latent_dim), np.float32)
 
 
 def clustered(num: int, centres: np.ndarray, args,
               rng: np.random.Generator) -> tuple:
-    """Descriptors around identity centres, made a block at a time.
+    """Descriptors around identity centres, made a block at a time: latent
+    vectors mapped to ``dim`` by a fixed random projection, plus a little
+    isotropic noise (trained descriptors vary along few directions).
 
     Returns:
         tuple: (num, D) float32 descriptors, their pids and camids.
     """
     pids = rng.integers(0, len(centres), num)
+    proj = np.random.default_rng(args.seed + 1).standard_normal(
+        (args.latent_dim, args.dim), np.float32) / np.sqrt(args.latent_dim)
     feats = np.empty((num, args.dim), np.float32)
     for start in range(0, num, 1 << 16):
         p = pids[start:start + (1 << 16)]
-        block = rng.standard_normal((len(p), args.dim), np.float32)
-        feats[start:start + len(p)] = centres[p] + args.noise * block
+        latent = centres[p] + args.noise * rng.standard_normal(
+            (len(p), args.latent_dim), np.float32)
+        feats[start:start + len(p)] = latent @ proj + args.iso_noise * \
+            rng.standard_normal((len(p), args.dim), np.float32)
     return feats, pids, rng.integers(0, args.num_cams, num)
 
 
