@@ -9,7 +9,6 @@ of ``read_shards``), with their pids and camids.
 import argparse
 import time
 
-
 from mmreid_video.apis import GalleryIndex
 from mmreid_video.apis.feature_shards import SUBSETS, read_shards
 from mmreid_video.utils import CfgOptionsAction

@@ -12,6 +12,7 @@ sys.path[:0] = [
 
 import _adversarial_datasets  # noqa: E402,F401 -- registers its cases
 import _adversarial_eval  # noqa: E402,F401
+import _adversarial_index  # noqa: E402,F401
 import _adversarial_mars  # noqa: E402,F401
 import _adversarial_models  # noqa: E402,F401
 import _adversarial_tools  # noqa: E402,F401

@@ -6,22 +6,13 @@ tests/test_reliability/adversarial_cases.py`` prints it with each class.
 """
 import _adversarial_datasets  # noqa: F401 -- each module registers cases
 import _adversarial_eval  # noqa: F401
+import _adversarial_index  # noqa: F401
 import _adversarial_mars  # noqa: F401
 import _adversarial_models  # noqa: F401
 import _adversarial_tools  # noqa: F401
 import pytest
 from _adversarial_base import CASES, classify
 from mmengine.registry import init_default_scope
-
-# Cases in code another branch is changing; strict, so each one fails here
-# as soon as that branch's fix lands and must then leave this set.
-OPEN = {
-    ('apis', 'search NaN query'): 'retrieval branch: apis.search checks',
-    ('apis', 'search inf gallery'): 'retrieval branch: apis.search checks',
-    ('apis', 'search empty gallery'): 'retrieval branch: apis.search checks',
-    ('apis', 'search numpy inputs'): 'retrieval branch: apis.search checks',
-}
-
 
 def test_case_names_are_unique():
     names = [(c.surface, c.name) for c in CASES]
@@ -32,10 +23,5 @@ def test_case_names_are_unique():
     'case', CASES, ids=[f'{c.surface}: {c.name}' for c in CASES])
 def test_case(case):
     init_default_scope('mmreid_video')
-    key = (case.surface, case.name)
     outcome, message = classify(case)
-    if key in OPEN:
-        assert outcome not in ('clear', 'handled'), (
-            f'{key} is fixed now: remove it from OPEN')
-        pytest.xfail(OPEN[key])
     assert outcome in ('clear', 'handled'), f'{outcome}: {message}'
