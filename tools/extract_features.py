@@ -20,7 +20,7 @@ import time
 import numpy as np
 import torch
 import torch.distributed as torch_dist
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import get_dist_info, init_dist
 from mmengine.registry import init_default_scope
@@ -31,10 +31,11 @@ from mmreid_video.apis.feature_shards import (num_shards, read_shard,
                                               shard_path, shard_rows,
                                               write_meta, write_shard)
 from mmreid_video.registry import DATASETS
-from mmreid_video.utils import setup_distributed, teardown_distributed
+from mmreid_video.utils import (CfgOptionsAction, setup_distributed,
+                                teardown_distributed)
 
 # The dataset class of custom tracklet JSON files.
-JSON_DATASET = 'VideoReIDDataset'
+JSON_DATASET = 'CustomVideoReIDDataset'
 
 
 def parse_args() -> argparse.Namespace:
@@ -72,7 +73,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings')
     parser.add_argument(
         '--launcher',
