@@ -195,8 +195,9 @@ def _placeholders(folder: str, num: int, hw: Tuple[int, int]) -> List[str]:
     height, width = hw
     paths = []
     for i in range(num):
-        base = rng.integers(0, 256, (max(height // 16, 1),
-                                     max(width // 16, 1), 3), np.uint8)
+        base = rng.integers(0, 256,
+                            (max(height // 16, 1), max(width // 16, 1), 3),
+                            np.uint8)
         base = cv2.resize(base, (width, height), interpolation=cv2.INTER_CUBIC)
         img = np.clip(base + rng.normal(0, 3, base.shape), 0, 255)
         path = osp.join(folder, f'{i:04d}.jpg')
@@ -259,11 +260,13 @@ def _write_tree(tmp: str, info: Dict, info_dir: str, sliced: bool,
     return frames
 
 
-def build_tree(root: str,
-               info_dir: str,
-               max_tracklets: Optional[int] = None,
-               num_images: int = 256,
-               frame_hw: Tuple[int, int] = (256, 128)) -> Tuple[Dict, bool]:
+def build_tree(
+    root: str,
+    info_dir: str,
+    max_tracklets: Optional[int] = None,
+    num_images: int = 256,
+    frame_hw: Tuple[int, int] = (256, 128)
+) -> Tuple[Dict, bool]:
     """Build (or reuse) the placeholder MARS tree at ``root``.
 
     Args:
@@ -313,7 +316,10 @@ def build_tree(root: str,
     content = dict(
         key,
         frames=frames,
-        tracklets={s: len(t) for s, t in kept['tables'].items()},
+        tracklets={
+            s: len(t)
+            for s, t in kept['tables'].items()
+        },
         num_queries=len(kept['query']),
         names_source=info['names_source'])
     with open(osp.join(tmp, MARKER), 'w') as f:
@@ -332,8 +338,7 @@ def build_tree(root: str,
         if not osp.isfile(marker):
             raise
         shutil.rmtree(tmp)
-        return build_tree(root, info_dir, max_tracklets, num_images,
-                          frame_hw)
+        return build_tree(root, info_dir, max_tracklets, num_images, frame_hw)
     return content, True
 
 

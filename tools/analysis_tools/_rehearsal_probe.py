@@ -129,10 +129,13 @@ class LoopTimeline(Hook):
             set_stage(runner, stage)
             self._stage = stage
         self._start = self._now()
-        self.train.setdefault(self._stage, []).append(
-            [self._start - self._last, 0.0])
+        self.train.setdefault(self._stage,
+                              []).append([self._start - self._last, 0.0])
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs=None) -> None:
         self._last = self._now()
         self.train[self._stage][-1][1] = self._last - self._start
@@ -148,7 +151,10 @@ class LoopTimeline(Hook):
         self._start = self._now()
         self.test.append([self._start - self._last, 0.0])
 
-    def after_test_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_test_iter(self,
+                        runner,
+                        batch_idx: int,
+                        data_batch=None,
                         outputs=None) -> None:
         self._last = self._now()
         self.test[-1][1] = self._last - self._start

@@ -63,43 +63,60 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--max-tracklets', type=int, help='tracklets kept per split')
     parser.add_argument(
-        '--num-images', type=int, default=256,
+        '--num-images',
+        type=int,
+        default=256,
         help='distinct placeholder JPEGs')
     parser.add_argument('--work-dir', help='logs (default work_dirs/...)')
     parser.add_argument(
-        '--workers', type=int, nargs='+',
+        '--workers',
+        type=int,
+        nargs='+',
         help='worker counts of the train loader measurement (default: the '
         "config's num_workers)")
     parser.add_argument(
-        '--loader-batches', type=int, default=20,
+        '--loader-batches',
+        type=int,
+        default=20,
         help='batches timed per worker count')
     parser.add_argument(
-        '--train-iters', type=int, default=20,
+        '--train-iters',
+        type=int,
+        default=20,
         help='train iterations per stage')
     parser.add_argument(
-        '--warmup-iters', type=int, default=3,
+        '--warmup-iters',
+        type=int,
+        default=3,
         help='leading iterations per stage left out of the medians')
     parser.add_argument(
         '--test-workers', type=int, help='override the test num_workers')
     parser.add_argument('--skip-train', action='store_true')
     parser.add_argument('--skip-test', action='store_true')
     parser.add_argument(
-        '--amp', action='store_true',
+        '--amp',
+        action='store_true',
         help="mixed precision as tools/train.py --amp (and fp16 test loop "
         'on a GPU)')
     parser.add_argument(
         '--device', choices=['auto', 'cpu', 'cuda'], default='auto')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='config overrides, applied before the rehearsal settings')
     parser.add_argument('--json', help='write the results to this file')
-    return parser.parse_args()
+    args = parser.parse_args()
+    for name in ('train_iters', 'loader_batches', 'num_images'):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    return args
 
 
 def _set_amp(cfg: Config) -> None:
     """``tools/train.py``'s ``--amp`` (one definition of mixed precision)."""
-    spec = importlib.util.spec_from_file_location(
-        'mmreid_train_tool', osp.join(TOOLS, 'train.py'))
+    spec = importlib.util.spec_from_file_location('mmreid_train_tool',
+                                                  osp.join(TOOLS, 'train.py'))
     train_tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train_tool)
     train_tool.set_amp(cfg)
@@ -148,8 +165,8 @@ def schedule(cfg: Config) -> Dict:
         if h['type'] == 'TwoStageTrainingHook'
     ]
     epochs = [stage1[0], max_epochs - stage1[0]] if stage1 else [max_epochs]
-    interval, begin = train_cfg.get('val_interval', 1), train_cfg.get(
-        'val_begin', 1)
+    interval, begin = train_cfg.get('val_interval',
+                                    1), train_cfg.get('val_begin', 1)
     vals = 0 if cfg.get('val_cfg') is None else sum(
         e >= begin and (e % interval == 0 or e == max_epochs)
         for e in range(1, max_epochs + 1))
@@ -179,13 +196,13 @@ def full_iters_per_epoch(cfg: Config, pids: np.ndarray) -> int:
             return dict(pid=int(pids[i]))
 
     sampler = DATA_SAMPLERS.build(
-        cfg.train_dataloader.sampler, default_args=dict(dataset=Pids(),
-                                                        seed=0))
+        cfg.train_dataloader.sampler,
+        default_args=dict(dataset=Pids(), seed=0))
     return math.ceil(len(sampler) / cfg.train_dataloader.batch_size)
 
 
-def loader_clips_per_s(cfg: Config, dataset, workers: List[int],
-                       batches: int, seed: int) -> Dict[str, float]:
+def loader_clips_per_s(cfg: Config, dataset, workers: List[int], batches: int,
+                       seed: int) -> Dict[str, float]:
     """Clips/s of the train dataloader per worker count, first batch (the
     workers' start-up) excluded."""
     out = {}
@@ -197,6 +214,10 @@ def loader_clips_per_s(cfg: Config, dataset, workers: List[int],
             persistent_workers=False)
         loader = Runner.build_dataloader(loader_cfg, seed=seed)
         count = min(batches, len(loader) - 1)
+        if count < 1:
+            raise ValueError(f'the train loader has {len(loader)} batch(es) '
+                             'per epoch, 2 are needed to time it: use a '
+                             'larger --max-tracklets')
         it = iter(loader)
         next(it)
         start = time.perf_counter()
@@ -212,12 +233,13 @@ def gpu_busy_plan(stages: Dict, clips_per_s: Dict, batch: int) -> Dict:
 
     Busy share = compute / (compute + wait) >= 0.9 needs the loader to
     deliver ``0.9 * batch / compute`` clips/s; workers are counted from the
-    best measured clips/s per worker.
+    best measured clips/s per worker (0 workers counts as one: the main
+    process loads).
     """
-    per_worker = max(v / int(k) for k, v in clips_per_s.items() if int(k))
+    per_worker = max(v / max(int(k), 1) for k, v in clips_per_s.items())
     plan = {}
     for name, stat in stages.items():
-        need = 0.9 * batch / stat['compute_s']
+        need = 0.9 * batch / max(stat['compute_s'], 1e-9)
         plan[name] = dict(
             needed_clips_per_s=round(need, 1),
             clips_per_s_per_worker=round(per_worker, 1),
@@ -249,8 +271,10 @@ def projection(plan: Dict, result: Dict, full: Dict) -> Dict:
     if 'train_h' in out and 'test_h' in out:
         out['recipe_h'] = out['train_h'] + (plan['validations'] +
                                             1) * out['test_h']
-    return {k: round(v, 2) if isinstance(v, float) else v
-            for k, v in out.items()}
+    return {
+        k: round(v, 2) if isinstance(v, float) else v
+        for k, v in out.items()
+    }
 
 
 def run_test(runner, timeline: LoopTimeline, dataset, warmup: int) -> Dict:
@@ -270,8 +294,10 @@ def run_test(runner, timeline: LoopTimeline, dataset, warmup: int) -> Dict:
         eval_s=round(span['end'] - span['last_iter'], 3),
         loop=summarize(timeline.test, warmup),
         gpu_mem_gb=timeline.gpu_mem_gb.get('test'),
-        metrics_random_weights={k: round(float(v), 2)
-                                for k, v in metrics.items()})
+        metrics_random_weights={
+            k: round(float(v), 2)
+            for k, v in metrics.items()
+        })
 
 
 def main() -> None:
@@ -287,8 +313,8 @@ def main() -> None:
     args.work_dir = args.work_dir or osp.join('work_dirs', 'rehearse_scale',
                                               name)
     suffix = f'_{args.max_tracklets}' if args.max_tracklets else ''
-    root = osp.abspath(args.data_root or
-                       osp.join(args.work_dir, f'mars_tree{suffix}'))
+    root = osp.abspath(
+        args.data_root or osp.join(args.work_dir, f'mars_tree{suffix}'))
     memory = MemorySampler()
     memory.start()
 
@@ -349,14 +375,16 @@ def main() -> None:
     if not args.skip_train:
         runner.train()
         result['train'] = {
-            f'stage{s}': dict(
+            f'stage{s}':
+            dict(
                 summarize(rec, args.warmup_iters),
                 gpu_mem_gb=timeline.gpu_mem_gb.get(f'stage{s}'))
             for s, rec in timeline.train.items()
         }
         if torch.cuda.is_available():
-            result['gpu_busy_90'] = gpu_busy_plan(
-                result['train'], result['train_clips_per_s'], batch)
+            result['gpu_busy_90'] = gpu_busy_plan(result['train'],
+                                                  result['train_clips_per_s'],
+                                                  batch)
     if not args.skip_test:
         result['test'] = run_test(runner, timeline, datasets['test'],
                                   args.warmup_iters)
