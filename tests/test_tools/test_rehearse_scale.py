@@ -13,6 +13,7 @@ from tool_runner import REPO, run_tool
 
 sys.path.insert(0, os.path.join(REPO, 'tools', 'analysis_tools'))
 import _mars_tree  # noqa: E402
+import _rehearsal_probe  # noqa: E402
 import rehearse_scale  # noqa: E402
 
 TOOL = os.path.join(REPO, 'tools', 'analysis_tools', 'rehearse_scale.py')
@@ -63,6 +64,7 @@ def test_end_to_end_on_a_slice(mars_info, tmp_path):
     assert res['extract_frames_per_s'] == res['test'][
         'extract_frames_per_s'] > 0
     assert res['eval_s'] >= 0 and 0 < res['peak_rss_mb'] < 4096
+    assert 0 < res['peak_total_pss_mb'] < 4096
     # The demo schedule: 30 + 15 epochs, validation every 15 epochs.
     proj = res['projection']
     assert proj['stage_epochs'] == [30, 15] and proj['validations'] == 3
@@ -180,3 +182,16 @@ def test_schedule_and_gpu_plan():
     assert plan['stage1']['needed_clips_per_s'] == 288.0
     assert plan['stage1']['workers_needed'] == 6
     assert plan['stage2']['workers_needed'] == 12
+
+
+def test_summarize_leaves_out_warmup():
+    records = [[9.0, 9.0], [0.5, 1.5], [0.0, 1.0]]
+    stat = _rehearsal_probe.summarize(records, warmup=1)
+    assert stat == dict(
+        iters_timed=2,
+        iter_s=1.5,
+        iters_per_s=0.667,
+        compute_s=1.25,
+        data_wait_share=0.167)
+    # Never all of them: one iteration is kept.
+    assert _rehearsal_probe.summarize(records[:1], 5)['iters_timed'] == 1
