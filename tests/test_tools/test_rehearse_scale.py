@@ -138,6 +138,10 @@ def test_foreign_folders_are_left_alone(mars_info, tmp_path):
     with pytest.raises(FileExistsError, match='not a rehearsal tree'):
         _mars_tree.build_tree(str(root), mars_info, 20, 4, (32, 16))
     assert (root / 'keep.txt').read_text() == 'user data'
+    (root / _mars_tree.MARKER).write_text('{"version": 1, "md5"')
+    with pytest.raises(ValueError, match='rehearsal_tree.json: not valid'):
+        _mars_tree.build_tree(str(root), mars_info, 20, 4, (32, 16))
+    assert (root / 'keep.txt').read_text() == 'user data'
     # A killed build of ours (dead pid, partial marker) is cleaned up; a
     # look-alike folder without the marker is not.
     stale = tmp_path / '.tree.partial-999999999'

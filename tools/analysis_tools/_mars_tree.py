@@ -298,7 +298,12 @@ def build_tree(
                 f'{root} exists and is not a rehearsal tree (no {MARKER}); '
                 'it is left alone: choose another --data-root')
         with open(marker) as f:
-            old = json.load(f)
+            try:
+                old = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ValueError(
+                    f'{marker}: not valid JSON ({e}); remove {root} if it '
+                    'is a rehearsal tree, or choose another --data-root')
         if {k: old.get(k) for k in key} == key:
             return old, False
     kept = select_tracklets(info, max_tracklets)
