@@ -189,8 +189,9 @@ def select_tracklets(info: Dict, max_tracklets: Optional[int]) -> Dict:
 
 
 def _placeholders(folder: str, num: int, hw: Tuple[int, int]) -> List[str]:
-    """Write ``num`` distinct smooth, noisy JPEGs (person-crop-like entropy,
-    so decoding costs about what a real crop costs)."""
+    """Write ``num`` distinct smooth, noisy JPEGs (about 8 KB at 256x128,
+    quality 90): noisy, so that decoding them is not unrealistically
+    cheap."""
     rng = np.random.default_rng(0)
     height, width = hw
     paths = []
