@@ -334,7 +334,7 @@ def main() -> None:
             frames=tree['frames'],
             tracklets=tree['tracklets'],
             names_source=tree['names_source'],
-            placeholder_kb=round(np.mean(jpegs) / 1024, 1)))
+            placeholder_kb=round(float(np.mean(jpegs)) / 1024, 1)))
     print(f"tree: {result['tree']}")
 
     init_default_scope(cfg.get('default_scope', 'mmreid_video'))
@@ -372,6 +372,9 @@ def main() -> None:
             cfg, datasets['train'], args.workers
             or [cfg.train_dataloader.num_workers], args.loader_batches,
             runner.seed))
+    # Printed as they come, so that an interrupted run still reports them.
+    print(f"dataset init {init_s} s, {result['iters_per_epoch']} iters/epoch"
+          f" ({result['iters_per_epoch_full']} on full MARS)")
     if not args.skip_train:
         runner.train()
         result['train'] = {
@@ -381,6 +384,7 @@ def main() -> None:
                 gpu_mem_gb=timeline.gpu_mem_gb.get(f'stage{s}'))
             for s, rec in timeline.train.items()
         }
+        print(f"train: {result['train']}")
         if torch.cuda.is_available():
             result['gpu_busy_90'] = gpu_busy_plan(result['train'],
                                                   result['train_clips_per_s'],
