@@ -377,6 +377,9 @@ def main() -> None:
           f" ({result['iters_per_epoch_full']} on full MARS)")
     if not args.skip_train:
         runner.train()
+        # The iteration-based loop keeps its iterator, and with it the
+        # train workers, alive; end them before the test.
+        runner.train_loop.dataloader_iterator = None
         result['train'] = {
             f'stage{s}':
             dict(
