@@ -35,7 +35,7 @@ from mmreid_video.utils import (CfgOptionsAction, load_config,
                                 setup_distributed, teardown_distributed)
 
 # The dataset class of custom tracklet JSON files.
-JSON_DATASET = 'VideoReIDDataset'
+JSON_DATASET = 'CustomVideoReIDDataset'
 
 
 def parse_args() -> argparse.Namespace:
