@@ -11,7 +11,7 @@ import time
 
 from mmreid_video.apis import GalleryIndex
 from mmreid_video.apis.feature_shards import SUBSETS, read_shards
-from mmreid_video.utils import CfgOptionsAction
+from mmreid_video.utils import CfgOptionsAction, check_output_path
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,6 +38,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    # Before the shards are read and the index is trained.
+    check_output_path(args.out, '--out')
     shards = read_shards(args.features, args.subset)
     start = time.perf_counter()
     index = GalleryIndex(shards['feats'].shape[1], args.mode, **args.param)

@@ -15,6 +15,7 @@ import numpy as np
 
 from mmreid_video.apis import GalleryIndex
 from mmreid_video.apis.feature_shards import SUBSETS, read_shards
+from mmreid_video.utils import check_output_path
 
 
 def parse_args() -> argparse.Namespace:
@@ -49,6 +50,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    # Before the index is loaded and searched.
+    check_output_path(args.out, '--out', suffixes=('.json', ))
     index = GalleryIndex.load(args.index)
     query = read_shards(args.features, args.subset)
     labels = dict(

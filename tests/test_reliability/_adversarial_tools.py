@@ -215,3 +215,32 @@ def _(tmp):
              '--cfg-options', f'train_dataloader.dataset.data_root={tmp}/none',
              'train_dataloader.dataset.type=MARS')
 
+
+
+@err('tools', 'build_index.py: --out under a file', '{tmp}/f/g.gidx')
+def _(tmp):
+    (tmp / 'f').write_text('x')
+    run_main('tools/build_index.py', str(tmp), '--out', str(tmp / 'f/g.gidx'))
+
+
+@err('tools', 'build_index.py: features folder without meta', '{tmp}')
+def _(tmp):
+    run_main('tools/build_index.py', str(tmp), '--out', str(tmp / 'g.gidx'))
+
+
+@err('tools', 'build_index.py: --param without =', 'nlist')
+def _(tmp):
+    run_main('tools/build_index.py', str(tmp), '--out', str(tmp / 'g.gidx'),
+             '--param', 'nlist')
+
+
+@err('tools', 'search.py: --out with a wrong suffix', '.json')
+def _(tmp):
+    run_main('tools/search.py', str(tmp / 'g.gidx'), str(tmp), '--out',
+             str(tmp / 'r.txt'))
+
+
+@err('tools', 'search.py: missing index file', '{tmp}/g.gidx')
+def _(tmp):
+    run_main('tools/search.py', str(tmp / 'g.gidx'), str(tmp), '--out',
+             str(tmp / 'r.json'))
