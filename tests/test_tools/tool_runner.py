@@ -1,7 +1,10 @@
-"""Helpers to run the repository tools on a tiny MARS-layout dataset."""
+"""Helpers to run the repository tools on a tiny MARS-layout dataset and
+to import a tool script as a module."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
+from types import ModuleType
 from typing import List
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -38,3 +41,14 @@ def run_tool(args: List[str], **kwargs) -> subprocess.CompletedProcess:
         args, cwd=REPO, env=env, capture_output=True, text=True, **kwargs)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return proc
+
+
+def load_tool(relative_path: str) -> ModuleType:
+    """Import a script of the repository (``tools/...``, ``demo/...``; not
+    a package) as a module named after its file."""
+    path = osp.join(REPO, relative_path)
+    spec = importlib.util.spec_from_file_location(
+        osp.splitext(osp.basename(path))[0], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
