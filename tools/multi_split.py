@@ -121,10 +121,10 @@ def main() -> None:
         if metrics is None:
             opts = [f'{loader}.dataset.split_id={i}' for loader in LOADERS]
             opts += args.cfg_options
-            # --resume continues an interrupted run; train.py refuses it
-            # when there is no checkpoint, so a new split starts plainly.
-            resume = [] if args.force or find_resume_checkpoint(
-                work_dir) is None else ['--resume']
+            # An interrupted run continues from its last checkpoint; a split
+            # without one starts afresh (train.py refuses an empty --resume).
+            resumable = not args.force and find_resume_checkpoint(work_dir)
+            resume = ['--resume'] if resumable else []
             run([
                 sys.executable,
                 osp.join(tools, 'train.py'), args.config, '--work-dir',
