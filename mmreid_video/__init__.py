@@ -1,3 +1,4 @@
+"""Video person re-identification on MMEngine, mmcv and mmpretrain."""
 import mmcv
 import mmengine
 import mmpretrain

@@ -1,3 +1,4 @@
+"""The package version."""
 __version__ = '0.1.0'
 
 

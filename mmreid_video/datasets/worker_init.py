@@ -1,3 +1,4 @@
+"""Dataloader worker seeding that follows torch's per-epoch seed."""
 import random
 
 import numpy as np

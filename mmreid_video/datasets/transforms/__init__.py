@@ -1,3 +1,4 @@
+"""Clip sampling, frame loading, augmentation and packing transforms."""
 from .formatting import PackReIDInputs
 from .loading import LoadFrames, read_frame
 from .processing import (ClipPadCrop, ClipResize, FrameRandomFlip,

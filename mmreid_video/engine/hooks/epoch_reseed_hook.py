@@ -1,3 +1,4 @@
+"""A hook that reseeds every RNG per epoch, so resumed runs match."""
 import random
 from typing import Optional
 

@@ -1,3 +1,4 @@
+"""An optimizer wrapper for bfloat16 mixed precision on CPU."""
 from contextlib import contextmanager
 
 import torch

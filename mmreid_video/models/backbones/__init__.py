@@ -1,3 +1,4 @@
+"""Backbones of mmreid_video (mmpretrain provides the CNNs)."""
 from .camera_aware_vit import CameraAwareViT
 
 __all__ = ['CameraAwareViT']

@@ -1,3 +1,4 @@
+"""Re-ID losses."""
 from .triplet_loss import TripletLoss
 
 __all__ = ['TripletLoss']

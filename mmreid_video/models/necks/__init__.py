@@ -1,3 +1,4 @@
+"""Temporal necks: frame maps to a tracklet descriptor."""
 from .di_decoder import DIDecoder
 from .ppool import PPool
 from .step_emb import STEPEmbedding

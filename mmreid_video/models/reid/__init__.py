@@ -1,3 +1,4 @@
+"""Video re-ID recognizers: the baseline and DenseIL."""
 from .denseil import DenseIL
 from .video_reid import VideoReID
 

@@ -1,3 +1,4 @@
+"""Model utilities: the clip data preprocessor."""
 from .data_preprocessor import ReIDDataPreprocessor
 
 __all__ = ['ReIDDataPreprocessor']

@@ -1,3 +1,4 @@
+"""Example project: a backbone registered into mmreid_video."""
 from .tiny_stage_net import TinyStageNet
 
 __all__ = ['TinyStageNet']
