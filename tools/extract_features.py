@@ -9,8 +9,9 @@ files (see :mod:`mmreid_video.apis.feature_shards`), each written
 atomically. Under torchrun (``python -m torch.distributed.run
 --nproc_per_node N tools/extract_features.py ... --launcher pytorch``, as
 ``tools/dist_test.sh`` runs tools/test.py) rank r of W writes shards r,
-r + W, ...; a restarted run (with any W) skips the shards already complete. Then ``tools/build_index.py`` turns
-the shards into a GalleryIndex.
+r + W, ...; a restarted run (with any W) skips the shards already
+complete. Then ``tools/build_index.py`` turns the shards into a
+GalleryIndex.
 """
 import argparse
 import os
@@ -20,7 +21,7 @@ import time
 import numpy as np
 import torch
 import torch.distributed as torch_dist
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import get_dist_info, init_dist
 from mmengine.registry import init_default_scope
@@ -31,7 +32,8 @@ from mmreid_video.apis.feature_shards import (num_shards, read_shard,
                                               shard_path, shard_rows,
                                               write_meta, write_shard)
 from mmreid_video.registry import DATASETS
-from mmreid_video.utils import setup_distributed, teardown_distributed
+from mmreid_video.utils import (CfgOptionsAction, parse_launcher_args,
+                                setup_distributed, teardown_distributed)
 
 # The dataset class of custom tracklet JSON files.
 JSON_DATASET = 'VideoReIDDataset'
@@ -72,16 +74,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    args = parse_launcher_args(parser)
     if args.shard_size < 1:
         parser.error('--shard-size must be >= 1')
     return args
