@@ -9,10 +9,9 @@ of ``read_shards``), with their pids and camids.
 import argparse
 import time
 
-from mmengine.config import DictAction
-
 from mmreid_video.apis import GalleryIndex
 from mmreid_video.apis.feature_shards import SUBSETS, read_shards
+from mmreid_video.utils import CfgOptionsAction
 
 
 def parse_args() -> argparse.Namespace:
@@ -31,7 +30,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--param',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         default={},
         help='GalleryIndex parameters, e.g. nlist=4096 nprobe=32')
     return parser.parse_args()

@@ -36,7 +36,7 @@ from mmreid_video.utils import (CfgOptionsAction, parse_launcher_args,
                                 setup_distributed, teardown_distributed)
 
 # The dataset class of custom tracklet JSON files.
-JSON_DATASET = 'VideoReIDDataset'
+JSON_DATASET = 'CustomVideoReIDDataset'
 
 
 def parse_args() -> argparse.Namespace:
