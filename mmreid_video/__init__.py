@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Video person re-identification on MMEngine, mmcv and mmpretrain."""
 import mmcv
 import mmengine

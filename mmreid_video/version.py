@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """The package version."""
 __version__ = '0.1.0'
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Fixtures shared by the whole test suite.
 
 Plain helpers that tests import live beside this file (several test folders

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Tiny model configs shared by tests (mmpretrain's ``DEFAULT_ARGS``
 pattern): ResNet-18 with random init (no download), small enough for CPU.
 

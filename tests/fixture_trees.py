@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Tiny trees in the published layouts of LS-VID and PRID-2011 and a
 custom-tracklet JSON annotation, shared by tests through the fixtures of
 tests/conftest.py (import the constants from here: several test folders

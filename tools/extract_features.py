@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Extract tracklet descriptors in resumable shards.
 
 ``python tools/extract_features.py CONFIG CHECKPOINT --data test --out DIR``

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
 
 Testing takes no work_dir lock: it only adds its own timestamped log folder

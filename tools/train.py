@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Train a video re-ID model: ``python tools/train.py CONFIG [options]``."""
 import argparse
 import os

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Dataloader worker seeding that follows torch's per-epoch seed."""
 import random
 

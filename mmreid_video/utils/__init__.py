@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Process set-up for the tools: ``--cfg-options`` parsing, distributed
 launch, the work_dir lock and output path checks."""
 from .cfg_options import CfgOptionsAction

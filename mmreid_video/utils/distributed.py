@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Distributed training on CPU-only machines through MMEngine's launchers.
 
 MMEngine's ``pytorch``/``slurm`` launchers call ``torch.cuda.set_device`` and

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """RankedListVisualizationHook: its arguments and how it finds the metric
 whose dump it draws (end to end in tests/test_tools/test_vis_ranked_list.py).
 """

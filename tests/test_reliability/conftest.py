@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Reuse the tool-run helpers of tests/test_tools (``tiny_mars_root`` is
 shared by tests/conftest.py)."""
 import os.path as osp

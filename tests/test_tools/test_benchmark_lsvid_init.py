@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/analysis_tools/benchmark_lsvid_init.py at LS-VID's full tracklet
 count (with one frame per tracklet)."""
 import re

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/analysis_tools/dataset_stats.py on the shipped LS-VID and
 PRID-2011 dataset configs, pointed at the fixture trees, and on a custom
 JSON annotation."""

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/extract_features.py (sharded, resumable, distributed),
 tools/build_index.py and tools/search.py end to end."""
 import argparse

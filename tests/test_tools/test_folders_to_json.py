@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/dataset_converters/folders_to_json.py: a folder tree to the
 custom-tracklet JSON that CustomVideoReIDDataset reads."""
 import pytest

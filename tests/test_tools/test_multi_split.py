@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/multi_split.py: its log reader and summary, and a 2-split run on
 PRID-2011 fixtures with a tiny model."""
 import json

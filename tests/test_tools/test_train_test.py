@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh."""
 import glob
 import json

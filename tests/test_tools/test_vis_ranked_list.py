@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/visualizations/vis_ranked_list.py end to end: a test run through
 the Runner with the metric dump, the ranked-list hook and the tool, and the
 inference API against the test path."""

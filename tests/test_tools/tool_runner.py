@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Helpers to run the repository tools on a tiny MARS-layout dataset and
 to import a tool script as a module."""
 import importlib.util

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Clip sampling, frame loading, augmentation and packing transforms."""
 from .formatting import PackReIDInputs
 from .loading import LoadFrames, read_frame

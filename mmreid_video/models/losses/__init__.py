@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Re-ID losses."""
 from .triplet_loss import TripletLoss
 

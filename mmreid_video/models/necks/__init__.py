@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Temporal necks: frame maps to a tracklet descriptor."""
 from .di_decoder import DIDecoder
 from .ppool import PPool
