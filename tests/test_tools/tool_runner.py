@@ -37,13 +37,34 @@ def tiny_cfg_options(data_root: str, max_epochs: int = 2) -> List[str]:
     return opts
 
 
+def tool_env() -> dict:
+    """The environment of a tool subprocess: this checkout, one thread."""
+    return dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+
+
 def run_tool(args: List[str], **kwargs) -> subprocess.CompletedProcess:
     """Run a repository tool in a subprocess; fail with its output."""
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
     proc = subprocess.run(
-        args, cwd=REPO, env=env, capture_output=True, text=True, **kwargs)
+        args,
+        cwd=REPO,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        **kwargs)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return proc
+
+
+def start_tool(args: List[str]) -> subprocess.Popen:
+    """Start a repository tool in the background (to kill it mid-run);
+    its stderr is kept for the failure message."""
+    return subprocess.Popen(
+        args,
+        cwd=REPO,
+        env=tool_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True)
 
 
 def load_tool(relative_path: str) -> ModuleType:
