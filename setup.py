@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Install mmreid_video.
 
 ``mmcv`` is not in ``install_requires``: the CPU wheel ``mmcv-lite`` and the

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Rank gallery tracklets for query tracklets and draw the ranked list.
 
 Each tracklet is a folder of frame images (sorted by file name)::

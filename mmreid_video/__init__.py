@@ -1,3 +1,5 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Video person re-identification on MMEngine, mmcv and mmpretrain."""
 import mmcv
 import mmengine
 import mmpretrain

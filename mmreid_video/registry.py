@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Registries of mmreid_video.
 
 Every registry is a child of the matching MMEngine root with the scope

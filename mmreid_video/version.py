@@ -1,3 +1,5 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""The package version."""
 __version__ = '0.1.0'
 
 

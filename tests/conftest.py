@@ -1,10 +1,19 @@
-"""Fixtures shared by the whole test suite."""
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Fixtures shared by the whole test suite.
+
+Plain helpers that tests import live beside this file (several test folders
+have a conftest module, so this one cannot be imported by name):
+``fixture_trees`` (dataset trees), ``fixture_models`` (tiny model configs)
+and ``test_tools/tool_runner`` (running and importing tool scripts).
+"""
 import os
 import socket
 from pathlib import Path
 
 import pytest
 from fixture_trees import make_lsvid_tree, make_prid_tree
+
+from mmreid_video.datasets import make_synthetic_mars
 
 
 @pytest.fixture
@@ -13,6 +22,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope='session')
+def tiny_mars_root(tmp_path_factory) -> str:
+    """A tiny MARS-layout dataset for end-to-end tool runs."""
+    root = str(tmp_path_factory.mktemp('tiny_mars'))
+    make_synthetic_mars(
+        root,
+        seed=1,
+        num_train_ids=8,
+        num_test_ids=6,
+        tracklets_per_id=(2, 3),
+        frames_per_tracklet=(4, 8),
+        num_distractors=2,
+        num_junk=2)
+    return root
 
 
 @pytest.fixture

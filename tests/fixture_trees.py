@@ -1,6 +1,8 @@
-"""Tiny trees in the published layouts of LS-VID and PRID-2011, shared by
-tests through the fixtures of tests/conftest.py (import the constants from
-here: several test folders have a conftest module)."""
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Tiny trees in the published layouts of LS-VID and PRID-2011 and a
+custom-tracklet JSON annotation, shared by tests through the fixtures of
+tests/conftest.py (import the constants from here: several test folders
+have a conftest module)."""
 import json
 
 import cv2
@@ -95,3 +97,36 @@ def make_prid_tree(tmp_path):
     (tmp_path / 'prid_2011/readme.txt').write_text('PRID 2011\n')
     (tmp_path / 'splits_prid2011.json').write_text(json.dumps(PRID_SPLITS))
     return tmp_path
+
+
+def custom_tracklet(pid, camid, n, name, **extra) -> dict:
+    """A row of a custom-tracklet JSON list, ``n`` frames under ``name``."""
+    return dict(
+        pid=pid,
+        camid=camid,
+        tracklet_id=name,
+        frame_paths=[f'{name}/{i}.jpg' for i in range(n)],
+        **extra)
+
+
+# A custom-tracklet annotation (CustomVideoReIDDataset): 2 train ids, a
+# tracklet in both query and gallery, a gallery distractor (pid 0).
+CUSTOM_ANN = dict(
+    train=[
+        custom_tracklet(17, 0, 3, 'train/17/a'),
+        custom_tracklet(5, 1, 2, 'train/5/a'),
+        custom_tracklet(17, 1, 1, 'train/17/b')
+    ],
+    query=[custom_tracklet(30, 0, 2, 'q/30'),
+           custom_tracklet(31, 1, 2, 'shared/31')],
+    gallery=[
+        custom_tracklet(30, 1, 4, 'g/30'),
+        custom_tracklet(31, 1, 2, 'shared/31'),
+        custom_tracklet(0, 2, 1, 'g/0')
+    ])
+
+
+def write_custom_ann(tmp_path, ann, name='ann.json') -> str:
+    """Write ``ann`` as JSON into ``tmp_path``; return the file name."""
+    (tmp_path / name).write_text(json.dumps(ann))
+    return name

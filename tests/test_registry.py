@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import pytest
 from mmengine.registry import DefaultScope, init_default_scope
 

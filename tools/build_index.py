@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Build a GalleryIndex file from the shards of tools/extract_features.py.
 
 ``python tools/build_index.py FEATURES_DIR --out gallery.gidx

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Extract tracklet descriptors in resumable shards.
 
 ``python tools/extract_features.py CONFIG CHECKPOINT --data test --out DIR``
@@ -9,8 +10,9 @@ files (see :mod:`mmreid_video.apis.feature_shards`), each written
 atomically. Under torchrun (``python -m torch.distributed.run
 --nproc_per_node N tools/extract_features.py ... --launcher pytorch``, as
 ``tools/dist_test.sh`` runs tools/test.py) rank r of W writes shards r,
-r + W, ...; a restarted run (with any W) skips the shards already complete. Then ``tools/build_index.py`` turns
-the shards into a GalleryIndex.
+r + W, ...; a restarted run (with any W) skips the shards already
+complete. Then ``tools/build_index.py`` turns the shards into a
+GalleryIndex.
 """
 import argparse
 import os
@@ -32,6 +34,7 @@ from mmreid_video.apis.feature_shards import (num_shards, read_shard,
                                               write_meta, write_shard)
 from mmreid_video.registry import DATASETS
 from mmreid_video.utils import (CfgOptionsAction, load_config,
+                                parse_launcher_args,
                                 setup_distributed, teardown_distributed)
 
 # The dataset class of custom tracklet JSON files.
@@ -75,14 +78,7 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         action=CfgOptionsAction,
         help='override config settings')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    args = parse_launcher_args(parser)
     if args.shard_size < 1:
         parser.error('--shard-size must be >= 1')
     return args

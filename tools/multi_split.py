@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Train and test every split of a split-based dataset (iLIDS-VID,
 PRID-2011) and report the per-split and mean +- std CMC.
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Search a GalleryIndex with extracted query descriptors.
 
 ``python tools/search.py gallery.gidx FEATURES_DIR --out results.json

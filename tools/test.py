@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
 
 Testing takes no work_dir lock: it only adds its own timestamped log folder
@@ -5,7 +6,6 @@ Testing takes no work_dir lock: it only adds its own timestamped log folder
 work_dir, e.g. on that training's latest epoch_N.pth.
 """
 import argparse
-import os
 import os.path as osp
 
 from mmengine.config import Config
@@ -13,7 +13,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmreid_video.utils import (CfgOptionsAction, check_output_path,
-                                load_config, setup_distributed,
+                                load_config, parse_launcher_args,
+                                setup_distributed,
                                 teardown_distributed)
 
 
@@ -38,15 +39,7 @@ def parse_args() -> argparse.Namespace:
         action=CfgOptionsAction,
         help='override config settings, e.g. '
         'test_evaluator.distance=euclidean')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_launcher_args(parser)
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Train a video re-ID model: ``python tools/train.py CONFIG [options]``."""
 import argparse
 import os
@@ -10,7 +11,8 @@ from mmengine.runner import Runner
 
 from mmreid_video.checkpoint import resolve_resume_checkpoint
 from mmreid_video.utils import (CfgOptionsAction, load_config, lock_work_dir,
-                                setup_distributed, teardown_distributed)
+                                parse_launcher_args, setup_distributed,
+                                teardown_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,16 +50,7 @@ def parse_args() -> argparse.Namespace:
         action=CfgOptionsAction,
         help='override config settings, e.g. model.head.num_classes=625 '
         'train_dataloader.batch_size=32')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_launcher_args(parser)
 
 
 def set_amp(cfg: Config, dtype: str = None) -> None:

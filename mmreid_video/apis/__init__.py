@@ -1,3 +1,5 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Inference APIs: build a model, extract descriptors, search a gallery."""
 from .gallery_index import GalleryIndex
 from .inference import extract_tracklet_features, init_model
 from .search import search

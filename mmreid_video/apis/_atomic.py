@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Write a file so that it appears whole or not at all."""
 import os
 import os.path as osp

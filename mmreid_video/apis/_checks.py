@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Input checks shared by the APIs that take descriptors and labels.
 
 numpy arrays and torch tensors are accepted alike; anything that would give

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """The single-file format of a saved :class:`GalleryIndex`.
 
 Layout: a 32-byte header (magic, format version, offset, length and CRC-32

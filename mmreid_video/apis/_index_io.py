@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Saving, loading and merging :class:`GalleryIndex` objects."""
 from typing import Optional, Sequence
 

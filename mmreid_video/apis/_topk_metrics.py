@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Rank-n accuracy and mAP@k from top-k lists, for galleries too big for
 full mAP."""
 from typing import Dict, Sequence

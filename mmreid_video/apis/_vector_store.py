@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Append-only storage of normalised descriptors, in memory or on disk."""
 import tempfile
 from typing import List, Optional

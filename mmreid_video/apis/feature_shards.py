@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Descriptor shards written by ``tools/extract_features.py``.
 
 An output folder holds ``meta.json`` (what was extracted: config,

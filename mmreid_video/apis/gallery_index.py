@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """A gallery index on faiss for galleries beyond one distance matrix."""
 from typing import Dict, List, Optional, Sequence, Tuple
 

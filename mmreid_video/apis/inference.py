@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Inference API: load a model, describe tracklets."""
 import copy
 from pathlib import Path

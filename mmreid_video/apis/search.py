@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Exact search of a gallery held as one descriptor array."""
 from typing import Optional, Tuple
 

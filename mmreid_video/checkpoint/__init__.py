@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """The checkpoint life cycle: write, find, load, check, resume.
 
 - :mod:`.atomic_io`: the ``'atomic_local'`` backend writes each file whole or

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """A local file backend that writes by temp file + rename.
 
 A job killed (or a disk filling up) while ``torch.save`` output is being

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Load local checkpoints weights-only, with errors that say what to do.
 
 MMEngine's own local loader calls ``torch.load`` and lets its errors through:

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Refuse the weights of another model.
 
 MMEngine loads ``load_from``, ``tools/test.py``'s checkpoint and

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """What ``--resume`` continues from, and whether a checkpoint can do it.
 
 Resuming restores the model, the optimizer, the parameter schedulers, the

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Loading MMEngine checkpoints with torch's weights-only unpickler.
 
 Since torch 2.6, ``torch.load`` defaults to ``weights_only=True``, which

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """The process-wide settings of checkpoint I/O, in one call.
 
 Three things must hold in every process that saves or loads checkpoints

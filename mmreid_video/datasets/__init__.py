@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Video re-ID datasets, their transforms and samplers."""
 from .base_dataset import BaseVideoReIDDataset
 from .custom import CustomVideoReIDDataset

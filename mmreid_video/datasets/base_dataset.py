@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """The abstract base of every video re-ID dataset.
 
 It owns what all datasets share: the constructor, the split check, the

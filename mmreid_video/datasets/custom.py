@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Custom tracklets listed in a JSON annotation file."""
 import json
 import os.path as osp

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """iLIDS-VID, read from its original published layout."""
 import os.path as osp
 import re

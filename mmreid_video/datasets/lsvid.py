@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """LS-VID, read from its original published layout."""
 import os
 import os.path as osp

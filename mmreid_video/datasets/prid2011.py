@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """PRID-2011 (multi-shot), read from its published layout and split file."""
 import json
 import os.path as osp

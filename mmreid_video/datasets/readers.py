@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Readers shared by the dataset classes: ``.mat`` arrays, name lists,
 MARS-style names, layout checks and the error raised for a bad row."""
 import os

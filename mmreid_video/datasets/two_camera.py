@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Base of the two-camera datasets with numbered person splits."""
 import os.path as osp
 from abc import abstractmethod

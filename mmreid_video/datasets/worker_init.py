@@ -1,3 +1,5 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Dataloader worker seeding that follows torch's per-epoch seed."""
 import random
 
 import numpy as np

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Training machinery: hooks, model wrappers and optimizer wrappers."""
 from .hooks import *  # noqa: F401,F403
 from .model_wrappers import *  # noqa: F401,F403

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """``--cfg-options`` that also take ``dict(...)`` values.
 
 MMEngine's :class:`~mmengine.config.DictAction` parses numbers, booleans,

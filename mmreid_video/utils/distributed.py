@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Distributed training on CPU-only machines through MMEngine's launchers.
 
 MMEngine's ``pytorch``/``slurm`` launchers call ``torch.cuda.set_device`` and
@@ -6,12 +7,41 @@ initialise the process group with gloo ourselves (MMEngine then skips its own
 ``init_dist``) and select :class:`ReIDDistributedDataParallel`
 (``mmreid_video/engine/model_wrappers``), which drops ``device_ids`` on CPU.
 """
+import argparse
 import datetime
 import os
+from typing import List, Optional
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
+
+
+def parse_launcher_args(
+        parser: argparse.ArgumentParser,
+        args: Optional[List[str]] = None) -> argparse.Namespace:
+    """Add ``--launcher`` and ``--local-rank`` to a tool's parser and parse.
+
+    ``torch.distributed.launch`` passes ``--local-rank``; torchrun sets
+    ``LOCAL_RANK``, which is kept (else it is set from the flag).
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        args (list[str], optional): The arguments. Defaults to
+            ``sys.argv[1:]``.
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parsed = parser.parse_args(args)
+    os.environ.setdefault('LOCAL_RANK', str(parsed.local_rank))
+    return parsed
 
 
 def init_cpu_distributed(launcher: str, timeout_s: int = 1800) -> None:

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Check an output file can be written before the work that produces it."""
 import os
 import os.path as osp

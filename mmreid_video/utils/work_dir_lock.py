@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """One training per work_dir.
 
 Two trainings writing into one work_dir overwrite each other's checkpoints,

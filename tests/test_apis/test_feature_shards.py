@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Shard files of tools/extract_features.py: checks and named errors."""
 import json
 

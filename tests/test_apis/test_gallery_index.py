@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """GalleryIndex: exact lists equal rank_gallery, compressed recall, files."""
 import os
 

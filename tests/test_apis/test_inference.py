@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import math
 import os.path as osp
 import tempfile
@@ -7,6 +8,7 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fixture_models import tiny_video_reid_cfg
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
@@ -22,16 +24,7 @@ def tiny_config(clip_len=4):
     return Config(
         dict(
             default_scope='mmreid_video',
-            model=dict(
-                type='VideoReID',
-                backbone=dict(
-                    type='mmpretrain.ResNet',
-                    depth=18,
-                    out_indices=(3, ),
-                    strides=(1, 2, 2, 1)),
-                neck=dict(type='TemporalAvgPool'),
-                head=dict(type='BNNeckHead', in_channels=512, num_classes=4),
-                clips_per_forward=2),
+            model=tiny_video_reid_cfg(clips_per_forward=2),
             test_dataloader=dict(
                 batch_size=2,
                 num_workers=0,

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """apis.search: numpy and tensors alike, input checks, exclusion rules."""
 import numpy as np
 import pytest

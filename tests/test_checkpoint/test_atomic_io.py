@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import os
 import os.path as osp
 from unittest.mock import MagicMock

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Weights of another model are refused unless partial loading is asked."""
 import pytest
 import torch

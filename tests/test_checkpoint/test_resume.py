@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import pytest
 
 from mmreid_video.checkpoint import (check_resumable, find_resume_checkpoint,

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """setup_checkpoint_io installs the process-wide settings, idempotently."""
 from mmengine.fileio import get_file_backend
 from mmengine.runner import CheckpointLoader

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Helpers shared by the config tests: build models from shipped configs
 with random initialization (no checkpoint downloads)."""
 import copy

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Every shipped config loads, builds its model, hooks, evaluator and data
 pipelines (random init, no downloads, no datasets), and inherits as
 documented."""

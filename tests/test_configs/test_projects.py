@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """The configs shipped under projects/ build (random init) and run a tiny
 forward through both DenseIL branches, changing only what a backbone swap
 needs. A config a user adds under projects/ is not held to these promises."""

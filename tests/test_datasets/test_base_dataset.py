@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """BaseVideoReIDDataset, through the example of docs/extending.md (run as
 written: adding a dataset is one short file)."""
 import re

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """LS-VID on a tiny tree in its published layout (tests/conftest.py)."""
 import os.path as osp
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """PRID-2011 on a tiny tree in its published layout (tests/conftest.py)."""
 import json
 import os.path as osp

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """The shared readers: every unreadable file is named with what is wrong."""
 import numpy as np
 import pytest

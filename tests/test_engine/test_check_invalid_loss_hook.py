@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """CheckInvalidLossHook stops at the first non-finite loss."""
 import warnings
 from types import SimpleNamespace

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 from types import SimpleNamespace
 from unittest import TestCase
 from unittest.mock import MagicMock

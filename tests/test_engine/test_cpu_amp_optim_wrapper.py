@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import pytest
 import torch
 from mmengine.registry import init_default_scope

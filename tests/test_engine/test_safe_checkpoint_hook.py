@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """SafeCheckpointHook: best checkpoint written before the old one goes, a
 resumed run gets a best checkpoint again, mismatching loads are refused."""
 import logging

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """SampleTimeoutHook: a hanging sample fails with its name, in a worker and
 in the main process."""
 import time

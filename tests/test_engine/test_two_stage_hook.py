@@ -1,9 +1,11 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import copy
 import os.path as osp
 import tempfile
 from unittest import TestCase
 
 import torch
+from fixture_models import tiny_denseil_cfg
 from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -14,21 +16,7 @@ from mmreid_video.registry import HOOKS
 
 T, H, W = 2, 32, 16
 BASE_LR = 1e-3
-MODEL = dict(
-    type='DenseIL',
-    backbone=dict(
-        type='mmpretrain.ResNet',
-        depth=18,
-        out_indices=(0, 1, 2, 3),
-        strides=(1, 2, 2, 1)),
-    neck=dict(
-        type='DIDecoder',
-        in_channels=[64, 128, 256, 512],
-        num_stripes=2,
-        embed_dims=16,
-        num_heads=2),
-    head=dict(type='BNNeckHead', in_channels=16, num_classes=2),
-    encoder_head=dict(type='BNNeckHead', in_channels=512, num_classes=2))
+MODEL = tiny_denseil_cfg(num_classes=2, neck=dict(embed_dims=16))
 
 
 class ToyClips(Dataset):

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """CameraAwareViT: mmpretrain's ViT whose tokens get a per-camera vector."""
 from unittest import TestCase
 

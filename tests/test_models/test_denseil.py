@@ -1,9 +1,11 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import copy
 import os.path as osp
 import tempfile
 from unittest import TestCase
 
 import torch
+from fixture_models import tiny_denseil_cfg, tiny_video_reid_cfg
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
@@ -13,28 +15,11 @@ from mmreid_video.registry import MODELS
 
 T, H, W = 2, 32, 16
 NUM_IDS = 3
-# ResNet-18 widths: a different backbone works by config alone.
-BACKBONE = dict(
-    type='mmpretrain.ResNet',
-    depth=18,
-    out_indices=(0, 1, 2, 3),
-    strides=(1, 2, 2, 1))
-DENSEIL = dict(
-    type='DenseIL',
-    backbone=BACKBONE,
-    neck=dict(
-        type='DIDecoder',
-        in_channels=[64, 128, 256, 512],
-        num_stripes=2,
-        embed_dims=32,
-        num_heads=4),
-    head=dict(type='BNNeckHead', in_channels=32, num_classes=NUM_IDS),
-    encoder_head=dict(type='BNNeckHead', in_channels=512, num_classes=NUM_IDS))
-BASELINE = dict(
-    type='VideoReID',
-    backbone=BACKBONE,
-    neck=dict(type='TemporalAvgPool'),
-    head=dict(type='BNNeckHead', in_channels=512, num_classes=NUM_IDS))
+# ResNet-18 widths (tests/fixture_models.py): a different backbone works
+# by config alone.
+DENSEIL = tiny_denseil_cfg(num_classes=NUM_IDS, neck=dict(num_heads=4))
+BASELINE = tiny_video_reid_cfg(
+    num_classes=NUM_IDS, backbone=dict(out_indices=(0, 1, 2, 3)))
 
 
 def make_batch(num_clips=6, seed=0):

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """DenseIL and the baseline on mmpretrain's Vision Transformer, built from
 the shipped ViT configs (random init, no downloads)."""
 import copy

@@ -1,9 +1,11 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import copy
 import os.path as osp
 from unittest import TestCase
 
 import numpy as np
 import torch
+from fixture_models import tiny_video_reid_cfg
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
@@ -24,17 +26,8 @@ def _train_samples(labels):
 
 
 class TestVideoReID(TestCase):
-    DEFAULT_ARGS = dict(
-        type='VideoReID',
-        backbone=dict(
-            type='mmpretrain.ResNet',
-            depth=18,
-            stem_channels=16,
-            base_channels=16,
-            out_indices=(3, ),
-            strides=(1, 2, 2, 1)),
-        neck=dict(type='TemporalAvgPool'),
-        head=dict(type='BNNeckHead', in_channels=128, num_classes=4),
+    DEFAULT_ARGS = tiny_video_reid_cfg(
+        backbone=dict(stem_channels=16, base_channels=16),
         clips_per_forward=3)
 
     def setUp(self):

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Bad-input rows of issue 9 not covered next to their component: config key
 typos, ``--resume`` with a corrupt checkpoint, and worker errors."""
 import os

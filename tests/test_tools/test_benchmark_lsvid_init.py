@@ -1,15 +1,11 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/analysis_tools/benchmark_lsvid_init.py at LS-VID's full tracklet
 count (with one frame per tracklet)."""
-import importlib.util
 import re
 
-from tool_runner import REPO
+from tool_runner import load_tool
 
-spec = importlib.util.spec_from_file_location(
-    'benchmark_lsvid_init',
-    f'{REPO}/tools/analysis_tools/benchmark_lsvid_init.py')
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+bench = load_tool('tools/analysis_tools/benchmark_lsvid_init.py')
 
 
 def test_generated_tree_and_table(tmp_path, monkeypatch, capsys):

@@ -1,14 +1,12 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/analysis_tools/dataset_stats.py on the shipped LS-VID and
-PRID-2011 dataset configs, pointed at the fixture trees."""
-import importlib.util
-
+PRID-2011 dataset configs, pointed at the fixture trees, and on a custom
+JSON annotation."""
 import pytest
-from tool_runner import REPO
+from fixture_trees import CUSTOM_ANN, write_custom_ann
+from tool_runner import REPO, load_tool
 
-spec = importlib.util.spec_from_file_location(
-    'dataset_stats', f'{REPO}/tools/analysis_tools/dataset_stats.py')
-stats = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(stats)
+stats = load_tool('tools/analysis_tools/dataset_stats.py')
 
 
 def run_stats(monkeypatch, capsys, config, root, *opts):
@@ -44,3 +42,19 @@ def test_prid2011_stats(prid_root, monkeypatch, capsys):
     assert '| test | 4 | 8 | 0 | 25 | 2 | 2 | 3.1 | 4 |' in out
     assert '| query | 4 | 4 | 0 | 13 | 1 | 2 | 3.2 | 4 |' in out
     assert '| gallery | 4 | 4 | 0 | 12 | 1 | 3 | 3.0 | 3 |' in out
+
+
+def test_custom_json_stats(tmp_path, capsys, monkeypatch):
+    ann_file = write_custom_ann(tmp_path, CUSTOM_ANN)
+    cfg = tmp_path / 'cfg.py'
+    ds = (f"dict(type='CustomVideoReIDDataset', data_root='{tmp_path}', "
+          f"ann_file='{ann_file}', split='{{}}', pipeline=[])")
+    cfg.write_text(f"train_dataloader = dict(dataset={ds.format('train')})\n"
+                   f"test_dataloader = dict(dataset={ds.format('test')})\n")
+    monkeypatch.setattr('sys.argv', ['dataset_stats.py', str(cfg)])
+    stats.main()
+    out = capsys.readouterr().out
+    assert '| train | 2 | 3 | 0 | 6 | 2 | 1 | 2.0 | 3 |' in out
+    assert '| test | 3 | 4 | 0 | 9 | 3 | 1 | 2.2 | 4 |' in out
+    assert '| query | 2 | 2 | 0 | 4 | 2 | 2 | 2.0 | 2 |' in out
+    assert '| gallery | 3 | 3 | 0 | 7 | 2 | 1 | 2.3 | 4 |' in out

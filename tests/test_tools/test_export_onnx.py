@@ -1,12 +1,14 @@
-import importlib.util
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import os
 import os.path as osp
 import tempfile
 from unittest import TestCase, skipIf
 
 import torch
+from fixture_models import tiny_denseil_cfg, tiny_video_reid_cfg
 from mmengine.config import Config
 from mmengine.runner import save_checkpoint
+from tool_runner import load_tool
 
 from mmreid_video.apis import init_model
 
@@ -22,31 +24,13 @@ try:
 except ImportError:
     HAS_ONNXSCRIPT = False
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load_tool():
-    path = osp.join(ROOT, 'tools', 'deployment', 'export_onnx.py')
-    spec = importlib.util.spec_from_file_location('export_onnx', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def tiny_config():
     """ResNet-18 (random init, no download) on 2-frame 64x32 clips."""
     return Config(
         dict(
             default_scope='mmreid_video',
-            model=dict(
-                type='VideoReID',
-                backbone=dict(
-                    type='mmpretrain.ResNet',
-                    depth=18,
-                    out_indices=(3, ),
-                    strides=(1, 2, 2, 1)),
-                neck=dict(type='TemporalAvgPool'),
-                head=dict(type='BNNeckHead', in_channels=512, num_classes=4)),
+            model=tiny_video_reid_cfg(),
             test_dataloader=dict(
                 dataset=dict(pipeline=[
                     dict(type='AllFramesSample', clip_len=2),
@@ -59,23 +43,7 @@ def tiny_config():
 def tiny_denseil_config():
     """Tiny DenseIL, decoder branch active (two_stage=False)."""
     cfg = tiny_config()
-    cfg.model = dict(
-        type='DenseIL',
-        backbone=dict(
-            type='mmpretrain.ResNet',
-            depth=18,
-            out_indices=(0, 1, 2, 3),
-            strides=(1, 2, 2, 1)),
-        neck=dict(
-            type='DIDecoder',
-            in_channels=[64, 128, 256, 512],
-            num_stripes=2,
-            embed_dims=32,
-            num_heads=2,
-            ffn_ratio=2),
-        head=dict(type='BNNeckHead', in_channels=32, num_classes=4),
-        encoder_head=dict(type='BNNeckHead', in_channels=512, num_classes=4),
-        two_stage=False)
+    cfg.model = tiny_denseil_cfg(neck=dict(ffn_ratio=2), two_stage=False)
     return cfg
 
 
@@ -85,7 +53,7 @@ def tiny_denseil_config():
 class TestExportOnnx(TestCase):
 
     def test_round_trip(self):
-        tool = _load_tool()
+        tool = load_tool('tools/deployment/export_onnx.py')
         cfg = tiny_config()
         with tempfile.TemporaryDirectory() as tmp:
             torch.manual_seed(0)
@@ -112,7 +80,7 @@ class TestExportOnnx(TestCase):
         not HAS_ONNXSCRIPT, 'onnxscript not installed (needed by '
         '--exporter dynamo: pip install onnxscript)')
     def test_denseil_stage2_default_exporter(self):
-        tool = _load_tool()
+        tool = load_tool('tools/deployment/export_onnx.py')
         cfg = tiny_denseil_config()
         with tempfile.TemporaryDirectory() as tmp:
             torch.manual_seed(0)
@@ -141,7 +109,7 @@ class TestExportOnnx(TestCase):
             self.assertIn('Softmax', ops)
 
     def test_unwritable_out_fails_before_export(self):
-        tool = _load_tool()
+        tool = load_tool('tools/deployment/export_onnx.py')
         with tempfile.TemporaryDirectory() as tmp:
             blocker = osp.join(tmp, 'file')
             open(blocker, 'w').close()
@@ -155,7 +123,7 @@ class TestExportOnnx(TestCase):
 class TestClipShape(TestCase):
 
     def test_from_config_and_errors(self):
-        tool = _load_tool()
+        tool = load_tool('tools/deployment/export_onnx.py')
         cfg = tiny_config()
         self.assertEqual(tool.clip_shape_from_config(cfg), (2, 64, 32))
         # LoadFrames may resize too; the last resize sets the size.

@@ -1,10 +1,10 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/extract_features.py (sharded, resumable, distributed),
 tools/build_index.py and tools/search.py end to end."""
 import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -15,7 +15,7 @@ from mmengine.config import Config, DictAction
 
 from mmreid_video.apis import init_model, search
 from mmreid_video.apis.feature_shards import read_shards, shard_path
-from tool_runner import DEMO_CONFIG, REPO, run_tool, tiny_cfg_options
+from tool_runner import DEMO_CONFIG, run_tool, start_tool, tiny_cfg_options
 
 
 @pytest.fixture(scope='module')
@@ -76,14 +76,7 @@ def test_two_process_gloo_run_equals_one_process(tmp_path, checkpoint,
 def test_killed_run_resumes_without_recomputing(tmp_path, checkpoint,
                                                 tiny_mars_root, reference):
     cmd = [sys.executable, *_args(checkpoint, tiny_mars_root, tmp_path, 1)]
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True)
+    proc = start_tool(cmd)
     start = time.time()
     while not os.path.exists(shard_path(str(tmp_path), 0)):
         assert proc.poll() is None, proc.communicate()[1][-3000:]

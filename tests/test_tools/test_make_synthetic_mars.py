@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/dataset_converters/make_synthetic_mars.py: one definition of the
 synthetic data, and no write into a folder holding other files."""
 import inspect

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/analysis_tools/benchmark_model.py (inference and --train) and
 get_flops.py on the demo configs, the CNN and the ViT encoder."""
 import os

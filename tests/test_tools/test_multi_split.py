@@ -1,15 +1,12 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/multi_split.py: its log reader and summary, and a 2-split run on
 PRID-2011 fixtures with a tiny model."""
-import importlib.util
 import json
 import sys
 
-from tool_runner import DEMO_CONFIG, REPO, run_tool, tiny_cfg_options
+from tool_runner import DEMO_CONFIG, load_tool, run_tool, tiny_cfg_options
 
-spec = importlib.util.spec_from_file_location(
-    'multi_split', f'{REPO}/tools/multi_split.py')
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
+tool = load_tool('tools/multi_split.py')
 
 
 def test_reads_test_logs_and_summarizes(tmp_path):

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/analysis_tools/rehearse_scale.py and its placeholder MARS tree."""
 import json
 import os

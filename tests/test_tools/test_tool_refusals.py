@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Tools refuse, before any work, what would lose results or data."""
 import os
 import subprocess

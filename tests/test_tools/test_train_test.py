@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh."""
 import glob
 import json
@@ -12,7 +13,8 @@ import time
 import pytest
 import torch
 
-from tool_runner import DEMO_CONFIG, REPO, run_tool, tiny_cfg_options
+from tool_runner import (DEMO_CONFIG, REPO, run_tool, start_tool,
+                         tiny_cfg_options, tool_env)
 
 
 def _train(work_dir, data_root, *extra, max_epochs=2):
@@ -41,7 +43,7 @@ def _fails(args):
     proc = subprocess.run(
         args,
         cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1'),
+        env=tool_env(),
         capture_output=True,
         text=True)
     assert proc.returncode != 0, proc.stdout[-3000:]
@@ -108,14 +110,7 @@ def test_resume_after_kill_is_bitwise_exact(tmp_path, tiny_mars_root):
         sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
         str(killed), '--cfg-options', *tiny_cfg_options(tiny_mars_root, 3)
     ]
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True)
+    proc = start_tool(cmd)
     # last_checkpoint is written after epoch_1.pth is complete.
     _wait_for(killed / 'last_checkpoint', proc)
     proc.send_signal(signal.SIGKILL)

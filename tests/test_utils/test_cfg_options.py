@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """--cfg-options accept dict(...) values with literal arguments, not code."""
 import argparse
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """CPU process-group set-up and tear-down for the tools' launchers."""
 import os
 from unittest import mock

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """One training per work_dir: a second one is refused with the holder's
 name; a killed holder leaves no stale lock."""
 import os

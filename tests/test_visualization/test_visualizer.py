@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import glob
 import os.path as osp
 import tempfile

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """A MARS tree of hard-linked placeholder frames, built from real metadata.
 
 Used by ``rehearse_scale.py``. The tree has the exact published MARS layout

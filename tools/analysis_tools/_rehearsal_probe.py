@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Probes of ``rehearse_scale.py``: a hook timing the Runner's loops and a
 sampler of the memory of the process and its dataloader workers."""
 import os

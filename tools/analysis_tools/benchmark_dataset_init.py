@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Time the initialisation of MARS from the real metadata.
 
 Only metadata is read at initialisation, so the frames are not needed: the

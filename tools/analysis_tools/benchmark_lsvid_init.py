@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Time the initialisation of the LS-VID dataset on a generated tree.
 
 The tree has LS-VID's published layout and its tracklet counts (2,831

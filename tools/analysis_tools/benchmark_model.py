@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Median forward time per clip of one or two re-ID models (inference).
 
 Times ``model.extract_feat`` (the inference descriptor) on random clips of

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Clips per second of the training input pipeline vs a PIL/torchvision one.
 
 The pipelines do the same work on the same synthetic JPEG tracklets

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Print the statistics of the train and test datasets of a config.
 
 Example:

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Parameters and FLOPs of a re-ID model, encoder and decoder separately.
 
 The encoder is the backbone run on the T frames of one clip; the decoder is

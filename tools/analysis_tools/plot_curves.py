@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Plot training curves from an MMEngine work dir.
 
 ``python tools/analysis_tools/plot_curves.py WORK_DIR [--out FILE]`` reads the

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Rehearse a config at MARS scale before a long run.
 
 Builds the real MARS tree from the real metadata (``--info``) with

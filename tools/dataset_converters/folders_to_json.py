@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Build a CustomVideoReIDDataset JSON file from a tracklet folder tree.
 
 The tree is ``<root>/{train,query,gallery}/<pid>/<tracklet>/<frames>``

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Write synthetic video re-ID data in the exact MARS layout.
 
 The defaults are the data the demo configs create

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Export the clip feature extractor of a re-ID model to ONNX.
 
 ``python tools/deployment/export_onnx.py CONFIG CHECKPOINT [--out FILE]``

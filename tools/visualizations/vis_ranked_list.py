@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Draw ranked lists: query tracklets and their top-k gallery tracklets.
 
 Two modes::

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Identity (P x K) sampling of training batches."""
 from .identity_batch_sampler import IdentityBatchSampler
 from .identity_sampler import IdentitySampler

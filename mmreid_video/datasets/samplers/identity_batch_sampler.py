@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Batches of the identity sampler, with its P x K contract checked."""
 from torch.utils.data import BatchSampler
 

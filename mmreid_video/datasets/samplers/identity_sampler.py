@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """P x K identity sampler for metric-learning batches, DDP-aware."""
 from typing import Iterator, List, Optional, Sized
 

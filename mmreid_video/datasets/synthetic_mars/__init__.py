@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Synthetic video re-ID data in the exact MARS layout."""
 from .dataset import SyntheticMARS, ensure_synthetic_mars
 from .generate import make_synthetic_mars

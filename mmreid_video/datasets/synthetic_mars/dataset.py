@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """The synthetic MARS-layout dataset, read as MARS, written when missing."""
 import json
 import os.path as osp

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Where the synthetic data may be written, and how, without losing files.
 
 The generator writes into a new folder beside ``root`` and renames it to

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Write a small synthetic video re-ID dataset in the exact MARS layout.
 
 The test split has junk (pid -1) and distractor (pid 0) tracklets, as MARS

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Rendering of the synthetic persons, cameras and tracklets.
 
 Persons differ only in appearance (clothing colours and patterns, body

@@ -1,3 +1,5 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Clip sampling, frame loading, augmentation and packing transforms."""
 from .formatting import PackReIDInputs
 from .loading import LoadFrames, read_frame
 from .processing import (ClipPadCrop, ClipResize, FrameRandomFlip,

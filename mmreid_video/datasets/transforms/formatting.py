@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Pack a loaded clip into model inputs and a data sample."""
 from typing import Dict, Sequence
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Decode the sampled frames of a tracklet with OpenCV."""
 from typing import Dict, Optional, Sequence, Tuple
 

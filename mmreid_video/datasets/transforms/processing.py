@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Clip-level geometric and photometric augmentations on ``imgs``.
 
 All transforms act on the whole clip array ``imgs`` of shape (N, H, W, 3)

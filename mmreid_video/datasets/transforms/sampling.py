@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Temporal sampling: choose which frames of a tracklet form the clip(s).
 
 Every transform here only writes frame indices (``frame_inds``); decoding is

@@ -1,3 +1,5 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Training and test hooks of mmreid_video."""
 from .check_identity_batch_hook import CheckIdentityBatchHook
 from .check_invalid_loss_hook import CheckInvalidLossHook
 from .check_num_classes_hook import CheckNumClassesHook

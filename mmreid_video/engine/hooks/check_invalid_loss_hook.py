@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Stop training at the first non-finite loss, naming the iteration."""
 import math
 from typing import Optional, Sequence

@@ -1,3 +1,5 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""A hook that checks heads against the number of train ids."""
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 

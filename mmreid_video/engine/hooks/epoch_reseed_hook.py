@@ -1,3 +1,5 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""A hook that reseeds every RNG per epoch, so resumed runs match."""
 import random
 from typing import Optional
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """MMEngine's CheckpointHook without its ways to lose or mix up weights.
 
 - MMEngine removes the previous ``best_*.pth`` *before* writing the new one,

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """A loader timeout that names the sample it was loading.
 
 A data worker stuck on one sample (a hung network mount, a decoder that

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Switch DenseIL from encoder (stage 1) to decoder (stage 2) training."""
 import warnings
 from typing import List, Optional

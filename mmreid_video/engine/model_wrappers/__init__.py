@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Model wrappers (registered in ``MODEL_WRAPPERS``)."""
 from .reid_ddp import ReIDDistributedDataParallel
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """A DDP wrapper that also runs without CUDA.
 
 MMEngine's Runner passes ``device_ids=[LOCAL_RANK]`` to every DDP subclass,

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Optimizer wrappers and constructors."""
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .skip_frozen_constructor import (SkipFrozenOptimWrapperConstructor,

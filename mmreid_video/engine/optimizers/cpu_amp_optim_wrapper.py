@@ -1,3 +1,5 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""An optimizer wrapper for bfloat16 mixed precision on CPU."""
 from contextlib import contextmanager
 
 import torch

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Optimizer constructor whose optimizer never updates frozen parameters."""
 from typing import Any, Dict, Optional, Tuple
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """One lr schedule for a run of consecutive stages, each a warm-up and steps.
 
 The numbers of each stage live in one config dict, so a child config changes

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """mmpretrain's Vision Transformer plus a learned embedding per camera."""
 from typing import Optional, Tuple
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """BNNeck head: BN embedding for retrieval, linear classifier for training."""
 from typing import List, Optional, Union
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Batch-hard triplet loss."""
 from typing import Optional
 

@@ -1,3 +1,5 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Temporal necks: frame maps to a tracklet descriptor."""
 from .di_decoder import DIDecoder
 from .ppool import PPool
 from .step_emb import STEPEmbedding

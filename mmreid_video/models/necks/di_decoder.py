@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """DI decoder neck of DenseIL (and its 'vanilla' / 'self' ablations)."""
 from typing import Dict, List, Optional, Sequence, Union
 

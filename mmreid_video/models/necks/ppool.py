@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """PPool: horizontal partition pooling of block feature maps into tokens."""
 from typing import List, Sequence, Union
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """STEP-Emb: spatio-temporal positional embedding of stripe tokens."""
 import math
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Temporal average pooling neck of the baseline."""
 from typing import Tuple, Union
 

@@ -1,3 +1,5 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Video re-ID recognizers: the baseline and DenseIL."""
 from .denseil import DenseIL
 from .video_reid import VideoReID
 

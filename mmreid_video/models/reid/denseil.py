@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """DenseIL: a CNN encoder (stage 1) and a DI decoder on top of it (stage 2)."""
 import os.path as osp
 from typing import Dict, List, Optional, Tuple, Union

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """The video re-ID model: frames -> backbone -> temporal neck -> BNNeck."""
 from typing import List, Optional, Tuple, Union
 

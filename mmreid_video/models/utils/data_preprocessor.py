@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Data preprocessor that turns packed frame stacks into normalized clips."""
 from numbers import Number
 from typing import List, Optional, Sequence

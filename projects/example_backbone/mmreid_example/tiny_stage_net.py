@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """TinyStageNet: a compact multi-stage CNN backbone (example project)."""
 from typing import List, Optional, Sequence, Tuple, Union
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Tests of the example project: the backbone itself, and DenseIL built from
 the project config (random init) running a tiny forward.
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 from collections import Counter
 from pathlib import Path
 

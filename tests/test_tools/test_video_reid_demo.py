@@ -1,4 +1,4 @@
-import importlib.util
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import os
 import os.path as osp
 import tempfile
@@ -7,22 +7,15 @@ from unittest import TestCase
 import cv2
 import numpy as np
 import torch
+from fixture_models import tiny_video_reid_cfg
 from mmengine.config import Config
 from mmengine.runner import save_checkpoint
+from tool_runner import load_tool
 
 from mmreid_video.apis import init_model
 from mmreid_video.visualization import (MATCH_COLOR, MISMATCH_COLOR,
                                         RankedListLayout)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load_demo():
-    path = osp.join(ROOT, 'demo', 'video_reid_demo.py')
-    spec = importlib.util.spec_from_file_location('video_reid_demo', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _write_tracklet(folder, color, num, rng):
@@ -37,20 +30,11 @@ def _write_tracklet(folder, color, num, rng):
 class TestDemo(TestCase):
 
     def test_folders_to_figure(self):
-        demo = _load_demo()
+        demo = load_tool('demo/video_reid_demo.py')
         cfg = Config(
             dict(
                 default_scope='mmreid_video',
-                model=dict(
-                    type='VideoReID',
-                    backbone=dict(
-                        type='mmpretrain.ResNet',
-                        depth=18,
-                        out_indices=(3, ),
-                        strides=(1, 2, 2, 1)),
-                    neck=dict(type='TemporalAvgPool'),
-                    head=dict(
-                        type='BNNeckHead', in_channels=512, num_classes=2)),
+                model=tiny_video_reid_cfg(num_classes=2),
                 test_dataloader=dict(
                     dataset=dict(pipeline=[
                         dict(type='AllFramesSample', clip_len=2),

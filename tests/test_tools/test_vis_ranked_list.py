@@ -1,7 +1,8 @@
-"""End to end: a test run through the Runner with the metric dump, the
-ranked-list hook and tool, and the inference API against the test path."""
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""tools/visualizations/vis_ranked_list.py end to end: a test run through
+the Runner with the metric dump, the ranked-list hook and the tool, and the
+inference API against the test path."""
 import glob
-import importlib.util
 import json
 import os.path as osp
 import tempfile
@@ -12,23 +13,16 @@ import mmengine
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fixture_models import tiny_video_reid_cfg
 from mmengine.config import Config
 from mmengine.runner import save_checkpoint
+from tool_runner import load_tool
 
 from mmreid_video.apis import extract_tracklet_features, init_model
 from mmreid_video.visualization import (MATCH_COLOR, MISMATCH_COLOR,
                                         RankedListLayout)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COLORS = {1: (200, 40, 40), 2: (40, 200, 40), 3: (40, 40, 200)}
-
-
-def _load_tool():
-    path = osp.join(ROOT, 'tools', 'visualizations', 'vis_ranked_list.py')
-    spec = importlib.util.spec_from_file_location('vis_ranked_list', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def make_data(root):
@@ -69,15 +63,7 @@ def make_config(root, work_dir):
         dict(
             default_scope='mmreid_video',
             work_dir=work_dir,
-            model=dict(
-                type='VideoReID',
-                backbone=dict(
-                    type='mmpretrain.ResNet',
-                    depth=18,
-                    out_indices=(3, ),
-                    strides=(1, 2, 2, 1)),
-                neck=dict(type='TemporalAvgPool'),
-                head=dict(type='BNNeckHead', in_channels=512, num_classes=4)),
+            model=tiny_video_reid_cfg(),
             test_dataloader=dict(
                 batch_size=2,
                 num_workers=0,
@@ -107,7 +93,7 @@ def make_config(root, work_dir):
 class TestVisRankedList(TestCase):
 
     def test_end_to_end(self):
-        tool = _load_tool()
+        tool = load_tool('tools/visualizations/vis_ranked_list.py')
         with tempfile.TemporaryDirectory() as tmp:
             data_root, work_dir = osp.join(tmp, 'data'), osp.join(tmp, 'work')
             make_data(data_root)
@@ -175,43 +161,3 @@ class TestVisRankedList(TestCase):
                 init_model(cfg_file, ckpt), tracklets, batch_size=4)
             test_path = F.normalize(torch.from_numpy(dump['features']), dim=1)
             torch.testing.assert_close(api, test_path, atol=1e-5, rtol=0)
-
-
-class TestRankedListVisualizationHook(TestCase):
-
-    def test_arguments_and_metric_lookup(self):
-        from types import SimpleNamespace
-
-        from mmengine.visualization import Visualizer
-
-        from mmreid_video.registry import HOOKS
-        from mmreid_video.visualization import ReIDVisualizer
-        with self.assertRaisesRegex(ValueError, 'topk must be >= 1'):
-            HOOKS.build(dict(type='RankedListVisualizationHook', topk=0))
-        hook = HOOKS.build(dict(type='RankedListVisualizationHook'))
-
-        class Metric:
-            out_file = None
-            max_rank = 20
-
-        metric = Metric()
-        runner = SimpleNamespace(
-            test_evaluator=SimpleNamespace(metrics=[object(), metric]),
-            log_dir='/tmp/run',
-            visualizer=Visualizer(name='hook_test_plain'))
-        # Figures are drawn by ReIDVisualizer.draw_ranked_lists only.
-        with self.assertRaisesRegex(TypeError, "type='ReIDVisualizer'"):
-            hook.before_test(runner)
-        runner.visualizer = ReIDVisualizer(name='hook_test')
-        hook.before_test(runner)
-        # No out_file: the hook gives the metric one in the log dir.
-        self.assertEqual(metric.out_file, '/tmp/run/ranked_lists.pkl')
-        metric.out_file = 'given.pkl'
-        hook.before_test(runner)
-        self.assertEqual(hook._dump_file, 'given.pkl')
-        metric.max_rank = 3
-        with self.assertRaisesRegex(ValueError, 'topk=5 exceeds'):
-            hook.before_test(runner)
-        runner.test_evaluator.metrics = [object()]
-        with self.assertRaisesRegex(ValueError, 'found 0'):
-            hook.before_test(runner)

@@ -1,4 +1,4 @@
-import importlib.util
+# Copyright (c) mmreid_video contributors. All rights reserved.
 import json
 import os
 import os.path as osp
@@ -6,16 +6,8 @@ import tempfile
 from unittest import TestCase
 
 import cv2
+from tool_runner import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'plot_curves.py')
-    spec = importlib.util.spec_from_file_location('plot_curves', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _write_run(work_dir, timestamp, lines):
@@ -86,7 +78,7 @@ RUN_2 = [  # resumed run
 class TestPlotCurves(TestCase):
 
     def test_work_dir_to_png(self):
-        tool = _load_tool()
+        tool = load_tool('tools/analysis_tools/plot_curves.py')
         with tempfile.TemporaryDirectory() as tmp:
             _write_run(tmp, '20260101_000000', RUN_1)
             _write_run(tmp, '20260102_000000', RUN_2)
@@ -112,7 +104,7 @@ class TestPlotCurves(TestCase):
             self.assertEqual(cv2.imread(out).shape, (400, 1000, 3))
 
     def test_errors(self):
-        tool = _load_tool()
+        tool = load_tool('tools/analysis_tools/plot_curves.py')
         with tempfile.TemporaryDirectory() as tmp:
             with self.assertRaisesRegex(FileNotFoundError, 'scalars.json'):
                 tool.find_scalar_logs(tmp)
