@@ -3,7 +3,7 @@ import mmengine
 import mmpretrain
 from mmengine.utils import digit_version
 
-from .utils import register_checkpoint_safe_globals
+from .checkpoint import setup_checkpoint_io
 from .version import __version__, version_info
 
 # Both ``mmcv-lite`` (CPU, no compiled ops) and the full ``mmcv`` provide the
@@ -32,6 +32,8 @@ _check_version('mmpretrain', mmpretrain.__version__, MMPRETRAIN_MIN,
                MMPRETRAIN_MAX,
                'Install it with `pip install "mmpretrain>=1.2.0,<1.3.0"`.')
 
-register_checkpoint_safe_globals()
+# Process-wide checkpoint settings (safe globals, 'atomic_local' backend,
+# weights-only local loader): see mmreid_video/checkpoint/setup.py.
+setup_checkpoint_io()
 
 __all__ = ['__version__', 'version_info']

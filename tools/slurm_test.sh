@@ -21,5 +21,5 @@ srun -p "${PARTITION}" \
     --cpus-per-task="${CPUS_PER_TASK}" \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    python -u tools/test.py "${CONFIG}" "${CHECKPOINT}" --launcher="slurm" \
+    "${PYTHON:-python}" -u tools/test.py "${CONFIG}" "${CHECKPOINT}" --launcher="slurm" \
     "${@:5}"

@@ -1,13 +1,19 @@
-"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``."""
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
+
+Testing takes no work_dir lock: it only adds its own timestamped log folder
+(and refreshes the config copy), so it may run next to a training in the same
+work_dir, e.g. on that training's latest epoch_N.pth.
+"""
 import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmreid_video.utils import setup_distributed, teardown_distributed
+from mmreid_video.utils import (CfgOptionsAction, check_output_path,
+                                setup_distributed, teardown_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -28,7 +34,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings, e.g. '
         'test_evaluator.distance=euclidean')
     parser.add_argument(
@@ -57,6 +63,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if (args.out or args.rerank) and not reid_metrics:
         raise ValueError('--out/--rerank need a VideoReIDMetric in '
                          'test_evaluator')
+    if args.out:
+        # Before the features are extracted, not when they are written.
+        check_output_path(args.out, '--out', suffixes=('.pkl', '.npz'))
     for metric in reid_metrics:
         if args.out:
             metric.out_file = args.out

@@ -4,12 +4,13 @@ import os
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmreid_video.utils import (find_resume_checkpoint, setup_distributed,
-                                teardown_distributed)
+from mmreid_video.checkpoint import resolve_resume_checkpoint
+from mmreid_video.utils import (CfgOptionsAction, lock_work_dir,
+                                setup_distributed, teardown_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,7 +45,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings, e.g. model.head.num_classes=625 '
         'train_dataloader.batch_size=32')
     parser.add_argument(
@@ -86,13 +87,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_evaluator = None
     if args.amp:
         set_amp(cfg, args.amp_dtype)
-    if args.resume == 'auto':
-        # last_checkpoint, or the newest epoch_N.pth if it is unusable.
-        cfg.resume = True
-        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise KeyError('--auto-scale-lr needs `auto_scale_lr = dict('
@@ -100,12 +94,35 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.auto_scale_lr.enable = True
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.resume is not None:
+        cfg.resume = True
+    if cfg.get('resume', False):
+        # --resume CKPT (or `resume=True` with `load_from`): that file;
+        # plain --resume (or `resume=True` alone): last_checkpoint or the
+        # newest epoch_N.pth. An error when there is nothing to resume,
+        # where MMEngine would train from scratch.
+        wanted = args.resume or cfg.get('load_from') or 'auto'
+        cfg.load_from = resolve_resume_checkpoint(cfg.work_dir, wanted)
     return cfg
+
+
+def is_rank_zero(launcher: str) -> bool:
+    """Whether this process is the job's first rank (before any process
+    group exists), from the launchers' environment variables."""
+    if launcher == 'none':
+        return True
+    for var in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK'):
+        if var in os.environ:
+            return int(os.environ[var]) == 0
+    return True
 
 
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    if is_rank_zero(args.launcher):
+        # Before the Runner writes anything into the work_dir.
+        lock_work_dir(cfg.work_dir)
     setup_distributed(cfg, args.launcher)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

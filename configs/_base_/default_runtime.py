@@ -6,15 +6,20 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     # Keep the latest checkpoint and the best by mAP. 'atomic_local' writes
     # each checkpoint to a temp file and renames it, so a killed job never
-    # leaves a truncated checkpoint behind.
+    # leaves a truncated checkpoint behind; SafeCheckpointHook writes a new
+    # best checkpoint before removing the old one and refuses to load the
+    # weights of another model (see allow_partial_load below).
     checkpoint=dict(
-        type='CheckpointHook',
+        type='SafeCheckpointHook',
         interval=10,
         max_keep_ckpts=3,
         save_best='reid/mAP',
         rule='greater',
         backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Fail, naming the sample, when loading one sample takes longer than
+    # `timeout` seconds (a hung mount or decoder); None switches it off.
+    sample_timeout=dict(type='SampleTimeoutHook', timeout=300),
 )
 
 env_cfg = dict(
@@ -33,5 +38,8 @@ log_level = 'INFO'
 
 load_from = None
 resume = False
+# A checkpoint whose weights do not fit the model (missing, unexpected or
+# reshaped keys) is an error; True loads only the matching weights.
+allow_partial_load = False
 
 randomness = dict(seed=0, deterministic=False)

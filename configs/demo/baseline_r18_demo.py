@@ -1,9 +1,9 @@
-# Baseline (stage 1) on the synthetic demo data: a slim ResNet-18 (stage
-# widths 24/48/96/192) from scratch at 64x32, trained and evaluated on a
-# 2-core CPU in a few minutes. Channels-last makes its convolutions ~25 %
+# Baseline (stage 1) on the synthetic MARS-layout data: a slim ResNet-18
+# (stage widths 24/48/96/192) from scratch at 64x32, trained and evaluated
+# on a 2-core CPU in a few minutes. Channels-last makes its convolutions ~25 %
 # faster on CPU (oneDNN).
 _base_ = [
-    '../_base_/models/baseline_r50.py', '../_base_/datasets/demo_mars.py',
+    '../_base_/models/baseline_r50.py', '../_base_/datasets/synthetic_mars.py',
     '../_base_/default_runtime.py'
 ]
 

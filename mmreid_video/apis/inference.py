@@ -12,8 +12,8 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 from mmcv.image.geometric import cv2_interp_codes
-from mmengine.runner import load_checkpoint
 
+from mmreid_video.checkpoint import PARTIAL_LOAD_KEY, load_model_weights
 from mmreid_video.registry import MODELS, TRANSFORMS
 
 Frame = Union[str, Path, np.ndarray]
@@ -30,7 +30,9 @@ def init_model(config: Union[str, Path, Config],
     """Build a re-ID model from a config and load a checkpoint.
 
     ``init_weights`` is not called, so ``Pretrained`` init configs are not
-    fetched: without a checkpoint the weights are random.
+    fetched: without a checkpoint the weights are random. A checkpoint whose
+    weights do not fit the model is refused unless the config sets
+    ``allow_partial_load = True``.
 
     Args:
         config (str | Path | Config): Config file or object.
@@ -55,7 +57,11 @@ def init_model(config: Union[str, Path, Config],
         model_cfg.setdefault('data_preprocessor', config.data_preprocessor)
     model = MODELS.build(model_cfg)
     if checkpoint is not None:
-        load_checkpoint(model, str(checkpoint), map_location='cpu')
+        # Another model's weights are an error unless the config allows it.
+        load_model_weights(
+            model,
+            str(checkpoint),
+            allow_partial=config.get(PARTIAL_LOAD_KEY, False))
     model.cfg = config
     model.to(device)
     model.eval()

@@ -1,14 +1,21 @@
-from .base_dataset import VideoReIDDataset
-from .demo import ensure_demo_dataset, make_demo_dataset
-from .demo_mars import DemoMARS
-from .worker_init import epoch_worker_init_fn
+"""Video re-ID datasets, their transforms and samplers."""
+from .base_dataset import BaseVideoReIDDataset
+from .custom import CustomVideoReIDDataset
 from .dukev import DukeMTMCVideoReID
 from .ilidsvid import iLIDSVID
+from .lsvid import LSVID
 from .mars import MARS
+from .prid2011 import PRID2011
+from .synthetic_mars import (SyntheticMARS, ensure_synthetic_mars,
+                             make_synthetic_mars)
+from .two_camera import TwoCameraSplitDataset
+from .worker_init import epoch_worker_init_fn
 
 __all__ = [
-    'VideoReIDDataset', 'MARS', 'DukeMTMCVideoReID', 'iLIDSVID',
-    'make_demo_dataset', 'ensure_demo_dataset'
+    'BaseVideoReIDDataset', 'CustomVideoReIDDataset', 'MARS',
+    'DukeMTMCVideoReID', 'iLIDSVID', 'LSVID', 'PRID2011',
+    'TwoCameraSplitDataset', 'SyntheticMARS', 'make_synthetic_mars',
+    'ensure_synthetic_mars'
 ]
 
 from .samplers import *  # noqa

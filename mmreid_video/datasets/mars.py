@@ -1,54 +1,21 @@
 """MARS, read from its original published layout."""
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Union
+from typing import List
 
 import numpy as np
-from scipy.io import loadmat
 
 from mmreid_video.registry import DATASETS
-from .base_dataset import (VideoReIDDataset, check_layout, format_error,
-                           relabel_pids)
+from .base_dataset import BaseVideoReIDDataset
+from .readers import (MARS_NAME, format_error, load_mat_array, pid_folder,
+                      read_mars_names)
 
-
-def load_mat_array(path: str, key: str) -> np.ndarray:
-    """Read one array of a MATLAB file, naming file and key on failure.
-
-    Args:
-        path (str): The ``.mat`` file.
-        key (str): The variable to read.
-
-    Returns:
-        np.ndarray: The array, as int64 (integral floats are accepted, as
-        MATLAB stores doubles by default).
-    """
-    try:
-        mat = loadmat(path, variable_names=[key])
-    except (ValueError, TypeError, OSError) as e:
-        raise ValueError(f'{path}: cannot read it as a MATLAB file ({e})')
-    if key not in mat:
-        keys = sorted(k for k in loadmat(path) if not k.startswith('__'))
-        raise KeyError(f'{path}: expected the key "{key}", found {keys}')
-    arr = np.asarray(mat[key])
-    if arr.dtype.kind not in 'iuf' or (arr.dtype.kind == 'f'
-                                       and not np.all(arr == np.round(arr))):
-        raise ValueError(f'{path}: "{key}" must hold integers, got dtype '
-                         f'{arr.dtype}')
-    return arr.astype(np.int64)
-
-
-def read_names(path: str) -> List[str]:
-    """Read a MARS frame-name list (one name per line)."""
-    with open(path) as f:
-        return f.read().split()
-
-
-def pid_folder(pid: int) -> str:
-    """MARS folder / name prefix of a pid: ``0001``, ``0000``, ``00-1``."""
-    return f'{pid:04d}' if pid >= 0 else str(pid).rjust(4, '0')
+TRAIN_MAT = osp.join('info', 'tracks_train_info.mat')
+TEST_MAT = osp.join('info', 'tracks_test_info.mat')
+QUERY_MAT = osp.join('info', 'query_IDX.mat')
 
 
 @DATASETS.register_module()
-class MARS(VideoReIDDataset):
+class MARS(BaseVideoReIDDataset):
     """MARS (Zheng et al., ECCV 2016) in its original published layout.
 
     Track tables hold 1-based ``[start, end, pid, camera]`` rows into the
@@ -62,23 +29,14 @@ class MARS(VideoReIDDataset):
     camera, which removes the query itself. Train pids are relabelled to
     0..624 (``ori_pid`` keeps the original); ``camid`` is ``camera - 1``.
 
-    Args:
-        data_root (str): The MARS folder (see ``LAYOUT``).
-        split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
-        pipeline (Sequence[dict | Callable]): Transforms. Defaults to ().
-        metainfo (dict, optional): Extra meta information. Defaults to None.
-        indices (int | Sequence[int], optional): Use a subset.
-            Defaults to None.
-        serialize_data (bool): Share the data list between workers.
-            Defaults to True.
-        lazy_init (bool): Defer loading until ``full_init()``.
-            Defaults to False.
-        max_refetch (int): See :class:`mmengine.dataset.BaseDataset`.
-            Defaults to 1000.
+    Args: see :class:`BaseVideoReIDDataset` (``data_root`` is the MARS
+    folder of ``LAYOUT``).
     """
 
-    METAINFO: dict = dict(dataset_name='MARS', distractor_pid=0)
-    NUM_CAMERAS = 6
+    METAINFO: dict = dict(
+        dataset_name='MARS',
+        distractor_pid=0,
+        camera_names=tuple(f'cam {c}' for c in range(1, 7)))
     LAYOUT = """<data_root>/
   bbox_train/0001/0001C1T0001F001.jpg ...
   bbox_test/00-1/ (junk)  bbox_test/0000/ (distractors)  bbox_test/0002/ ...
@@ -87,111 +45,119 @@ class MARS(VideoReIDDataset):
   info/tracks_test_info.mat   (key track_test_info)
   info/query_IDX.mat          (key query_IDX)"""
 
-    def __init__(self,
-                 data_root: str,
-                 split: str = 'train',
-                 pipeline: Sequence[Union[dict, Callable]] = (),
-                 metainfo: Optional[dict] = None,
-                 indices: Optional[Union[int, Sequence[int]]] = None,
-                 serialize_data: bool = True,
-                 lazy_init: bool = False,
-                 max_refetch: int = 1000) -> None:
-        super().__init__(
-            data_root=data_root,
-            split=split,
-            pipeline=pipeline,
-            metainfo=metainfo,
-            indices=indices,
-            serialize_data=serialize_data,
-            lazy_init=lazy_init,
-            max_refetch=max_refetch)
-
-    def load_data_list(self) -> List[dict]:
-        """Parse the MARS metadata of ``self.split``.
-
-        Returns:
-            list[dict]: One data info per tracklet.
-        """
+    def required_paths(self) -> List[str]:
         sub = self.split
-        info_train = osp.join('info', 'tracks_train_info.mat')
-        required = [info_train, f'bbox_{sub}', f'info/{sub}_name.txt']
+        required = [TRAIN_MAT, f'bbox_{sub}', f'info/{sub}_name.txt']
         if sub == 'test':
-            required += ['info/tracks_test_info.mat', 'info/query_IDX.mat']
-        check_layout(self.data_root, required, self.LAYOUT, 'MARS')
-        train_table = load_mat_array(
-            osp.join(self.data_root, info_train), 'track_train_info')
-        if sub == 'train':
-            data_list = self._tracklets('train', train_table)
-            bad = np.flatnonzero(train_table[:, 2] <= 0)
-            if bad.size:
-                raise format_error(
-                    osp.join(self.data_root, info_train),
-                    int(bad[0]) + 1,
-                    f'train pid must be > 0, got {train_table[bad[0], 2]}')
-            self._set_num_ids(relabel_pids(data_list))
-            return data_list
-        self._set_num_ids(len(np.unique(train_table[:, 2])))
-        mat = osp.join(self.data_root, 'info', 'tracks_test_info.mat')
-        table = load_mat_array(mat, 'track_test_info')
+            required += [TEST_MAT, QUERY_MAT]
+        return required
+
+    def num_train_ids(self) -> int:
+        return len(np.unique(self._table('train')[:, 2]))
+
+    def load_train(self) -> List[dict]:
+        table = self._table('train')
+        row = _first(table[:, 2] <= 0)
+        if row:
+            raise format_error(
+                osp.join(self.data_root, TRAIN_MAT), row,
+                f'train pid must be > 0, got {table[row - 1, 2]}')
+        return self._tracklets('train', table)
+
+    def load_test(self) -> List[dict]:
+        mat = osp.join(self.data_root, TEST_MAT)
+        table = self._table('test')
         data_list = self._tracklets('test', table)
-        query_rows = self._query_rows(len(table))
+        train_pids = self._table('train')[:, 2]
+        row = _first((table[:, 2] > 0) & np.isin(table[:, 2], train_pids))
+        if row:
+            raise format_error(
+                mat, row, f'pid {table[row - 1, 2]} is also a train id (in '
+                f'{osp.join(self.data_root, TRAIN_MAT)}); MARS train and '
+                'test ids are disjoint')
         is_query = np.zeros(len(table), dtype=bool)
-        is_query[query_rows] = True
-        junk = table[:, 2] == -1
-        if (is_query & junk).any():
-            row = int(np.flatnonzero(is_query & junk)[0]) + 1
-            raise format_error(mat, row, 'a query_IDX row is junk (pid -1)')
+        is_query[self._query_rows(table)] = True
         out = []
-        for info, q, j in zip(data_list, is_query, junk):
+        for info, q, j in zip(data_list, is_query, table[:, 2] == -1):
             if not j:
                 info.update(is_query=bool(q), is_gallery=True)
                 out.append(info)
         return out
 
-    def _query_rows(self, num_rows: int) -> np.ndarray:
+    def _table(self, sub: str) -> np.ndarray:
+        """The track table of ``sub``, checked to be (N, 4) with N >= 1."""
+        mat = osp.join(self.data_root, 'info', f'tracks_{sub}_info.mat')
+        table = load_mat_array(mat, f'track_{sub}_info')
+        if table.ndim != 2 or table.shape[1] != 4 or not len(table):
+            raise ValueError(f'{mat}: expected rows [start, end, pid, '
+                             f'camera] of shape (N, 4) with N >= 1, got '
+                             f'{table.shape}')
+        return table
+
+    def _query_rows(self, table: np.ndarray) -> np.ndarray:
         """0-based rows of the test table that are queries."""
-        path = osp.join(self.data_root, 'info', 'query_IDX.mat')
-        idx = load_mat_array(path, 'query_IDX').ravel()
-        bad = np.flatnonzero((idx < 1) | (idx > num_rows))
-        if bad.size:
+        path = osp.join(self.data_root, QUERY_MAT)
+        idx = load_mat_array(path, 'query_IDX')
+        if idx.size == 0 or idx.ndim > 2 or (idx.ndim == 2
+                                             and min(idx.shape) != 1):
+            raise ValueError(f'{path}: query_IDX must be a non-empty vector '
+                             f'of rows, got shape {idx.shape}')
+        idx = idx.ravel()
+        num_rows = len(table)
+        row = _first((idx < 1) | (idx > num_rows))
+        if row:
             raise format_error(
-                path,
-                int(bad[0]) + 1,
-                f'query index {idx[bad[0]]} is outside 1..{num_rows} '
-                '(1-based rows of track_test_info)')
-        if len(np.unique(idx)) != len(idx):
-            raise ValueError(f'{path}: query_IDX lists a row twice')
+                path, row, f'query index {idx[row - 1]} is outside '
+                f'1..{num_rows} (1-based rows of track_test_info)')
+        _, first, counts = np.unique(
+            idx, return_index=True, return_counts=True)
+        if (counts > 1).any():
+            twice = np.flatnonzero(counts > 1)[0]
+            raise format_error(
+                path, int(first[twice]) + 1,
+                f'query_IDX lists row {idx[first[twice]]} twice')
+        pids = table[idx - 1, 2]
+        row = _first(pids <= 0)
+        if row:
+            kind = 'junk (pid -1)' if pids[row - 1] == -1 else \
+                'a distractor (pid 0)'
+            raise format_error(
+                path, row, f'a query_IDX row is {kind}: row '
+                f'{idx[row - 1]} of track_test_info')
         return idx - 1
 
     def _tracklets(self, sub: str, table: np.ndarray) -> List[dict]:
-        """Data infos of one track table, checked against the name list."""
+        """Data infos of one track table, every row and every frame name
+        checked against the name list (vectorised)."""
         mat = osp.join(self.data_root, 'info', f'tracks_{sub}_info.mat')
         names_file = osp.join(self.data_root, 'info', f'{sub}_name.txt')
-        names = read_names(names_file)
-        if table.ndim != 2 or table.shape[1] != 4:
-            raise ValueError(f'{mat}: expected rows [start, end, pid, '
-                             f'camera] of shape (N, 4), got {table.shape}')
+        names, parsed = read_mars_names(names_file)
+        self._check_rows(table, names, mat, names_file)
+        line = _first(~parsed['valid'])
+        if line:
+            raise format_error(
+                names_file, line, f'"{names[line - 1]}" is not a MARS '
+                f'frame name ({MARS_NAME})', 'line')
+        start, end, pid, cam = table.T
+        row_of = np.repeat(np.arange(len(table)), end - start + 1)
+        other_id = (parsed['pid'] != pid[row_of]) | (parsed['camera'] !=
+                                                     cam[row_of])
+        other_tracklet = parsed['tracklet'] != parsed['tracklet'][start -
+                                                                  1][row_of]
+        line = _first(other_id | other_tracklet)
+        if line:
+            r = row_of[line - 1]
+            where = f'(line {line} of {names_file})'
+            raise format_error(
+                mat, r + 1, f'frame "{names[line - 1]}" {where} does not '
+                f'match pid {pid[r]} camera {cam[r]} (expected the prefix '
+                f'{pid_folder(pid[r])}C{cam[r]})' if other_id[line - 1] else
+                f'frame "{names[line - 1]}" {where} is of another tracklet '
+                f'than the row\'s first frame "{names[start[r] - 1]}"')
         bbox = osp.join(self.data_root, f'bbox_{sub}')
         data_list = []
-        for row, (start, end, pid, cam) in enumerate(table.tolist(), 1):
-            if not 1 <= start <= end <= len(names):
-                raise format_error(
-                    mat, row, f'[start, end] = [{start}, {end}] must satisfy '
-                    f'1 <= start <= end <= {len(names)} (names in '
-                    f'{names_file}); an empty or out-of-range tracklet')
-            if not 1 <= cam <= self.NUM_CAMERAS:
-                raise format_error(
-                    mat, row, f'unknown camera {cam}, expected '
-                    f'1..{self.NUM_CAMERAS}')
+        for start, end, pid, cam in table.tolist():
             frames = names[start - 1:end]
-            prefix = f'{pid_folder(pid)}C{cam}'
-            # Catch a name list that does not belong to this table cheaply.
-            for name in (frames[0], frames[-1]):
-                if not name.startswith(prefix):
-                    raise format_error(
-                        mat, row, f'frame "{name}" of {names_file} does not '
-                        f'match pid {pid} camera {cam} (expected the prefix '
-                        f'{prefix})')
             folder = f'{bbox}/{frames[0][:4]}/'
             data_list.append(
                 dict(
@@ -200,3 +166,39 @@ class MARS(VideoReIDDataset):
                     camid=cam - 1,
                     tracklet_id=frames[0][:11]))
         return data_list
+
+    def _check_rows(self, table: np.ndarray, names: List[str], mat: str,
+                    names_file: str) -> None:
+        """Rows are valid and cover the name list in order, each name in
+        one tracklet."""
+        start, end, _, cam = table.T
+        num_cams = len(self.METAINFO['camera_names'])
+        row = _first(~((1 <= start) & (start <= end) & (end <= len(names))))
+        if row:
+            raise format_error(
+                mat, row, f'[start, end] = [{start[row - 1]}, '
+                f'{end[row - 1]}] must satisfy 1 <= start <= end <= '
+                f'{len(names)} (names in {names_file}); an empty or '
+                'out-of-range tracklet')
+        row = _first((cam < 1) | (cam > num_cams))
+        if row:
+            raise format_error(
+                mat, row, f'unknown camera {cam[row - 1]}, expected '
+                f'1..{num_cams}')
+        row = _first(start != np.concatenate([[1], end[:-1] + 1]))
+        if row:
+            raise format_error(
+                mat, row, f'starts at name {start[row - 1]}, expected '
+                f'{end[row - 2] + 1 if row > 1 else 1}: rows must cover '
+                f'the names of {names_file} in order, without gap or '
+                'overlap')
+        if end[-1] != len(names):
+            raise format_error(
+                names_file, end[-1] + 1, f'"{names[end[-1]]}" is in no '
+                f'tracklet: the last row of {mat} ends at name {end[-1]}',
+                'line')
+
+
+def _first(bad: np.ndarray) -> int:
+    """1-based index of the first True of ``bad``, 0 when none is."""
+    return int(np.argmax(bad)) + 1 if bad.any() else 0

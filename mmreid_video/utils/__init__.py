@@ -1,14 +1,12 @@
-from .atomic_backend import AtomicLocalBackend
-from .checkpoint import (mmengine_checkpoint_globals,
-                         register_checkpoint_safe_globals)
-from .checkpoint_loading import load_from_local
-from .distributed import (ReIDDistributedDataParallel, init_cpu_distributed,
-                          setup_distributed, teardown_distributed)
-from .resume import find_resume_checkpoint
+"""Process set-up for the tools: ``--cfg-options`` parsing, distributed
+launch, the work_dir lock and output path checks."""
+from .cfg_options import CfgOptionsAction
+from .distributed import (init_cpu_distributed, setup_distributed,
+                          teardown_distributed)
+from .output_path import check_output_path
+from .work_dir_lock import lock_work_dir
 
 __all__ = [
-    'AtomicLocalBackend', 'mmengine_checkpoint_globals',
-    'register_checkpoint_safe_globals', 'load_from_local',
-    'ReIDDistributedDataParallel', 'init_cpu_distributed', 'setup_distributed',
-    'teardown_distributed', 'find_resume_checkpoint'
+    'CfgOptionsAction', 'init_cpu_distributed', 'setup_distributed',
+    'teardown_distributed', 'check_output_path', 'lock_work_dir'
 ]

@@ -3,42 +3,15 @@
 MMEngine's ``pytorch``/``slurm`` launchers call ``torch.cuda.set_device`` and
 wrap the model in DDP with ``device_ids``; both fail without a GPU. We
 initialise the process group with gloo ourselves (MMEngine then skips its own
-``init_dist``) and use a DDP wrapper that drops ``device_ids`` on CPU.
+``init_dist``) and select :class:`ReIDDistributedDataParallel`
+(``mmreid_video/engine/model_wrappers``), which drops ``device_ids`` on CPU.
 """
 import datetime
 import os
-from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
-from mmengine.model import MMDistributedDataParallel
-from torch import nn
-
-from mmreid_video.registry import MODEL_WRAPPERS
-
-
-@MODEL_WRAPPERS.register_module()
-class ReIDDistributedDataParallel(MMDistributedDataParallel):
-    """MMDistributedDataParallel that also runs on CPU (gloo).
-
-    The Runner passes ``device_ids=[LOCAL_RANK]`` to every DDP subclass; on a
-    machine without CUDA they must be ``None`` so DDP keeps the module on CPU.
-
-    Args:
-        module (nn.Module): The model to wrap.
-        device_ids (list[int], optional): CUDA devices. Ignored without CUDA.
-        **kwargs: Other arguments of
-            :class:`torch.nn.parallel.DistributedDataParallel`.
-    """
-
-    def __init__(self,
-                 module: nn.Module,
-                 device_ids: Optional[list] = None,
-                 **kwargs) -> None:
-        if not torch.cuda.is_available():
-            device_ids = None
-        super().__init__(module=module, device_ids=device_ids, **kwargs)
 
 
 def init_cpu_distributed(launcher: str, timeout_s: int = 1800) -> None:

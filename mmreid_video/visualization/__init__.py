@@ -1,7 +1,9 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Ranked-list figures: drawing, dump reading and the ReIDVisualizer."""
 from .ranked_list import (MATCH_COLOR, MISMATCH_COLOR, QUERY_COLOR,
-                          RankedListLayout, TrackletPanel, draw_ranked_list,
-                          gallery_panel, load_frames, query_panel,
-                          sample_indices)
+                          RankedListLayout, TrackletPanel, camera_label,
+                          draw_ranked_list, gallery_panel, load_frames,
+                          query_panel, sample_indices)
 from .ranked_results import (check_dump_matches, dataset_frames,
                              draw_ranked_figures, load_ranking_dump,
                              ranked_rows, select_queries)
@@ -9,8 +11,8 @@ from .visualizer import ReIDVisualizer
 
 __all__ = [
     'MATCH_COLOR', 'MISMATCH_COLOR', 'QUERY_COLOR', 'RankedListLayout',
-    'TrackletPanel', 'draw_ranked_list', 'gallery_panel', 'load_frames',
-    'query_panel', 'sample_indices', 'check_dump_matches', 'dataset_frames',
-    'draw_ranked_figures', 'load_ranking_dump', 'ranked_rows',
-    'select_queries', 'ReIDVisualizer'
+    'TrackletPanel', 'camera_label', 'draw_ranked_list', 'gallery_panel',
+    'load_frames', 'query_panel', 'sample_indices', 'check_dump_matches',
+    'dataset_frames', 'draw_ranked_figures', 'load_ranking_dump',
+    'ranked_rows', 'select_queries', 'ReIDVisualizer'
 ]

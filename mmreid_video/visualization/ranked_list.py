@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Ranked-list figures: a query tracklet and its top-k gallery tracklets.
 
 Pure drawing with numpy and OpenCV. Each row of the figure is one query: its
@@ -10,6 +11,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+
+from mmreid_video.datasets.transforms.loading import read_frame
 
 # RGB colours; tests and users compare border pixels against these.
 MATCH_COLOR = (0, 170, 0)
@@ -65,24 +68,44 @@ def load_frames(paths: Sequence[str]) -> List[np.ndarray]:
 
     Returns:
         list[np.ndarray]: One (H, W, 3) RGB array per path.
+
+    Raises:
+        FileNotFoundError: A file does not exist.
+        OSError: A file is empty, unreadable or not an image.
     """
-    frames = []
-    for path in paths:
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if img is None:
-            raise FileNotFoundError(
-                f'Cannot read frame {path!r}: missing or not an image')
-        frames.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-    return frames
+    return [
+        cv2.cvtColor(read_frame(str(path)), cv2.COLOR_BGR2RGB)
+        for path in paths
+    ]
+
+
+def camera_label(camid: int, camera_names: Sequence[str] = ()) -> str:
+    """Display label of a camera index, in the dataset's own numbering.
+
+    Args:
+        camid (int): 0-based camera index (``camid`` of the data infos).
+        camera_names (Sequence[str]): The dataset's labels by camid
+            (``METAINFO['camera_names']``, e.g. ``'cam 1'`` for MARS
+            camid 0). Defaults to () (no labels).
+
+    Returns:
+        str: ``camera_names[camid]``, or ``'cam {camid}'`` without labels.
+    """
+    if len(camera_names) == 0:
+        return f'cam {camid}'
+    if not 0 <= camid < len(camera_names):
+        raise IndexError(f'camid {camid} outside the dataset\'s '
+                         f'{len(camera_names)} camera_names')
+    return str(camera_names[camid])
 
 
 def _describe(pid: Optional[int], camid: Optional[int],
-              name: Optional[str]) -> str:
+              name: Optional[str], camera_names: Sequence[str]) -> str:
     parts = [] if name is None else [name]
     if pid is not None:
         parts.append(f'id {pid}')
     if camid is not None:
-        parts.append(f'cam {camid}')
+        parts.append(camera_label(camid, camera_names))
     return ' '.join(parts)
 
 
@@ -90,22 +113,26 @@ def query_panel(frames: Sequence[np.ndarray],
                 camid: Optional[int] = None,
                 pid: Optional[int] = None,
                 name: Optional[str] = None,
-                title: str = 'query') -> TrackletPanel:
+                title: str = 'query',
+                camera_names: Sequence[str] = ()) -> TrackletPanel:
     """Build the query cell with the standard labels.
 
     Args:
         frames (Sequence[np.ndarray]): RGB frames.
-        camid (int, optional): Camera id, written when given.
+        camid (int, optional): Camera index, written when given.
         pid (int, optional): Identity, written when given.
         name (str, optional): Tracklet name, written when given.
         title (str): First label line. Defaults to 'query'.
+        camera_names (Sequence[str]): Camera labels by camid, see
+            :func:`camera_label`. Defaults to ().
 
     Returns:
         TrackletPanel: The query cell, labelled ``title`` and
         ``[name] [id P] [cam C]``.
     """
     return TrackletPanel(
-        frames=frames, lines=(title, _describe(pid, camid, name)))
+        frames=frames,
+        lines=(title, _describe(pid, camid, name, camera_names)))
 
 
 def gallery_panel(frames: Sequence[np.ndarray],
@@ -114,18 +141,21 @@ def gallery_panel(frames: Sequence[np.ndarray],
                   camid: Optional[int] = None,
                   pid: Optional[int] = None,
                   match: Optional[bool] = None,
-                  name: Optional[str] = None) -> TrackletPanel:
+                  name: Optional[str] = None,
+                  camera_names: Sequence[str] = ()) -> TrackletPanel:
     """Build a gallery cell with rank, distance, identity and camera labels.
 
     Args:
         frames (Sequence[np.ndarray]): RGB frames.
         rank (int): 1-based rank in the query's list.
         distance (float): Query-gallery distance.
-        camid (int, optional): Camera id, written when given.
+        camid (int, optional): Camera index, written when given.
         pid (int, optional): Identity, written when given.
         match (bool, optional): Whether it is the query's identity; None
             when unknown.
         name (str, optional): Tracklet name, written when given.
+        camera_names (Sequence[str]): Camera labels by camid, see
+            :func:`camera_label`. Defaults to ().
 
     Returns:
         TrackletPanel: The gallery cell, labelled ``#rank d=distance`` and
@@ -133,7 +163,8 @@ def gallery_panel(frames: Sequence[np.ndarray],
     """
     return TrackletPanel(
         frames=frames,
-        lines=(f'#{rank} d={distance:.3f}', _describe(pid, camid, name)),
+        lines=(f'#{rank} d={distance:.3f}',
+               _describe(pid, camid, name, camera_names)),
         match=match)
 
 

@@ -1,7 +1,9 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Ranked-list figures from a ``VideoReIDMetric`` dump.
 
 The dump (``tools/test.py --out FILE`` or ``VideoReIDMetric(out_file=...)``,
-``.pkl`` or ``.npz``) is read through these fields only, all in the dataset
+``.pkl`` or ``.npz``) holds the fields
+:data:`mmreid_video.evaluation.metrics.DUMP_KEYS`, all in the dataset
 order of the test split (N tracklets, Q queries, k = the metric's
 ``max_rank``):
 
@@ -10,19 +12,23 @@ order of the test split (N tracklets, Q queries, k = the metric's
 - ``ranked_gallery`` (Q, k): positions in ``gallery_indices``, best first,
   same-id-same-camera junk removed, padded with -1;
 - ``ranked_distances`` (Q, k): their distances (inf where padded);
-- ``query_ap`` (Q, ): average precision, NaN for a query without a match.
+- ``query_ap`` (Q, ): average precision, NaN for a query without a match;
+- ``camera_names``: the dataset's camera labels by camid (figures show
+  ``cam {camid}`` when it is empty or, in older dumps, absent);
+- ``features`` (N, D): the descriptors, not read here.
 """
 from typing import Callable, List, Optional, Sequence
 
 import mmengine
 import numpy as np
 
+from mmreid_video.evaluation.metrics import DUMP_KEYS
 from .ranked_list import (TrackletPanel, draw_ranked_list, gallery_panel,
                           load_frames, query_panel, sample_indices)
 
-DUMP_KEYS = ('pids', 'camids', 'sample_idx', 'query_indices',
-             'gallery_indices', 'ranked_gallery', 'ranked_distances',
-             'query_ap')
+# Fields the figures need; ``camera_names`` is optional (older dumps).
+_READ_KEYS = tuple(k for k in DUMP_KEYS
+                   if k not in ('features', 'camera_names'))
 SELECT_MODES = ('first', 'random', 'best', 'worst')
 
 
@@ -33,7 +39,7 @@ def load_ranking_dump(path: str) -> dict:
         path (str): The ``.pkl`` or ``.npz`` file.
 
     Returns:
-        dict: The :data:`DUMP_KEYS` fields as numpy arrays.
+        dict: The dump's fields but ``features``, as numpy arrays.
     """
     if path.endswith('.npz'):
         with np.load(path) as data:
@@ -42,11 +48,12 @@ def load_ranking_dump(path: str) -> dict:
         raw = mmengine.load(path)
     else:
         raise ValueError(f'Dump {path!r} must be a .pkl or .npz file')
-    missing = [k for k in DUMP_KEYS if k not in raw]
+    missing = [k for k in _READ_KEYS if k not in raw]
     if missing:
         raise KeyError(f'Dump {path!r} lacks {missing}; expected the fields '
                        f'{DUMP_KEYS} written by VideoReIDMetric(out_file=...)')
-    dump = {k: np.asarray(raw[k]) for k in DUMP_KEYS}
+    dump = {k: np.asarray(raw[k]) for k in _READ_KEYS}
+    dump['camera_names'] = np.asarray(raw.get('camera_names', ()), dtype=str)
     num, num_q = len(dump['pids']), len(dump['query_indices'])
     shapes_ok = (
         dump['camids'].shape == (num, ) and dump['sample_idx'].shape == (num, )
@@ -56,7 +63,12 @@ def load_ranking_dump(path: str) -> dict:
         and dump['query_ap'].shape == (num_q, ))
     if not shapes_ok:
         raise ValueError(f'Dump {path!r}: inconsistent shapes ' +
-                         ', '.join(f'{k}={dump[k].shape}' for k in DUMP_KEYS))
+                         ', '.join(f'{k}={dump[k].shape}' for k in _READ_KEYS))
+    if dump['camera_names'].size and (
+            dump['camids'].max(initial=0) >= dump['camera_names'].size):
+        raise ValueError(f'Dump {path!r}: camid {dump["camids"].max()} has '
+                         f'no label in camera_names '
+                         f'{dump["camera_names"].tolist()}')
     return dump
 
 
@@ -138,6 +150,7 @@ def ranked_rows(dump: dict,
                          f'top-{width} lists, the metric max_rank), got '
                          f'{topk}')
     pids, camids = dump['pids'], dump['camids']
+    cameras = dump.get('camera_names', ())
     rows = []
     for q in queries:
         q_row = dump['query_indices'][q]
@@ -156,12 +169,14 @@ def ranked_rows(dump: dict,
                     float(dump['ranked_distances'][q, rank]),
                     camid=int(camids[g_row]),
                     pid=int(pids[g_row]),
-                    match=bool(pids[g_row] == pids[q_row])))
+                    match=bool(pids[g_row] == pids[q_row]),
+                    camera_names=cameras))
         rows.append((query_panel(
             frames_of(int(dump['sample_idx'][q_row])),
             camid=int(camids[q_row]),
             pid=int(pids[q_row]),
-            title=title), panels))
+            title=title,
+            camera_names=cameras), panels))
     return rows
 
 

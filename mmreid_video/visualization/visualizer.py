@@ -1,21 +1,27 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """The mmreid_video visualizer: ranked-list figures to every vis backend."""
-from typing import Optional, Sequence, Tuple, Union
+import os.path as osp
+from typing import Callable, List, Optional, Sequence, Union
 
+import cv2
+import mmengine
 import numpy as np
-from mmengine.dist import master_only
 from mmengine.visualization import BaseVisBackend, Visualizer
 
 from mmreid_video.registry import VISUALIZERS
-from .ranked_list import TrackletPanel, draw_ranked_list
+from .ranked_results import draw_ranked_figures
 
 
 @VISUALIZERS.register_module()
 class ReIDVisualizer(Visualizer):
     """Visualizer that draws and records ranked-list figures.
 
-    Records go to every configured backend: ``LocalVisBackend`` writes
-    ``vis_data/vis_image/{name}_{step}.png``, ``TensorboardVisBackend`` adds
-    an image summary (needs ``pip install tensorboard``).
+    :meth:`draw_ranked_lists` is the one way figures are made, used by
+    ``RankedListVisualizationHook`` and ``tools/visualizations/
+    vis_ranked_list.py``. Records go to every configured backend:
+    ``LocalVisBackend`` writes ``vis_data/vis_image/{name}_{step}.png``,
+    ``TensorboardVisBackend`` adds an image summary (needs ``pip install
+    tensorboard``).
 
     Args:
         name (str): Instance name. Defaults to 'visualizer'.
@@ -28,8 +34,9 @@ class ReIDVisualizer(Visualizer):
     Examples:
         >>> vis = ReIDVisualizer(
         ...     vis_backends=[dict(type='LocalVisBackend')], save_dir='out')
-        >>> img = vis.draw_ranked_list(rows)  # doctest: +SKIP
-        >>> vis.add_ranked_list('ranked_list', img, step=0)  # doctest: +SKIP
+        >>> figures = vis.draw_ranked_lists(  # doctest: +SKIP
+        ...     load_ranking_dump('results.pkl'), [0, 1, 2],
+        ...     dataset_frames(dataset, 4))
     """
 
     def __init__(self,
@@ -44,42 +51,48 @@ class ReIDVisualizer(Visualizer):
             vis_backends=None if vis_backends is None else list(vis_backends),
             save_dir=save_dir)
 
-    def draw_ranked_list(self,
-                         rows: Sequence[Tuple[TrackletPanel,
-                                              Sequence[TrackletPanel]]],
-                         num_gallery: Optional[int] = None,
-                         **layout_args) -> np.ndarray:
-        """Draw a ranked-list figure and make it the current image.
+    def draw_ranked_lists(self,
+                          dump: dict,
+                          queries: Sequence[int],
+                          frames_of: Callable[[int], List[np.ndarray]],
+                          topk: int = 5,
+                          per_figure: int = 8,
+                          frames_per_tracklet: int = 4,
+                          name: str = 'ranked_list',
+                          out_dir: Optional[str] = None) -> List[np.ndarray]:
+        """Draw ranked lists from a metric dump and record every figure.
+
+        Figure ``i`` goes to every backend as ``add_image(name, figure,
+        step=i)`` and, with ``out_dir``, to ``{out_dir}/{name}_{i}.png``;
+        the last one is left as the current image.
 
         Args:
-            rows (Sequence[tuple]): ``(query_panel, gallery_panels)`` pairs,
-                see :func:`~mmreid_video.visualization.draw_ranked_list`.
-            num_gallery (int, optional): Number of gallery columns.
-                Defaults to the longest list.
-            **layout_args: Geometry options of
-                :class:`~mmreid_video.visualization.RankedListLayout`.
+            dump (dict): From
+                :func:`~mmreid_video.visualization.load_ranking_dump`.
+            queries (Sequence[int]): Positions in ``dump['query_indices']``.
+            frames_of (Callable[[int], list[np.ndarray]]): RGB frames of a
+                dataset index, e.g. from
+                :func:`~mmreid_video.visualization.dataset_frames`.
+            topk (int): Gallery columns. Defaults to 5.
+            per_figure (int): Queries per figure. Defaults to 8.
+            frames_per_tracklet (int): Frames per cell. Defaults to 4.
+            name (str): Image name. Defaults to 'ranked_list'.
+            out_dir (str, optional): Also write PNG files here. Defaults to
+                None.
 
         Returns:
-            np.ndarray: The RGB uint8 figure.
+            list[np.ndarray]: The RGB uint8 figures.
         """
-        image = draw_ranked_list(rows, num_gallery=num_gallery, **layout_args)
-        self.set_image(image)
-        return image
-
-    @master_only
-    def add_ranked_list(self,
-                        name: str,
-                        image: np.ndarray,
-                        step: int = 0) -> None:
-        """Record a ranked-list figure in every backend.
-
-        Args:
-            name (str): Image identifier, e.g. 'ranked_list'.
-            image (np.ndarray): RGB uint8 figure (H, W, 3).
-            step (int): Global step (e.g. the epoch). Defaults to 0.
-        """
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError('add_ranked_list expects an (H, W, 3) uint8 RGB '
-                             f'image, got shape {image.shape} {image.dtype}')
-        for backend in self._vis_backends.values():
-            backend.add_image(name, image, step)
+        figures = draw_ranked_figures(dump, queries, frames_of, topk,
+                                      per_figure, frames_per_tracklet)
+        if out_dir is not None:
+            mmengine.mkdir_or_exist(out_dir)
+        for i, image in enumerate(figures):
+            self.set_image(image)
+            self.add_image(name, image, step=i)
+            if out_dir is not None:
+                path = osp.join(out_dir, f'{name}_{i}.png')
+                if not cv2.imwrite(path,
+                                   cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
+                    raise OSError(f'Cannot write the figure {path}')
+        return figures

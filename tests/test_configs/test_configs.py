@@ -20,8 +20,15 @@ CONFIG_DIR = REPO / 'configs'
 SHIPPED = sorted(
     p for p in CONFIG_DIR.rglob('*.py') if '_base_' not in p.parts)
 DENSEIL_MARS = CONFIG_DIR / 'denseil' / 'denseil_r50_mars.py'
-# Training identities per benchmark (SPEC Table 1): the classifier width.
-NUM_IDS = {'mars': 625, 'dukev': 702, 'ilidsvid': 150}
+# Training identities per benchmark (SPEC Table 1; LS-VID: its paper;
+# PRID-2011: half of the 178 persons): the classifier width.
+NUM_IDS = {
+    'mars': 625,
+    'dukev': 702,
+    'ilidsvid': 150,
+    'lsvid': 842,
+    'prid2011': 89
+}
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 

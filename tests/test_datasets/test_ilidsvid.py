@@ -71,12 +71,20 @@ def test_split_errors(ilids):
     bad[1, 0] = 7
     mat = ilids / 'train-test people splits/train_test_splits_ilidsvid.mat'
     savemat(mat, {'ls_set': bad})
-    iLIDSVID(str(ilids), split_id=0)
+    # Every row of the file is checked, whichever split is used.
+    for split_id in (0, 1):
+        with pytest.raises(
+                ValueError,
+                match=r'splits_ilidsvid\.mat, row 2: '
+                r'person index 1\.\.7 outside 1\.\.6'):
+            iLIDSVID(str(ilids), split_id=split_id)
+    bad = LS_SET.copy()
+    bad[1, 5] = bad[1, 0]
+    savemat(mat, {'ls_set': bad})
     with pytest.raises(
-            ValueError,
-            match=r'splits_ilidsvid\.mat, row 2: '
-            r'person index 1\.\.7 outside 1\.\.6'):
-        iLIDSVID(str(ilids), split_id=1)
+            ValueError, match=r'splits_ilidsvid\.mat, row 2: a person is '
+            'listed twice'):
+        iLIDSVID(str(ilids), split_id=0)
     savemat(mat, {'ls_set': LS_SET + 0.5})
     with pytest.raises(ValueError, match=r'splits_ilidsvid\.mat: "ls_set" '
                        'must hold integers'):
@@ -99,28 +107,23 @@ def test_layout_errors(ilids):
         iLIDSVID(str(ilids / 'ilids_missing'))
 
 
-def test_ten_splits_tool_reads_test_logs(tmp_path):
-    import importlib.util
-    import json
-    from pathlib import Path
-    path = Path(__file__).parents[2] / 'tools' / 'ilids_10splits.py'
-    spec = importlib.util.spec_from_file_location('ilids_10splits', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    assert tool.read_test_metrics(str(tmp_path), 'reid') is None
-    # Runner.test dumps <work_dir>/<ts>/<ts>.json; val logs go to vis_data.
-    (tmp_path / '20260101_000000/vis_data').mkdir(parents=True)
-    (tmp_path / '20260101_000000/vis_data/scalars.json'
-     ).write_text(json.dumps({'reid/R1': 1.0}) + '\n')
-    record = {
-        f'reid/{k}': v
-        for k, v in dict(mAP=70.0, R1=80.0, R5=90.0, R10=95.0,
-                         R20=99.0).items()
-    }
-    (tmp_path /
-     '20260101_000000/20260101_000000.json').write_text(json.dumps(record))
-    got = tool.read_test_metrics(str(tmp_path), 'reid')
-    assert got == dict(R1=80.0, R5=90.0, R10=95.0, R20=99.0, mAP=70.0)
-    table = tool.summarize({0: got, 1: {k: v + 2 for k, v in got.items()}})
-    assert '| 1 | 82.00 | 92.00 | 97.00 | 101.00 | 72.00 |' in table
-    assert '| mean +- std | 81.00 +- 1.00 |' in table
+@pytest.mark.parametrize('name, msg', [
+    ('cam1_person002_00100.png', 'expected a frame named '
+     'cam1_person001_<number>.png'),
+    ('cam2_person001_00100.png', 'expected a frame named cam1_person001_'),
+    ('cam1_person001_0100.png', 'frame number 100 is also that of '
+     r'cam1_person001_0?100\.png'),
+])
+def test_frames_must_belong_to_their_folder(ilids, name, msg):
+    folder = ilids / 'i-LIDS-VID/sequences/cam1/person001'
+    (folder / name).write_bytes(b'')
+    path = r'person001/cam\d_person00\d_0*100\.png'
+    with pytest.raises(ValueError, match=rf'{path}: {msg}'):
+        iLIDSVID(str(ilids), split='test', split_id=0)
+
+
+def test_empty_split_names_dataset_and_split(ilids):
+    mat = ilids / 'train-test people splits/train_test_splits_ilidsvid.mat'
+    savemat(mat, {'ls_set': np.zeros((1, 0))})
+    with pytest.raises(ValueError, match=r'ls_set must be .*k >= 1'):
+        iLIDSVID(str(ilids))

@@ -206,3 +206,118 @@ def test_query_out_of_range(tmp_path):
 def test_bad_split(tmp_path):
     with pytest.raises(ValueError, match="split must be one of"):
         MARS(str(tmp_path), split='query')
+
+
+def edit_names(root: Path, sub: str, line: int, name: str) -> None:
+    path = root / f'info/{sub}_name.txt'
+    names = path.read_text().split()
+    names[line - 1] = name
+    path.write_text('\n'.join(names) + '\n')
+
+
+@pytest.mark.parametrize('line, name, msg', [
+    # The middle frame of row 3 (lines 5-7), not only its ends.
+    (6, '0005C1T0001F002.jpg', r'tracks_test_info\.mat, row 3: frame '
+     r'"0005C1T0001F002\.jpg" \(line 6 of .*test_name\.txt\) does not match '
+     'pid 3 camera 1'),
+    (6, '0003C1T0002F002.jpg', r'tracks_test_info\.mat, row 3: frame '
+     r'"0003C1T0002F002\.jpg" \(line 6 of .*test_name.txt\) is of another '
+     r'tracklet than the row\'s first frame "0003C1T0001F001\.jpg"'),
+    (9, '0003C4T0001F02.jpg', r'test_name\.txt, line 9: "0003C4T0001F02'
+     r'\.jpg" is not a MARS frame name \(<pid4>C<camera>T<tracklet4>'),
+])
+def test_every_frame_name_is_checked(tmp_path, line, name, msg):
+    write_mars(tmp_path, *small_tables())
+    edit_names(tmp_path, 'test', line, name)
+    with pytest.raises(ValueError, match=msg):
+        MARS(str(tmp_path), split='test')
+
+
+@pytest.mark.parametrize('row, value, msg', [
+    (2, [4, 5, 2, 2], 'row 2: starts at name 4, expected 4'),
+    (2, [3, 5, 2, 2], 'row 2: starts at name 3, expected 4: rows must cover '
+     'the names of .*train_name.txt in order, without gap or overlap'),
+    (3, [6, 8, 7, 3], r'train_name\.txt, line 9: "0007C3T0001F004\.jpg" is '
+     'in no tracklet'),
+])
+def test_rows_cover_the_name_list(tmp_path, row, value, msg):
+    train, test, query = small_tables()
+    write_mars(tmp_path, train, test, query)
+    train = train.copy()
+    train[row - 1] = value
+    savemat(tmp_path / 'info/tracks_train_info.mat',
+            {'track_train_info': train.astype(np.int32)})
+    if row == 2 and value[0] == 4:  # a valid table: it loads
+        assert len(MARS(str(tmp_path))) == 3
+        return
+    with pytest.raises(ValueError, match=msg):
+        MARS(str(tmp_path))
+
+
+def test_non_utf8_and_blank_name_lists(tmp_path):
+    write_mars(tmp_path, *small_tables())
+    path = tmp_path / 'info/train_name.txt'
+    names = path.read_bytes().split(b'\n')
+    path.write_bytes(b'\n'.join(names[:4] + [b'0002C2T0001F\xe9.jpg'] +
+                                names[5:]))
+    with pytest.raises(
+            ValueError, match=r'train_name\.txt, line 5: not UTF-8 text'):
+        MARS(str(tmp_path))
+    path.write_bytes(b'\n'.join(names[:4] + [b''] + names[4:]))
+    with pytest.raises(ValueError, match=r'train_name\.txt, line 5: empty'):
+        MARS(str(tmp_path))
+
+
+def test_empty_table_names_file_and_split(tmp_path):
+    train, test, query = small_tables()
+    write_mars(tmp_path, train, test, query)
+    savemat(tmp_path / 'info/tracks_train_info.mat',
+            {'track_train_info': np.zeros((0, 4), np.int32)})
+    with pytest.raises(
+            ValueError, match=r'tracks_train_info\.mat: expected rows .* '
+            r'with N >= 1, got \(0, 4\)'):
+        MARS(str(tmp_path))
+    write_mars(tmp_path / 'q', train, test, np.zeros(0))
+    with pytest.raises(
+            ValueError, match=r'query_IDX\.mat: query_IDX must be a '
+            r'non-empty vector'):
+        MARS(str(tmp_path / 'q'), split='test')
+
+
+def test_test_pids_checked_against_train(tmp_path):
+    train, test, query = small_tables()
+    test = test.copy()
+    test[3, 2] = 7
+    write_mars(tmp_path, train, test, query)
+    with pytest.raises(
+            ValueError, match=r'tracks_test_info\.mat, row 4: pid 7 is also '
+            r'a train id \(in .*tracks_train_info\.mat\)'):
+        MARS(str(tmp_path), split='test')
+
+
+@pytest.mark.parametrize('query, msg', [
+    ([3, 2], r'query_IDX\.mat, row 2: a query_IDX row is a distractor'),
+    ([3, 5, 3], r'query_IDX\.mat, row 1: query_IDX lists row 3 twice'),
+    ([[3, 5], [4, 1]], r'must be a non-empty vector of rows, got shape'),
+])
+def test_query_rows(tmp_path, query, msg):
+    train, test, _ = small_tables()
+    write_mars(tmp_path, train, test, np.zeros(1))
+    savemat(tmp_path / 'info/query_IDX.mat',
+            {'query_IDX': np.array(query, np.uint16)})
+    with pytest.raises(ValueError, match=msg):
+        MARS(str(tmp_path), split='test')
+
+
+def test_v73_track_tables(tmp_path, write_v73):
+    """MATLAB v7.3 (HDF5) metadata reads the same as v5."""
+    train, test, query = small_tables()
+    write_mars(tmp_path, train, test, query)
+    v5 = MARS(str(tmp_path), split='test')
+    for sub, table in (('train', train), ('test', test)):
+        path = tmp_path / f'info/tracks_{sub}_info.mat'
+        path.unlink()
+        write_v73(path, **{f'track_{sub}_info': table.astype(float)})
+    v73 = MARS(str(tmp_path), split='test')
+    assert [v73.get_data_info(i) for i in range(len(v73))
+            ] == [v5.get_data_info(i) for i in range(len(v5))]

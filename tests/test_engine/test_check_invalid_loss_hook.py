@@ -1,3 +1,5 @@
+"""CheckInvalidLossHook stops at the first non-finite loss."""
+import warnings
 from types import SimpleNamespace
 from unittest import TestCase
 
@@ -51,3 +53,13 @@ class TestCheckInvalidLossHook(TestCase):
     def test_bad_interval(self):
         with self.assertRaisesRegex(ValueError, 'interval must be >= 1'):
             HOOKS.build(dict(type='CheckInvalidLossHook', interval=0))
+
+
+    def test_loss_with_grad_gives_no_warning(self):
+        # The losses of a training step still require grad; float() of such
+        # a tensor warns on every iteration.
+        loss = torch.ones(1, requires_grad=True).sum() * 2
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            self.hook.after_train_iter(
+                self.runner, 0, outputs=dict(loss_ce=loss))

@@ -9,7 +9,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
-from mmreid_video.datasets import MARS, make_demo_dataset
+from mmreid_video.datasets import MARS, make_synthetic_mars
 from mmreid_video.registry import MODELS, TRANSFORMS
 from tool_runner import DEMO_CONFIG, REPO, run_tool, tiny_cfg_options
 
@@ -60,7 +60,7 @@ def test_resume_from_corrupt_checkpoint_names_it(tmp_path, tiny_mars_root):
 def test_worker_error_surfaces_message_and_file(tmp_path):
     init_default_scope('mmreid_video')
     root = str(tmp_path)
-    make_demo_dataset(
+    make_synthetic_mars(
         root,
         num_train_ids=2,
         num_test_ids=2,

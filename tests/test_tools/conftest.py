@@ -1,13 +1,13 @@
 """A tiny MARS-layout dataset for end-to-end tool runs."""
 import pytest
 
-from mmreid_video.datasets import make_demo_dataset
+from mmreid_video.datasets import make_synthetic_mars
 
 
 @pytest.fixture(scope='session')
 def tiny_mars_root(tmp_path_factory) -> str:
     root = str(tmp_path_factory.mktemp('tiny_mars'))
-    make_demo_dataset(
+    make_synthetic_mars(
         root,
         seed=1,
         num_train_ids=8,

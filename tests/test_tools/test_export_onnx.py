@@ -1,4 +1,5 @@
 import importlib.util
+import os
 import os.path as osp
 import tempfile
 from unittest import TestCase, skipIf
@@ -110,7 +111,7 @@ class TestExportOnnx(TestCase):
     @skipIf(
         not HAS_ONNXSCRIPT, 'onnxscript not installed (needed by '
         '--exporter dynamo: pip install onnxscript)')
-    def test_denseil_dynamo(self):
+    def test_denseil_stage2_default_exporter(self):
         tool = _load_tool()
         cfg = tiny_denseil_config()
         with tempfile.TemporaryDirectory() as tmp:
@@ -118,17 +119,37 @@ class TestExportOnnx(TestCase):
             save_checkpoint(
                 init_model(cfg).state_dict(), osp.join(tmp, 'tiny.pth'))
             cfg.dump(osp.join(tmp, 'tiny.py'))
+            args = [osp.join(tmp, 'tiny.py'), osp.join(tmp, 'tiny.pth')]
             out = osp.join(tmp, 'tiny.onnx')
-            max_diff = tool.main([
-                osp.join(tmp, 'tiny.py'),
-                osp.join(tmp, 'tiny.pth'), '--out', out, '--exporter', 'dynamo'
-            ])
+            # TorchScript traces the decoder's shapes for the export batch:
+            # it fails the check at batch 3 and leaves no file behind.
+            with self.assertRaisesRegex(
+                    RuntimeError, 'No ONNX export passed the onnxruntime '
+                    f'check at batch 3; nothing was written to {out}'):
+                tool.main(args + ['--out', out, '--exporter', 'torchscript'])
+            self.assertEqual(
+                sorted(os.listdir(tmp)), ['tiny.pth', 'tiny.py'])
+            # The default (auto) falls back to the dynamo exporter.
+            max_diff = tool.main(args + ['--out', out])
             self.assertLess(max_diff, 1e-4)
+            self.assertEqual(
+                sorted(os.listdir(tmp)), ['tiny.onnx', 'tiny.pth', 'tiny.py'])
             model = onnx.load(out)
             self.assertEqual(model.opset_import[0].version, 18)
             ops = {n.op_type for n in model.graph.node}
             # The DI decoder's attention is in the graph.
             self.assertIn('Softmax', ops)
+
+    def test_unwritable_out_fails_before_export(self):
+        tool = _load_tool()
+        with tempfile.TemporaryDirectory() as tmp:
+            blocker = osp.join(tmp, 'file')
+            open(blocker, 'w').close()
+            with self.assertRaisesRegex(PermissionError,
+                                        f'--out {blocker}/x.onnx: cannot '
+                                        'write into'):
+                tool.main(['cfg.py', 'ckpt.pth', '--out',
+                           osp.join(blocker, 'x.onnx')])
 
 
 class TestClipShape(TestCase):

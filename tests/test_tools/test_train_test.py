@@ -31,9 +31,31 @@ def _val_metrics(work_dir) -> dict:
     return [r for r in records if 'reid/mAP' in r][-1]
 
 
+# The TensorBoard line of docs/train_test.md.
+TENSORBOARD = ("visualizer.vis_backends=[dict(type='LocalVisBackend'),"
+               "dict(type='TensorboardVisBackend')]")
+
+
+def _fails(args):
+    """Run a tool that must fail; return its stderr."""
+    proc = subprocess.run(
+        args,
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1'),
+        capture_output=True,
+        text=True)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    return proc.stderr
+
+
 def test_train_then_test_with_dump(tmp_path, tiny_mars_root):
-    _train(tmp_path, tiny_mars_root)
+    proc = _train(tmp_path, tiny_mars_root, '--cfg-options', TENSORBOARD)
     assert osp.isfile(tmp_path / 'epoch_2.pth')
+    assert glob.glob(str(tmp_path / '*' / 'vis_data' / 'events.out.*'))
+    log = proc.stdout + proc.stderr
+    for noise in ('requires_grad=True to a scalar',
+                  '"FileClient" will be deprecated'):
+        assert noise not in log
     metrics = _val_metrics(tmp_path)
     for key in ('reid/mAP', 'reid/R1', 'reid/R5', 'reid/R10', 'reid/R20',
                 'reid/mINP'):
@@ -49,6 +71,25 @@ def test_train_then_test_with_dump(tmp_path, tiny_mars_root):
     with open(out, 'rb') as f:
         dump = pickle.load(f)
     assert len(dump['query_indices']) > 0 and len(dump['gallery_indices'])
+
+    # A checkpoint of another model (here: 8 vs 9 ids) is refused.
+    ckpt = str(tmp_path / 'epoch_2.pth')
+    err = _fails([
+        sys.executable, 'tools/test.py', DEMO_CONFIG, ckpt, '--work-dir',
+        str(tmp_path / 'test2'), '--cfg-options',
+        *tiny_cfg_options(tiny_mars_root), 'model.head.num_classes=9'
+    ])
+    assert f'Checkpoint {ckpt} does not fit the model VideoReID' in err
+    assert 'head.classifier.weight: checkpoint (8, 64) vs model (9, 64)' \
+        in err
+    # A best checkpoint holds weights only: resuming from it is refused.
+    best = glob.glob(str(tmp_path / 'best_*.pth'))[0]
+    err = _fails([
+        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
+        str(tmp_path), '--resume', best, '--cfg-options',
+        *tiny_cfg_options(tiny_mars_root)
+    ])
+    assert f'Cannot resume from {best}: it lacks the optimizer state' in err
 
 
 def _wait_for(path, proc, timeout=300):
@@ -87,6 +128,8 @@ def test_resume_after_kill_is_bitwise_exact(tmp_path, tiny_mars_root):
     assert expected['meta']['iter'] == resumed['meta']['iter']
     for key, value in expected['state_dict'].items():
         assert torch.equal(value, resumed['state_dict'][key]), key
+    # The resumed run ends with a best checkpoint.
+    assert glob.glob(str(killed / 'best_reid_mAP_epoch_*.pth'))
 
 
 def test_cpu_amp_trains_with_bf16_wrapper(tmp_path, tiny_mars_root):
@@ -106,7 +149,13 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_mars_root, free_port):
             *tiny_cfg_options(tiny_mars_root, 1)
         ],
         cwd=REPO,
-        env=dict(os.environ, PORT=env_port, OMP_NUM_THREADS='1'),
+        # PYTHON: the interpreter running the tests, also from a venv that
+        # is not activated (no `python` of it on PATH).
+        env=dict(
+            os.environ,
+            PORT=env_port,
+            OMP_NUM_THREADS='1',
+            PYTHON=sys.executable),
         capture_output=True,
         text=True,
         timeout=600)

@@ -3,12 +3,14 @@ from unittest import TestCase
 
 import cv2
 import numpy as np
+import pytest
 
 from mmreid_video.visualization import (MATCH_COLOR, MISMATCH_COLOR,
                                         QUERY_COLOR, RankedListLayout,
-                                        TrackletPanel, draw_ranked_list,
-                                        gallery_panel, load_frames,
-                                        query_panel, sample_indices)
+                                        TrackletPanel, camera_label,
+                                        draw_ranked_list, gallery_panel,
+                                        load_frames, query_panel,
+                                        sample_indices)
 
 
 def _frames(value, num=3, size=(40, 20)):
@@ -108,3 +110,18 @@ class TestLoadFrames(TestCase):
             self.assertEqual(tuple(rgb[0, 0]), (0, 0, 255))
             with self.assertRaisesRegex(FileNotFoundError, 'nope.png'):
                 load_frames([f'{tmp}/nope.png'])
+            # The dataset's reader: corrupt files are named too.
+            with open(f'{tmp}/bad.jpg', 'wb') as f:
+                f.write(b'not a jpeg')
+            with self.assertRaisesRegex(OSError, r'bad\.jpg'):
+                load_frames([f'{tmp}/bad.jpg'])
+
+
+def test_camera_label():
+    assert camera_label(0) == 'cam 0'
+    assert camera_label(0, ('cam 1', 'cam 2')) == 'cam 1'
+    assert query_panel([], camid=1, pid=3,
+                       camera_names=('cam 1', 'cam 2')).lines[1] == (
+                           'id 3 cam 2')
+    with pytest.raises(IndexError, match='camid 2 outside'):
+        camera_label(2, ('cam 1', 'cam 2'))

@@ -79,6 +79,21 @@ class TestRankedResults(TestCase):
                 load_ranking_dump(osp.join(tmp, 'bad.pkl'))
             with self.assertRaisesRegex(ValueError, '.pkl or .npz'):
                 load_ranking_dump(osp.join(tmp, 'd.json'))
+            # camera_names: read when present, () in older dumps; every
+            # camid needs a label.
+            self.assertEqual(
+                load_ranking_dump(osp.join(tmp, 'd.pkl'))['camera_names']
+                .tolist(), [])
+            dump = make_dump()
+            dump['camera_names'] = np.array(['cam 1', 'cam 2', 'cam 3'])
+            np.savez(osp.join(tmp, 'cams.npz'), **dump)
+            self.assertEqual(
+                load_ranking_dump(osp.join(tmp, 'cams.npz'))['camera_names']
+                .tolist(), ['cam 1', 'cam 2', 'cam 3'])
+            dump['camera_names'] = np.array(['cam 1', 'cam 2'])
+            mmengine.dump(dump, osp.join(tmp, 'bad.pkl'))
+            with self.assertRaisesRegex(ValueError, 'camid 2 has no label'):
+                load_ranking_dump(osp.join(tmp, 'bad.pkl'))
 
     def test_select_queries(self):
         dump = make_dump()
@@ -139,6 +154,12 @@ class TestRankedResults(TestCase):
                 self.assertEqual(tuple(figures[0][y, x]), want)
             with self.assertRaisesRegex(ValueError, r'topk must be in \[1, 3'):
                 ranked_rows(dump, [0], frames_of, topk=4)
+
+            # Camera labels from the dump (MARS: camid 0 is 'cam 1').
+            dump['camera_names'] = np.array(['c1', 'c2', 'c3'])
+            rows = ranked_rows(dump, [0], frames_of, topk=2)
+            self.assertEqual(rows[0][0].lines[1], 'id 1 c1')
+            self.assertEqual(rows[0][1][1].lines[1], 'id 2 c2')
 
             dataset.infos[0]['pid'] = 7
             with self.assertRaisesRegex(ValueError, 'does not match'):

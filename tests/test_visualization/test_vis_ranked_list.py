@@ -83,7 +83,7 @@ def make_config(root, work_dir):
                 num_workers=0,
                 sampler=dict(type='DefaultSampler', shuffle=False),
                 dataset=dict(
-                    type='VideoReIDDataset',
+                    type='CustomVideoReIDDataset',
                     data_root=root,
                     ann_file=osp.join(root, 'ann.json'),
                     split='test',
@@ -182,7 +182,10 @@ class TestRankedListVisualizationHook(TestCase):
     def test_arguments_and_metric_lookup(self):
         from types import SimpleNamespace
 
+        from mmengine.visualization import Visualizer
+
         from mmreid_video.registry import HOOKS
+        from mmreid_video.visualization import ReIDVisualizer
         with self.assertRaisesRegex(ValueError, 'topk must be >= 1'):
             HOOKS.build(dict(type='RankedListVisualizationHook', topk=0))
         hook = HOOKS.build(dict(type='RankedListVisualizationHook'))
@@ -194,7 +197,12 @@ class TestRankedListVisualizationHook(TestCase):
         metric = Metric()
         runner = SimpleNamespace(
             test_evaluator=SimpleNamespace(metrics=[object(), metric]),
-            log_dir='/tmp/run')
+            log_dir='/tmp/run',
+            visualizer=Visualizer(name='hook_test_plain'))
+        # Figures are drawn by ReIDVisualizer.draw_ranked_lists only.
+        with self.assertRaisesRegex(TypeError, "type='ReIDVisualizer'"):
+            hook.before_test(runner)
+        runner.visualizer = ReIDVisualizer(name='hook_test')
         hook.before_test(runner)
         # No out_file: the hook gives the metric one in the log dir.
         self.assertEqual(metric.out_file, '/tmp/run/ranked_lists.pkl')

@@ -10,8 +10,7 @@ from mmengine.visualization import BaseVisBackend
 
 from mmreid_video.registry import VISBACKENDS, VISUALIZERS
 from mmreid_video.visualization import (MATCH_COLOR, RankedListLayout,
-                                        ReIDVisualizer, gallery_panel,
-                                        query_panel)
+                                        ReIDVisualizer)
 
 try:
     import tensorboard  # noqa: F401
@@ -39,10 +38,22 @@ class _RecordingBackend(BaseVisBackend):
         self.images.append((name, image, step))
 
 
-def _rows():
-    frame = np.full((32, 16, 3), 90, np.uint8)
-    return [(query_panel([frame], camid=0, pid=1),
-             [gallery_panel([frame], 1, 0.2, camid=1, pid=1, match=True)])]
+def _dump():
+    """One query (row 0, pid 1) ranking gallery row 1 (pid 1) first."""
+    return dict(
+        pids=np.array([1, 1, 2]),
+        camids=np.array([0, 1, 1]),
+        sample_idx=np.arange(3),
+        query_indices=np.array([0]),
+        gallery_indices=np.array([1, 2]),
+        ranked_gallery=np.array([[0, 1]]),
+        ranked_distances=np.array([[0.2, 0.5]], np.float32),
+        query_ap=np.array([1.0]),
+        camera_names=np.array(['cam 1', 'cam 2']))
+
+
+def _frames_of(index):
+    return [np.full((32, 16, 3), 90 + index, np.uint8)]
 
 
 class TestReIDVisualizer(TestCase):
@@ -60,31 +71,47 @@ class TestReIDVisualizer(TestCase):
                     ],
                     save_dir=tmp))
             self.assertIsInstance(vis, ReIDVisualizer)
-            img = vis.draw_ranked_list(_rows(), frames_per_tracklet=2)
+            out_dir = osp.join(tmp, 'pngs')
+            figures = vis.draw_ranked_lists(
+                _dump(), [0, 0, 0],
+                _frames_of,
+                topk=1,
+                per_figure=2,
+                frames_per_tracklet=2,
+                out_dir=out_dir)
+            self.assertEqual(len(figures), 2)
+            img = figures[0]
             self.assertEqual(
                 img.shape,
-                RankedListLayout(1, 2, frames_per_tracklet=2).shape)
-            np.testing.assert_array_equal(vis.get_image(), img)
-            vis.add_ranked_list('ranked_list', img, step=3)
+                RankedListLayout(2, 2, frames_per_tracklet=2).shape)
+            np.testing.assert_array_equal(vis.get_image(), figures[1])
 
             # LocalVisBackend: vis_data/vis_image/<name>_<step>.png, RGB.
-            files = glob.glob(osp.join(tmp, 'vis_data', 'vis_image', '*'))
+            files = sorted(
+                glob.glob(osp.join(tmp, 'vis_data', 'vis_image', '*')))
             self.assertEqual([osp.basename(f) for f in files],
-                             ['ranked_list_3.png'])
+                             ['ranked_list_0.png', 'ranked_list_1.png'])
             saved = cv2.cvtColor(cv2.imread(files[0]), cv2.COLOR_BGR2RGB)
             np.testing.assert_array_equal(saved, img)
             x, y = RankedListLayout(
-                1, 2, frames_per_tracklet=2).box_origin(0, 1)
+                2, 2, frames_per_tracklet=2).box_origin(0, 1)
             self.assertEqual(tuple(saved[y, x]), MATCH_COLOR)
+            # out_dir gets the same files.
+            np.testing.assert_array_equal(
+                cv2.imread(osp.join(out_dir, 'ranked_list_0.png')),
+                cv2.imread(files[0]))
 
             recorded = vis.get_backend('_RecordingBackend').images
-            self.assertEqual(len(recorded), 1)
-            self.assertEqual(recorded[0][0], 'ranked_list')
+            self.assertEqual([(r[0], r[2]) for r in recorded],
+                             [('ranked_list', 0), ('ranked_list', 1)])
             self.assertIs(recorded[0][1], img)
-            self.assertEqual(recorded[0][2], 3)
 
-            with self.assertRaisesRegex(ValueError, r'\(H, W, 3\) uint8'):
-                vis.add_ranked_list('bad', img.astype(np.float32))
+            with self.assertRaisesRegex(OSError, r'ranked_list_0\.png/sub'):
+                vis.draw_ranked_lists(
+                    _dump(), [0],
+                    _frames_of,
+                    topk=1,
+                    out_dir=osp.join(files[0], 'sub'))
 
     @skipIf(not HAS_TENSORBOARD,
             'tensorboard not installed (optional: pip install tensorboard)')
@@ -94,8 +121,7 @@ class TestReIDVisualizer(TestCase):
                 name='test_tensorboard_backend',
                 vis_backends=[dict(type='TensorboardVisBackend')],
                 save_dir=tmp)
-            img = vis.draw_ranked_list(_rows())
-            vis.add_ranked_list('ranked_list', img, step=1)
+            vis.draw_ranked_lists(_dump(), [0], _frames_of, topk=2)
             vis.close()
             events = glob.glob(
                 osp.join(tmp, 'vis_data', '**', 'events.out.tfevents.*'),

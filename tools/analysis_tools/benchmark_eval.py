@@ -2,13 +2,18 @@
 """Benchmark the re-ID evaluation at MARS scale.
 
 Times distances + full evaluation (mAP, CMC, mINP) of ``mmreid_video``
-against a straightforward per-query numpy reference implemented below,
-checks that both give identical numbers on the same distance matrix, and
-optionally times k-reciprocal re-ranking and its peak memory.
+against the bare ``Q x D @ D x G`` GEMM (the floor on a CPU) and a
+straightforward per-query numpy reference implemented below, checks that
+both evaluators give identical numbers on the same distance matrix, and
+optionally times k-reciprocal re-ranking, a large gallery in bounded
+memory (``--large-gallery N``) and evaluation on a GPU (``--device cuda``:
+same numbers as the CPU given the same distances, and its time).
 
-Example:
+Examples:
+    python tools/analysis_tools/benchmark_eval.py --dim 512 --repeat 7
     python tools/analysis_tools/benchmark_eval.py --repeat 5 \
-        --rerank --json work_dirs/benchmark_eval.json
+        --large-gallery 100000 --json work_dirs/benchmark_eval.json
+    python tools/analysis_tools/benchmark_eval.py --device cuda --ref-repeat 1
 """
 import argparse
 import gc
@@ -24,7 +29,8 @@ import torch
 from mmreid_video.evaluation.functional import (compute_distance,
                                                 evaluate_rank,
                                                 evaluate_rank_by_features,
-                                                k_reciprocal_rerank)
+                                                k_reciprocal_rerank,
+                                                rank_gallery)
 
 
 def parse_args():
@@ -38,9 +44,10 @@ def parse_args():
     parser.add_argument(
         '--signal',
         type=float,
-        default=0.32,
-        help='weight of the per-id centre in the random features; 0.32 gives '
-        'a mAP in the 80s (as models reach on MARS), 0 chance-level lists')
+        default=None,
+        help='weight of the per-id centre in the random features; default '
+        '0.32 * (2048 / dim) ** 0.3, a mAP in the 80s (as models reach on '
+        'MARS); 0 gives chance-level lists')
     parser.add_argument('--ap-mode', default='standard',
                         choices=['standard', 'trapezoid'])
     parser.add_argument('--repeat', type=int, default=5,
@@ -51,9 +58,23 @@ def parse_args():
                         help='torch threads (default: torch default)')
     parser.add_argument('--rerank', action='store_true',
                         help='also time k-reciprocal re-ranking (20/6/0.3)')
+    parser.add_argument(
+        '--large-gallery',
+        type=int,
+        default=None,
+        help='also evaluate (fused) against a gallery of this many tracklets '
+        '(extra distractors): time per gallery item and peak memory')
+    parser.add_argument(
+        '--device',
+        default=None,
+        help="also evaluate on this device (e.g. 'cuda'): equality with the "
+        'CPU on the same distances, and its time')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--json', help='write the results to this file')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.signal is None:
+        args.signal = 0.32 * (2048 / args.dim)**0.3
+    return args
 
 
 def mars_like_data(args) -> Tuple[np.ndarray, ...]:
@@ -85,11 +106,16 @@ def mars_like_data(args) -> Tuple[np.ndarray, ...]:
         [g_cams, rng.integers(0, args.num_cams, args.num_distractors)])
     perm = rng.permutation(args.num_gallery)
     g_pids, g_cams = g_pids[perm], g_cams[perm]
-    centres = rng.standard_normal((num_ids + 1, args.dim)).astype(np.float32)
+    centres = rng.standard_normal((num_ids + 1, args.dim), dtype=np.float32)
+    centres *= np.float32(args.signal)
 
     def features(pids):
-        noise = rng.standard_normal((len(pids), args.dim)).astype(np.float32)
-        return centres[pids] * np.float32(args.signal) + noise
+        out = np.empty((len(pids), args.dim), np.float32)
+        for start in range(0, len(pids), 8192):  # bounded temporaries
+            rows = slice(start, start + 8192)
+            out[rows] = rng.standard_normal(out[rows].shape, np.float32)
+            out[rows] += centres[pids[rows]]
+        return out
 
     return (features(q_pids), features(g_pids), q_pids, g_pids, q_cams,
             g_cams)
@@ -160,8 +186,8 @@ def _rss_mb() -> float:
     return pages * os.sysconf('SC_PAGE_SIZE') / 2**20
 
 
-def run_rerank(qf, gf, labels, args) -> Dict:
-    """Time re-ranking and sample its peak memory every 5 ms."""
+def with_peak_rss(fn, *args_, **kwargs) -> Tuple[object, float, float]:
+    """Run ``fn``; return its result, seconds and peak extra RSS in MB."""
     gc.collect()
     base = peak = _rss_mb()
     done = threading.Event()
@@ -174,17 +200,109 @@ def run_rerank(qf, gf, labels, args) -> Dict:
     sampler = threading.Thread(target=sample)
     sampler.start()
     start = time.perf_counter()
-    dist = k_reciprocal_rerank(qf, gf)
-    elapsed = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    try:
+        out = fn(*args_, **kwargs)
+    finally:
+        elapsed = time.perf_counter() - start
+        done.set()
+        sampler.join()
+    return out, elapsed, max(peak, _rss_mb()) - base
+
+
+def run_rerank(qf, gf, labels, args) -> Dict:
+    """Time re-ranking and sample its peak memory every 5 ms."""
+    dist, elapsed, extra = with_peak_rss(k_reciprocal_rerank, qf, gf)
     res = evaluate_rank(dist, *labels, ap_mode=args.ap_mode)
     num = len(qf) + len(gf)
     return dict(
         time_s=elapsed,
-        peak_extra_rss_mb=max(peak, _rss_mb()) - base,
+        peak_extra_rss_mb=extra,
         nxn_float16_mb=num * num * 2 / 2**20,
         metrics=summary(res))
+
+
+def run_large_gallery(args, fused_s_per_item: float) -> Dict:
+    """Fused evaluation against ``--large-gallery`` tracklets."""
+    large = argparse.Namespace(**vars(args))
+    large.num_distractors += args.large_gallery - args.num_gallery
+    large.num_gallery = args.large_gallery
+    qf, gf, *labels = mars_like_data(large)
+    times, extras = [], []
+    for _ in range(max(1, args.repeat // 2)):
+        res, t, extra = with_peak_rss(
+            evaluate_rank_by_features, qf, gf, *labels, ap_mode=args.ap_mode)
+        times.append(t)
+        extras.append(extra)
+    per_item = float(np.median(times)) / len(gf)
+    return dict(
+        num_gallery=len(gf),
+        times_s=times,
+        median_s=float(np.median(times)),
+        features_mb=(qf.nbytes + gf.nbytes) / 2**20,
+        peak_extra_rss_mb=max(extras),
+        s_per_gallery_item=per_item,
+        per_item_vs_mars_scale=per_item / fused_s_per_item,
+        metrics=summary(res))
+
+
+def ties_identical_on(device: torch.device) -> bool:
+    """Tie-heavy random distances: the device ranks like the CPU."""
+    ok = True
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        dist = np.round((rng.random((300, 2000)) - 0.3) * 8) / 8
+        labels = (rng.integers(0, 9, 300), rng.integers(0, 9, 2000),
+                  rng.integers(0, 3, 300), rng.integers(0, 3, 2000))
+        for dtype in (np.float32, np.float64, np.float16):
+            x = dist.astype(dtype)
+            cpu = evaluate_rank(x, *labels)
+            dev = evaluate_rank(
+                torch.from_numpy(x).to(device), *labels, chunk_size=64)
+            ok &= same(cpu, dev) and np.array_equal(cpu['AP'], dev['AP'])
+        x = dist.astype(np.float32)
+        cpu = rank_gallery(x, 20, *labels)
+        dev = rank_gallery(torch.from_numpy(x).to(device), 20, *labels)
+        ok &= all(np.array_equal(a, b) for a, b in zip(cpu, dev))
+    return bool(ok)
+
+
+def run_device(qf, gf, labels, args) -> Dict:
+    """Same numbers as the CPU on the same distances; time on the device."""
+    device = torch.device(args.device)
+    qd, gd = torch.from_numpy(qf).to(device), torch.from_numpy(gf).to(device)
+    dist = compute_distance(qd, gd, as_numpy=False)
+    on_cpu = evaluate_rank(dist.cpu(), *labels, ap_mode=args.ap_mode)
+    on_dev = evaluate_rank(dist, *labels, ap_mode=args.ap_mode)
+    fused = evaluate_rank_by_features(qd, gd, *labels, ap_mode=args.ap_mode)
+    ranked = rank_gallery(dist, 20, *labels)
+    ranked_cpu = rank_gallery(dist.cpu(), 20, *labels)
+
+    def sync_time() -> float:
+        torch.cuda.synchronize(device) if device.type == 'cuda' else None
+        return time.perf_counter()
+
+    times = []
+    for i in range(args.repeat + 2):  # two warm-up runs
+        start = sync_time()
+        evaluate_rank_by_features(qd, gd, *labels, ap_mode=args.ap_mode)
+        if i >= 2:
+            times.append(sync_time() - start)
+    name = (
+        torch.cuda.get_device_name(device)
+        if device.type == 'cuda' else str(device))
+    return dict(
+        device=name,
+        ties_identical_to_cpu=ties_identical_on(device),
+        identical_to_cpu_on_same_distances=bool(
+            same(on_dev, on_cpu)
+            and np.array_equal(on_dev['AP'], on_cpu['AP'])),
+        fused_identical_to_dense=bool(same(fused, on_dev)),
+        rank_gallery_identical=bool(
+            np.array_equal(ranked[0], ranked_cpu[0])
+            and np.array_equal(ranked[1], ranked_cpu[1])),
+        fused_times_s=times,
+        fused_median_s=float(np.median(times)),
+        metrics=summary(on_dev))
 
 
 def main():
@@ -197,34 +315,42 @@ def main():
           f'{args.num_ids} ids + {args.num_distractors} distractors, '
           f'torch threads {torch.get_num_threads()}')
 
-    def timed(fn, *args_, **kwargs):
-        start = time.perf_counter()
+    def timed(key, fn, *args_, **kwargs):
+        start, cpu = time.perf_counter(), time.process_time()
         out = fn(*args_, **kwargs)
-        return out, time.perf_counter() - start
+        times[key].append(time.perf_counter() - start)
+        cpu_times[key].append(time.process_time() - cpu)
+        return out
 
+    # The floor: one GEMM of normalised features, numpy's BLAS as ours uses.
+    qn = qf / np.linalg.norm(qf, axis=1, keepdims=True)
+    gn = gf / np.linalg.norm(gf, axis=1, keepdims=True)
     # Interleaved runs, so that load from other processes hits all alike.
     # The reference evaluates *our* distance matrix, so that both evaluators
     # see identical inputs and must agree bit for bit.
-    times = {k: [] for k in ('dist', 'eval', 'fused', 'ref_dist', 'ref_eval')}
+    keys = ('gemm', 'dist', 'eval', 'fused', 'ref_dist', 'ref_eval')
+    times = {k: [] for k in keys}
+    cpu_times = {k: [] for k in keys}
     identical, fused_identical, dist_diff = True, True, 0.0
+    np.matmul(qn, gn.T)  # warm-up: BLAS threads, page faults
+    evaluate_rank_by_features(qf, gf, *labels, ap_mode=args.ap_mode)
+    load_before = os.getloadavg()[0]
     for i in range(max(args.repeat, args.ref_repeat)):
-        dist, t = timed(compute_distance, qf, gf)
-        times['dist'].append(t)
-        ours, t = timed(evaluate_rank, dist, *labels, ap_mode=args.ap_mode)
-        times['eval'].append(t)
+        timed('gemm', np.matmul, qn, gn.T)
+        dist = timed('dist', compute_distance, qf, gf)
+        ours = timed('eval', evaluate_rank, dist, *labels,
+                     ap_mode=args.ap_mode)
         if i < args.repeat:
-            fused, t = timed(evaluate_rank_by_features, qf, gf, *labels,
-                             ap_mode=args.ap_mode)
-            times['fused'].append(t)
+            fused = timed('fused', evaluate_rank_by_features, qf, gf, *labels,
+                          ap_mode=args.ap_mode)
             fused_identical &= same(fused, ours)
         if i < args.ref_repeat:
-            ref_dist, t = timed(reference_distance, qf, gf)
-            times['ref_dist'].append(t)
-            ref, t = timed(reference_evaluate, dist, *labels,
-                           ap_mode=args.ap_mode)
-            times['ref_eval'].append(t)
+            ref_dist = timed('ref_dist', reference_distance, qf, gf)
+            ref = timed('ref_eval', reference_evaluate, dist, *labels,
+                        ap_mode=args.ap_mode)
             identical &= same(ours, ref)
             dist_diff = max(dist_diff, float(np.abs(ref_dist - dist).max()))
+    del qn, gn
     med = {k: float(np.median(v)) for k, v in times.items()}
     ours_total = float(np.median(np.add(times['dist'], times['eval'])))
     ref_total = float(
@@ -238,8 +364,11 @@ def main():
             signal=args.signal,
             ap_mode=args.ap_mode,
             threads=torch.get_num_threads()),
+        load_average_1min=dict(before=load_before, after=os.getloadavg()[0]),
         times_s=times,
+        cpu_times_s=cpu_times,
         median_s=dict(
+            gemm=med['gemm'],
             ours_total=ours_total,
             ours_distance=med['dist'],
             ours_evaluation=med['eval'],
@@ -251,10 +380,23 @@ def main():
             total=ref_total / ours_total,
             fused_total=ref_total / med['fused'],
             evaluation=med['ref_eval'] / med['eval']),
+        # Ratios of runs made back to back, then their median.
+        fused_vs_gemm=dict(
+            wall=float(
+                np.median(np.divide(times['fused'],
+                                    times['gemm'][:args.repeat]))),
+            cpu=float(
+                np.median(
+                    np.divide(cpu_times['fused'],
+                              cpu_times['gemm'][:args.repeat])))),
         identical_to_reference=identical,
         fused_identical_to_dense=fused_identical,
         max_abs_distance_diff_numpy_vs_ours=dist_diff,
         metrics=summary(ours))
+    print(f"bare GEMM {med['gemm']:.3f} s; fused / GEMM "
+          f"{report['fused_vs_gemm']['wall']:.2f}x wall, "
+          f"{report['fused_vs_gemm']['cpu']:.2f}x CPU time (load average "
+          f'{load_before:.1f} before the runs)')
     print(f"ours: {ours_total:.3f} s = distances {med['dist']:.3f} s + "
           f"evaluation {med['eval']:.3f} s; fused (no dense matrix) "
           f"{med['fused']:.3f} s")
@@ -276,6 +418,24 @@ def main():
               f"peak memory +{rr['peak_extra_rss_mb']:.0f} MB (of which the "
               f"N x N float16 distances {rr['nxn_float16_mb']:.0f} MB), "
               f"mAP {rr['metrics']['mAP']:.4f}")
+    if args.large_gallery:
+        report['large_gallery'] = run_large_gallery(
+            args, med['fused'] / len(gf))
+        lg = report['large_gallery']
+        print(f"{lg['num_gallery']} gallery: fused {lg['median_s']:.2f} s, "
+              f"{lg['per_item_vs_mars_scale']:.2f}x the MARS-scale time per "
+              f"gallery item, peak +{lg['peak_extra_rss_mb']:.0f} MB above "
+              f"the features ({lg['features_mb']:.0f} MB), mAP "
+              f"{lg['metrics']['mAP']:.4f}")
+    if args.device:
+        report['device'] = run_device(qf, gf, labels, args)
+        dv = report['device']
+        print(f"{dv['device']}: fused {dv['fused_median_s'] * 1e3:.1f} ms; "
+              'identical to the CPU on the same distances: '
+              f"{dv['identical_to_cpu_on_same_distances']}; fused == dense: "
+              f"{dv['fused_identical_to_dense']}; rank_gallery identical: "
+              f"{dv['rank_gallery_identical']}; tie-heavy cases identical: "
+              f"{dv['ties_identical_to_cpu']}")
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(report, f, indent=2)

@@ -1,10 +1,10 @@
-"""Build a VideoReIDDataset annotation file from a tracklet folder tree.
+"""Build a CustomVideoReIDDataset JSON file from a tracklet folder tree.
 
 The tree is ``<root>/{train,query,gallery}/<pid>/<tracklet>/<frames>``
 (``<pid>`` an integer). Frames are ordered by the numbers in their names.
 Cameras are parsed with ``--cam-pattern`` (a regex whose first group is the
 camera number, matched against ``<tracklet>/<first frame name>``); without
-it every tracklet counts as its own camera (see ``VideoReIDDataset``).
+it every tracklet counts as its own camera (see ``CustomVideoReIDDataset``).
 
 Example:
     python tools/dataset_converters/folders_to_json.py data/my_cams \\
@@ -76,7 +76,7 @@ def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description='Tracklet folder tree -> VideoReIDDataset JSON')
+        description='Tracklet folder tree -> CustomVideoReIDDataset JSON')
     parser.add_argument('root', help='tree root (also the data_root)')
     parser.add_argument(
         '--out', help='output file (default: <root>/annotations.json)')

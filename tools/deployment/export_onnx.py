@@ -5,27 +5,35 @@ exports ``model.extract_feat``: input ``clips`` of shape (B, T, 3, H, W)
 (normalised float frames, as after the data preprocessor), output ``feats``
 (B, D) (the BN descriptor, not L2-normalised), with a dynamic batch axis.
 T, H and W come from the config's test pipeline (clip sampling ``clip_len``,
-last resize ``scale=(W, H)``) unless ``--shape T H W`` is given. The export is
-then checked with onnxruntime on a batch of another size and the max abs
-difference to PyTorch is printed. Needs ``pip install onnx onnxruntime``.
+last resize ``scale=(W, H)``) unless ``--shape T H W`` is given.
 
-The default TorchScript exporter writes opset 17. Models with ops that need
-static spatial sizes under a dynamic batch (DenseIL stage 2: adaptive stripe
-pooling) need ``--exporter dynamo`` (``pip install onnxscript``, opset 18).
+The export goes to a temporary file next to ``--out``, is checked with
+onnxruntime on a batch of another size (``--verify-batch``) against PyTorch,
+and only then renamed to ``--out``: a failed export leaves no file. The
+default exporter ``auto`` tries the TorchScript exporter (opset 17) and, when
+its graph fails that check (DenseIL stage 2: its decoder's shapes get traced
+for the export batch), the ``torch.export``-based ``dynamo`` exporter (opset
+18, needs ``pip install onnxscript``). Needs ``pip install onnx
+onnxruntime``.
 """
 import argparse
-import sys
+import importlib.util
+import os
+import os.path as osp
+import uuid
 import warnings
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from mmreid_video.apis import init_model
+from mmreid_video.utils import CfgOptionsAction, check_output_path
 
 EXPORTERS = ('torchscript', 'dynamo')
+CHOICES = ('auto', ) + EXPORTERS
 
 
 class ClipFeatureExtractor(nn.Module):
@@ -184,52 +192,126 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='clip length and frame size (default: from the test pipeline)')
     parser.add_argument(
         '--exporter',
-        choices=EXPORTERS,
-        default='torchscript',
-        help='torchscript (default), or dynamo (torch.export; needs '
-        'onnxscript and --opset >= 18) for models the TorchScript exporter '
-        'cannot take with a dynamic batch, e.g. DenseIL stage 2')
+        choices=CHOICES,
+        default='auto',
+        help='auto (default): torchscript, then dynamo if the torchscript '
+        'graph fails the onnxruntime check (e.g. DenseIL stage 2); '
+        'torchscript; or dynamo (torch.export; needs onnxscript, opset >= '
+        '18)')
     parser.add_argument(
         '--opset',
         type=int,
-        help='ONNX opset (default: 17, or 18 with --exporter dynamo)')
+        help='ONNX opset (default: 17 for torchscript, 18 for dynamo)')
     parser.add_argument(
         '--verify-batch',
         type=int,
         default=3,
-        help='batch size of the onnxruntime check (differs from the export '
-        'batch of 2 to exercise the dynamic axis)')
+        help='batch size of the onnxruntime check (default 3; differs from '
+        'the export batch of 2 to exercise the dynamic axis)')
     parser.add_argument(
         '--atol',
         type=float,
         default=1e-4,
-        help='fail if the max abs difference exceeds this')
+        help='fail (and write nothing) if the max abs difference exceeds '
+        'this')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings')
     return parser.parse_args(argv)
 
 
+def _short(err: Exception) -> str:
+    """The first line of an error, for a summary."""
+    lines = str(err).strip().splitlines() or ['']
+    return f'{type(err).__name__}: {lines[0][:300]}'
+
+
+def export_verified(model: nn.Module,
+                    out_file: str,
+                    clip_shape: Sequence[int],
+                    exporter: str = 'auto',
+                    opset: Optional[int] = None,
+                    verify_batch: int = 3,
+                    atol: float = 1e-4) -> Tuple[str, int, float]:
+    """Export, check with onnxruntime, and only then write ``out_file``.
+
+    Args:
+        model (nn.Module): Model in eval mode, on CPU.
+        out_file (str): Output ``.onnx`` path.
+        clip_shape (Sequence[int]): (T, H, W) of the clips.
+        exporter (str): ``'auto'`` (TorchScript, then dynamo if that fails
+            the check), ``'torchscript'`` or ``'dynamo'``. Defaults to
+            'auto'.
+        opset (int, optional): ONNX opset; 17 for TorchScript, 18 for
+            dynamo when None. Defaults to None.
+        verify_batch (int): Batch size of the onnxruntime check. Defaults
+            to 3.
+        atol (float): Largest allowed max abs difference. Defaults to 1e-4.
+
+    Returns:
+        tuple[str, int, float]: The exporter and opset used, and the max abs
+        difference of the check.
+
+    Raises:
+        RuntimeError: No exporter gave a graph that passes the check; the
+            message lists each attempt, and nothing is written.
+    """
+    if exporter not in CHOICES:
+        raise ValueError(f'exporter must be one of {CHOICES}, got '
+                         f'{exporter!r}')
+    names = EXPORTERS if exporter == 'auto' else (exporter, )
+    folder = osp.dirname(osp.abspath(out_file))
+    failures = []
+    for name in names:
+        if (exporter == 'auto' and name == 'dynamo'
+                and importlib.util.find_spec('onnxscript') is None):
+            failures.append('dynamo: not tried, onnxscript is not '
+                            'installed (pip install onnxscript)')
+            continue
+        version = opset or (18 if name == 'dynamo' else 17)
+        tmp_file = osp.join(folder, f'.{osp.basename(out_file)}.'
+                            f'{uuid.uuid4().hex[:8]}.tmp.onnx')
+        try:
+            export(model, tmp_file, clip_shape, version, name)
+            max_diff = verify(model, tmp_file, clip_shape, verify_batch)
+            if max_diff > atol:
+                raise RuntimeError(f'max abs diff {max_diff:.3e} exceeds '
+                                   f'--atol {atol}')
+            os.replace(tmp_file, out_file)
+            return name, version, max_diff
+        except Exception as err:  # each failure is reported below
+            failures.append(f'{name} (opset {version}): {_short(err)}')
+            if len(names) > 1 and name != names[-1]:
+                print(f'The {name} export failed its onnxruntime check at '
+                      f'batch {verify_batch} ({_short(err)[:120]}); trying '
+                      'the next exporter.')
+        finally:
+            if osp.exists(tmp_file):
+                os.remove(tmp_file)
+    raise RuntimeError(
+        f'No ONNX export passed the onnxruntime check at batch '
+        f'{verify_batch}; nothing was written to {out_file}.\n' +
+        '\n'.join(failures))
+
+
 def main(argv: Optional[List[str]] = None) -> float:
     args = parse_args(argv)
+    check_output_path(args.out, '--out', ('.onnx', ))
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     clip_shape = tuple(
         args.shape) if args.shape else clip_shape_from_config(cfg)
-    opset = args.opset or (18 if args.exporter == 'dynamo' else 17)
     model = init_model(cfg, args.checkpoint, device='cpu')
-    export(model, args.out, clip_shape, opset, args.exporter)
+    exporter, opset, max_diff = export_verified(model, args.out, clip_shape,
+                                                args.exporter, args.opset,
+                                                args.verify_batch, args.atol)
     print(f'Exported {args.out}: clips (B, {clip_shape[0]}, 3, '
           f'{clip_shape[1]}, {clip_shape[2]}) -> feats (B, D), opset '
-          f'{opset}, {args.exporter} exporter')
-    max_diff = verify(model, args.out, clip_shape, args.verify_batch)
-    print(f'onnxruntime vs PyTorch (batch {args.verify_batch}): '
-          f'max abs diff {max_diff:.3e}')
-    if max_diff > args.atol:
-        sys.exit(f'Max abs diff {max_diff:.3e} exceeds --atol {args.atol}')
+          f'{opset}, {exporter} exporter; onnxruntime vs PyTorch (batch '
+          f'{args.verify_batch}): max abs diff {max_diff:.3e}')
     return max_diff
 
 

@@ -16,15 +16,14 @@ import argparse
 import os.path as osp
 from typing import List, Optional
 
-import cv2
 import mmengine
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmreid_video.registry import DATASETS
-from mmreid_video.visualization import (check_dump_matches, dataset_frames,
-                                        draw_ranked_figures, load_ranking_dump,
+from mmreid_video.visualization import (ReIDVisualizer, check_dump_matches,
+                                        dataset_frames, load_ranking_dump,
                                         select_queries)
 from mmreid_video.visualization.ranked_results import SELECT_MODES
 
@@ -109,13 +108,14 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     check_dump_matches(dump, dataset)
     queries = select_queries(dump, args.select, args.num, args.query_index,
                              args.pids, args.seed)
-    figures = draw_ranked_figures(dump, queries,
-                                  dataset_frames(dataset, args.frames),
-                                  args.topk, args.per_figure, args.frames)
-    files = []
-    for i, image in enumerate(figures):
-        files.append(osp.join(args.out_dir, f'ranked_list_{i}.png'))
-        cv2.imwrite(files[-1], cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    # Draw only: the files go to --out-dir, not to a run's backends.
+    figures = ReIDVisualizer(name='vis_ranked_list').draw_ranked_lists(
+        dump, queries, dataset_frames(dataset, args.frames), args.topk,
+        args.per_figure, args.frames, out_dir=args.out_dir)
+    files = [
+        osp.join(args.out_dir, f'ranked_list_{i}.png')
+        for i in range(len(figures))
+    ]
     print(f'Drew {len(queries)} queries (top-{args.topk}) from {dump_file} '
           f'into {", ".join(files)}')
     return files

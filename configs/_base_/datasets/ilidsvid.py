@@ -5,7 +5,7 @@ _base_ = ['./mars.py']
 
 dataset_type = 'iLIDSVID'
 data_root = 'data/ilidsvid'
-# One of the ten train/test splits; tools/ilids_10splits.py runs all ten.
+# One of the ten train/test splits; tools/multi_split.py runs all ten.
 split_id = 0
 
 train_dataloader = dict(

@@ -1,6 +1,8 @@
+"""Stop training at the first non-finite loss, naming the iteration."""
 import math
 from typing import Optional, Sequence
 
+import torch
 from mmengine.hooks import Hook
 
 from mmreid_video.registry import HOOKS
@@ -32,7 +34,11 @@ class CheckInvalidLossHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if not outputs or not self.every_n_train_iters(runner, self.interval):
             return
-        values = {k: float(v) for k, v in outputs.items() if 'loss' in k}
+        # detach: float() of a tensor that requires grad warns.
+        values = {
+            k: float(v.detach() if isinstance(v, torch.Tensor) else v)
+            for k, v in outputs.items() if 'loss' in k
+        }
         bad = {k: v for k, v in values.items() if not math.isfinite(v)}
         if bad:
             raise RuntimeError(

@@ -1,15 +1,14 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Write ranked-list figures at the end of testing."""
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
-import cv2
-import mmengine
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from mmreid_video.registry import HOOKS
-from mmreid_video.visualization import (check_dump_matches, dataset_frames,
-                                        draw_ranked_figures, load_ranking_dump,
+from mmreid_video.visualization import (ReIDVisualizer, check_dump_matches,
+                                        dataset_frames, load_ranking_dump,
                                         select_queries)
 
 
@@ -19,11 +18,11 @@ class RankedListVisualizationHook(Hook):
 
     The figures are drawn from the ranked lists that ``VideoReIDMetric``
     dumps (``out_file``); when the metric has no ``out_file``, the hook sets
-    one in the run's log dir (``ranked_lists.pkl``). Each figure is recorded
-    with ``runner.visualizer.add_image(name, image, step=figure_index)``
-    (``LocalVisBackend``: ``vis_data/vis_image/{name}_{i}.png``; TensorBoard
-    when its backend is enabled) and, with ``out_dir``, also written as
-    ``{out_dir}/{name}_{i}.png``.
+    one in the run's log dir (``ranked_lists.pkl``). The runner's visualizer
+    must be a ``ReIDVisualizer``: its ``draw_ranked_lists`` draws the
+    figures and records each in every backend (``LocalVisBackend``:
+    ``vis_data/vis_image/{name}_{i}.png``; TensorBoard when its backend is
+    enabled) and, with ``out_dir``, also writes ``{out_dir}/{name}_{i}.png``.
 
     Args:
         num_queries (int): Queries drawn. Defaults to 8.
@@ -75,7 +74,12 @@ class RankedListVisualizationHook(Hook):
         self._dump_file: Optional[str] = None
 
     def before_test(self, runner) -> None:
-        """Find the metric's dump file, or give the metric one."""
+        """Check the visualizer; find the metric's dump file or set one."""
+        if not isinstance(runner.visualizer, ReIDVisualizer):
+            raise TypeError('RankedListVisualizationHook draws with the '
+                            "runner's visualizer, which must be "
+                            "visualizer=dict(type='ReIDVisualizer', ...); got "
+                            f'{type(runner.visualizer).__name__}')
         metrics = [
             m for m in runner.test_evaluator.metrics if hasattr(m, 'out_file')
         ]
@@ -107,18 +111,17 @@ class RankedListVisualizationHook(Hook):
             self.num_queries,
             self.query_index,
             seed=self.seed)
-        figures = draw_ranked_figures(
-            dump, queries, dataset_frames(dataset, self.frames_per_tracklet),
-            self.topk, self.per_figure, self.frames_per_tracklet)
         out_dir = None
         if self.out_dir is not None:
             out_dir = osp.join(runner.log_dir, self.out_dir)
-            mmengine.mkdir_or_exist(out_dir)
-        for i, image in enumerate(figures):
-            runner.visualizer.add_image(self.name, image, step=i)
-            if out_dir is not None:
-                cv2.imwrite(
-                    osp.join(out_dir, f'{self.name}_{i}.png'),
-                    cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        figures = runner.visualizer.draw_ranked_lists(
+            dump,
+            queries,
+            dataset_frames(dataset, self.frames_per_tracklet),
+            topk=self.topk,
+            per_figure=self.per_figure,
+            frames_per_tracklet=self.frames_per_tracklet,
+            name=self.name,
+            out_dir=out_dir)
         runner.logger.info(f'Ranked lists of {len(queries)} queries drawn in '
                            f'{len(figures)} figure(s)')

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
+DeviceLike = Union[str, torch.device]
 
 DISTANCE_METRICS = ('cosine', 'euclidean')
 # Default block: up to 2048 queries, at most 2**25 distances (128 MB float32).
@@ -19,32 +20,64 @@ def default_chunk_size(num_gallery: int) -> int:
     return max(64, min(2048, _BLOCK_ELEMENTS // max(num_gallery, 1)))
 
 
-def to_tensor(x: ArrayLike, name: str) -> torch.Tensor:
-    """Turn an array into a CPU tensor, sharing memory where possible.
+def compute_device(device: Optional[DeviceLike],
+                   *arrays: object) -> Optional[torch.device]:
+    """The device to compute on; None selects the CPU path.
+
+    Args:
+        device (str | torch.device, optional): An explicit device (also
+            ``'cpu'``, which runs the device path on the CPU).
+        *arrays: Inputs; the first tensor on a non-CPU device decides when
+            ``device`` is None.
+
+    Returns:
+        torch.device | None: The device, or None for the CPU path.
+    """
+    if device is not None:
+        return torch.device(device)
+    for x in arrays:
+        if isinstance(x, torch.Tensor) and x.device.type != 'cpu':
+            return x.device
+    return None
+
+
+def to_tensor(x: ArrayLike,
+              name: str,
+              device: Optional[DeviceLike] = None) -> torch.Tensor:
+    """Turn an array into a tensor, sharing memory where possible.
 
     Args:
         x (np.ndarray | torch.Tensor): The input array.
         name (str): Name used in error messages.
+        device (str | torch.device, optional): Target device. Defaults to
+            None (CPU).
 
     Returns:
-        torch.Tensor: The same data as a CPU tensor.
+        torch.Tensor: The same data on ``device``.
     """
+    device = 'cpu' if device is None else device
     if isinstance(x, torch.Tensor):
-        return x.detach().cpu()
+        return x.detach().to(device)
     if isinstance(x, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(x))
+        return torch.from_numpy(np.ascontiguousarray(x)).to(device)
     raise TypeError(f'`{name}` must be a numpy array or a torch tensor, '
                     f'got {type(x).__name__}')
 
 
-def prepare_features(feats: ArrayLike, metric: str,
-                     name: str) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Cast features to float32 and precompute what the metric needs.
+def prepare_features(
+        feats: ArrayLike,
+        metric: str,
+        name: str,
+        device: Optional[DeviceLike] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Check and cast features to float32; precompute what the metric needs.
 
     Args:
         feats (np.ndarray | torch.Tensor): Features of shape (N, D).
         metric (str): ``'cosine'`` or ``'euclidean'``.
         name (str): Name used in error messages.
+        device (str | torch.device, optional): Where the result lives.
+            Defaults to None (CPU).
 
     Returns:
         tuple[torch.Tensor, torch.Tensor]: The features (L2-normalised for
@@ -53,10 +86,18 @@ def prepare_features(feats: ArrayLike, metric: str,
     if metric not in DISTANCE_METRICS:
         raise ValueError(f'Unknown distance metric {metric!r}, expected one '
                          f'of {DISTANCE_METRICS}')
-    feats = to_tensor(feats, name).float()
+    feats = to_tensor(feats, name, device).float()
     if feats.dim() != 2:
         raise ValueError(f'`{name}` must have shape (N, D), got '
                          f'{tuple(feats.shape)}')
+    # NaN/inf would rank silently wrong; one cheap reduction finds them.
+    if not torch.isfinite(feats.sum()):
+        bad = (~torch.isfinite(feats)).any(dim=1).nonzero()[:, 0]
+        if len(bad):
+            raise ValueError(
+                f'`{name}` has NaN/inf values in {len(bad)} of {len(feats)} '
+                f'rows (first: row {int(bad[0])}); descriptors must be '
+                'finite')
     if metric == 'cosine':
         feats = F.normalize(feats, dim=1)
         return feats, feats.new_ones(len(feats))
@@ -101,7 +142,8 @@ def iter_distance_chunks(
         query: ArrayLike,
         gallery: ArrayLike,
         metric: str = 'cosine',
-        chunk_size: Optional[int] = None
+        chunk_size: Optional[int] = None,
+        device: Optional[DeviceLike] = None
 ) -> Iterator[Tuple[slice, torch.Tensor]]:
     """Yield distances for consecutive chunks of queries.
 
@@ -115,13 +157,16 @@ def iter_distance_chunks(
             ``'cosine'``.
         chunk_size (int, optional): Number of queries per chunk. Defaults to
             None (up to 2048, at most 2**25 distances).
+        device (str | torch.device, optional): Where the distances are
+            computed. Defaults to None (where the features are).
 
     Yields:
         tuple[slice, torch.Tensor]: The query slice and its float32
         distances of shape (len(slice), G).
     """
-    q, q_sq = prepare_features(query, metric, 'query')
-    g, g_sq = prepare_features(gallery, metric, 'gallery')
+    device = compute_device(device, query, gallery)
+    q, q_sq = prepare_features(query, metric, 'query', device)
+    g, g_sq = prepare_features(gallery, metric, 'gallery', device)
     if q.shape[1] != g.shape[1]:
         raise ValueError(f'Query and gallery feature dims differ: '
                          f'{q.shape[1]} vs {g.shape[1]}')
@@ -135,7 +180,8 @@ def compute_distance(query: ArrayLike,
                      gallery: ArrayLike,
                      metric: str = 'cosine',
                      chunk_size: Optional[int] = None,
-                     as_numpy: bool = True) -> ArrayLike:
+                     as_numpy: bool = True,
+                     device: Optional[DeviceLike] = None) -> ArrayLike:
     """Dense float32 query-gallery distance matrix, filled chunk by chunk.
 
     Cosine distance is ``1 - <q, g>`` of L2-normalised features; Euclidean
@@ -151,6 +197,9 @@ def compute_distance(query: ArrayLike,
             distances).
         as_numpy (bool): Return a numpy array instead of a tensor.
             Defaults to True.
+        device (str | torch.device, optional): Where the distances are
+            computed (and the tensor returned). Defaults to None (where the
+            features are).
 
     Returns:
         np.ndarray | torch.Tensor: Distances of shape (Q, G), float32.
@@ -163,11 +212,11 @@ def compute_distance(query: ArrayLike,
     """
     out = None
     for rows, dist in iter_distance_chunks(query, gallery, metric,
-                                           chunk_size):
+                                           chunk_size, device):
         if out is None:
             num_query = len(query)
             out = dist.new_empty(num_query, dist.shape[1])
         out[rows] = dist
     if out is None:
         raise ValueError('`query` is empty: cannot compute distances')
-    return out.numpy() if as_numpy else out
+    return out.cpu().numpy() if as_numpy else out

@@ -14,7 +14,7 @@ import torch
 from scipy import sparse
 
 from .distance import ArrayLike, distance_rows, prepare_features
-from .rank import _ranges
+from ._rank_utils import ranges
 
 # (query entry, gallery entry) pairs joined at a time in the Jaccard step.
 _JOIN_BUDGET = 1 << 20
@@ -95,7 +95,7 @@ def _jaccard_rows(vq: sparse.csr_matrix, vg_csc: sparse.csc_matrix,
     coo = vq.tocoo()
     per_col = np.diff(vg_csc.indptr)
     counts = per_col[coo.col]
-    pos = _ranges(vg_csc.indptr[coo.col], counts)
+    pos = ranges(vg_csc.indptr[coo.col], counts)
     mins = np.minimum(np.repeat(coo.data, counts), vg_csc.data[pos])
     flat = np.repeat(coo.row.astype(np.int64), counts) * num_gallery
     flat += vg_csc.indices[pos]

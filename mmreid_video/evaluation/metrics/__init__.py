@@ -1,4 +1,4 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-from .video_reid_metric import VideoReIDMetric
+from .video_reid_metric import DUMP_KEYS, VideoReIDMetric
 
-__all__ = ['VideoReIDMetric']
+__all__ = ['DUMP_KEYS', 'VideoReIDMetric']

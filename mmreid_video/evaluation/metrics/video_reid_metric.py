@@ -1,7 +1,9 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Query-gallery retrieval metric for (video) person re-identification."""
+import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+import tempfile
+from typing import Dict, List, Optional, Sequence, Union
 
 import mmengine
 import numpy as np
@@ -19,6 +21,12 @@ from ..functional.rank import AP_MODES
 _REQUIRED_KEYS = ('pred_feature', 'pid', 'camid', 'is_query', 'is_gallery',
                   'sample_idx')
 _CMC_RANKS = (1, 5, 10, 20)
+# Fields of the ``out_file`` dump, in dataset order of the test split (N
+# tracklets, Q queries, k = max_rank); visualization/ranked_results.py
+# reads them. ``camera_names`` are the dataset's display labels by camid.
+DUMP_KEYS = ('features', 'pids', 'camids', 'sample_idx', 'query_indices',
+             'gallery_indices', 'ranked_gallery', 'ranked_distances',
+             'query_ap', 'camera_names')
 
 
 def _check_out_file(out_file: Optional[str]) -> None:
@@ -50,8 +58,13 @@ class VideoReIDMetric(BaseMetric):
         max_rank (int): Length of the CMC curve; R-k for k in (1, 5, 10, 20)
             up to ``max_rank`` are reported. Defaults to 20.
         out_file (str, optional): Dump features, labels, query/gallery
-            indices and the ranked top-``max_rank`` gallery lists to this
-            ``.pkl`` or ``.npz`` file. Defaults to None.
+            indices, the ranked top-``max_rank`` gallery lists and the
+            dataset's ``camera_names`` (:data:`DUMP_KEYS`) to this ``.pkl``
+            or ``.npz`` file, written after the metrics are logged, through
+            a temporary file renamed into place. Defaults to None.
+        device (str, optional): Where distances and ranking run, e.g.
+            ``'cuda'``. Defaults to None: the device the model's
+            descriptors came on (CPU descriptors take the CPU path).
         collect_device (str): Device used to gather results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names. Defaults to
@@ -69,6 +82,7 @@ class VideoReIDMetric(BaseMetric):
                  rerank_cfg: Optional[dict] = None,
                  max_rank: int = 20,
                  out_file: Optional[str] = None,
+                 device: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -92,6 +106,9 @@ class VideoReIDMetric(BaseMetric):
         self.rerank_cfg = rerank_cfg
         self.max_rank = max_rank
         self.out_file = out_file
+        self.device = device
+        # Where the model put its descriptors (results are kept on CPU).
+        self._feature_device: Optional[torch.device] = None
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Keep the descriptor and labels of every sample.
@@ -105,15 +122,31 @@ class VideoReIDMetric(BaseMetric):
             if missing:
                 raise KeyError(f'{self.__class__.__name__}: data sample lacks '
                                f'{missing}; expected keys {_REQUIRED_KEYS}')
-            feat = sample['pred_feature']
+            feat = sample['pred_feature'].detach()
+            idx = int(sample['sample_idx'])
+            if not torch.isfinite(feat).all():
+                raise ValueError(f'{self.__class__.__name__}: the descriptor '
+                                 f'of sample_idx {idx} has NaN/inf values')
+            if feat.device.type != 'cpu':
+                self._feature_device = feat.device
             self.results.append(
                 dict(
-                    pred_feature=feat.detach().float().cpu().flatten(),
-                    pid=int(sample['pid']),
-                    camid=int(sample['camid']),
+                    pred_feature=feat.float().cpu().flatten(),
+                    pid=self._as_id(sample, 'pid'),
+                    camid=self._as_id(sample, 'camid'),
                     is_query=bool(sample['is_query']),
                     is_gallery=bool(sample['is_gallery']),
-                    sample_idx=int(sample['sample_idx'])))
+                    sample_idx=idx))
+
+    def _as_id(self, sample: dict, key: str) -> int:
+        """An integer label of a sample, or an error naming the sample."""
+        value = sample[key]
+        value = value.item() if isinstance(value, torch.Tensor) else value
+        if not float(value).is_integer():
+            raise ValueError(f'{self.__class__.__name__}: {key}={value!r} of '
+                             f'sample_idx {sample["sample_idx"]} is not an '
+                             'integer id')
+        return int(value)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Evaluate the gathered results.
@@ -157,16 +190,18 @@ class VideoReIDMetric(BaseMetric):
             ap_mode=self.ap_mode,
             rerank_cfg=self.rerank_cfg if self.rerank else None,
             max_rank=self.max_rank,
-            return_distmat=dump)
-        if dump:
-            self._dump(res, feats, labels, query, gallery)
+            return_distmat=dump,
+            device=self.device or self._feature_device)
         metrics = {'mAP': res['mAP'] * 100}
         for k in _CMC_RANKS:
             if k <= self.max_rank:
                 metrics[f'R{k}'] = float(res['cmc'][k - 1]) * 100
         metrics['mINP'] = res['mINP'] * 100
+        # Logged first: a failing write must not lose the evaluation.
         self._log_table(metrics, len(query), len(gallery),
                         res['num_valid_queries'])
+        if dump:
+            self._dump(res, feats, labels, query, gallery)
         return metrics
 
     @staticmethod
@@ -180,7 +215,8 @@ class VideoReIDMetric(BaseMetric):
                   ap_mode: str = 'standard',
                   rerank_cfg: Optional[dict] = None,
                   max_rank: int = 20,
-                  return_distmat: bool = False) -> dict:
+                  return_distmat: bool = False,
+                  device: Optional[Union[str, torch.device]] = None) -> dict:
         """Rank the gallery for every query and evaluate.
 
         Args:
@@ -195,7 +231,11 @@ class VideoReIDMetric(BaseMetric):
                 re-ranking. Defaults to None.
             max_rank (int): Length of the CMC curve. Defaults to 20.
             return_distmat (bool): Also return the dense distance matrix
-                under ``distmat``. Defaults to False.
+                under ``distmat`` (a tensor on ``device``). Defaults to
+                False.
+            device (str | torch.device, optional): Where distances and
+                ranking run; re-ranking always runs on CPU. Defaults to
+                None (where the descriptors are).
 
         Returns:
             dict: The output of :func:`evaluate_rank` (fractions).
@@ -205,7 +245,12 @@ class VideoReIDMetric(BaseMetric):
             distmat = k_reciprocal_rerank(
                 query_feats, gallery_feats, metric=distance, **rerank_cfg)
         elif return_distmat:
-            distmat = compute_distance(query_feats, gallery_feats, distance)
+            distmat = compute_distance(
+                query_feats,
+                gallery_feats,
+                distance,
+                as_numpy=False,
+                device=device)
         else:
             # No dense matrix: each chunk is ranked as soon as it exists.
             return evaluate_rank_by_features(
@@ -214,7 +259,8 @@ class VideoReIDMetric(BaseMetric):
                 *labels,
                 metric=distance,
                 max_rank=max_rank,
-                ap_mode=ap_mode)
+                ap_mode=ap_mode,
+                device=device)
         res = evaluate_rank(
             distmat, *labels, max_rank=max_rank, ap_mode=ap_mode)
         if return_distmat:
@@ -231,7 +277,8 @@ class VideoReIDMetric(BaseMetric):
                                            labels['camid'][gallery])
         query_ap = np.full(len(query), np.nan)
         query_ap[res['valid_query_indices']] = res['AP']
-        data = dict(
+        camera_names = (self.dataset_meta or {}).get('camera_names') or ()
+        fields = dict(
             features=feats.numpy(),
             pids=labels['pid'],
             camids=labels['camid'],
@@ -240,12 +287,32 @@ class VideoReIDMetric(BaseMetric):
             gallery_indices=gallery,
             ranked_gallery=ranked,
             ranked_distances=ranked_dist,
-            query_ap=query_ap)
-        mmengine.mkdir_or_exist(osp.dirname(osp.abspath(self.out_file)))
-        if self.out_file.endswith('.npz'):
-            np.savez(self.out_file, **data)
-        else:
-            mmengine.dump(data, self.out_file)
+            query_ap=query_ap,
+            camera_names=np.asarray(camera_names, dtype=str))
+        out_dir = osp.dirname(osp.abspath(self.out_file))
+        tmp = None
+        try:
+            mmengine.mkdir_or_exist(out_dir)
+            # Written next to the target and renamed: never a partial file.
+            fd, tmp = tempfile.mkstemp(
+                dir=out_dir,
+                prefix=osp.basename(self.out_file) + '.',
+                suffix='.tmp')
+            with os.fdopen(fd, 'wb') as f:
+                if self.out_file.endswith('.npz'):
+                    np.savez(f, **{k: fields[k] for k in DUMP_KEYS})
+                else:
+                    mmengine.dump({k: fields[k]
+                                   for k in DUMP_KEYS}, f, file_format='pkl')
+            os.replace(tmp, self.out_file)
+        except BaseException as err:
+            if tmp is not None and osp.exists(tmp):
+                os.remove(tmp)
+            if isinstance(err, OSError):
+                raise OSError(f'Cannot write the metric dump '
+                              f'{self.out_file!r}: {err} (the metrics are '
+                              'in the log above)') from err
+            raise
         print_log(f'Re-ID features and ranked lists saved to {self.out_file}',
                   logger='current')
 

@@ -42,11 +42,13 @@ def test_unique_frames_decoded_once(tmp_path, monkeypatch):
     paths = write_frames(tmp_path)
     calls = []
 
-    def counting_read(path, flag=cv2.IMREAD_COLOR):
-        calls.append(path)
-        return cv2.imread(path, flag)
+    decode = loading.decode_frame
 
-    monkeypatch.setattr(loading, 'read_frame', counting_read)
+    def counting_decode(buffer, path, flag=cv2.IMREAD_COLOR):
+        calls.append(path)
+        return decode(buffer, path, flag)
+
+    monkeypatch.setattr(loading, 'decode_frame', counting_decode)
     inds = np.array([0, 0, 0, 1, 1, 1, 2, 2])
     imgs = build()(dict(frame_paths=paths, frame_inds=inds))['imgs']
     assert sorted(calls) == paths[:3]
@@ -69,19 +71,19 @@ def test_scale_and_reduced_decode(tmp_path, monkeypatch):
         paths.append(str(tmp_path / f'{i}.jpg'))
         cv2.imwrite(paths[-1], img)
     flags = []
-    read = loading.read_frame
+    decode = loading.decode_frame
 
-    def recording_read(path, flag=cv2.IMREAD_COLOR):
+    def recording_decode(buffer, path, flag=cv2.IMREAD_COLOR):
         flags.append(flag)
-        return read(path, flag)
+        return decode(buffer, path, flag)
 
-    monkeypatch.setattr(loading, 'read_frame', recording_read)
+    monkeypatch.setattr(loading, 'decode_frame', recording_decode)
     results = dict(frame_paths=paths, frame_inds=np.arange(3))
     out = build(scale=(32, 64))(dict(results))
     assert out['imgs'].shape == (3, 64, 32, 3)
     assert out['img_shape'] == (64, 32) and out['ori_shape'] == (256, 128)
-    # The first frame gives the source size; the others decode at 1/4.
-    assert flags == [cv2.IMREAD_COLOR] + [cv2.IMREAD_REDUCED_COLOR_4] * 2
+    # Each frame's JPEG header gives its size: all decode at 1/4.
+    assert flags == [cv2.IMREAD_REDUCED_COLOR_4] * 3
     flags.clear()
     full = build(scale=(32, 64), reduced_decode=False)(dict(results))
     assert flags == [cv2.IMREAD_COLOR] * 3
@@ -92,6 +94,78 @@ def test_scale_and_reduced_decode(tmp_path, monkeypatch):
     out = build(scale=(100, 200))(dict(results))
     assert out['imgs'].shape == (3, 200, 100, 3)
     assert flags == [cv2.IMREAD_COLOR] * 3
+
+
+def recording_decoder(monkeypatch):
+    """Patch the decoder; return the list of (flag, decoded (H, W))."""
+    decoded = []
+    decode = loading.decode_frame
+
+    def recording_decode(buffer, path, flag=cv2.IMREAD_COLOR):
+        img = decode(buffer, path, flag)
+        decoded.append((flag, img.shape[:2]))
+        return img
+
+    monkeypatch.setattr(loading, 'decode_frame', recording_decode)
+    return decoded
+
+
+@pytest.mark.parametrize('sizes, expected', [
+    # Crops that shrink (DukeMTMC-VideoReID): no frame below 64x32.
+    ([(256, 128), (160, 80), (100, 50), (64, 32)],
+     [(cv2.IMREAD_REDUCED_COLOR_4, (64, 32)),
+      (cv2.IMREAD_REDUCED_COLOR_2, (80, 40)), (cv2.IMREAD_COLOR, (100, 50)),
+      (cv2.IMREAD_COLOR, (64, 32))]),
+    # Crops that grow: later frames still decode reduced.
+    ([(70, 40), (130, 66), (520, 260)],
+     [(cv2.IMREAD_COLOR, (70, 40)), (cv2.IMREAD_REDUCED_COLOR_2, (65, 33)),
+      (cv2.IMREAD_REDUCED_COLOR_8, (65, 33))]),
+])
+def test_reduced_decode_per_frame(tmp_path, monkeypatch, sizes, expected):
+    paths = []
+    for i, (h, w) in enumerate(sizes):
+        img = np.full((h, w, 3), 40 * i, np.uint8)
+        paths.append(str(tmp_path / f'{i}.jpg'))
+        cv2.imwrite(paths[-1], img)
+    decoded = recording_decoder(monkeypatch)
+    out = build(scale=(32, 64))(
+        dict(frame_paths=paths, frame_inds=np.arange(len(paths))))
+    assert decoded == expected
+    assert all(h >= 64 and w >= 32 for _, (h, w) in decoded)
+    assert out['imgs'].shape == (len(sizes), 64, 32, 3)
+    assert out['ori_shape'] == sizes[0]
+    np.testing.assert_allclose(
+        out['imgs'].mean(axis=(1, 2, 3)), 40 * np.arange(len(sizes)), atol=3)
+
+
+def test_jpeg_size(tmp_path):
+    img = np.zeros((37, 21, 3), np.uint8)
+    jpeg = cv2.imencode('.jpg', img)[1].tobytes()
+    progressive = cv2.imencode('.jpg', img,
+                               [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])[1].tobytes()
+    assert loading.jpeg_size(jpeg) == (37, 21)
+    assert loading.jpeg_size(progressive) == (37, 21)
+    # Not a JPEG, truncated before the size, or EXIF (may rotate): unknown.
+    assert loading.jpeg_size(cv2.imencode('.png', img)[1].tobytes()) is None
+    assert loading.jpeg_size(jpeg[:40]) is None
+    assert loading.jpeg_size(b'\xff\xd8\xff') is None
+    exif = b'\xff\xd8\xff\xe1\x00\x08Exif\x00\x00' + jpeg[2:]
+    assert loading.jpeg_size(exif) is None
+
+
+def test_png_and_exif_frames_decode_at_full_size(tmp_path, monkeypatch):
+    img = np.full((256, 128, 3), 90, np.uint8)
+    png = tmp_path / 'a.png'
+    cv2.imwrite(str(png), img)
+    jpeg = cv2.imencode('.jpg', img)[1].tobytes()
+    exif = tmp_path / 'b.jpg'
+    exif.write_bytes(b'\xff\xd8\xff\xe1\x00\x08Exif\x00\x00' + jpeg[2:])
+    decoded = recording_decoder(monkeypatch)
+    out = build(scale=(32, 64))(
+        dict(frame_paths=[str(png), str(exif)], frame_inds=[0, 1]))
+    assert decoded == [(cv2.IMREAD_COLOR, (256, 128))] * 2
+    assert out['imgs'].shape == (2, 64, 32, 3)
+    assert out['ori_shape'] == (256, 128)
 
 
 def test_mixed_sizes(tmp_path):

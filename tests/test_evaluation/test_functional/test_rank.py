@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-import mmreid_video.evaluation.functional.rank as rank_module
+import mmreid_video.evaluation.functional._rank_kernel as rank_kernel
 from mmreid_video.evaluation.functional import (compute_distance,
                                                 evaluate_rank,
                                                 evaluate_rank_by_features,
@@ -133,6 +133,14 @@ def test_nan_rejected():
         evaluate_rank(distmat, [1], [1, 2], [0], [1, 1])
 
 
+def _assert_same_results(a, b):
+    assert a['mAP'] == b['mAP'] and a['mINP'] == b['mINP']
+    np.testing.assert_array_equal(a['cmc'], b['cmc'])
+    np.testing.assert_array_equal(a['AP'], b['AP'])
+    np.testing.assert_array_equal(a['valid_query_indices'],
+                                  b['valid_query_indices'])
+
+
 def random_case(seed, num_q=37, num_g=83, ties=True):
     rng = np.random.default_rng(seed)
     distmat = rng.random((num_q, num_g)).astype(np.float32) - 0.3
@@ -165,7 +173,7 @@ def test_sorting_and_counting_paths_agree(monkeypatch, sort_cost):
     # The relative cost decides per row between sorting the items before
     # the last positive and one counting pass per positive (float32), or
     # between a stable sort and counting passes (other dtypes). All exact.
-    monkeypatch.setattr(rank_module, '_SORT_COST', sort_cost)
+    monkeypatch.setattr(rank_kernel, '_SORT_COST', sort_cost)
     case = random_case(4, num_q=40, num_g=150)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -173,6 +181,12 @@ def test_sorting_and_counting_paths_agree(monkeypatch, sort_cost):
         for dist in (case[0], case[0].astype(np.float64)):
             res = evaluate_rank(dist, *case[1:], 10, chunk_size=7)
             assert res['mAP'] == ref['mAP']
+            # device='cpu' runs the code a GPU runs (whole blocks ranked
+            # where the distances are, torch ops only): same numbers.
+            for chunk_size in (7, None):
+                _assert_same_results(
+                    evaluate_rank(dist, *case[1:], 10, chunk_size=chunk_size,
+                                  device='cpu'), res)
             np.testing.assert_array_equal(res['cmc'], ref['cmc'])
         # float16 -> float32 keeps the order and the ties.
         half = case[0].astype(np.float16)
@@ -183,9 +197,10 @@ def test_sorting_and_counting_paths_agree(monkeypatch, sort_cost):
 
 @pytest.mark.parametrize('num_q,num_g,chunk_sizes', [(50, 200, (1, 7, None)),
                                                       (24, 30000, (7, 20))])
-def test_chunked_equals_unchunked(num_q, num_g, chunk_sizes):
+def test_chunked_equals_unchunked(monkeypatch, num_q, num_g, chunk_sizes):
     # With 30000 gallery items, ranking sub-blocks (8 rows) straddle the
     # distance blocks of 7 and 20 rows.
+    monkeypatch.setattr(rank_kernel, '_SUB_BLOCK_SIZE', 1 << 18)
     case = random_case(3, num_q=num_q, num_g=num_g)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -235,3 +250,69 @@ def test_rank_gallery():
     idx, _ = rank_gallery(distmat, 2, q_pids, g_pids, q_camids, g_camids,
                           chunk_size=1)
     np.testing.assert_array_equal(idx, [[0, 1], [3, 4]])
+
+
+def test_device_path_float16_and_rank_gallery():
+    case = random_case(5, num_q=40, num_g=150)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        half = case[0].astype(np.float16)
+        _assert_same_results(
+            evaluate_rank(half, *case[1:], 10, device='cpu'),
+            evaluate_rank(half, *case[1:], 10))
+    idx, dists = rank_gallery(*case[:1], 12, *case[1:])
+    dev_idx, dev_dists = rank_gallery(*case[:1], 12, *case[1:],
+                                      chunk_size=9, device='cpu')
+    np.testing.assert_array_equal(dev_idx, idx)
+    np.testing.assert_array_equal(dev_dists, dists)
+
+
+def test_device_path_by_features():
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((8, 32))
+    q_pids, g_pids = rng.integers(0, 8, 60), rng.integers(0, 8, 300)
+    qf = centres[q_pids] + 0.5 * rng.standard_normal((60, 32))
+    gf = centres[g_pids] + 0.5 * rng.standard_normal((300, 32))
+    labels = (q_pids, g_pids, rng.integers(0, 3, 60),
+              rng.integers(0, 3, 300))
+    for metric in ('cosine', 'euclidean'):
+        cpu = evaluate_rank_by_features(qf, gf, *labels, metric=metric)
+        dev = evaluate_rank_by_features(
+            torch.from_numpy(qf), gf, *labels, metric=metric, chunk_size=16,
+            device='cpu')
+        _assert_same_results(dev, cpu)
+        assert cpu['mAP'] > 0.5  # clustered: most positives rank early
+    # The dense matrix from the device path ranks the same.
+    dist = compute_distance(qf, gf, device='cpu', as_numpy=False)
+    assert isinstance(dist, torch.Tensor) and dist.shape == (60, 300)
+    _assert_same_results(
+        evaluate_rank(dist, *labels, device='cpu'),
+        evaluate_rank_by_features(qf, gf, *labels))
+
+
+@pytest.mark.parametrize('bad', [np.nan, np.inf, -np.inf])
+def test_non_finite_inputs_rejected(bad):
+    rng = np.random.default_rng(0)
+    qf, gf = rng.standard_normal((5, 4)), rng.standard_normal((7, 4))
+    labels = (np.arange(5), np.arange(7), np.zeros(5), np.ones(7))
+    bad_q = qf.copy()
+    bad_q[3, 1] = bad
+    for device in (None, 'cpu'):
+        with pytest.raises(ValueError,
+                           match=r'`query_feats` has NaN/inf .* row 3'):
+            evaluate_rank_by_features(bad_q, gf, *labels, device=device)
+        with pytest.raises(ValueError, match=r'`gallery` has NaN/inf'):
+            compute_distance(qf, np.vstack([gf, bad_q]), device=device)
+    bad_pids = labels[1].astype(np.float64)
+    bad_pids[2] = bad
+    with pytest.raises(ValueError, match=r'`g_pids` has 1 NaN/inf .* 2'):
+        evaluate_rank_by_features(qf, gf, labels[0], bad_pids, *labels[2:])
+    bad_cams = labels[2].copy()
+    bad_cams[0] = bad
+    with pytest.raises(ValueError, match=r'`q_camids` has 1 NaN/inf'):
+        rank_gallery(compute_distance(qf, gf), 3, labels[0], labels[1],
+                     bad_cams, labels[3])
+    dist = compute_distance(qf, gf)
+    dist[1, 2] = np.nan
+    with pytest.raises(ValueError, match='NaN'):
+        rank_gallery(dist, 3, *labels)

@@ -1,9 +1,10 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 import math
+import os
 import os.path as osp
 import pickle
 import tempfile
-from unittest import TestCase
+from unittest import TestCase, mock
 
 import mmengine
 import numpy as np
@@ -178,6 +179,66 @@ class TestVideoReIDMetric(TestCase):
         self.assertEqual(set(res), set(base))
         self.assertTrue(0 <= res['reid/mAP'] <= 100)
         self.assertNotEqual(res['reid/mAP'], base['reid/mAP'])
+
+
+    def test_device_key_equals_cpu_path(self):
+        samples = random_samples(40, seed=2)
+        results = []
+        for device in (None, 'cpu'):
+            metric = VideoReIDMetric(device=device)
+            metric.process(None, samples)
+            results.append(metric.evaluate(40))
+        self.assertEqual(results[0], results[1])
+
+    def test_dump_camera_names_and_atomic_write(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = osp.join(tmp, 'ranks.pkl')
+            metric = VideoReIDMetric(out_file=out, max_rank=5)
+            metric.dataset_meta = dict(camera_names=('cam 1', 'cam 2'))
+            metric.process(None, make_samples())
+            metric.evaluate(4)
+            data = mmengine.load(out)
+            self.assertEqual(data['camera_names'].tolist(), ['cam 1', 'cam 2'])
+            self.assertEqual(os.listdir(tmp), ['ranks.pkl'])
+
+            # A failing write leaves the old file whole, no temporary file,
+            # and comes after the metrics were logged.
+            before = open(out, 'rb').read()
+            logged = []
+            metric.process(None, make_samples())
+            with mock.patch.object(
+                    VideoReIDMetric, '_log_table',
+                    side_effect=lambda *a: logged.append(a[0])), \
+                    mock.patch('mmengine.dump',
+                               side_effect=OSError('disk full')):
+                with self.assertRaisesRegex(OSError,
+                                            r'ranks\.pkl.*disk full'):
+                    metric.evaluate(4)
+            self.assertAlmostEqual(logged[0]['mAP'], 75.0, places=5)
+            self.assertEqual(open(out, 'rb').read(), before)
+            self.assertEqual(os.listdir(tmp), ['ranks.pkl'])
+
+            # An unwritable target: the error names it.
+            blocker = osp.join(tmp, 'file')
+            open(blocker, 'w').close()
+            metric.out_file = osp.join(blocker, 'sub', 'ranks.npz')
+            metric.process(None, make_samples())
+            with self.assertRaisesRegex(OSError, r'file/sub/ranks\.npz'):
+                metric.evaluate(4)
+
+    def test_non_finite_descriptor_or_id(self):
+        metric = VideoReIDMetric()
+        samples = make_samples()
+        samples[2]['pred_feature'][1] = float('nan')
+        with self.assertRaisesRegex(ValueError, 'sample_idx 2 has NaN/inf'):
+            metric.process(None, samples)
+        for key, value in (('pid', float('nan')), ('camid', float('inf')),
+                           ('pid', torch.tensor(1.5))):
+            sample = make_samples()[1]
+            sample[key] = value
+            with self.assertRaisesRegex(ValueError,
+                                        f'{key}=.* of sample_idx 1 is not'):
+                metric.process(None, [sample])
 
 
 def _dist_worker(rank, world_size, port, samples, out_path):

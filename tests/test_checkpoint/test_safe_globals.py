@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
-import mmreid_video  # noqa: F401  (registers the safe globals)
+import mmreid_video  # noqa: F401  (setup_checkpoint_io: safe globals)
 
 
 def _mmengine_like_checkpoint() -> dict:

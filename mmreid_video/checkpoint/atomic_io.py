@@ -8,7 +8,8 @@ over the target makes the write all-or-nothing: readers see either the old
 file or the complete new one.
 
 Select it with ``backend_args=dict(backend='atomic_local')`` (done for the
-``CheckpointHook`` in ``configs/_base_/default_runtime.py``).
+checkpoint hook in ``configs/_base_/default_runtime.py``); the name is
+registered by :func:`mmreid_video.checkpoint.setup_checkpoint_io`.
 """
 import os
 import os.path as osp
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Union
 
 import mmengine
-from mmengine.fileio import LocalBackend, register_backend
+from mmengine.fileio import LocalBackend
 
 
 def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
@@ -32,6 +33,10 @@ def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
         data (bytes): The content.
         filepath (str | Path): The destination; missing parent folders are
             created.
+
+    Raises:
+        OSError: The write failed (e.g. a full disk); the message names
+            ``filepath`` and says that the previous file is unchanged.
     """
     filepath = str(filepath)
     folder = osp.dirname(osp.abspath(filepath))
@@ -47,9 +52,15 @@ def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_path, filepath)
-    except BaseException:
+    except BaseException as err:
         if osp.exists(tmp_path):
             os.remove(tmp_path)
+        if isinstance(err, OSError) and err.errno is not None:
+            # The bare OSError names no file (the data went through an fd).
+            raise OSError(
+                err.errno, f'{err.strerror} while writing {filepath} ('
+                f'{len(data)} bytes); the previous content of that file, if '
+                'any, is unchanged') from err
         raise
     _fsync_dir(folder)
 
@@ -103,6 +114,3 @@ class AtomicLocalBackend(LocalBackend):
             encoding (str): The text encoding. Defaults to 'utf-8'.
         """
         atomic_write(obj.encode(encoding), filepath)
-
-
-register_backend('atomic_local', AtomicLocalBackend)

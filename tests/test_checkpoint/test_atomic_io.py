@@ -9,8 +9,8 @@ from mmengine.fileio import get_file_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.runner import save_checkpoint
 
-import mmreid_video.utils.atomic_backend as atomic_backend
-from mmreid_video.utils import AtomicLocalBackend
+import mmreid_video.checkpoint.atomic_io as atomic_io
+from mmreid_video.checkpoint import AtomicLocalBackend
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BACKEND_ARGS = dict(backend='atomic_local')
@@ -41,9 +41,14 @@ def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
     def fail_fsync(fd):
         raise OSError(28, 'No space left on device')
 
-    monkeypatch.setattr(atomic_backend.os, 'fsync', fail_fsync)
-    with pytest.raises(OSError, match='No space left'):
+    monkeypatch.setattr(atomic_io.os, 'fsync', fail_fsync)
+    with pytest.raises(OSError) as info:
         AtomicLocalBackend().put(b'new but cut short', target)
+    # A full disk names the file being written.
+    assert info.value.errno == 28
+    assert str(info.value) == (
+        f'[Errno 28] No space left on device while writing {target} (17 '
+        'bytes); the previous content of that file, if any, is unchanged')
     assert target.read_bytes() == b'complete old checkpoint'
     assert os.listdir(tmp_path) == ['epoch_1.pth']
 
@@ -70,7 +75,7 @@ def test_mmengine_save_checkpoint_renames_into_place(tmp_path, monkeypatch):
         replaced.append((osp.dirname(src), dst))
         real_replace(src, dst)
 
-    monkeypatch.setattr(atomic_backend.os, 'replace', spy_replace)
+    monkeypatch.setattr(atomic_io.os, 'replace', spy_replace)
     path = str(tmp_path / 'epoch_1.pth')
     save_checkpoint({'w': torch.ones(2)}, path, backend_args=BACKEND_ARGS)
     assert replaced == [(str(tmp_path), path)]

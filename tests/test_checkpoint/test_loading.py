@@ -6,7 +6,7 @@ import pytest
 import torch
 from mmengine.runner import CheckpointLoader
 
-from mmreid_video.utils import load_from_local
+from mmreid_video.checkpoint import load_from_local
 
 
 def _load(path, map_location=None):
@@ -110,3 +110,15 @@ def test_blocked_global_is_refused_without_trust_hint(tmp_path):
         _load(path)
     assert 'system' in str(info.value)
     assert 'add_safe_globals' not in str(info.value)
+
+
+def test_bare_tensor_says_what_a_checkpoint_holds(tmp_path):
+    path = tmp_path / 'weights.pth'
+    torch.save(torch.ones(3), path)
+    with pytest.raises(TypeError) as info:
+        _load(path)
+    assert str(info.value) == (
+        f'Checkpoint {path} holds a Tensor, not a dict. A checkpoint must be '
+        'a dict with the model weights under "state_dict" (parameter name -> '
+        'tensor), as tools/train.py and mmengine.runner.save_checkpoint '
+        'write it, or be such a parameter-name -> tensor dict itself.')

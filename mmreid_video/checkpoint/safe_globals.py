@@ -65,10 +65,3 @@ def mmengine_checkpoint_globals() -> List[Union[Callable, Tuple[Callable,
         (_history_buffer_getattr, 'builtins.getattr'),
     ]
 
-
-def register_checkpoint_safe_globals() -> None:
-    """Allow-list the MMEngine checkpoint globals for weights-only loading.
-
-    Idempotent; called once when :mod:`mmreid_video` is imported.
-    """
-    torch.serialization.add_safe_globals(mmengine_checkpoint_globals())

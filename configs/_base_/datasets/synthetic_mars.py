@@ -1,11 +1,12 @@
-# The synthetic demo dataset in the MARS layout, at 64x32: the MARS loaders
-# with the demo data and a CPU-sized pipeline. `DemoMARS` writes the data to
-# `data_root` first when it is missing (or run
-# `python tools/dataset_converters/make_demo_dataset.py data/demo_mars`).
+# Synthetic data in the MARS layout, at 64x32: the MARS loaders with the
+# synthetic data and a CPU-sized pipeline. `SyntheticMARS` writes the data
+# to `data_root` first when that folder is missing or empty and reads any
+# other MARS-layout folder as it is. To write it yourself:
+#   python tools/dataset_converters/make_synthetic_mars.py data/synthetic_mars
 _base_ = ['./mars.py']
 
-dataset_type = 'DemoMARS'
-data_root = 'data/demo_mars'
+dataset_type = 'SyntheticMARS'
+data_root = 'data/synthetic_mars'
 # T=3 frames per clip (the paper's T=8 costs 2.7x as much); no random
 # erasing: the CPU demo trains for a few minutes only.
 clip_len = 3
@@ -25,7 +26,7 @@ train_dataloader = dict(
     num_workers=2,
     dataset=dict(
         type=dataset_type, data_root=data_root, pipeline=train_pipeline))
-# Demo tracklets have 8-24 frames (2-6 chunks), so batches can be larger.
+# Synthetic tracklets have 8-24 frames (2-6 chunks), so batches can be larger.
 test_dataloader = dict(
     batch_size=8,
     num_workers=2,

@@ -1,15 +1,17 @@
-"""Train and test all ten iLIDS-VID splits and report mean +- std CMC.
+"""Train and test every split of a split-based dataset (iLIDS-VID,
+PRID-2011) and report the per-split and mean +- std CMC.
 
 Each split runs ``tools/train.py CONFIG --work-dir WORK_DIR/split_<i>
 --cfg-options <dataloaders>.dataset.split_id=<i>`` and then
 ``tools/test.py`` on the split's last checkpoint; the Rank-k values are read
 from the test run's MMEngine json log (``<work_dir>/<timestamp>/
 <timestamp>.json``, keys ``<prefix>/R1`` ...). Splits whose log already has
-the results are not rerun (``--force`` reruns them).
+the results are not rerun (``--force`` reruns them); a split whose training
+was interrupted continues from its last checkpoint (``train.py --resume``).
 
 Example:
-    python tools/ilids_10splits.py configs/baseline/baseline_r50_ilidsvid.py \\
-        --work-dir work_dirs/ilids_10splits
+    python tools/multi_split.py configs/baseline/baseline_r50_ilidsvid.py \\
+        --work-dir work_dirs/baseline_ilidsvid_splits
 """
 import argparse
 import glob
@@ -22,24 +24,28 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from mmreid_video.utils import find_resume_checkpoint
+
 RANKS = ('R1', 'R5', 'R10', 'R20')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Train + test the ten iLIDS-VID splits')
-    parser.add_argument('config', help='an iLIDS-VID config')
+        description='Train + test each split of a split-based dataset')
+    parser.add_argument(
+        'config', help='a config whose dataset takes split_id (iLIDS-VID, '
+        'PRID-2011)')
     parser.add_argument(
         '--work-dir',
         default=None,
-        help='default: work_dirs/<config name>_10splits')
+        help='default: work_dirs/<config name>_splits')
     parser.add_argument(
         '--splits',
         type=int,
         nargs='+',
         default=list(range(10)),
-        help='split ids to run (default: 0..9)')
+        help='split ids to run (default: 0..9, the ten splits of both)')
     parser.add_argument(
         '--metric-prefix', default='reid', help='prefix of the metric keys')
     parser.add_argument(
@@ -79,16 +85,6 @@ def read_test_metrics(work_dir: str, prefix: str) -> Optional[Dict]:
     return None
 
 
-def last_checkpoint(work_dir: str) -> str:
-    """The checkpoint MMEngine recorded in ``<work_dir>/last_checkpoint``."""
-    path = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path} does not exist: training of this '
-                                'split did not save a checkpoint')
-    with open(path) as f:
-        return f.read().strip()
-
-
 def run(cmd: List[str]) -> None:
     print('+ ' + ' '.join(cmd), flush=True)
     subprocess.run(cmd, check=True)
@@ -116,7 +112,7 @@ def main() -> None:
     args = parse_args()
     tools = osp.dirname(osp.abspath(__file__))
     name = osp.splitext(osp.basename(args.config))[0]
-    root = args.work_dir or osp.join('work_dirs', f'{name}_10splits')
+    root = args.work_dir or osp.join('work_dirs', f'{name}_splits')
     results = {}
     for i in args.splits:
         work_dir = osp.join(root, f'split_{i}')
@@ -125,16 +121,21 @@ def main() -> None:
         if metrics is None:
             opts = [f'{loader}.dataset.split_id={i}' for loader in LOADERS]
             opts += args.cfg_options
+            # --resume continues an interrupted run (none: from scratch).
+            resume = [] if args.force else ['--resume']
             run([
                 sys.executable,
                 osp.join(tools, 'train.py'), args.config, '--work-dir',
-                work_dir, '--cfg-options', *opts
+                work_dir, *resume, '--cfg-options', *opts
             ])
+            ckpt = find_resume_checkpoint(work_dir)
+            if ckpt is None:
+                raise FileNotFoundError(f'{work_dir}: training of split {i} '
+                                        'saved no checkpoint')
             run([
                 sys.executable,
-                osp.join(tools, 'test.py'), args.config,
-                last_checkpoint(work_dir), '--work-dir', work_dir,
-                '--cfg-options', *opts
+                osp.join(tools, 'test.py'), args.config, ckpt, '--work-dir',
+                work_dir, '--cfg-options', *opts
             ])
             metrics = read_test_metrics(work_dir, args.metric_prefix)
             if metrics is None:
@@ -148,8 +149,10 @@ def main() -> None:
     table = summarize(results)
     print(table)
     os.makedirs(root, exist_ok=True)
-    with open(osp.join(root, 'summary.md'), 'w') as f:
+    summary = osp.join(root, 'summary.md')
+    with open(summary + '.tmp', 'w') as f:
         f.write(table + '\n')
+    os.replace(summary + '.tmp', summary)  # an old summary is never lost
 
 
 if __name__ == '__main__':

@@ -14,7 +14,6 @@ import re
 from typing import Callable, Optional, Union
 
 import torch
-from mmengine.runner import CheckpointLoader
 
 # Errors ``torch.load`` raises for truncated, zero-byte, bit-flipped or
 # non-checkpoint files. ``RuntimeError`` only counts with one of
@@ -115,6 +114,8 @@ def load_from_local(filename: str,
 
     Raises:
         FileNotFoundError: ``filename`` does not exist.
+        TypeError: The file holds something other than a dict, e.g. a bare
+            tensor saved with ``torch.save(tensor, path)``.
         RuntimeError: The file is truncated, empty, corrupt or not a
             checkpoint.
         pickle.UnpicklingError: The file holds a pickled global outside the
@@ -129,7 +130,8 @@ def load_from_local(filename: str,
     if not osp.isfile(path):
         raise FileNotFoundError(f'Checkpoint {path} does not exist.')
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        checkpoint = torch.load(
+            path, map_location=map_location, weights_only=True)
     except Exception as err:
         if _is_refusal(err):
             raise _refusal_error(path, err) from err
@@ -143,8 +145,11 @@ def load_from_local(filename: str,
                 'previous epoch_N.pth in the same folder '
                 '(--resume <that file>).') from err
         raise
-
-
-# Replaces MMEngine's loader of the same name for local paths.
-CheckpointLoader.register_scheme(
-    prefixes='', loader=load_from_local, force=True)
+    if not isinstance(checkpoint, dict):
+        raise TypeError(
+            f'Checkpoint {path} holds a {type(checkpoint).__name__}, not a '
+            'dict. A checkpoint must be a dict with the model weights under '
+            '"state_dict" (parameter name -> tensor), as tools/train.py and '
+            'mmengine.runner.save_checkpoint write it, or be such a '
+            'parameter-name -> tensor dict itself.')
+    return checkpoint

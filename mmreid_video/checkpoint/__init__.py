@@ -1,0 +1,30 @@
+"""The checkpoint life cycle: write, find, load, check, resume.
+
+- :mod:`.atomic_io`: the ``'atomic_local'`` backend writes each file whole or
+  not at all (temp file + rename), and names the path when the disk is full.
+- :mod:`.safe_globals`: what weights-only unpickling must allow.
+- :mod:`.loading`: the local loader, with errors that name the file.
+- :mod:`.matching`: refuse weights of another model unless
+  ``allow_partial_load = True``.
+- :mod:`.resume`: what ``--resume`` continues from and whether it can.
+- :mod:`.setup`: :func:`setup_checkpoint_io`, the one call that installs the
+  process-wide settings (made by ``import mmreid_video``).
+
+Saving itself (best checkpoint written before the old one is removed) is
+:class:`mmreid_video.engine.SafeCheckpointHook`.
+"""
+from .atomic_io import AtomicLocalBackend, atomic_write
+from .loading import load_from_local
+from .matching import (PARTIAL_LOAD_KEY, check_weights_match,
+                       load_model_weights)
+from .resume import (check_resumable, find_resume_checkpoint,
+                     resolve_resume_checkpoint)
+from .safe_globals import mmengine_checkpoint_globals
+from .setup import setup_checkpoint_io
+
+__all__ = [
+    'AtomicLocalBackend', 'atomic_write', 'load_from_local',
+    'PARTIAL_LOAD_KEY', 'check_weights_match', 'load_model_weights',
+    'check_resumable', 'find_resume_checkpoint', 'resolve_resume_checkpoint',
+    'mmengine_checkpoint_globals', 'setup_checkpoint_io'
+]

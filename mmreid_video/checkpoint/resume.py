@@ -1,0 +1,127 @@
+"""What ``--resume`` continues from, and whether a checkpoint can do it.
+
+Resuming restores the model, the optimizer, the parameter schedulers, the
+message hub (best score, kept checkpoints) and the epoch/iteration counters.
+MMEngine resumes from whatever it is given: without a checkpoint it trains
+from scratch ("resumed from None"), and a weights-only file silently restarts
+the optimizer and the schedules. :func:`resolve_resume_checkpoint` and
+:func:`check_resumable` refuse both, naming the folder or file.
+"""
+import os.path as osp
+import re
+from glob import glob
+from typing import List, Optional
+
+_STEP_RE = re.compile(r'_(\d+)\.pth$')
+
+
+def find_resume_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint that ``--resume`` (without a path) continues from.
+
+    MMEngine reads ``<work_dir>/last_checkpoint``, which it writes with a
+    plain ``open`` after each save. If that write was interrupted (empty
+    file) or the named file is gone, fall back to the newest complete
+    ``epoch_N.pth``/``iter_N.pth`` (checkpoints themselves are written
+    atomically, see :class:`AtomicLocalBackend`).
+
+    Args:
+        work_dir (str): The work directory of the run.
+
+    Returns:
+        str, optional: The checkpoint path, or None when there is none.
+    """
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip()
+        if named and osp.isfile(named):
+            return named
+
+    candidates = [
+        p for pattern in ('epoch_*.pth', 'iter_*.pth')
+        for p in glob(osp.join(work_dir, pattern)) if _STEP_RE.search(p)
+    ]
+    return max(
+        candidates, key=lambda p: int(_STEP_RE.search(p).group(1))
+    ) if candidates else None
+
+
+def resolve_resume_checkpoint(work_dir: str, resume: str) -> str:
+    """The checkpoint of ``--resume [CKPT]``, or an error saying why none.
+
+    Args:
+        work_dir (str): The run's work directory.
+        resume (str): ``'auto'`` (``--resume`` without a path) or a path.
+
+    Returns:
+        str: An existing checkpoint file.
+
+    Raises:
+        FileNotFoundError: There is nothing to resume from.
+    """
+    if resume != 'auto':
+        if not osp.isfile(resume):
+            raise FileNotFoundError(
+                f'--resume {resume}: no such checkpoint file. Pass an '
+                'existing epoch_N.pth/iter_N.pth, or --resume without a path '
+                'to continue from the newest checkpoint of --work-dir.')
+        return resume
+    if not osp.isdir(work_dir):
+        raise FileNotFoundError(
+            f'--resume: the work_dir {work_dir} does not exist, so there is '
+            'nothing to resume (mistyped --work-dir or config name?). Drop '
+            '--resume to start a new training.')
+    found = find_resume_checkpoint(work_dir)
+    if found is None:
+        raise FileNotFoundError(
+            f'--resume: nothing to resume in {work_dir}: it has no '
+            'last_checkpoint pointing at an existing file and no '
+            'epoch_N.pth/iter_N.pth. Drop --resume to start a new training, '
+            'or pass the checkpoint: --resume PATH.')
+    return found
+
+
+def check_resumable(checkpoint: dict,
+                    filename: str,
+                    needs_schedulers: bool = True) -> List[str]:
+    """Check that a checkpoint holds a training state, say what it restores.
+
+    Args:
+        checkpoint (dict): The loaded checkpoint.
+        filename (str): The file, for messages.
+        needs_schedulers (bool): Whether the run has parameter schedulers
+            whose state must be restored. Defaults to True.
+
+    Returns:
+        list[str]: What resuming restores, for the log.
+
+    Raises:
+        RuntimeError: The checkpoint lacks part of the training state.
+    """
+    meta = checkpoint.get('meta')
+    lacks = []
+    if not isinstance(meta, dict) or not {'epoch', 'iter'} <= set(meta):
+        lacks.append('the epoch/iteration counters ("meta")')
+    for key, what in (('state_dict', 'model weights'),
+                      ('optimizer', 'optimizer state'),
+                      ('message_hub', 'message hub (best score, kept '
+                       'checkpoints)')):
+        if key not in checkpoint:
+            lacks.append(f'the {what} ("{key}")')
+    if needs_schedulers and 'param_schedulers' not in checkpoint:
+        lacks.append('the parameter scheduler state ("param_schedulers")')
+    if lacks:
+        raise RuntimeError(
+            f'Cannot resume from {filename}: it lacks ' + ', '.join(lacks) +
+            f' (it holds: {", ".join(sorted(checkpoint)) or "nothing"}). '
+            '--resume continues a training exactly and needs a checkpoint '
+            'written by tools/train.py (epoch_N.pth or iter_N.pth; best_*.pth '
+            'hold weights only). To start a new training from these weights, '
+            f'drop --resume and pass --cfg-options load_from={filename}.')
+    restored = [
+        'model weights', 'optimizer state', 'message hub',
+        f'epoch {meta["epoch"]} / iteration {meta["iter"]}'
+    ]
+    if 'param_schedulers' in checkpoint:
+        restored.insert(2, 'parameter schedulers')
+    return restored

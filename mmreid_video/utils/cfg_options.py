@@ -1,0 +1,82 @@
+"""``--cfg-options`` that also take ``dict(...)`` values.
+
+MMEngine's :class:`~mmengine.config.DictAction` parses numbers, booleans,
+strings and lists/tuples of them; ``dict(type='X')`` stays the string
+``"dict(type='X')"`` (and ``dict(a=1,b=2)`` recurses without end), so e.g.
+``visualizer.vis_backends=[dict(type='LocalVisBackend'),dict(type=
+'TensorboardVisBackend')]`` fails when the visualizer is built.
+:class:`CfgOptionsAction` parses a value that contains ``dict(`` as a Python
+expression made of literals, lists, tuples and ``dict(key=value)`` calls
+(never running code); other values go through ``DictAction`` unchanged.
+"""
+import ast
+import copy
+from typing import Any
+
+from mmengine.config import DictAction
+
+
+def _literal(node: ast.AST) -> Any:
+    """Evaluate literals, lists, tuples and ``dict(k=v, ...)`` calls."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_literal(e) for e in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.Call):
+        if not (isinstance(node.func, ast.Name) and node.func.id == 'dict'
+                and not node.args
+                and all(k.arg is not None for k in node.keywords)):
+            raise ValueError(f'{ast.unparse(node)!r} is not dict(key=value, '
+                             '...)')
+        return {k.arg: _literal(k.value) for k in node.keywords}
+    try:
+        return ast.literal_eval(node)
+    except ValueError as err:
+        raise ValueError(f'{ast.unparse(node)!r} is not a literal') from err
+
+
+def parse_dict_value(text: str) -> Any:
+    """Parse a ``--cfg-options`` value that contains ``dict(...)``.
+
+    Args:
+        text (str): E.g. ``"[dict(type='A'),dict(type='B',k=1)]"``.
+
+    Returns:
+        Any: The value, with dicts, lists and tuples as written.
+
+    Raises:
+        ValueError: The text is not made of literals, lists, tuples and
+            ``dict(key=value)`` calls.
+    """
+    try:
+        tree = ast.parse(text.strip(), mode='eval')
+    except SyntaxError as err:
+        raise ValueError(f'cannot parse {text!r}: {err.msg}') from err
+    return _literal(tree.body)
+
+
+class CfgOptionsAction(DictAction):
+    """:class:`~mmengine.config.DictAction` that also parses ``dict(...)``.
+
+    Examples:
+        >>> import argparse
+        >>> parser = argparse.ArgumentParser()
+        >>> _ = parser.add_argument(
+        ...     '--cfg-options', nargs='+', action=CfgOptionsAction)
+        >>> parser.parse_args(['--cfg-options',
+        ...     "a=[dict(type='X',k=1),dict(type='Y')]"]).cfg_options
+        {'a': [{'type': 'X', 'k': 1}, {'type': 'Y'}]}
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        """Parse ``KEY=VALUE`` items as DictAction does, plus dicts."""
+        options = copy.copy(getattr(namespace, self.dest, None) or {})
+        for item in values or []:
+            key, value = item.split('=', maxsplit=1)
+            if 'dict(' not in value:
+                options[key] = self._parse_iterable(value)
+                continue
+            try:
+                options[key] = parse_dict_value(value)
+            except ValueError as err:
+                parser.error(f'{option_string} {key}: {err}')
+        setattr(namespace, self.dest, options)

@@ -1,0 +1,97 @@
+"""Tiny trees in the published layouts of LS-VID and PRID-2011, shared by
+tests through the fixtures of tests/conftest.py (import the constants from
+here: several test folders have a conftest module)."""
+import json
+
+import cv2
+import h5py
+import numpy as np
+
+
+def png_bytes(seed: int, size=(32, 16)) -> bytes:
+    """A tiny decodable PNG, a different colour per seed."""
+    colour = np.random.default_rng(seed).integers(0, 256, 3, dtype=np.uint8)
+    ok, buf = cv2.imencode('.png', np.broadcast_to(colour, (*size, 3)))
+    assert ok
+    return buf.tobytes()
+
+
+def write_mat_v73(path, arrays: dict) -> None:
+    """Write arrays as MATLAB ``save -v7.3`` does: HDF5 behind a 512-byte
+    MATLAB header, doubles stored transposed (column-major)."""
+    with h5py.File(path, 'w', userblock_size=512) as f:
+        for key, value in arrays.items():
+            data = f.create_dataset(key, data=np.asarray(value, float).T)
+            data.attrs['MATLAB_class'] = np.bytes_('double')
+    text = ('MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Tue Jun  4 '
+            '10:00:00 2019 HDF5 schema 1.00 .')
+    with open(path, 'r+b') as f:
+        f.write(text.ljust(116).encode() + bytes(8) + b'\x00\x02IM')
+
+
+# LS-VID as published: (list prefix, pid, camera 1-15, number of frames).
+# Frame names have four '_' fields, the third the camera; the other values
+# are illustrative.
+LSVID_TRAIN = [('tracklet_train/0001/00010001', 1, 3, 4),
+               ('tracklet_train/0001/00010002', 1, 12, 3),
+               ('tracklet_train/0003/00030001', 3, 15, 5),
+               ('tracklet_train/0003/00030002', 3, 1, 2)]
+LSVID_TEST = [('tracklet_test/0004/00040001', 4, 2, 3),
+              ('tracklet_test/0004/00040002', 4, 5, 2),
+              ('tracklet_test/0004/00040003', 4, 2, 4),
+              ('tracklet_test/0006/00060001', 6, 7, 3),
+              ('tracklet_test/0006/00060002', 6, 9, 2),
+              ('tracklet_test/0007/00070001', 7, 1, 2)]
+LSVID_QUERY = [4, 1]  # 1-based rows of list_seq_test.txt
+
+
+def make_lsvid_tree(tmp_path):
+    """A tiny LS-VID tree in the published layout (empty frame files)."""
+    for prefix, pid, cam, num in LSVID_TRAIN + LSVID_TEST + [
+            ('tracklet_val/0005/00050001', 5, 4, 2)]:
+        folder = tmp_path / prefix.rsplit('/', 1)[0]
+        folder.mkdir(parents=True, exist_ok=True)
+        base = prefix.rsplit('/', 1)[1]
+        for frame in reversed(range(1, num + 1)):
+            (folder / f'{base}_{frame:04d}_{cam}_{pid:04d}.jpg').touch()
+    lists = tmp_path / 'list_sequence'
+    lists.mkdir()
+    for name, rows in (('train', LSVID_TRAIN), ('test', LSVID_TEST)):
+        (lists / f'list_seq_{name}.txt').write_text(''.join(
+            f'{prefix} {pid}\n' for prefix, pid, _, _ in rows))
+    (tmp_path / 'test/data').mkdir(parents=True)
+    # info_test rows: [first frame, last frame, pid, camera] (1-based).
+    ends = np.cumsum([row[3] for row in LSVID_TEST])
+    info = [[end - row[3] + 1, end, row[1], row[2]]
+            for end, row in zip(ends, LSVID_TEST)]
+    write_mat_v73(tmp_path / 'test/data/info_test.mat',
+                  dict(query=np.array(LSVID_QUERY)[:, None], info_test=info))
+    return tmp_path
+
+
+# PRID-2011 multi-shot: frames per person in cam_a / cam_b. person_0009 is
+# only in cam_a and person_0010 only in cam_b, as persons > 200 are.
+PRID_FRAMES = {f'person_{i:04d}': (2 + i % 3, 3 + i % 2) for i in range(1, 9)}
+PRID_SPLITS = [
+    dict(train=[f'person_{i:04d}' for i in (1, 3, 5, 7)],
+         test=[f'person_{i:04d}' for i in (2, 4, 6, 8)]),
+    dict(train=[f'person_{i:04d}' for i in (2, 3, 6, 8)],
+         test=[f'person_{i:04d}' for i in (1, 4, 5, 7)])
+]
+
+
+def make_prid_tree(tmp_path):
+    """A tiny PRID-2011 tree as torchreid documents it (decodable PNGs)."""
+    shot = tmp_path / 'prid_2011/multi_shot'
+    frames = dict(PRID_FRAMES, person_0009=(3, 0), person_0010=(0, 4))
+    for k, (person, counts) in enumerate(sorted(frames.items())):
+        for cam, num in zip(('cam_a', 'cam_b'), counts):
+            if num:
+                (shot / cam / person).mkdir(parents=True)
+            for frame in range(1, num + 1):
+                (shot / cam / person / f'{frame:04d}.png').write_bytes(
+                    png_bytes(k))
+    (tmp_path / 'prid_2011/single_shot/cam_a').mkdir(parents=True)
+    (tmp_path / 'prid_2011/readme.txt').write_text('PRID 2011\n')
+    (tmp_path / 'splits_prid2011.json').write_text(json.dumps(PRID_SPLITS))
+    return tmp_path

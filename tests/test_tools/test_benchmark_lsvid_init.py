@@ -1,0 +1,34 @@
+"""tools/analysis_tools/benchmark_lsvid_init.py at LS-VID's full tracklet
+count (with one frame per tracklet)."""
+import importlib.util
+import re
+
+from tool_runner import REPO
+
+spec = importlib.util.spec_from_file_location(
+    'benchmark_lsvid_init',
+    f'{REPO}/tools/analysis_tools/benchmark_lsvid_init.py')
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def test_generated_tree_and_table(tmp_path, monkeypatch, capsys):
+    from mmreid_video.datasets import LSVID
+    frames = bench.make_tree(str(tmp_path), 1e-4)
+    assert frames == 2831 + 11333  # at least one frame per tracklet
+    train = LSVID(str(tmp_path), split='train')
+    test = LSVID(str(tmp_path), split='test')
+    assert len(train) == 2831 and len(test) == 11333
+    assert sum(test.get_data_info(i)['is_query']
+               for i in range(len(test))) == 3504
+    assert bench.glob_per_tracklet(str(tmp_path), 'test') == 11333
+    monkeypatch.setattr('sys.argv', [
+        'benchmark_lsvid_init.py', '--frame-scale', '1e-4', '--repeats', '1',
+        '--tmpdir',
+        str(tmp_path)
+    ])
+    bench.main()
+    out = capsys.readouterr().out
+    assert re.search(r'\| 0.0001 \| 14,164 \| test \| [\d.]+ \| [\d.]+ \| '
+                     r'[\d.]+x \| [\d.]+ \|', out)
+    assert 'scaled to 2,827,193 frames: train load_data_list' in out

@@ -1,0 +1,50 @@
+"""--cfg-options accept dict(...) values with literal arguments, not code."""
+import argparse
+
+import pytest
+
+from mmreid_video.utils import CfgOptionsAction
+
+
+def _parse(*options):
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
+    return parser.parse_args(['--cfg-options', *options]).cfg_options
+
+
+def test_docs_tensorboard_line():
+    # The line of docs/train_test.md, as the shell passes it.
+    assert _parse("visualizer.vis_backends=[dict(type='LocalVisBackend'),"
+                  "dict(type='TensorboardVisBackend')]") == {
+                      'visualizer.vis_backends': [{
+                          'type': 'LocalVisBackend'
+                      }, {
+                          'type': 'TensorboardVisBackend'
+                      }]
+                  }
+
+
+def test_nested_and_plain_values():
+    assert _parse("a=dict(type='X',cfg=dict(k=1),s=(1,2))", 'b=3',
+                  'c=[1,2]', 'd=dictionary') == {
+                      'a': {
+                          'type': 'X',
+                          'cfg': {
+                              'k': 1
+                          },
+                          's': (1, 2)
+                      },
+                      'b': 3,
+                      'c': [1, 2],
+                      'd': 'dictionary'
+                  }
+
+
+@pytest.mark.parametrize('value', [
+    "dict(type=__import__('os').getcwd())", 'dict(**x)', "dict('a')",
+    'dict(type=X'
+])
+def test_code_is_refused(value, capsys):
+    with pytest.raises(SystemExit):
+        _parse(f'a={value}')
+    assert '--cfg-options' in capsys.readouterr().err

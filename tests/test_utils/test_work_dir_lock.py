@@ -1,0 +1,47 @@
+"""One training per work_dir: a second one is refused with the holder's
+name; a killed holder leaves no stale lock."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from mmreid_video.utils import lock_work_dir
+
+HOLD = ('import sys, time; from mmreid_video.utils import lock_work_dir; '
+        'lock_work_dir(sys.argv[1]); print("locked", flush=True); '
+        'time.sleep(120)')
+
+
+def _holder(work_dir):
+    proc = subprocess.Popen([sys.executable, '-c', HOLD, str(work_dir)],
+                            stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == 'locked'
+    return proc
+
+
+def test_second_training_is_refused_then_lock_is_freed_by_kill(tmp_path):
+    work_dir = tmp_path / 'run'
+    proc = _holder(work_dir)
+    try:
+        with pytest.raises(RuntimeError) as info:
+            lock_work_dir(str(work_dir))
+        msg = str(info.value)
+        assert f'work_dir {work_dir} is in use by another training' in msg
+        assert f'pid: {proc.pid}' in msg
+        assert f'host: {socket.gethostname()}' in msg
+        assert 'command: -c' in msg and str(work_dir) in msg
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    start = time.monotonic()
+    assert lock_work_dir(str(work_dir)) == str(work_dir / '.train.lock')
+    assert time.monotonic() - start < 5  # dead holder: free at once
+    with open(work_dir / '.train.lock') as f:
+        assert f'pid: {os.getpid()}' in f.read()
+    # The same process may ask again.
+    assert lock_work_dir(str(work_dir)) == str(work_dir / '.train.lock')
