@@ -54,7 +54,7 @@ def sandbox(tmp_path_factory) -> dict:
         os.symlink(osp.join(REPO, name), root / name)
     make_synthetic_mars(
         str(root / 'data' / 'synthetic_mars'),
-        seed=3,
+        seed=0,  # the demo configs read seed 0
         num_train_ids=12,
         num_test_ids=6,
         tracklets_per_id=(2, 3),
