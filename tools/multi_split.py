@@ -24,7 +24,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from mmreid_video.utils import find_resume_checkpoint
+from mmreid_video.checkpoint import find_resume_checkpoint
 
 RANKS = ('R1', 'R5', 'R10', 'R20')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -121,8 +121,10 @@ def main() -> None:
         if metrics is None:
             opts = [f'{loader}.dataset.split_id={i}' for loader in LOADERS]
             opts += args.cfg_options
-            # --resume continues an interrupted run (none: from scratch).
-            resume = [] if args.force else ['--resume']
+            # An interrupted run continues from its last checkpoint; a split
+            # without one starts afresh (train.py refuses an empty --resume).
+            resumable = not args.force and find_resume_checkpoint(work_dir)
+            resume = ['--resume'] if resumable else []
             run([
                 sys.executable,
                 osp.join(tools, 'train.py'), args.config, '--work-dir',

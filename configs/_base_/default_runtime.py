@@ -20,6 +20,15 @@ default_hooks = dict(
     # Fail, naming the sample, when loading one sample takes longer than
     # `timeout` seconds (a hung mount or decoder); None switches it off.
     sample_timeout=dict(type='SampleTimeoutHook', timeout=300),
+    # Our hooks are named entries here (MMEngine registers extra names of
+    # default_hooks too), so a config adds its own with custom_hooks, or
+    # tunes/removes (None) one of these by name, without restating a list.
+    # Each epoch's randomness depends on (seed, epoch) only: exact --resume.
+    epoch_reseed=dict(type='EpochReseedHook'),
+    # Stop on NaN/inf losses, naming the iteration.
+    check_invalid_loss=dict(type='CheckInvalidLossHook'),
+    # Fail early when head.num_classes < the training identities.
+    check_num_classes=dict(type='CheckNumClassesHook'),
 )
 
 env_cfg = dict(

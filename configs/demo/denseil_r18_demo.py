@@ -3,9 +3,6 @@
 # pooling), stage 2 trains the DI decoder on the frozen encoder.
 _base_ = ['./baseline_r18_demo.py']
 
-stage1_epochs = 30
-stage2_epochs = 15
-
 # Slim ResNet-18 stage widths [24, 48, 96, 192]; at 64x32 input the stage
 # maps are 16/8/4/2 rows high, hence 2 stripes for the last one. The encoder
 # head's in_channels follow the last entry of neck.in_channels.
@@ -28,44 +25,10 @@ model = dict(
         variant='dense'),
     head=dict(in_channels=128))
 
-train_cfg = dict(max_epochs=stage1_epochs + stage2_epochs, val_interval=15)
-param_scheduler = [
-    # stage 1
-    dict(
-        type='LinearLR',
-        start_factor=0.1,
-        by_epoch=True,
-        begin=0,
-        end=3,
-        convert_to_iter_based=True),
-    dict(
-        type='MultiStepLR',
-        by_epoch=True,
-        begin=0,
-        end=stage1_epochs,
-        milestones=[20],
-        gamma=0.1),
-    # stage 2 (TwoStageTrainingHook resets the lr to the base lr first)
-    dict(
-        type='LinearLR',
-        start_factor=0.1,
-        by_epoch=True,
-        begin=stage1_epochs,
-        end=stage1_epochs + 1,
-        convert_to_iter_based=True),
-    dict(
-        type='MultiStepLR',
-        by_epoch=True,
-        begin=stage1_epochs,
-        end=stage1_epochs + stage2_epochs,
-        milestones=[10],
-        gamma=0.1),
-]
-custom_hooks = [
-    dict(type='EpochReseedHook'),
-    dict(type='CheckInvalidLossHook'),
-    dict(type='CheckNumClassesHook'),
-    dict(type='TwoStageTrainingHook', stage1_epochs=stage1_epochs),
-]
+# Stage 1 is the baseline demo's 30 epochs; stage 2 adds 15.
+param_scheduler = dict(
+    stages=dict(stage2=dict(epochs=15, warmup_epochs=1, milestones=[10])))
+train_cfg = dict(max_epochs=45, val_interval=15)
+custom_hooks = [dict(type='TwoStageTrainingHook')]
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -4,6 +4,10 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 
+# Full recipe: 210 epochs x 18 iterations = 3,780 iterations, 2,700 of them in
+# stage 1 (iLIDS-VID: 150 train ids per split, each once per epoch, at 8 x 4 on
+# one GPU).
+
 # One command trains both stages: epochs [0, 150) the encoder as the
 # baseline, then epochs [150, 210) the DI decoder on the frozen encoder.
 # `--cfg-options model.encoder_checkpoint=<baseline_r50_ilidsvid ckpt>` skips

@@ -54,15 +54,17 @@ def random_tracklet(rng, length, size=(48, 24)):
 def reference_descriptor(model, frames, clip_len):
     """The test protocol written out by hand: all frames in consecutive
     clips (last padded with the last frame), resize, normalise, average the
-    clip descriptors, L2-normalise."""
+    clip descriptors weighted by their real frames, L2-normalise."""
     num_clips = math.ceil(len(frames) / clip_len)
     inds = np.minimum(np.arange(num_clips * clip_len), len(frames) - 1)
     imgs = np.stack([cv2.resize(frames[i], (16, 32)) for i in inds])
     clips = torch.from_numpy(imgs).permute(0, 3, 1, 2).float()
     clips = clips.view(num_clips, clip_len, 3, 32, 16)
+    weights = torch.full((num_clips, 1), float(clip_len))
+    weights[-1] = len(frames) - (num_clips - 1) * clip_len
     with torch.no_grad():
         feats = model.extract_feat((clips - MEAN) / STD)
-    return F.normalize(feats.mean(0), dim=0)
+    return F.normalize((weights * feats).sum(0) / weights.sum(), dim=0)
 
 
 class TestInitModel(TestCase):

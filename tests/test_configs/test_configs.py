@@ -83,6 +83,9 @@ def test_config_builds(path, build_model):
             assert model.encoder_head.num_classes == NUM_IDS[ds]
     for hook in cfg.get('custom_hooks', []):
         HOOKS.build(copy.deepcopy(hook))
+    for hook in cfg.get('default_hooks', {}).values():
+        if hook is not None:
+            HOOKS.build(copy.deepcopy(hook))
     for key in ('val_evaluator', 'test_evaluator'):
         if cfg.get(key) is not None:
             METRICS.build(copy.deepcopy(cfg[key]))

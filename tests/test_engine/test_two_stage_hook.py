@@ -58,7 +58,23 @@ class Recorder(Hook):
              runner.optim_wrapper.get_lr()['lr'][0], model.backbone.training))
 
 
-def make_runner(work_dir, max_epochs=4, resume_from=None, **model_kwargs):
+# The schedule above as one StagedMultiStepLR; the hook then reads the
+# stage-1 length from it.
+STAGED = dict(
+    type='StagedMultiStepLR',
+    convert_to_iter_based=True,
+    warmup_factor=0.5,
+    gamma=0.1,
+    stages=dict(
+        stage1=dict(epochs=2, warmup_epochs=1, milestones=[1]),
+        stage2=dict(epochs=2, warmup_epochs=1)))
+
+
+def make_runner(work_dir,
+                max_epochs=4,
+                resume_from=None,
+                staged=False,
+                **model_kwargs):
     recorder = Recorder()
     runner = Runner(
         model={
@@ -76,7 +92,7 @@ def make_runner(work_dir, max_epochs=4, resume_from=None, **model_kwargs):
         optim_wrapper=dict(optimizer=dict(type='Adam', lr=BASE_LR)),
         # Stage 1: 1-epoch warm-up, x0.1 after epoch 1; stage 2: its own
         # 1-epoch warm-up starting at epoch 2.
-        param_scheduler=[
+        param_scheduler=copy.deepcopy(STAGED) if staged else [
             dict(
                 type='LinearLR',
                 start_factor=0.5,
@@ -104,7 +120,9 @@ def make_runner(work_dir, max_epochs=4, resume_from=None, **model_kwargs):
             logger=dict(type='LoggerHook', interval=100)),
         custom_hooks=[
             dict(type='EpochReseedHook'),
-            dict(type='TwoStageTrainingHook', stage1_epochs=2), recorder
+            dict(type='TwoStageTrainingHook')
+            if staged else dict(type='TwoStageTrainingHook', stage1_epochs=2),
+            recorder
         ],
         load_from=resume_from,
         resume=resume_from is not None,
@@ -207,6 +225,26 @@ class TestTwoStageTrainingHook(TestCase):
         enc, _ = split(load(osp.join(work_dir, 'epoch_4.pth')))
         for k in enc_ref:
             torch.testing.assert_close(enc[k], enc_ref[k], msg=k)
+
+    def test_stage_length_from_staged_scheduler(self):
+        runner, recorder = make_runner(
+            osp.join(self.tmp.name, 'staged'), staged=True)
+        runner.train()
+        self.assertEqual([r[:3] for r in recorder.records],
+                         [r[:3] for r in self.full])
+        for got, want in zip(recorder.records, self.full):
+            self.assertAlmostEqual(got[3], want[3])
+        # Without stage1_epochs and without a staged scheduler: an error.
+        hook = HOOKS.build(dict(type='TwoStageTrainingHook'))
+        runner, _ = make_runner(osp.join(self.tmp.name, 'nostage'))
+        runner._train_loop = runner.build_train_loop(runner._train_loop)
+        runner.optim_wrapper = runner.build_optim_wrapper(
+            runner.optim_wrapper)
+        runner.param_schedulers = runner.build_param_scheduler(
+            runner.param_schedulers)
+        with self.assertRaisesRegex(ValueError,
+                                    'stage1_epochs is not set.*found 0'):
+            hook.before_train(runner)
 
     def test_errors(self):
         hook = HOOKS.build(dict(type='TwoStageTrainingHook', stage1_epochs=4))

@@ -94,6 +94,49 @@ class TestDIDecoder(TestCase):
         self.assertEqual(tokens[1].shape, (B, T * 2, 16))
         self.assertEqual(neck(make_feats(), num_frames=T).shape, (B, 16))
 
+    def manual(self, neck, feats, input_block, memories):
+        """The decoder computed by hand from its tokens and layers."""
+        tokens = neck.tokens(feats, T)
+        h = tokens[input_block]
+        for layer, memory in zip(neck.layers, memories):
+            h = layer(h, torch.cat([tokens[b] for b in memory], dim=1))
+        return h.mean(dim=1)
+
+    def test_input_block_and_multi_block_memory(self):
+        feats = make_feats()
+        default = self.build()
+        ref = default(feats, T)
+        # Defaults unchanged: h0 from the first paired block, one block per
+        # layer; the same in the explicit forms.
+        torch.testing.assert_close(
+            ref, self.manual(default, feats, 0, [[0], [1], [2], [3]]))
+        for kwargs in (dict(input_block=0),
+                       dict(layer_blocks=[[0], [1], [2], [3]])):
+            torch.testing.assert_close(self.build(**kwargs)(feats, T), ref)
+        # The same weights (same seed, same blocks), read differently.
+        neck = self.build(input_block=2)
+        self.assertEqual(neck.input_block, 2)
+        out = neck(feats, T)
+        torch.testing.assert_close(
+            out, self.manual(default, feats, 2, [[0], [1], [2], [3]]))
+        self.assertFalse(torch.allclose(out, ref, atol=1e-4))
+        cumulative = [[0], [0, 1], [0, 1, 2], [0, 1, 2, 3]]
+        neck = self.build(layer_blocks=cumulative)
+        self.assertEqual(neck.layer_memories, cumulative)
+        out = neck(feats, T)
+        torch.testing.assert_close(
+            out, self.manual(default, feats, 0, cumulative))
+        self.assertFalse(torch.allclose(out, ref, atol=1e-4))
+        # An input block outside the memories is pooled too.
+        neck = self.build(
+            layer_blocks=[3, 3], input_block=1, num_stripes=[1, 2, 4, 4])
+        self.assertEqual(neck.used_blocks, [1, 3])
+        self.assertEqual(neck.ppool.num_stripes, [2, 4])
+        self.assertEqual(neck(feats, T).shape, (B, 16))
+        # 'self' uses the input block alone.
+        neck = self.build(variant='self', input_block=1)
+        self.assertEqual(neck.used_blocks, [1])
+
     def test_step_emb_breaks_permutation_invariance(self):
         feats = make_feats()
         frames = permute_frames(feats, [2, 0, 1])
@@ -121,6 +164,12 @@ class TestDIDecoder(TestCase):
             self.build(variant='cross')
         with self.assertRaisesRegex(ValueError, 'layer_blocks'):
             self.build(layer_blocks=[0, 4])
+        with self.assertRaisesRegex(ValueError, 'or of non-empty lists'):
+            self.build(layer_blocks=[[0, 1], []])
+        with self.assertRaisesRegex(ValueError, 'layer_blocks'):
+            self.build(layer_blocks=[[0, 5]])
+        with self.assertRaisesRegex(ValueError, r'`input_block`=4 must be'):
+            self.build(input_block=4)
         with self.assertRaisesRegex(ValueError, 'one per block'):
             self.build(num_stripes=[4, 4])
         with self.assertRaisesRegex(ValueError, 'not divisible'):

@@ -2,6 +2,7 @@ import copy
 import os.path as osp
 from unittest import TestCase
 
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
@@ -160,6 +161,33 @@ class TestVideoReID(TestCase):
         for a, b in zip(out, unsliced):
             torch.testing.assert_close(
                 a.pred_feature, b.pred_feature, atol=1e-5, rtol=1e-5)
+
+    def test_predict_weights_clips_by_clip_weights(self):
+        self.model.eval()
+        clips = torch.rand(4, T, 3, H, W)
+        samples = [
+            DataSample(
+                metainfo=dict(
+                    clip_len=T,
+                    num_clips=3,
+                    clip_weights=np.array([2, 2, 1], np.float32))),
+            DataSample(metainfo=dict(clip_len=T, num_clips=1))
+        ]
+        out = self.model.predict(clips, samples)
+        with torch.no_grad():
+            direct = self.model.extract_feat(clips)
+        torch.testing.assert_close(
+            out[0].pred_feature, (2 * direct[0] + 2 * direct[1] + direct[2]) /
+            5,
+            atol=1e-5,
+            rtol=1e-5)
+        self.assertFalse(
+            torch.allclose(
+                out[0].pred_feature, direct[:3].mean(0), atol=1e-4))
+        torch.testing.assert_close(out[1].pred_feature, direct[3])
+        samples[0].set_metainfo(dict(clip_weights=[1.0, 1.0]))
+        with self.assertRaisesRegex(ValueError, r'clip_weights of shape'):
+            self.model.predict(clips, samples)
 
     def test_predict_without_samples_and_errors(self):
         self.model.eval()

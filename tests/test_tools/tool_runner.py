@@ -17,6 +17,8 @@ def tiny_cfg_options(data_root: str, max_epochs: int = 2) -> List[str]:
         'train_dataloader.sampler.num_ids=4',
         'train_dataloader.sampler.num_instances=2',
         f'train_cfg.max_epochs={max_epochs}',
+        # max_epochs must be the sum of the lr schedule's stages.
+        f'param_scheduler.stages.stage1.epochs={max_epochs}',
         f'train_cfg.val_interval={max_epochs}',
         'default_hooks.checkpoint.interval=1',
         'default_hooks.checkpoint.max_keep_ckpts=-1',

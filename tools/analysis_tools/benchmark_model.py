@@ -12,15 +12,31 @@ baseline::
     python tools/analysis_tools/benchmark_model.py \\
         configs/_base_/models/baseline_r50.py \\
         configs/_base_/models/denseil_r50.py
+
+With ``--train`` it times training iterations instead (forward, losses,
+backward and the optimizer step of ``model.train_step``) with each config's
+own ``optim_wrapper`` (e.g. layer-wise lr decay), on random uint8 clips of
+``--clips`` // 4 identities x 4 clips; ``--amp`` then switches the wrapper
+to mixed precision (``AmpOptimWrapper`` on CUDA, ``CPUAmpOptimWrapper`` on
+CPU). E.g. DenseIL-ViT-B/16 over DenseIL-R50, stage 1, a P x K = 8 x 4
+batch on a GPU::
+
+    python tools/analysis_tools/benchmark_model.py \\
+        configs/denseil/denseil_r50_mars.py \\
+        configs/denseil/denseil_vit-b16_mars.py \\
+        --train --stage 1 --clips 32 --device cuda --amp float16
 """
 import argparse
+import copy
 import statistics
 import time
-from typing import Callable, List
+from typing import Callable, List, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.registry import init_default_scope
+from mmpretrain.structures import DataSample
 
 from mmreid_video.registry import MODELS
 
@@ -54,6 +70,17 @@ def parse_args() -> argparse.Namespace:
         help='torch CPU threads (default: torch default)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
+        '--train',
+        action='store_true',
+        help='time training iterations (train_step) instead of inference')
+    parser.add_argument(
+        '--stage',
+        type=int,
+        choices=[1, 2],
+        default=2,
+        help='DenseIL stage to run: 1 = encoder branch, 2 = DI decoder '
+        '(frozen encoder when training); ignored by one-stage models')
+    parser.add_argument(
         '--amp',
         choices=['float16', 'bfloat16'],
         default=None,
@@ -72,7 +99,8 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def build_model(path: str, cfg_options, device: str) -> torch.nn.Module:
+def build_model(path: str, cfg_options, device: str,
+                stage: int) -> Tuple[torch.nn.Module, Config]:
     """Build the model of a config with random weights, in eval mode."""
     cfg = Config.fromfile(path)
     if cfg_options:
@@ -85,8 +113,76 @@ def build_model(path: str, cfg_options, device: str) -> torch.nn.Module:
         model_cfg.encoder_checkpoint = None
     model = MODELS.build(model_cfg)
     if hasattr(model, 'set_train_stage'):
-        model.set_train_stage(2)  # full DenseIL inference path
-    return model.to(device).eval()
+        model.set_train_stage(stage)  # 2: the full DenseIL inference path
+    return model.to(device).eval(), cfg
+
+
+def build_trainer(cfg: Config, model: torch.nn.Module, device: str,
+                  amp) -> OptimWrapper:
+    """The config's optimizer wrapper, switched to mixed precision."""
+    if 'optim_wrapper' not in cfg:
+        raise KeyError(f'--train needs a config with an optim_wrapper, '
+                       f'{cfg.filename} has none (use a full config, not '
+                       'a _base_/models file).')
+    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
+    if amp is not None:
+        optim_cfg.type = ('AmpOptimWrapper' if device.startswith('cuda')
+                          else 'CPUAmpOptimWrapper')
+        optim_cfg.dtype = amp
+    return build_optim_wrapper(model, optim_cfg)
+
+
+def train_batch(args: argparse.Namespace) -> dict:
+    """Random uint8 clips of ``clips // 4`` identities x 4, as the
+    dataloader gives them (labels, camera ids, clip length)."""
+    if args.clips < 8 or args.clips % 4:
+        raise ValueError('--train needs --clips = a multiple of 4, >= 8 '
+                         f'(identities x 4 clips), got {args.clips}.')
+    inputs = torch.randint(
+        0, 256, (args.clips, args.frames, 3, *args.shape), dtype=torch.uint8)
+    samples = [
+        DataSample(metainfo=dict(
+            clip_len=args.frames, num_clips=1, camid=i % 2)).set_gt_label(i //
+                                                                         4)
+        for i in range(args.clips)
+    ]
+    return dict(inputs=list(inputs), data_samples=samples)
+
+
+def benchmark_train(args: argparse.Namespace, paths: List[str],
+                    models: List[torch.nn.Module],
+                    cfgs: List[Config]) -> None:
+    """Median time per training iteration (alternating models)."""
+    cuda = args.device.startswith('cuda')
+    trainers = [
+        build_trainer(cfg, model, args.device, args.amp)
+        for cfg, model in zip(cfgs, models)
+    ]
+    batch = train_batch(args)
+    times: List[List[float]] = [[] for _ in models]
+    for run in range(args.warmup + args.runs):
+        for model, trainer, record in zip(models, trainers, times):
+            model.train()
+            elapsed = time_once(lambda: model.train_step(batch, trainer),
+                                cuda)
+            if run >= args.warmup:
+                record.append(elapsed)
+    print(f'training: device={args.device} threads={torch.get_num_threads()}'
+          f' amp={args.amp} stage={args.stage} batch={args.clips} clips x '
+          f'T={args.frames} HxW={args.shape[0]}x{args.shape[1]} '
+          f'warmup={args.warmup} runs={args.runs}')
+    medians = [statistics.median(t) for t in times]
+    for path, median, record in zip(paths, medians, times):
+        print(f'{path}: median {median * 1e3:.1f} ms/iter = '
+              f'{1 / median:.2f} it/s (min {min(record) * 1e3:.1f}, max '
+              f'{max(record) * 1e3:.1f})')
+    if cuda:
+        peak = torch.cuda.max_memory_allocated() / 2**30
+        print(f'peak GPU memory: {peak:.2f} GiB (all models together)')
+    if len(medians) == 2:
+        paired = statistics.median(b / a for a, b in zip(*times))
+        print(f'time ratio B/A: of medians {medians[1] / medians[0]:.3f}, '
+              f'median of paired runs {paired:.3f}')
 
 
 def time_once(fn: Callable[[], object], cuda: bool) -> float:
@@ -112,10 +208,13 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     paths = [args.config] + ([args.config2] if args.config2 else [])
     options = [args.cfg_options, args.cfg_options2]
-    models = [
-        build_model(path, opts, args.device)
+    models, cfgs = zip(*[
+        build_model(path, opts, args.device, args.stage)
         for path, opts in zip(paths, options)
-    ]
+    ])
+    if args.train:
+        benchmark_train(args, paths, list(models), list(cfgs))
+        return
     inputs = torch.randn(
         args.clips, args.frames, 3, *args.shape, device=args.device)
     cuda = inputs.is_cuda

@@ -13,20 +13,30 @@ from mmreid_video.registry import DATA_SAMPLERS
 class IdentitySampler(Sampler):
     """Yield indices so that every batch holds P identities x K tracklets.
 
-    Set ``batch_size = num_ids * num_instances`` in the dataloader; each
+    Wrap it in :class:`IdentityBatchSampler` (``batch_sampler`` key of the
+    dataloader), which checks ``batch_size == num_ids * num_instances``; each
     consecutive block of P*K indices is one batch: K tracklets of the first
     id, then K of the second, and so on.
 
-    **Epoch.** Each id with n_i tracklets is split, after a shuffle, into
-    ``max(1, n_i // K)`` groups of K distinct tracklets (ids with fewer than
-    K tracklets give one group drawn with replacement; leftovers of
-    ``n_i % K`` tracklets change from epoch to epoch). With G groups in all
-    and ``M = P * world_size`` ids per global iteration, an epoch is
-    ``G // M`` iterations. Each iteration draws M distinct ids without
-    replacement, with probability proportional to their remaining groups, and
-    takes one group of each, so every group is used at most once and nearly
-    all once. Should fewer than M ids have groups left, the batch is topped
-    up with fresh groups of other ids.
+    **Epoch** (``epoch_mode``). With ``M = P * world_size`` ids per global
+    iteration:
+
+    - ``'identity'`` (default; the RandomIdentitySampler of the AP3D/TCLNet
+      code the benchmark schedules come from): every identity once per
+      epoch, in a random order, with K tracklets drawn without replacement
+      (with replacement when it has fewer than K). An epoch is
+      ``num_ids_total // M`` iterations, the last incomplete batch dropped:
+      625 MARS ids at 8 x 4 on one rank give 78.
+    - ``'group'``: each id with n_i tracklets is split, after a shuffle, into
+      ``max(1, n_i // K)`` groups of K distinct tracklets (ids with fewer
+      than K give one group drawn with replacement; leftovers of
+      ``n_i % K`` tracklets change from epoch to epoch). With G groups in
+      all an epoch is ``G // M`` iterations (235 on MARS at 8 x 4). Each
+      iteration draws M distinct ids without replacement, with probability
+      proportional to their remaining groups, and takes one group of each,
+      so every group is used at most once and nearly all once. Should fewer
+      than M ids have groups left, the batch is topped up with fresh groups
+      of other ids.
 
     **DDP.** All ranks build the same global sequence from the same seed and
     rank r keeps ids ``[r*P, (r+1)*P)`` of every iteration, so ranks never
@@ -46,6 +56,9 @@ class IdentitySampler(Sampler):
         dataset (Sized): Dataset with ``get_data_info(i)['pid']``.
         num_ids (int): Identities per batch and rank (P).
         num_instances (int): Tracklets per identity (K).
+        epoch_mode (str): What an epoch is: ``'identity'`` (each identity
+            once) or ``'group'`` (every group of K tracklets once). Defaults
+            to ``'identity'``.
         seed (int, optional): Random seed shared by all ranks. Defaults to
             None (drawn and synchronised).
         rank (int, optional): Rank of this process. Defaults to None (from
@@ -54,10 +67,13 @@ class IdentitySampler(Sampler):
             (from ``mmengine.dist.get_dist_info``).
     """
 
+    EPOCH_MODES = ('identity', 'group')
+
     def __init__(self,
                  dataset: Sized,
                  num_ids: int,
                  num_instances: int,
+                 epoch_mode: str = 'identity',
                  seed: Optional[int] = None,
                  rank: Optional[int] = None,
                  world_size: Optional[int] = None) -> None:
@@ -66,6 +82,15 @@ class IdentitySampler(Sampler):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f'IdentitySampler: {name} must be a positive '
                                  f'int, got {value!r}.')
+        if epoch_mode not in self.EPOCH_MODES:
+            raise ValueError(f'IdentitySampler: epoch_mode must be one of '
+                             f'{self.EPOCH_MODES}, got {epoch_mode!r}.')
+        if getattr(dataset, 'test_mode', False):
+            raise ValueError(
+                f'IdentitySampler draws training batches and would drop or '
+                f'repeat tracklets of {type(dataset).__name__}, which has '
+                'test_mode=True; val/test dataloaders need '
+                "sampler=dict(type='DefaultSampler', shuffle=False).")
         dist_rank, dist_world = get_dist_info()
         self.rank = dist_rank if rank is None else rank
         self.world_size = dist_world if world_size is None else world_size
@@ -75,6 +100,7 @@ class IdentitySampler(Sampler):
         self.dataset = dataset
         self.num_ids = num_ids
         self.num_instances = num_instances
+        self.epoch_mode = epoch_mode
         self.seed = self._shared_seed(seed)
         self.epoch = 0
         self._start_iter = 0
@@ -87,10 +113,13 @@ class IdentitySampler(Sampler):
                 f'{self.world_size} = {ids_per_iter} distinct identities are '
                 f'needed per iteration but the dataset has only '
                 f'{len(self._pid_indices)}.')
-        num_groups = sum(
-            max(1,
-                len(inds) // num_instances) for inds in self._pid_indices)
-        self.num_iters = num_groups // ids_per_iter
+        if epoch_mode == 'identity':
+            num_units = len(self._pid_indices)
+        else:
+            num_units = sum(
+                max(1,
+                    len(inds) // num_instances) for inds in self._pid_indices)
+        self.num_iters = num_units // ids_per_iter
 
     @staticmethod
     def _shared_seed(seed: Optional[int]) -> int:
@@ -134,6 +163,24 @@ class IdentitySampler(Sampler):
             np.ndarray: Shape ``(num_iters, world_size, P, K)``.
         """
         rng = np.random.default_rng([self.seed, epoch])
+        if self.epoch_mode == 'identity':
+            out = self._identity_epoch(rng)
+        else:
+            out = self._group_epoch(rng)
+        return out.reshape(self.num_iters, self.world_size, self.num_ids,
+                           self.num_instances)
+
+    def _identity_epoch(self, rng: np.random.Generator) -> np.ndarray:
+        """Every id once in a random order, K tracklets each."""
+        ids_per_iter = self.num_ids * self.world_size
+        order = rng.permutation(len(self._pid_indices))
+        order = order[:self.num_iters * ids_per_iter]
+        return np.stack([
+            self._draw_group(rng, self._pid_indices[j]) for j in order
+        ]).reshape(self.num_iters, ids_per_iter, self.num_instances)
+
+    def _group_epoch(self, rng: np.random.Generator) -> np.ndarray:
+        """Every group of K tracklets about once (see the class notes)."""
         k = self.num_instances
         groups = []
         for inds in self._pid_indices:
@@ -165,7 +212,7 @@ class IdentitySampler(Sampler):
                 else:
                     out[it, slot] = self._draw_group(rng,
                                                      self._pid_indices[j])
-        return out.reshape(self.num_iters, self.world_size, self.num_ids, k)
+        return out
 
     def __iter__(self) -> Iterator[int]:
         start, self._start_iter = self._start_iter, 0

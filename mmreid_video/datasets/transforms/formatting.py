@@ -34,7 +34,8 @@ class PackReIDInputs(BaseTransform):
     Args:
         meta_keys (Sequence[str]): Keys copied to the metainfo when present.
             Defaults to ('pid', 'camid', 'tracklet_id', 'is_query',
-            'is_gallery', 'num_clips', 'clip_len', 'sample_idx').
+            'is_gallery', 'num_clips', 'clip_len', 'clip_weights',
+            'sample_idx').
         with_label (bool): Set ``gt_label`` from ``pid`` (training, where pids
             are relabelled 0..num_ids-1). Test pipelines set it False: test
             pids are the original ones and only travel as metainfo.
@@ -42,7 +43,8 @@ class PackReIDInputs(BaseTransform):
     """
 
     DEFAULT_META_KEYS = ('pid', 'camid', 'tracklet_id', 'is_query',
-                         'is_gallery', 'num_clips', 'clip_len', 'sample_idx')
+                         'is_gallery', 'num_clips', 'clip_len', 'clip_weights',
+                         'sample_idx')
 
     def __init__(self,
                  meta_keys: Sequence[str] = DEFAULT_META_KEYS,

@@ -154,10 +154,23 @@ class AllFramesSample(BaseClipSample):
     """Every frame once, in consecutive T-frame chunks (the "all frames" test
     protocol of AP3D/TCLNet).
 
-    ``num_clips = ceil(n / T)``; the last chunk is padded by repeating the
-    last frame. The model averages the chunk descriptors of a tracklet and
-    processes long tracklets in slices (``VideoReID.clips_per_forward``), so
-    memory stays bounded.
+    ``num_clips = ceil(n / T)``. The model averages the chunk descriptors of
+    a tracklet and processes long tracklets in slices
+    (``VideoReID.clips_per_forward``), so memory stays bounded. A last chunk
+    of ``r < T`` real frames is read as ``last_chunk`` says:
+
+    - ``'weighted'`` (default): padded by repeating its last frame, and
+      weighted by ``r / T`` in the average (``clip_weights`` = real frames
+      per chunk), so every real frame counts alike. AP3D/TCLNet's all-frames
+      test runs the short chunk unpadded and averages per-frame features
+      over all frames, i.e. weights chunks by their real frames; a model
+      that needs T frames per clip comes closest this way.
+    - ``'pad'``: padded the same way and weighted like a full chunk (a
+      1-frame remainder becomes T copies of one frame).
+    - ``'overlap'``: the last T real frames (overlapping the previous
+      chunk), weighted like a full chunk.
+
+    A tracklet shorter than T is one padded chunk in every mode.
 
     Required Keys:
 
@@ -168,14 +181,41 @@ class AllFramesSample(BaseClipSample):
     - frame_inds (np.ndarray[int64], shape (num_clips * T,))
     - clip_len
     - num_clips
+    - clip_weights (np.ndarray[float32], shape (num_clips,); only with
+      ``last_chunk='weighted'``)
 
     Args:
         clip_len (int): Frames per chunk T. Defaults to 8.
+        last_chunk (str): ``'weighted'``, ``'pad'`` or ``'overlap'``.
+            Defaults to ``'weighted'``.
     """
+
+    LAST_CHUNK_MODES = ('weighted', 'pad', 'overlap')
+
+    def __init__(self,
+                 clip_len: int = 8,
+                 last_chunk: str = 'weighted') -> None:
+        super().__init__(clip_len)
+        if last_chunk not in self.LAST_CHUNK_MODES:
+            raise ValueError(
+                f'AllFramesSample: last_chunk must be one of '
+                f'{self.LAST_CHUNK_MODES}, got {last_chunk!r}.')
+        self.last_chunk = last_chunk
 
     def transform(self, results: Dict) -> Dict:
         num_frames = self._num_frames(results)
         num_clips = math.ceil(num_frames / self.clip_len)
         frame_inds = np.minimum(
             np.arange(num_clips * self.clip_len), num_frames - 1)
+        if self.last_chunk == 'overlap' and num_frames > self.clip_len:
+            frame_inds[-self.clip_len:] = np.arange(
+                num_frames - self.clip_len, num_frames)
+        if self.last_chunk == 'weighted':
+            weights = np.full(num_clips, self.clip_len, dtype=np.float32)
+            weights[-1] = num_frames - (num_clips - 1) * self.clip_len
+            results['clip_weights'] = weights
         return self._pack(results, frame_inds, num_clips=num_clips)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(clip_len={self.clip_len}, '
+                f'last_chunk={self.last_chunk!r})')

@@ -6,6 +6,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
+from mmreid_video.engine.schedulers import StagedMultiStepLR
 from mmreid_video.registry import HOOKS
 
 
@@ -33,8 +34,14 @@ class TwoStageTrainingHook(Hook):
     loop's epoch/iteration counters and every param scheduler are advanced
     by ``stage1_epochs`` epochs as if stage 1 had run (lr reset included).
 
+    Stage length: given as ``stage1_epochs``, or (None) read in
+    ``before_train`` from the first of the two stages of the run's
+    :class:`StagedMultiStepLR` (``param_scheduler.stages``), so the stage
+    switch and the lr schedule take the length from one config entry.
+
     Args:
-        stage1_epochs (int): Number of stage-1 epochs.
+        stage1_epochs (int, optional): Number of stage-1 epochs. Defaults to
+            None (from ``param_scheduler.stages``).
         reset_lr (bool): Reset the lr to ``initial_lr`` at the switch.
             Defaults to True.
     """
@@ -44,8 +51,10 @@ class TwoStageTrainingHook(Hook):
     # steps the lr after the reset.
     priority = 'ABOVE_NORMAL'
 
-    def __init__(self, stage1_epochs: int, reset_lr: bool = True) -> None:
-        if stage1_epochs < 0:
+    def __init__(self,
+                 stage1_epochs: Optional[int] = None,
+                 reset_lr: bool = True) -> None:
+        if stage1_epochs is not None and stage1_epochs < 0:
             raise ValueError('TwoStageTrainingHook: stage1_epochs must be '
                              f'>= 0, got {stage1_epochs}.')
         self.stage1_epochs = stage1_epochs
@@ -74,6 +83,8 @@ class TwoStageTrainingHook(Hook):
         if not isinstance(loop, EpochBasedTrainLoop):
             raise TypeError('TwoStageTrainingHook needs an epoch-based '
                             'train loop (train_cfg.by_epoch=True).')
+        if self.stage1_epochs is None:
+            self.stage1_epochs = self._staged_stage1_epochs(runner)
         if not 0 < self.stage1_epochs < loop.max_epochs or (
                 model.encoder_checkpoint is not None
                 and self.stage1_epochs == 0):
@@ -121,6 +132,22 @@ class TwoStageTrainingHook(Hook):
         if isinstance(schedulers, dict):
             return [s for group in schedulers.values() for s in group]
         return list(schedulers)
+
+    def _staged_stage1_epochs(self, runner) -> int:
+        """First stage's length in the run's two-stage StagedMultiStepLR."""
+        staged = [
+            s for s in self._schedulers(runner)
+            if isinstance(s, StagedMultiStepLR)
+        ]
+        if len(staged) != 1 or len(staged[0].stages) != 2:
+            raise ValueError(
+                'TwoStageTrainingHook: stage1_epochs is not set, so it is '
+                "read from param_scheduler=dict(type='StagedMultiStepLR', "
+                'stages=dict(stage1=..., stage2=...)), which needs exactly '
+                f'one such scheduler with two stages; found {len(staged)} '
+                + (f'with stages {[st[0] for st in staged[0].stages]}'
+                   if staged else '') + '.')
+        return staged[0].stages[0][1]
 
     def _reset_lr(self, runner) -> None:
         for scheduler in self._schedulers(runner):

@@ -104,9 +104,19 @@ class DIDecoder(BaseModule):
     Backbone blocks -> :class:`PPool` tokens (+ :class:`STEPEmbedding`) ->
     ``L`` decoder layers, layer ``l`` paired with block ``layer_blocks[l]`` ->
     spatial-temporal average -> clip descriptor ``(B, embed_dims)``.
-    The decoder input is the token set of the first paired block
-    (``'dense'``/``'vanilla'``) or of the last one (``'self'``: a Transformer
-    encoder on the last block, which then is the only block used).
+
+    Two readings the paper leaves open are keys:
+
+    - **Memory of a layer.** An entry of ``layer_blocks`` is one block index
+      (the paired block's tokens ``c_l``, default) or a sequence of them,
+      whose tokens are concatenated into ``c_l``: e.g. ``layer_blocks=[[0],
+      [0, 1], [0, 1, 2], [0, 1, 2, 3]]`` lets layer ``l`` attend to blocks
+      ``0..l``.
+    - **Decoder input** ``h0``: the tokens of block ``input_block``. By
+      default the first block of ``layer_blocks[0]`` (``'dense'`` /
+      ``'vanilla'``) or the last block of ``layer_blocks[-1]`` (``'self'``:
+      a Transformer encoder on that block, which then is the only block
+      used).
 
     Args:
         in_channels (Sequence[int]): Channels of every backbone output, in
@@ -118,9 +128,12 @@ class DIDecoder(BaseModule):
         num_heads (int): Attention heads. Defaults to 8.
         ffn_ratio (int): FFN hidden width is ``ffn_ratio * embed_dims``.
             Defaults to 4.
-        layer_blocks (Sequence[int], optional): Backbone output index paired
-            with each decoder layer; its length is the depth ``L``. Defaults
-            to None, one layer per backbone output in order.
+        layer_blocks (Sequence[int | Sequence[int]], optional): Backbone
+            output index (or indices, concatenated) whose tokens each decoder
+            layer attends to; its length is the depth ``L``. Defaults to
+            None, one layer per backbone output in order.
+        input_block (int, optional): Backbone output whose tokens are the
+            decoder input ``h0``. Defaults to None (see above).
         variant (str): ``'dense'``, ``'vanilla'`` or ``'self'``. Defaults to
             ``'dense'``.
         dropout (float): Dropout probability. Defaults to 0.1.
@@ -143,7 +156,8 @@ class DIDecoder(BaseModule):
         embed_dims: int = 512,
         num_heads: int = 8,
         ffn_ratio: int = 4,
-        layer_blocks: Optional[Sequence[int]] = None,
+        layer_blocks: Optional[Sequence[Union[int, Sequence[int]]]] = None,
+        input_block: Optional[int] = None,
         variant: str = 'dense',
         dropout: float = 0.1,
         act_cfg: dict = dict(type='ReLU'),
@@ -166,19 +180,31 @@ class DIDecoder(BaseModule):
         if layer_blocks is None:
             layer_blocks = range(num_blocks)
         self.layer_blocks = list(layer_blocks)
-        if not self.layer_blocks or not all(0 <= b < num_blocks
-                                            for b in self.layer_blocks):
+        # Each layer's memory as a list of blocks.
+        self.layer_memories = [[b] if isinstance(b, int) else list(b)
+                               for b in self.layer_blocks]
+        if not self.layer_memories or not all(
+                mem and all(
+                    isinstance(b, int) and 0 <= b < num_blocks for b in mem)
+                for mem in self.layer_memories):
             raise ValueError(
                 f'DIDecoder: `layer_blocks`={self.layer_blocks} must be a '
-                f'non-empty list of indices into in_channels (0..'
-                f'{num_blocks - 1}).')
+                'non-empty list of indices into in_channels (0..'
+                f'{num_blocks - 1}), or of non-empty lists of them.')
+        if input_block is None:
+            input_block = (
+                self.layer_memories[-1][-1]
+                if variant == 'self' else self.layer_memories[0][0])
+        if not isinstance(input_block, int) or not 0 <= input_block < \
+                num_blocks:
+            raise ValueError(
+                f'DIDecoder: `input_block`={input_block!r} must be an index '
+                f'into in_channels (0..{num_blocks - 1}).')
         self.in_channels = list(in_channels)
         self.variant = variant
-        self.input_block = (
-            self.layer_blocks[-1]
-            if variant == 'self' else self.layer_blocks[0])
-        self.used_blocks = ([self.input_block] if variant == 'self' else
-                            sorted(set(self.layer_blocks)))
+        self.input_block = input_block
+        self.used_blocks = ([input_block] if variant == 'self' else sorted(
+            {input_block}.union(*self.layer_memories)))
         self.ppool = PPool(
             in_channels=[self.in_channels[i] for i in self.used_blocks],
             num_stripes=[num_stripes[i] for i in self.used_blocks],
@@ -222,7 +248,9 @@ class DIDecoder(BaseModule):
         """
         tokens = self.tokens(feats, num_frames)
         h = tokens[self.input_block]
-        for layer, block in zip(self.layers, self.layer_blocks):
-            h = layer(h, None if self.variant == 'self' else tokens[block])
+        for layer, memory in zip(self.layers, self.layer_memories):
+            c = None if self.variant == 'self' else torch.cat(
+                [tokens[b] for b in memory], dim=1)
+            h = layer(h, c)
         # Spatial-temporal average over all T*N decoder tokens.
         return h.mean(dim=1)

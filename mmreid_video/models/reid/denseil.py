@@ -164,17 +164,25 @@ class DenseIL(VideoReID):
             return self.encoder_neck, self.encoder_head
         return self.neck, self.head
 
-    def _backbone_forward(self,
-                          inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    def _backbone_forward(
+            self,
+            inputs: torch.Tensor,
+            camera_ids: Optional[torch.Tensor] = None
+    ) -> Tuple[torch.Tensor, ...]:
         if self.encoder_frozen:
             # No graph through the frozen encoder: saves memory and time.
             with torch.no_grad():
-                return super()._backbone_forward(inputs)
-        return super()._backbone_forward(inputs)
+                return super()._backbone_forward(inputs, camera_ids)
+        return super()._backbone_forward(inputs, camera_ids)
 
-    def _clip_feature(self, inputs: torch.Tensor) -> torch.Tensor:
+    def _clip_feature(
+            self,
+            inputs: torch.Tensor,
+            camera_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
         neck, _ = self._branch()
-        return neck(self._backbone_forward(inputs), num_frames=inputs.size(1))
+        return neck(
+            self._backbone_forward(inputs, camera_ids),
+            num_frames=inputs.size(1))
 
     def forward(self,
                 inputs: torch.Tensor,
@@ -183,20 +191,28 @@ class DenseIL(VideoReID):
         """See ``VideoReID.forward``; ``'tensor'`` gives the active head's
         logits."""
         if mode == 'tensor':
-            return self._branch()[1](self._clip_feature(inputs))
+            return self._branch()[1](
+                self._clip_feature(inputs, self._camera_ids(data_samples)))
         return super().forward(inputs, data_samples, mode)
 
-    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+    def extract_feat(
+            self,
+            inputs: torch.Tensor,
+            camera_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Inference descriptor: the active head's BN feature ``(B, D)``
-        (stage 1: encoder head, stage 2: decoder head)."""
-        return self._branch()[1].pre_logits(self._clip_feature(inputs))
+        (stage 1: encoder head, stage 2: decoder head). ``camera_ids``: see
+        ``VideoReID.extract_feat``."""
+        return self._branch()[1].pre_logits(
+            self._clip_feature(inputs, camera_ids))
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> dict:
         """Losses of the active branch (see ``VideoReID.loss``)."""
         if data_samples is None:
             raise ValueError("DenseIL: mode='loss' needs data_samples.")
-        return self._branch()[1].loss(self._clip_feature(inputs), data_samples)
+        return self._branch()[1].loss(
+            self._clip_feature(inputs, self._camera_ids(data_samples)),
+            data_samples)
 
     def init_weights(self) -> None:
         """Initialize, then load ``encoder_checkpoint`` if one is set."""

@@ -21,7 +21,11 @@ class VideoReID(BaseModel):
 
     Args:
         backbone (dict | nn.Module): Backbone returning a tuple of
-            ``(B*T, C, h, w)`` maps, e.g. ``mmpretrain.ResNet``.
+            ``(B*T, C, h, w)`` maps, e.g. ``mmpretrain.ResNet``. A backbone
+            with the attribute ``with_camera_ids = True`` (e.g.
+            ``CameraAwareViT``) is called as ``backbone(frames,
+            camera_ids)``, with each clip's ``camid`` from the data samples
+            repeated for its frames.
         neck (dict | nn.Module): Neck called as ``neck(feats, num_frames=T)``
             that returns ``(B, D)`` clip features, e.g. ``TemporalAvgPool``.
         head (dict | nn.Module): Head with ``pre_logits``, ``forward`` and
@@ -99,7 +103,8 @@ class VideoReID(BaseModel):
             Tensor | dict | list[DataSample]: Depends on ``mode``.
         """
         if mode == 'tensor':
-            return self.head(self._clip_feature(inputs))
+            return self.head(
+                self._clip_feature(inputs, self._camera_ids(data_samples)))
         elif mode == 'loss':
             return self.loss(inputs, data_samples)
         elif mode == 'predict':
@@ -107,12 +112,18 @@ class VideoReID(BaseModel):
         raise RuntimeError(f'VideoReID: invalid mode "{mode}"; expected '
                            "'tensor', 'loss' or 'predict'.")
 
-    def _backbone_forward(self,
-                          inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    def _backbone_forward(
+            self,
+            inputs: torch.Tensor,
+            camera_ids: Optional[torch.Tensor] = None
+    ) -> Tuple[torch.Tensor, ...]:
         """Run the backbone on every frame of the clips.
 
         Args:
             inputs (Tensor): Clips of shape ``(B, T, 3, H, W)``.
+            camera_ids (Tensor, optional): Camera index of every clip
+                ``(B, )``, passed on to backbones with ``with_camera_ids``
+                only. Defaults to None.
 
         Returns:
             tuple[Tensor]: The backbone maps, each ``(B*T, C_i, h_i, w_i)``.
@@ -123,18 +134,72 @@ class VideoReID(BaseModel):
         frames = inputs.flatten(0, 1)
         if self.channels_last:
             frames = frames.contiguous(memory_format=torch.channels_last)
-        feats = self.backbone(frames)
+        if camera_ids is None or not self._takes_camera_ids:
+            feats = self.backbone(frames)
+        else:
+            if camera_ids.shape != inputs.shape[:1]:
+                raise ValueError(
+                    f'VideoReID: got {camera_ids.numel()} camera ids for '
+                    f'{inputs.size(0)} clips.')
+            # One camera per clip: every frame of a clip shares it.
+            feats = self.backbone(
+                frames,
+                camera_ids.to(frames.device).repeat_interleave(
+                    inputs.size(1)))
         if not isinstance(feats, tuple):
             raise TypeError('VideoReID: the backbone must return a tuple of '
                             f'feature maps, got {type(feats)}.')
         return feats
 
-    def _clip_feature(self, inputs: torch.Tensor) -> torch.Tensor:
+    @property
+    def _takes_camera_ids(self) -> bool:
+        """Whether the backbone is called with the frames' camera ids."""
+        return getattr(self.backbone, 'with_camera_ids', False)
+
+    def _camera_ids(
+            self,
+            data_samples: Optional[List[DataSample]],
+            num_clips: Optional[List[int]] = None) -> Optional[torch.Tensor]:
+        """Camera index (metainfo ``camid``) of every clip, for a backbone
+        with ``with_camera_ids``; None for other backbones or no samples.
+
+        Args:
+            data_samples (list[DataSample], optional): The batch's samples.
+            num_clips (list[int], optional): Clips per sample (test time);
+                None means one clip per sample.
+
+        Returns:
+            Tensor | None: Camera ids ``(sum num_clips, )``.
+        """
+        if data_samples is None or not self._takes_camera_ids:
+            return None
+        missing = [
+            i for i, sample in enumerate(data_samples)
+            if 'camid' not in sample.metainfo
+        ]
+        if missing:
+            raise KeyError(
+                f'VideoReID: the backbone {type(self.backbone).__name__} '
+                f"takes camera ids, but data samples {missing[:5]} have no "
+                "'camid' metainfo (keep 'camid' in PackReIDInputs meta_keys).")
+        camera_ids = torch.tensor([int(s.camid) for s in data_samples])
+        if num_clips is not None:
+            camera_ids = camera_ids.repeat_interleave(torch.tensor(num_clips))
+        return camera_ids
+
+    def _clip_feature(
+            self,
+            inputs: torch.Tensor,
+            camera_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Return the pre-BN clip features ``(B, D)`` the losses use."""
         return self.neck(
-            self._backbone_forward(inputs), num_frames=inputs.size(1))
+            self._backbone_forward(inputs, camera_ids),
+            num_frames=inputs.size(1))
 
-    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+    def extract_feat(
+            self,
+            inputs: torch.Tensor,
+            camera_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute the inference descriptor of every clip.
 
         This is the one entry point that tools, benchmarks and the inference
@@ -142,12 +207,36 @@ class VideoReID(BaseModel):
 
         Args:
             inputs (Tensor): Normalized clips of shape ``(B, T, 3, H, W)``.
+            camera_ids (Tensor, optional): Camera index of every clip
+                ``(B, )``; needed by backbones with ``with_camera_ids``
+                (e.g. ``CameraAwareViT``), ignored otherwise. Defaults to
+                None.
 
         Returns:
             Tensor: Descriptors (the head's BN features) of shape ``(B, D)``,
             not L2-normalized.
         """
-        return self.head.pre_logits(self._clip_feature(inputs))
+        return self.head.pre_logits(self._clip_feature(inputs, camera_ids))
+
+    def get_layer_depth(self, param_name: str) -> Tuple[int, int]:
+        """Layer depth of a parameter, for layer-wise lr decay with
+        mmpretrain's ``LearningRateDecayOptimWrapperConstructor``.
+
+        The backbone's ``get_layer_depth`` (e.g. ``VisionTransformer``) gives
+        the depth of its parameters and the deepest one to everything else
+        (neck, heads), as in mmpretrain's ``ImageClassifier``.
+
+        Args:
+            param_name (str): Parameter name in the model.
+
+        Returns:
+            tuple[int, int]: The layer depth and the number of depths.
+        """
+        if not hasattr(self.backbone, 'get_layer_depth'):
+            raise NotImplementedError(
+                f'VideoReID: layer-wise lr decay needs a backbone with '
+                f'get_layer_depth; {type(self.backbone).__name__} has none.')
+        return self.backbone.get_layer_depth(param_name, 'backbone.')
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> dict:
@@ -163,7 +252,9 @@ class VideoReID(BaseModel):
         """
         if data_samples is None:
             raise ValueError("VideoReID: mode='loss' needs data_samples.")
-        return self.head.loss(self._clip_feature(inputs), data_samples)
+        return self.head.loss(
+            self._clip_feature(inputs, self._camera_ids(data_samples)),
+            data_samples)
 
     def predict(
             self,
@@ -174,7 +265,10 @@ class VideoReID(BaseModel):
 
         Clips pass through the network ``clips_per_forward`` at a time; the
         descriptors of a sample's ``num_clips`` consecutive clips (metainfo,
-        1 when absent) are averaged.
+        1 when absent) are averaged, weighted by the metainfo
+        ``clip_weights`` when present (``AllFramesSample`` sets the real
+        frames per chunk). A backbone with ``with_camera_ids`` gets each
+        sample's ``camid`` for all its clips.
 
         Args:
             inputs (Tensor): Clips of shape ``(sum num_clips, T, 3, H, W)``.
@@ -196,11 +290,26 @@ class VideoReID(BaseModel):
                 f'VideoReID.predict: got {inputs.size(0)} clips but the data '
                 f'samples\' num_clips sum to {sum(num_clips)}.')
 
+        chunks = inputs.split(self.clips_per_forward)
+        camera_ids = self._camera_ids(data_samples, num_clips)
+        camera_chunks = ([None] * len(chunks) if camera_ids is None else
+                         camera_ids.split(self.clips_per_forward))
         feats = torch.cat([
-            self.extract_feat(chunk)
-            for chunk in inputs.split(self.clips_per_forward)
+            self.extract_feat(chunk, cameras)
+            for chunk, cameras in zip(chunks, camera_chunks)
         ])
         for sample, clip_feats in zip(data_samples,
                                       feats.split(num_clips)):
-            sample.set_field(clip_feats.mean(dim=0), 'pred_feature')
+            weights = sample.metainfo.get('clip_weights')
+            if weights is None:
+                feat = clip_feats.mean(dim=0)
+            else:
+                weights = torch.as_tensor(
+                    weights, dtype=feats.dtype, device=feats.device)
+                if weights.shape != (len(clip_feats), ):
+                    raise ValueError(
+                        'VideoReID.predict: clip_weights of shape '
+                        f'{tuple(weights.shape)} for {len(clip_feats)} clips.')
+                feat = weights @ clip_feats / weights.sum()
+            sample.set_field(feat, 'pred_feature')
         return data_samples

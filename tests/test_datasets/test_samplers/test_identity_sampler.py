@@ -1,12 +1,21 @@
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
 from mmengine.dataset import BaseDataset
 from mmengine.registry import init_default_scope
 
-from mmreid_video.datasets.samplers import identity_sampler
+from scipy.io import loadmat
+from torch.utils.data import DataLoader
+
+from mmreid_video.datasets.samplers import (IdentityBatchSampler,
+                                            identity_sampler)
 from mmreid_video.registry import DATA_SAMPLERS
+
+MARS_TRAIN = (Path(__file__).parents[3] / '..' / 'shared' / 'data' /
+              'mars_info' / 'tracks_train_info.mat').resolve()
+MODES = ('identity', 'group')
 
 
 class StubDataset:
@@ -62,7 +71,7 @@ def batches(sampler, dataset):
 
 def test_batches_are_p_ids_by_k_instances():
     dataset = StubDataset(make_pids())
-    sampler = build(dataset, seed=0)
+    sampler = build(dataset, seed=0, epoch_mode='group')
     counts = Counter(dataset.pids)
     num_groups = sum(max(1, n // 4) for n in counts.values())
     assert sampler.num_iters == num_groups // 4
@@ -86,9 +95,10 @@ def test_batches_are_p_ids_by_k_instances():
     assert len(used) > 0.8 * coverable and reused <= 16
 
 
-def test_reads_metadata_once_and_works_on_base_dataset():
+@pytest.mark.parametrize('mode', MODES)
+def test_reads_metadata_once_and_works_on_base_dataset(mode):
     dataset = StubDataset(make_pids())
-    sampler = build(dataset, seed=0)
+    sampler = build(dataset, epoch_mode=mode, seed=0)
     assert dataset.infos_read == len(dataset)
     list(sampler)
     sampler.set_epoch(1)
@@ -96,18 +106,19 @@ def test_reads_metadata_once_and_works_on_base_dataset():
     assert dataset.infos_read == len(dataset)
     pids = make_pids(seed=1)
     base = TinyDataset(pids)
-    sampler = build(base, seed=3)
+    sampler = build(base, epoch_mode=mode, seed=3)
     inds = np.asarray(list(sampler)).reshape(-1, 4, 4)
     batch_pids = np.asarray(pids)[inds]
     assert np.all(batch_pids == batch_pids[..., :1])
 
 
-def test_seed_and_epoch_determinism():
+@pytest.mark.parametrize('mode', MODES)
+def test_seed_and_epoch_determinism(mode):
     dataset = StubDataset(make_pids())
-    first = list(build(dataset, seed=5))
-    assert first == list(build(dataset, seed=5))
-    assert first != list(build(dataset, seed=6))
-    sampler = build(dataset, seed=5)
+    first = list(build(dataset, epoch_mode=mode, seed=5))
+    assert first == list(build(dataset, epoch_mode=mode, seed=5))
+    assert first != list(build(dataset, epoch_mode=mode, seed=6))
+    sampler = build(dataset, epoch_mode=mode, seed=5)
     assert list(sampler) == list(sampler)  # repeatable within an epoch
     sampler.set_epoch(1)
     epoch1 = list(sampler)
@@ -124,11 +135,13 @@ def test_seed_none_is_synchronised(monkeypatch):
     assert list(sampler) == list(build(dataset, seed=1234))
 
 
-def test_ranks_get_disjoint_ids():
+@pytest.mark.parametrize('mode', MODES)
+def test_ranks_get_disjoint_ids(mode):
     dataset = StubDataset(make_pids(60))
     world = 3
     samplers = [
-        build(dataset, seed=0, rank=r, world_size=world) for r in range(world)
+        build(dataset, epoch_mode=mode, seed=0, rank=r, world_size=world)
+        for r in range(world)
     ]
     lens = {len(s) for s in samplers}
     assert len(lens) == 1
@@ -144,20 +157,23 @@ def test_ranks_get_disjoint_ids():
         assert list(s) == glob[:, r].ravel().tolist()
 
 
-def test_rank_from_dist_info(monkeypatch):
+@pytest.mark.parametrize('mode', MODES)
+def test_rank_from_dist_info(mode, monkeypatch):
     dataset = StubDataset(make_pids(60))
     monkeypatch.setattr(identity_sampler, 'get_dist_info', lambda: (1, 2))
-    sampler = build(dataset, seed=0)
+    sampler = build(dataset, epoch_mode=mode, seed=0)
     assert (sampler.rank, sampler.world_size) == (1, 2)
-    assert list(sampler) == list(build(dataset, seed=0, rank=1, world_size=2))
+    assert list(sampler) == list(
+        build(dataset, epoch_mode=mode, seed=0, rank=1, world_size=2))
 
 
-def test_resume_mid_epoch_continues_sequence():
+@pytest.mark.parametrize('mode', MODES)
+def test_resume_mid_epoch_continues_sequence(mode):
     dataset = StubDataset(make_pids())
-    sampler = build(dataset, seed=9)
+    sampler = build(dataset, epoch_mode=mode, seed=9)
     sampler.set_epoch(2)
     full = list(sampler)
-    resumed = build(dataset, seed=9)
+    resumed = build(dataset, epoch_mode=mode, seed=9)
     resumed.set_epoch(2)
     resumed.set_start_iter(3)
     assert list(resumed) == full[3 * 16:]
@@ -176,6 +192,12 @@ def test_errors():
         build(StubDataset([0, 1, 2, 3, 4]), seed=0, rank=0, world_size=2)
     with pytest.raises(ValueError, match='rank 2 is not in'):
         build(StubDataset(make_pids()), seed=0, rank=2, world_size=2)
+    with pytest.raises(ValueError, match="epoch_mode must be one of"):
+        build(StubDataset(make_pids()), seed=0, epoch_mode='groups')
+    test_set = StubDataset(make_pids())
+    test_set.test_mode = True
+    with pytest.raises(ValueError, match='has test_mode=True'):
+        build(test_set, seed=0)
 
     class NoPid(StubDataset):
 
@@ -184,3 +206,90 @@ def test_errors():
 
     with pytest.raises(KeyError, match="has no key 'pid'"):
         build(NoPid([0, 1]), seed=0)
+
+
+def test_identity_epoch_uses_each_id_once():
+    dataset = StubDataset(make_pids(num_ids=30))
+    sampler = build(dataset, seed=0)  # epoch_mode='identity' by default
+    assert sampler.epoch_mode == 'identity'
+    assert sampler.num_iters == 30 // 4
+    counts = Counter(dataset.pids)
+    for epoch in range(3):
+        sampler.set_epoch(epoch)
+        inds, pids = batches(sampler, dataset)
+        assert np.all(pids == pids[..., :1])
+        ids = pids[..., 0].ravel()
+        # 28 of the 30 ids, each once; 2 dropped with the incomplete batch.
+        assert len(ids) == len(set(ids)) == 28
+        for row, pid in zip(inds.reshape(-1, 4), ids):
+            if counts[pid] >= 4:  # else drawn with replacement
+                assert len(set(row)) == 4
+
+
+@pytest.mark.skipif(
+    not MARS_TRAIN.exists(), reason=f'real MARS metadata not found at '
+    f'{MARS_TRAIN} (CI clones the repository next to shared/)')
+def test_epoch_length_on_real_mars():
+    table = loadmat(str(MARS_TRAIN))['track_train_info']
+    dataset = StubDataset(table[:, 2].tolist())
+    assert (len(dataset), len(set(dataset.pids))) == (8298, 625)
+    per_id = build(dataset, num_ids=8, seed=0, rank=0, world_size=1)
+    assert per_id.num_iters == 78 and len(per_id) == 78 * 32
+    per_group = build(
+        dataset, num_ids=8, seed=0, rank=0, world_size=1, epoch_mode='group')
+    assert per_group.num_iters == 235
+    assert len(list(per_id)) == 78 * 32
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_two_ranks_split_disjointly_and_resume(mode):
+    dataset = StubDataset(make_pids(60))
+    ranks = [
+        build(dataset, epoch_mode=mode, seed=4, rank=r, world_size=2)
+        for r in range(2)
+    ]
+    for sampler in ranks:
+        sampler.set_epoch(1)
+    full = [batches(s, dataset) for s in ranks]
+    for it in range(ranks[0].num_iters):
+        ids0, ids1 = (set(pids[it, :, 0]) for _, pids in full)
+        assert len(ids0) == len(ids1) == 4 and not ids0 & ids1
+    for r in range(2):
+        resumed = build(dataset, epoch_mode=mode, seed=4, rank=r, world_size=2)
+        resumed.set_epoch(1)
+        resumed.set_start_iter(2)
+        assert list(resumed) == full[r][0][2:].ravel().tolist()
+
+
+def test_batch_sampler_checks_the_p_by_k_contract():
+    dataset = StubDataset(make_pids())
+    sampler = build(dataset, seed=0)
+    batch_sampler = DATA_SAMPLERS.build(
+        dict(type='IdentityBatchSampler'),
+        default_args=dict(sampler=sampler, batch_size=16))
+    assert len(batch_sampler) == sampler.num_iters
+    got = [b for b in batch_sampler]
+    assert np.asarray(got).ravel().tolist() == list(sampler)
+    with pytest.raises(
+            ValueError,
+            match=r'train_dataloader.batch_size=12 must equal train_'
+            r'dataloader.sampler.num_ids x num_instances = 4 x 4 = 16'):
+        IdentityBatchSampler(sampler, batch_size=12)
+    with pytest.raises(TypeError, match="needs train_dataloader.sampler="):
+        IdentityBatchSampler(range(16), batch_size=16)
+    # Through a DataLoader, as the runner builds it.
+    loader = DataLoader(
+        list(range(len(dataset))),
+        batch_sampler=batch_sampler,
+        collate_fn=list)
+    assert [len(b) for b in loader] == [16] * sampler.num_iters
+
+
+def test_mars_config_wires_the_batch_check():
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        str(Path(__file__).parents[3] / 'configs/_base_/datasets/mars.py'))
+    loader = cfg.train_dataloader
+    assert loader.batch_sampler == dict(type='IdentityBatchSampler')
+    assert loader.batch_size == (
+        loader.sampler.num_ids * loader.sampler.num_instances)

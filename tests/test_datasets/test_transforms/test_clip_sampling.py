@@ -29,7 +29,8 @@ def chunks(num_frames, clip_len):
 ])
 def test_common(name):
     sampler = build(name, clip_len=4)
-    assert repr(sampler) == f'{name}(clip_len=4)'
+    extra = ", last_chunk='weighted'" if name == 'AllFramesSample' else ''
+    assert repr(sampler) == f'{name}(clip_len=4{extra})'
     results = tracklet(10)
     inputs = copy.deepcopy(results)
     out = sampler(results)
@@ -128,3 +129,35 @@ def test_all_frames_covers_every_frame_once(num_frames):
     # last frame.
     np.testing.assert_array_equal(inds[:num_frames], np.arange(num_frames))
     assert np.all(inds[num_frames:] == num_frames - 1)
+
+
+@pytest.mark.parametrize('num_frames', [3, 8, 17, 22])
+def test_all_frames_last_chunk_modes(num_frames):
+    clip_len = 8
+    num_clips = -(-num_frames // clip_len)
+    rest = num_frames - (num_clips - 1) * clip_len
+    padded = np.minimum(np.arange(num_clips * clip_len), num_frames - 1)
+    pad = build('AllFramesSample', clip_len=clip_len, last_chunk='pad')
+    out = pad(tracklet(num_frames))
+    np.testing.assert_array_equal(out['frame_inds'], padded)
+    assert 'clip_weights' not in out
+    weighted = build('AllFramesSample', clip_len=clip_len)(
+        tracklet(num_frames))
+    np.testing.assert_array_equal(weighted['frame_inds'], padded)
+    np.testing.assert_array_equal(weighted['clip_weights'],
+                                  [8] * (num_clips - 1) + [rest])
+    assert weighted['clip_weights'].dtype == np.float32
+    out = build('AllFramesSample', clip_len=clip_len,
+                last_chunk='overlap')(tracklet(num_frames))
+    assert 'clip_weights' not in out
+    if num_frames < clip_len:  # one chunk: padded in every mode
+        np.testing.assert_array_equal(out['frame_inds'], padded)
+    else:  # the last T real frames, every frame covered
+        np.testing.assert_array_equal(out['frame_inds'][:-clip_len],
+                                      padded[:-clip_len])
+        np.testing.assert_array_equal(
+            out['frame_inds'][-clip_len:],
+            np.arange(num_frames - clip_len, num_frames))
+    with pytest.raises(ValueError, match='last_chunk must be one of'):
+        build('AllFramesSample', last_chunk='drop')
+    assert repr(pad) == "AllFramesSample(clip_len=8, last_chunk='pad')"

@@ -1,0 +1,4 @@
+"""Parameter schedulers."""
+from .staged_lr import StagedMultiStepLR
+
+__all__ = ['StagedMultiStepLR']

@@ -1,0 +1,3 @@
+from .camera_aware_vit import CameraAwareViT
+
+__all__ = ['CameraAwareViT']
