@@ -13,6 +13,8 @@ from typing import List, NamedTuple, Optional
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 RUNNABLE_LANGS = ('bash', 'shell', 'sh', 'python')
+# Blocks that are not run: outputs and trees (none or text), data formats.
+TEXT_LANGS = ('', 'text', 'json', 'bibtex')
 NEEDS = re.compile(r'^#\s*needs:\s*(.+)$')
 FENCE = re.compile(r'^(\s*)```(\S*)\s*$')
 

@@ -18,8 +18,8 @@ import sys
 
 import pytest
 
-from doc_blocks import REPO, DocBlock, doc_pages, read_blocks, \
-    runnable_blocks
+from doc_blocks import (REPO, RUNNABLE_LANGS, TEXT_LANGS, DocBlock,
+                        doc_pages, read_blocks, runnable_blocks)
 
 LINKED = ('configs', 'tools', 'demo', 'projects')
 BLOCK_TIMEOUT_S = 900
@@ -114,6 +114,15 @@ def test_every_block_runs_or_says_what_it_needs():
             assert not hits, (f'{block.name}: placeholder {hits} in a block '
                               f'that runs as written: {line!r}; add '
                               "'# needs: ...' or use real paths")
+
+
+def test_every_block_has_a_known_language():
+    """A block tagged e.g. ``py`` or ``console`` would escape the run."""
+    known = RUNNABLE_LANGS + TEXT_LANGS
+    unknown = [(b.name, b.lang) for page in doc_pages()
+               for b in read_blocks(page) if b.lang not in known]
+    assert not unknown, f'blocks of unknown language {unknown}; use one ' \
+        f'of {known}'
 
 
 @pytest.mark.parametrize('page', _pages_in_run_order())
