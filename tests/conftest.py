@@ -1,5 +1,7 @@
 """Fixtures shared by the whole test suite."""
+import os
 import socket
+from pathlib import Path
 
 import pytest
 from fixture_trees import make_lsvid_tree, make_prid_tree
@@ -48,3 +50,15 @@ def _write_v73(path, **arrays) -> None:
 def write_v73():
     """Write MATLAB v7.3 (HDF5) files: ``write_v73(path, key=array)``."""
     return _write_v73
+
+
+@pytest.fixture(scope='session')
+def mars_info() -> str:
+    """The real MARS ``info/`` folder: ``$MMREID_MARS_INFO`` or
+    ``shared/data/mars_info`` next to the repository (as CI clones it)."""
+    default = Path(__file__).resolve().parents[2] / 'shared' / 'data' / \
+        'mars_info'
+    path = Path(os.environ.get('MMREID_MARS_INFO', default))
+    if not (path / 'tracks_test_info.mat').is_file():
+        pytest.skip(f'real MARS metadata not found at {path}')
+    return str(path)

@@ -1,4 +1,4 @@
-"""Inference API: load a model, describe tracklets, search a gallery."""
+"""Inference API: load a model, describe tracklets."""
 import copy
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
@@ -216,35 +216,3 @@ def extract_tracklet_features(model: nn.Module,
     finally:
         model.train(was_training)
     return F.normalize(torch.stack(feats), dim=1)
-
-
-def search(query_feats: torch.Tensor,
-           gallery_feats: torch.Tensor,
-           topk: int = 10) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Rank gallery descriptors for each query by cosine distance.
-
-    Args:
-        query_feats (Tensor): (Q, D) descriptors (normalised here).
-        gallery_feats (Tensor): (G, D) descriptors (normalised here).
-        topk (int): Number of results per query; at most G are returned.
-            Defaults to 10.
-
-    Returns:
-        tuple[Tensor, Tensor]: ``indices`` (Q, k) int64 gallery rows, best
-        first (ties in gallery order), and ``distances`` (Q, k),
-        ``1 - cosine similarity``.
-    """
-    if query_feats.dim() != 2 or gallery_feats.dim() != 2 or (
-            query_feats.size(1) != gallery_feats.size(1)):
-        raise ValueError('search expects (Q, D) and (G, D) descriptors, got '
-                         f'{tuple(query_feats.shape)} and '
-                         f'{tuple(gallery_feats.shape)}')
-    if topk < 1:
-        raise ValueError(f'topk must be >= 1, got {topk}')
-    q = F.normalize(query_feats.float(), dim=1)
-    g = F.normalize(gallery_feats.float().to(q.device), dim=1)
-    dist = 1 - q @ g.t()
-    k = min(topk, g.size(0))
-    # A stable sort keeps gallery order among equal distances.
-    order = torch.sort(dist, dim=1, stable=True).indices[:, :k]
-    return order, torch.gather(dist, 1, order)

@@ -101,3 +101,28 @@ def test_paramwise_no_decay_on_tables_norms_biases():
     assert decay['neck.layers.0.ffn.0.weight'] == pytest.approx(5e-4)
     assert decay['backbone.conv1.weight'] == pytest.approx(5e-4)
     assert decay['head.classifier.weight'] == pytest.approx(5e-4)
+
+
+def test_base_constructor_builds_the_optimizer_and_frozen_stay_put():
+    """``base_constructor`` (here mmpretrain's layer-wise lr decay, as the
+    ViT schedules use it) builds the param groups; frozen parameters are
+    still never updated."""
+    init_default_scope('mmreid_video')
+    model = MODELS.build(copy.deepcopy(DENSEIL))
+    model.get_layer_depth = lambda name, prefix='': (
+        (0, 2) if name.startswith('backbone.') else (1, 2))
+    cfg = dict(
+        copy.deepcopy(OPTIM),
+        base_constructor='mmpretrain.LearningRateDecayOptimWrapperConstructor',
+        paramwise_cfg=dict(layer_decay_rate=0.5))
+    wrapper = build_optim_wrapper(model, cfg)
+    lrs = sorted({round(g['lr'], 12) for g in wrapper.optimizer.param_groups})
+    # Depth 0 of 2 layers gets lr * 0.5 ** 1, depth 1 the base lr.
+    assert lrs == [5e-4, 1e-3]
+    model.set_train_stage(2)
+    frozen = [p for p in model.backbone.parameters() if not p.requires_grad]
+    before = [p.clone() for p in frozen]
+    for p in frozen:
+        p.grad = torch.zeros_like(p)
+    wrapper.optimizer.step()
+    assert all(torch.equal(a, b) for a, b in zip(before, frozen))

@@ -1,0 +1,63 @@
+"""Rank-n accuracy and mAP@k from top-k lists, for galleries too big for
+full mAP."""
+from typing import Dict, Sequence
+
+import numpy as np
+
+
+def _count_keys(g_keys: np.ndarray, q_keys: np.ndarray) -> np.ndarray:
+    """How many gallery rows equal each query row (rows of 2-D keys)."""
+    _, inverse = np.unique(
+        np.concatenate([g_keys, q_keys]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    counts = np.bincount(inverse[:len(g_keys)], minlength=inverse.max() + 1)
+    return counts[inverse[len(g_keys):]]
+
+
+def topk_metrics(
+    indices: np.ndarray,
+    q_pids: np.ndarray,
+    q_camids: np.ndarray,
+    g_pids: np.ndarray,
+    g_camids: np.ndarray,
+    ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
+    """R-n and mAP@k of ranked lists from which junk is already removed.
+
+    Positives are gallery items with the query's pid and another camera;
+    queries without any are skipped, as in full evaluation. AP@k sums the
+    precision at each hit within the list and divides by
+    ``min(num_positives, k)``, so with ``k >= G`` it equals full AP.
+
+    Args:
+        indices (np.ndarray): (Q, k) gallery rows, best first, -1 padding.
+        q_pids, q_camids (np.ndarray): (Q, ) query labels.
+        g_pids, g_camids (np.ndarray): (G, ) gallery labels.
+        ranks (Sequence[int]): The n of R-n; those > k are left out.
+            Defaults to (1, 5, 10).
+
+    Returns:
+        dict: ``R{n}`` and ``mAP@{k}`` as fractions, and
+        ``num_valid_queries``.
+    """
+    k = indices.shape[1]
+    same_pid = _count_keys(
+        np.stack([g_pids, np.zeros_like(g_pids)], 1),
+        np.stack([q_pids, np.zeros_like(q_pids)], 1))
+    same_cam = _count_keys(
+        np.stack([g_pids, g_camids], 1), np.stack([q_pids, q_camids], 1))
+    num_pos = same_pid - same_cam
+    valid = num_pos > 0
+    if not valid.any():
+        raise ValueError(f'None of the {len(q_pids)} queries has a gallery '
+                         'match (same pid, different camera)')
+    idx, num_pos = indices[valid], num_pos[valid]
+    hits = (idx >= 0) & (g_pids[np.maximum(idx, 0)] == q_pids[valid, None])
+    precision = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
+    ap = (precision * hits).sum(axis=1) / np.minimum(num_pos, k)
+    results = {
+        f'R{n}': float(hits[:, :n].any(axis=1).mean())
+        for n in ranks if n <= k
+    }
+    results[f'mAP@{k}'] = float(ap.mean())
+    results['num_valid_queries'] = int(valid.sum())
+    return results

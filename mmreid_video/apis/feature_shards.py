@@ -1,0 +1,151 @@
+"""Descriptor shards written by ``tools/extract_features.py``.
+
+An output folder holds ``meta.json`` (what was extracted: config,
+checkpoint, data, number of tracklets, shard size) and one
+``shard_{i:05d}.npz`` per block of ``shard_size`` consecutive tracklets,
+each written atomically, with the arrays ``feats`` (n, D) float32,
+``indices`` (dataset positions), ``pids``, ``camids``, ``is_query``,
+``is_gallery`` and ``tracklet_ids``. The layout does not depend on the
+number of processes, so a run can resume with another one.
+"""
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from ._atomic import atomic_save
+
+META_FILE = 'meta.json'
+SUBSETS = ('all', 'query', 'gallery')
+_KEYS = ('feats', 'indices', 'pids', 'camids', 'is_query', 'is_gallery',
+         'tracklet_ids')
+
+
+def shard_path(folder: str, shard: int) -> str:
+    """Path of shard ``shard`` in ``folder``."""
+    return osp.join(folder, f'shard_{shard:05d}.npz')
+
+
+def num_shards(meta: dict) -> int:
+    """Number of shards described by a ``meta.json`` dict."""
+    return -(-meta['num_tracklets'] // meta['shard_size'])
+
+
+def shard_rows(meta: dict, shard: int) -> range:
+    """Dataset positions held by one shard."""
+    start = shard * meta['shard_size']
+    return range(start, min(start + meta['shard_size'], meta['num_tracklets']))
+
+
+def write_meta(folder: str, meta: dict) -> None:
+    """Write ``meta.json``, or check that the one there matches.
+
+    Raises:
+        ValueError: An existing ``meta.json`` describes another run.
+    """
+    os.makedirs(folder, exist_ok=True)
+    path = osp.join(folder, META_FILE)
+    if osp.exists(path):
+        old = read_meta(folder)
+        diff = sorted(k for k in meta if old.get(k) != meta[k])
+        if diff:
+            raise ValueError(
+                f'{path} describes another extraction ({", ".join(diff)} '
+                f'differ: {[old.get(k) for k in diff]} vs '
+                f'{[meta[k] for k in diff]}); use another --out folder')
+        return
+    atomic_save(path, lambda f: f.write(json.dumps(meta, indent=2).encode()))
+
+
+def read_meta(folder: str) -> dict:
+    """Read and check ``meta.json`` of an extraction folder."""
+    path = osp.join(folder, META_FILE)
+    try:
+        with open(path) as f:
+            meta = json.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f'{path} not found: is {folder} an output folder of '
+            'tools/extract_features.py?') from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f'{path} is not valid JSON: {err}') from None
+    for key in ('num_tracklets', 'shard_size'):
+        if not isinstance(meta.get(key), int) or meta[key] < 1:
+            raise ValueError(f'{path}: `{key}` must be a positive integer, '
+                             f'got {meta.get(key)!r}')
+    return meta
+
+
+def write_shard(path: str, arrays: Dict[str, np.ndarray]) -> None:
+    """Write one shard atomically."""
+    missing = sorted(set(_KEYS) - set(arrays))
+    if missing:
+        raise KeyError(f'A shard needs the arrays {missing}')
+    atomic_save(path, lambda f: np.savez(f, **arrays))
+
+
+def read_shard(path: str,
+               rows: Optional[range] = None) -> Dict[str, np.ndarray]:
+    """Read one shard, checking its keys and (optionally) its rows.
+
+    Args:
+        path (str): The shard file.
+        rows (range, optional): Dataset positions it must hold.
+
+    Returns:
+        dict[str, np.ndarray]: Its arrays.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # zip / npy errors of a damaged file
+        raise ValueError(f'{path} is not a readable shard: {err!r}') from None
+    missing = sorted(set(_KEYS) - set(arrays))
+    if missing:
+        raise ValueError(f'{path} lacks the arrays {missing}')
+    if rows is not None and not np.array_equal(arrays['indices'],
+                                               np.asarray(rows)):
+        raise ValueError(f'{path} holds other tracklets than shard rows '
+                         f'{rows.start}..{rows.stop - 1}')
+    return arrays
+
+
+def read_shards(folder: str, subset: str = 'all') -> Dict[str, np.ndarray]:
+    """All shards of a finished extraction, concatenated in dataset order.
+
+    Args:
+        folder (str): The ``--out`` folder of ``tools/extract_features.py``.
+        subset (str): ``'all'``, ``'query'`` or ``'gallery'`` rows.
+            Defaults to 'all'.
+
+    Returns:
+        dict[str, np.ndarray]: The shard arrays (see the module docstring).
+    """
+    if subset not in SUBSETS:
+        raise ValueError(f'subset must be one of {SUBSETS}, got {subset!r}')
+    meta = read_meta(folder)
+    total = num_shards(meta)
+    missing = [
+        i for i in range(total) if not osp.exists(shard_path(folder, i))
+    ]
+    if missing:
+        raise FileNotFoundError(
+            f'{folder}: {len(missing)} of {total} shards are missing (first '
+            f'{osp.basename(shard_path(folder, missing[0]))}); run '
+            'tools/extract_features.py again to finish them')
+    parts: List[Dict[str, np.ndarray]] = [
+        read_shard(shard_path(folder, i), shard_rows(meta, i))
+        for i in range(total)
+    ]
+    out = {k: np.concatenate([p[k] for p in parts]) for k in _KEYS}
+    if subset != 'all':
+        keep = out[f'is_{subset}']
+        if not keep.any():
+            raise ValueError(f'{folder} has no {subset} tracklets (the '
+                             'extracted data is not a query/gallery split)')
+        out = {k: v[keep] for k, v in out.items()}
+    return out

@@ -1,0 +1,47 @@
+"""Shard files of tools/extract_features.py: checks and named errors."""
+import json
+
+import numpy as np
+import pytest
+
+from mmreid_video.apis.feature_shards import (read_shards, shard_path,
+                                              write_meta, write_shard)
+
+
+def _shard(rows, dim=4):
+    n = len(rows)
+    return dict(
+        feats=np.ones((n, dim), np.float32),
+        indices=np.asarray(rows, np.int64),
+        pids=np.arange(n),
+        camids=np.zeros(n, np.int64),
+        is_query=np.arange(n) % 2 == 0,
+        is_gallery=np.ones(n, bool),
+        tracklet_ids=np.array([f't{i}' for i in rows]))
+
+
+def test_round_trip_and_named_errors(tmp_path):
+    meta = dict(data='test', num_tracklets=5, shard_size=3)
+    write_meta(str(tmp_path), meta)
+    write_shard(shard_path(str(tmp_path), 0), _shard(range(3)))
+    with pytest.raises(FileNotFoundError, match='1 of 2 shards.*00001'):
+        read_shards(str(tmp_path))
+    write_shard(shard_path(str(tmp_path), 1), _shard(range(3, 5)))
+    out = read_shards(str(tmp_path))
+    assert out['indices'].tolist() == [0, 1, 2, 3, 4]
+    assert read_shards(str(tmp_path), 'query')['indices'].tolist() == [0, 2, 3]
+    with pytest.raises(ValueError, match='meta.json.*shard_size'):
+        write_meta(str(tmp_path), dict(meta, shard_size=4))
+    # a shard holding other rows, a damaged shard
+    write_shard(shard_path(str(tmp_path), 1), _shard(range(2, 4)))
+    with pytest.raises(ValueError, match='shard_00001.npz holds other'):
+        read_shards(str(tmp_path))
+    with open(shard_path(str(tmp_path), 1), 'wb') as f:
+        f.write(b'PK\x03\x04garbage')
+    with pytest.raises(ValueError, match='shard_00001.npz is not a'):
+        read_shards(str(tmp_path))
+    (tmp_path / 'meta.json').write_text(json.dumps(dict(shard_size=0)))
+    with pytest.raises(ValueError, match='meta.json: `num_tracklets`'):
+        read_shards(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match='extract_features'):
+        read_shards(str(tmp_path / 'nowhere'))

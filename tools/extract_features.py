@@ -1,0 +1,222 @@
+"""Extract tracklet descriptors in resumable shards.
+
+``python tools/extract_features.py CONFIG CHECKPOINT --data test --out DIR``
+
+Every tracklet of the data (a split of the config's test dataset, or a
+custom tracklet JSON) goes through the config's test pipeline and the
+model; blocks of ``--shard-size`` tracklets become ``DIR/shard_*.npz``
+files (see :mod:`mmreid_video.apis.feature_shards`), each written
+atomically. Under torchrun (``python -m torch.distributed.run
+--nproc_per_node N tools/extract_features.py ... --launcher pytorch``, as
+``tools/dist_test.sh`` runs tools/test.py) rank r of W writes shards r,
+r + W, ...; a restarted run (with any W) skips the shards already complete. Then ``tools/build_index.py`` turns
+the shards into a GalleryIndex.
+"""
+import argparse
+import os
+import os.path as osp
+import time
+
+import numpy as np
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.dist import get_dist_info, init_dist
+from mmengine.registry import init_default_scope
+from torch.utils.data import DataLoader, Subset
+
+from mmreid_video.apis import init_model
+from mmreid_video.apis.feature_shards import (num_shards, read_shard,
+                                              shard_path, shard_rows,
+                                              write_meta, write_shard)
+from mmreid_video.registry import DATASETS
+from mmreid_video.utils import (CfgOptionsAction, setup_distributed,
+                                teardown_distributed)
+
+# The dataset class of custom tracklet JSON files.
+JSON_DATASET = 'CustomVideoReIDDataset'
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Extract descriptors into '
+                                     'resumable shards')
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--data',
+        required=True,
+        help='"test" or "train" (that split of the config\'s test dataset, '
+        'with the test pipeline) or a custom tracklet JSON file')
+    parser.add_argument(
+        '--split',
+        default='test',
+        choices=['train', 'test'],
+        help='split of a JSON file (test = query + gallery)')
+    parser.add_argument(
+        '--data-root',
+        help='root of the JSON file\'s relative frame paths (default: its '
+        'folder)')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument(
+        '--shard-size', type=int, default=1000, help='tracklets per shard')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        help='tracklets per step (default: the '
+        'config\'s test batch size)')
+    parser.add_argument(
+        '--num-workers',
+        type=int,
+        help='data workers (default: the '
+        'config\'s test loader\'s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=CfgOptionsAction,
+        help='override config settings')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    if args.shard_size < 1:
+        parser.error('--shard-size must be >= 1')
+    return args
+
+
+def dataset_cfg(cfg: Config, args: argparse.Namespace) -> dict:
+    """The dataset to extract, with the config's test pipeline."""
+    test = cfg.test_dataloader.dataset
+    if args.data in ('train', 'test'):
+        return dict(test, split=args.data)
+    if not args.data.endswith('.json'):
+        raise ValueError(f'--data must be "train", "test" or a .json file, '
+                         f'got {args.data!r}')
+    if not osp.isfile(args.data):
+        raise FileNotFoundError(f'--data {args.data}: no such file')
+    return dict(
+        type=JSON_DATASET,
+        ann_file=osp.abspath(args.data),
+        data_root=args.data_root or osp.dirname(osp.abspath(args.data)),
+        split=args.split,
+        pipeline=test.pipeline)
+
+
+def shard_arrays(model, dataset, rows: range, loader_kwargs: dict,
+                 progress) -> dict:
+    """Descriptors and labels of one shard."""
+    loader = DataLoader(
+        Subset(dataset, list(rows)),
+        shuffle=False,
+        collate_fn=pseudo_collate,
+        **loader_kwargs)
+    feats = []
+    with torch.no_grad():
+        for batch in loader:
+            samples = model.test_step(batch)
+            feats += [s.pred_feature.float().cpu() for s in samples]
+            progress(len(samples))
+    infos = [dataset.get_data_info(i) for i in rows]
+    return dict(
+        feats=torch.stack(feats).numpy(),
+        indices=np.asarray(rows, np.int64),
+        pids=np.array([i['pid'] for i in infos], np.int64),
+        camids=np.array([i['camid'] for i in infos], np.int64),
+        is_query=np.array([i.get('is_query', False) for i in infos]),
+        is_gallery=np.array([i.get('is_gallery', False) for i in infos]),
+        tracklet_ids=np.array([str(i['tracklet_id']) for i in infos]))
+
+
+class Progress:
+    """One line of tracklets done / total, rate and ETA (rank 0 only)."""
+
+    def __init__(self, total: int, show: bool) -> None:
+        self.total, self.done, self.show = total, 0, show
+        self.start = time.perf_counter()
+
+    def __call__(self, num: int) -> None:
+        self.done += num
+        if not self.show:
+            return
+        elapsed = time.perf_counter() - self.start
+        rate = self.done / max(elapsed, 1e-9)
+        eta = (self.total - self.done) / max(rate, 1e-9)
+        print(
+            f'\r[{self.done}/{self.total}] {rate:.1f} tracklets/s, '
+            f'elapsed {elapsed:.0f}s, ETA {eta:.0f}s',
+            end='',
+            flush=True)
+
+
+def shard_complete(path: str, rows: range) -> bool:
+    """Whether a shard file exists and holds exactly its tracklets."""
+    if not osp.exists(path):
+        return False
+    try:
+        read_shard(path, rows)
+    except ValueError as err:
+        print(f'Recomputing {path}: {err}')
+        return False
+    return True
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.launcher != 'none':
+        setup_distributed(cfg, args.launcher)
+        if not torch_dist.is_initialized():  # GPUs: nccl through MMEngine
+            init_dist(args.launcher)
+    rank, world = get_dist_info()
+    init_default_scope(cfg.get('default_scope', 'mmreid_video'))
+    dataset = DATASETS.build(dataset_cfg(cfg, args))
+    meta = dict(
+        config=osp.abspath(args.config),
+        checkpoint=osp.abspath(args.checkpoint),
+        data=args.data if args.data in ('train',
+                                        'test') else osp.abspath(args.data),
+        num_tracklets=len(dataset),
+        shard_size=args.shard_size)
+    if rank == 0:
+        write_meta(args.out, meta)
+    if world > 1:
+        torch_dist.barrier()
+    if rank != 0:
+        write_meta(args.out, meta)  # checks this rank sees the same data
+
+    mine = range(rank, num_shards(meta), world)
+    todo = [
+        s for s in mine
+        if not shard_complete(shard_path(args.out, s), shard_rows(meta, s))
+    ]
+    if rank == 0:
+        print(f'{len(dataset)} tracklets in {num_shards(meta)} shards; rank 0 '
+              f'has {len(mine)}, skipping {len(mine) - len(todo)} complete')
+    device = f'cuda:{os.environ["LOCAL_RANK"]}' if torch.cuda.is_available() \
+        else 'cpu'
+    model = init_model(cfg, args.checkpoint, device=device)
+    test_loader = cfg.test_dataloader
+    loader_kwargs = dict(
+        batch_size=args.batch_size or test_loader.get('batch_size', 1),
+        num_workers=test_loader.get('num_workers', 0)
+        if args.num_workers is None else args.num_workers)
+    progress = Progress(
+        sum(len(shard_rows(meta, s)) for s in todo), show=rank == 0)
+    for shard in todo:
+        rows = shard_rows(meta, shard)
+        write_shard(
+            shard_path(args.out, shard),
+            shard_arrays(model, dataset, rows, loader_kwargs, progress))
+    if rank == 0:
+        print(f'\nDone: {args.out} ({len(dataset)} tracklets)')
+    teardown_distributed()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,84 @@
+"""Search a GalleryIndex with extracted query descriptors.
+
+``python tools/search.py gallery.gidx FEATURES_DIR --out results.json
+[--subset query] [--topk 10] [--rule reid|camera|none] [--metrics]``
+
+Writes, per query, its tracklet id and the top-k gallery rows (and their
+distances; -1 / inf padding); ``--gallery-features`` adds the gallery
+tracklet ids. ``--metrics`` adds R1/R5/R10 and mAP@k (re-ID rule).
+"""
+import argparse
+import json
+import os
+
+import numpy as np
+
+from mmreid_video.apis import GalleryIndex
+from mmreid_video.apis.feature_shards import SUBSETS, read_shards
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('index', help='file written by tools/build_index.py')
+    parser.add_argument(
+        'features',
+        help='output folder of '
+        'tools/extract_features.py holding the queries')
+    parser.add_argument('--out', required=True, help='JSON file to write')
+    parser.add_argument('--subset', default='query', choices=SUBSETS)
+    parser.add_argument('--topk', type=int, default=10)
+    parser.add_argument(
+        '--rule',
+        default='reid',
+        choices=['reid', 'camera', 'none'],
+        help='leave out gallery items of the query\'s pid and camera '
+        '(reid), of its camera (camera), or nothing (none)')
+    parser.add_argument(
+        '--gallery-features',
+        help='extraction folder the index was built from (its gallery '
+        'subset), to name the results')
+    parser.add_argument(
+        '--gallery-subset',
+        default='gallery',
+        choices=SUBSETS,
+        help='subset the index was built from')
+    parser.add_argument(
+        '--metrics', action='store_true', help='also compute R-n, mAP@k')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    index = GalleryIndex.load(args.index)
+    query = read_shards(args.features, args.subset)
+    labels = dict(
+        reid=(query['pids'], query['camids']),
+        camera=(None, query['camids']),
+        none=(None, None))[args.rule]
+    indices, dists = index.search(query['feats'], args.topk, *labels)
+    results = dict(
+        query_tracklet_ids=query['tracklet_ids'].tolist(),
+        indices=indices.tolist(),
+        distances=np.where(np.isinf(dists), None, dists.numpy()).tolist())
+    if args.gallery_features:
+        names = read_shards(args.gallery_features,
+                            args.gallery_subset)['tracklet_ids']
+        if len(names) != index.ntotal:
+            raise ValueError(f'{args.gallery_features} has {len(names)} '
+                             f'gallery tracklets, the index {index.ntotal}')
+        results['gallery_tracklet_ids'] = [[
+            names[i] if i >= 0 else None for i in row
+        ] for row in indices.tolist()]
+    if args.metrics:
+        results['metrics'] = index.evaluate(query['feats'], query['pids'],
+                                            query['camids'], args.topk)
+        print(json.dumps(results['metrics']))
+    # Written whole, then renamed: an earlier result is never half-lost.
+    with open(f'{args.out}.tmp', 'w') as f:
+        json.dump(results, f)
+    os.replace(f'{args.out}.tmp', args.out)
+    print(f'{args.out}: top-{args.topk} of {len(indices)} queries')
+
+
+if __name__ == '__main__':
+    main()
