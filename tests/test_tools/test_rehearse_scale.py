@@ -20,13 +20,16 @@ TOOL = os.path.join(REPO, 'tools', 'analysis_tools', 'rehearse_scale.py')
 DENSEIL_DEMO = os.path.join(REPO, 'configs', 'demo', 'denseil_r18_demo.py')
 NAME = re.compile(r'^(\d{4}|00-1)C[1-6]T\d{4}F\d{3}\.jpg$')
 # The DenseIL demo with a slim encoder (stage widths 8/16/32/64) and P x K =
-# 2 x 2, so that both stages train in well under a second per iteration.
+# 2 x 2, so that both stages train in well under a second per iteration;
+# epochs of every K-group, so that the few ids of a 40-tracklet slice still
+# give the loader measurement its two batches.
 TINY_DENSEIL = [
     'model.backbone.stem_channels=8', 'model.backbone.base_channels=8',
     'model.neck.in_channels=[8,16,32,64]', 'model.neck.embed_dims=16',
     'model.neck.num_heads=2', 'model.head.in_channels=16',
     'train_dataloader.batch_size=4', 'train_dataloader.sampler.num_ids=2',
     'train_dataloader.sampler.num_instances=2',
+    'train_dataloader.sampler.epoch_mode=group',
     'train_dataloader.num_workers=0',
     'train_dataloader.persistent_workers=False'
 ]

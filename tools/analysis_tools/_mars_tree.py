@@ -29,7 +29,8 @@ import cv2
 import numpy as np
 from scipy.io import savemat
 
-from mmreid_video.datasets.mars import load_mat_array, pid_folder, read_names
+from mmreid_video.datasets.readers import (load_mat_array, pid_folder,
+                                           read_names)
 
 TREE_VERSION = 1
 MARKER = 'rehearsal_tree.json'

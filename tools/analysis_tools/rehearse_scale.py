@@ -160,11 +160,15 @@ def schedule(cfg: Config) -> Dict:
     """Epochs per stage and number of validations of the original config."""
     train_cfg = cfg.train_cfg
     max_epochs = train_cfg.get('max_epochs', 0)
-    stage1 = [
-        h['stage1_epochs'] for h in cfg.get('custom_hooks', [])
+    hooks = [
+        h for h in cfg.get('custom_hooks', [])
         if h['type'] == 'TwoStageTrainingHook'
     ]
-    epochs = [stage1[0], max_epochs - stage1[0]] if stage1 else [max_epochs]
+    stage1 = hooks[0].get('stage1_epochs') if hooks else None
+    if hooks and stage1 is None:
+        # The hook reads stage 1's length from the staged lr schedule.
+        stage1 = cfg.param_scheduler.stages.stage1.epochs
+    epochs = [stage1, max_epochs - stage1] if hooks else [max_epochs]
     interval, begin = train_cfg.get('val_interval',
                                     1), train_cfg.get('val_begin', 1)
     vals = 0 if cfg.get('val_cfg') is None else sum(
