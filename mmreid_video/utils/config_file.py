@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Read a config file, naming it in every error."""
 from mmengine.config import Config
 

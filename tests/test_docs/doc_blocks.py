@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Read the fenced code blocks of the documentation pages.
 
 A page's ``bash``/``shell``/``python`` blocks are commands and snippets a

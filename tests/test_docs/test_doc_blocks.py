@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Run every command and snippet of README.md and docs/ as written.
 
 Blocks run in page order, in one sandbox that looks like a fresh checkout

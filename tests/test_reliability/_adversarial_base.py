@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """The case table machinery and the fixtures of the adversarial cases.
 
 A table of bad inputs fed to the public surfaces, each classified.

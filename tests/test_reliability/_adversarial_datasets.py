@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Adversarial cases of DukeV, iLIDS-VID, LS-VID, PRID-2011 and custom JSON
 datasets."""
 import json

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Adversarial cases of the evaluation functions, the metric and the APIs."""
 import numpy as np
 import torch

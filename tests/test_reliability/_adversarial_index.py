@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Adversarial cases of GalleryIndex (build, search, files, merge) and the
 feature shards of tools/extract_features.py."""
 import numpy as np

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Adversarial cases of the MARS reader and the synthetic MARS generator."""
 import os
 

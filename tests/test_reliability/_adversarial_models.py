@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Adversarial cases of models, configs, checkpoints, samplers and
 transforms."""
 import numpy as np

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Adversarial cases of the command-line tools, run in this process (their
 ``main`` under a patched ``sys.argv``) so that each costs no interpreter
 start; every case fails before a Runner trains or tests."""

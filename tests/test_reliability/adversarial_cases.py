@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Print the adversarial case table: ``python
 tests/test_reliability/adversarial_cases.py`` (run from the repository root
 with ``PYTHONPATH=$PWD``)."""

@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Every case of the adversarial table gives a clear error naming the
 culprit or a correct result (issue 17): none unclear, silent, lost or hung.
 

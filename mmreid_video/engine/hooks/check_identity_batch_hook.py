@@ -1,3 +1,4 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
 """Refuse train batches that break the identity sampler's P x K contract."""
 from mmengine.hooks import Hook
 
