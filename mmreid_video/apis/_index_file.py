@@ -16,7 +16,8 @@ from typing import BinaryIO, Dict, Iterable, Tuple, Union
 
 import numpy as np
 
-from ._atomic import atomic_save
+from mmreid_video.checkpoint import atomic_write
+
 
 MAGIC = b'MMRVGIDX'
 VERSION = 1
@@ -72,7 +73,7 @@ def write_index_file(path: str, meta: dict,
             _HEADER.pack(MAGIC, VERSION, table_offset, len(blob),
                          zlib.crc32(blob)))
 
-    atomic_save(path, write)
+    atomic_write(write, path)
 
 
 class IndexFile:

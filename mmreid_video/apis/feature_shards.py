@@ -16,7 +16,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ._atomic import atomic_save
+from mmreid_video.checkpoint import atomic_write
+
 
 META_FILE = 'meta.json'
 SUBSETS = ('all', 'query', 'gallery')
@@ -57,7 +58,7 @@ def write_meta(folder: str, meta: dict) -> None:
                 f'differ: {[old.get(k) for k in diff]} vs '
                 f'{[meta[k] for k in diff]}); use another --out folder')
         return
-    atomic_save(path, lambda f: f.write(json.dumps(meta, indent=2).encode()))
+    atomic_write(json.dumps(meta, indent=2).encode(), path)
 
 
 def read_meta(folder: str) -> dict:
@@ -84,7 +85,7 @@ def write_shard(path: str, arrays: Dict[str, np.ndarray]) -> None:
     missing = sorted(set(_KEYS) - set(arrays))
     if missing:
         raise KeyError(f'A shard needs the arrays {missing}')
-    atomic_save(path, lambda f: np.savez(f, **arrays))
+    atomic_write(lambda f: np.savez(f, **arrays), path)
 
 
 def read_shard(path: str,

@@ -16,22 +16,26 @@ import os
 import os.path as osp
 import uuid
 from pathlib import Path
-from typing import Union
+from typing import BinaryIO, Callable, Union
 
 import mmengine
 from mmengine.fileio import LocalBackend
 
 
-def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
+def atomic_write(data: Union[bytes, Callable[[BinaryIO], None]],
+                 filepath: Union[str, Path]) -> None:
     """Write ``data`` to ``filepath`` so that it appears whole or not at all.
 
-    The bytes go to a temporary file next to ``filepath`` (same file system,
-    so the rename is atomic), are flushed and fsync-ed, and the file is then
-    renamed over ``filepath``. On any error the temporary file is removed and
-    ``filepath`` is left untouched.
+    The content goes to a temporary file next to ``filepath`` (same file
+    system, so the rename is atomic), is flushed and fsync-ed, and the file
+    is then renamed over ``filepath``. On any error the temporary file is
+    removed and ``filepath`` is left untouched. Checkpoints, metric dumps,
+    feature shards and gallery indexes are all written through it.
 
     Args:
-        data (bytes): The content.
+        data (bytes | Callable[[BinaryIO], None]): The content, or a
+            function that writes it to the open binary file (for content
+            too large to hold as one bytes object).
         filepath (str | Path): The destination; missing parent folders are
             created.
 
@@ -49,7 +53,10 @@ def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
     fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, 'wb') as f:
-            f.write(data)
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_path, filepath)
@@ -58,10 +65,11 @@ def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
             os.remove(tmp_path)
         if isinstance(err, OSError) and err.errno is not None:
             # The bare OSError names no file (the data went through an fd).
+            size = '' if callable(data) else f' ({len(data)} bytes)'
             raise OSError(
-                err.errno, f'{err.strerror} while writing {filepath} ('
-                f'{len(data)} bytes); the previous content of that file, if '
-                'any, is unchanged') from err
+                err.errno, f'{err.strerror} while writing {filepath}{size}; '
+                'the previous content of that file, if any, is unchanged'
+            ) from err
         raise
     _fsync_dir(folder)
 

@@ -1,9 +1,6 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Query-gallery retrieval metric for (video) person re-identification."""
-import os
-import os.path as osp
-import tempfile
-from typing import Dict, List, Optional, Sequence, Union
+from typing import BinaryIO, Dict, List, Optional, Sequence, Union
 
 import mmengine
 import numpy as np
@@ -11,6 +8,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from mmreid_video.checkpoint import atomic_write
 from mmreid_video.registry import METRICS
 from ..functional import (compute_distance, evaluate_rank,
                           evaluate_rank_by_features, k_reciprocal_rerank,
@@ -303,30 +301,21 @@ class VideoReIDMetric(BaseMetric):
             ranked_distances=ranked_dist,
             query_ap=query_ap,
             camera_names=np.asarray(camera_names, dtype=str))
-        out_dir = osp.dirname(osp.abspath(self.out_file))
-        tmp = None
+        dump = {k: fields[k] for k in DUMP_KEYS}
+
+        def write(f: BinaryIO) -> None:
+            if self.out_file.endswith('.npz'):
+                np.savez(f, **dump)
+            else:
+                mmengine.dump(dump, f, file_format='pkl')
+
         try:
-            mmengine.mkdir_or_exist(out_dir)
             # Written next to the target and renamed: never a partial file.
-            fd, tmp = tempfile.mkstemp(
-                dir=out_dir,
-                prefix=osp.basename(self.out_file) + '.',
-                suffix='.tmp')
-            with os.fdopen(fd, 'wb') as f:
-                if self.out_file.endswith('.npz'):
-                    np.savez(f, **{k: fields[k] for k in DUMP_KEYS})
-                else:
-                    mmengine.dump({k: fields[k]
-                                   for k in DUMP_KEYS}, f, file_format='pkl')
-            os.replace(tmp, self.out_file)
-        except BaseException as err:
-            if tmp is not None and osp.exists(tmp):
-                os.remove(tmp)
-            if isinstance(err, OSError):
-                raise OSError(f'Cannot write the metric dump '
-                              f'{self.out_file!r}: {err} (the metrics are '
-                              'in the log above)') from err
-            raise
+            atomic_write(write, self.out_file)
+        except OSError as err:
+            raise OSError(f'Cannot write the metric dump '
+                          f'{self.out_file!r}: {err} (the metrics are '
+                          'in the log above)') from err
         print_log(f'Re-ID features and ranked lists saved to {self.out_file}',
                   logger='current')
 

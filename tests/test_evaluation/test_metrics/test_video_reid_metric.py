@@ -200,6 +200,10 @@ class TestVideoReIDMetric(TestCase):
             data = mmengine.load(out)
             self.assertEqual(data['camera_names'].tolist(), ['cam 1', 'cam 2'])
             self.assertEqual(os.listdir(tmp), ['ranks.pkl'])
+            # Readable like any file the user writes (umask), not private.
+            umask = os.umask(0)
+            os.umask(umask)
+            self.assertEqual(os.stat(out).st_mode & 0o777, 0o666 & ~umask)
 
             # A failing write leaves the old file whole, no temporary file,
             # and comes after the metrics were logged.
