@@ -91,10 +91,13 @@ def load_mat_array(path: str, key: str) -> np.ndarray:
     except NotImplementedError:  # scipy's answer to v7.3 (HDF5) files
         arr = _load_hdf5_array(path, key)
     except Exception as e:  # scipy raises many types for corrupt files
-        raise ValueError(
-            f'{path}: cannot read it as a MATLAB file, it is truncated or '
-            f'corrupt ({type(e).__name__}: {e}); expected a MAT-file '
-            f'holding "{key}"') from e
+        if not _is_hdf5(path):
+            raise ValueError(
+                f'{path}: cannot read it as a MATLAB file, it is truncated or '
+                f'corrupt ({type(e).__name__}: {e}); expected a MAT-file '
+                f'holding "{key}"') from e
+        # HDF5 saved without the MAT header MATLAB's -v7.3 writes.
+        arr = _load_hdf5_array(path, key)
     else:
         if key not in mat:
             keys = sorted(name for name, _, _ in whosmat(path))
@@ -107,6 +110,15 @@ def load_mat_array(path: str, key: str) -> np.ndarray:
                                            'values' if arr.dtype.kind == 'f'
                                            else ''))
     return arr.astype(np.int64)
+
+
+def _is_hdf5(path: str) -> bool:
+    """Whether ``path`` is an HDF5 file (False when h5py is missing)."""
+    try:
+        import h5py
+    except ImportError:
+        return False
+    return bool(h5py.is_hdf5(path))
 
 
 def _load_hdf5_array(path: str, key: str) -> np.ndarray:

@@ -24,6 +24,17 @@ def test_v73_is_read_with_h5py(tmp_path, write_v73):
         load_mat_array(str(tmp_path / 'cell.mat'), 'ls_set')
 
 
+def test_hdf5_without_mat_header_is_read(tmp_path):
+    """An HDF5 file saved without MATLAB's v7.3 header (e.g. by h5py) is
+    still read, in MATLAB's orientation."""
+    import h5py
+    path = tmp_path / 'plain.mat'
+    with h5py.File(path, 'w') as f:
+        f['query'] = np.array([[1, 2, 3], [4, 5, 6]]).T
+    assert load_mat_array(str(path), 'query').tolist() == [[1, 2, 3],
+                                                           [4, 5, 6]]
+
+
 def test_v5_with_other_keys(tmp_path):
     savemat(tmp_path / 'a.mat', {'b': np.eye(2), 'c': np.ones(1)})
     with pytest.raises(
