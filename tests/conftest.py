@@ -11,7 +11,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from fixture_trees import make_lsvid_tree, make_prid_tree
+from fixture_trees import make_lsvid_tree, make_prid_tree, write_mat_v73
 
 from mmreid_video.datasets import make_synthetic_mars
 
@@ -52,29 +52,10 @@ def prid_root(tmp_path):
     return make_prid_tree(tmp_path)
 
 
-V73_HEADER = (b'MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: '
-              b'Mon Jan  1 00:00:00 2024 HDF5 schema 1.00 .').ljust(116)
-
-
-def _write_v73(path, **arrays) -> None:
-    """A MATLAB v7.3 file: HDF5 after a 512-byte MAT header, transposed;
-    a value of None writes a group (as MATLAB does for a struct)."""
-    import h5py
-    import numpy as np
-    with h5py.File(path, 'w', userblock_size=512) as f:
-        for key, value in arrays.items():
-            if value is None:
-                f.create_group(key)
-            else:
-                f[key] = np.asarray(value).T  # MATLAB is column-major
-    with open(path, 'r+b') as f:
-        f.write(V73_HEADER + bytes(8) + b'\x00\x02IM')
-
-
 @pytest.fixture
 def write_v73():
     """Write MATLAB v7.3 (HDF5) files: ``write_v73(path, key=array)``."""
-    return _write_v73
+    return lambda path, **arrays: write_mat_v73(path, arrays)
 
 
 @pytest.fixture(scope='session')

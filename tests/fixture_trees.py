@@ -20,9 +20,13 @@ def png_bytes(seed: int, size=(32, 16)) -> bytes:
 
 def write_mat_v73(path, arrays: dict) -> None:
     """Write arrays as MATLAB ``save -v7.3`` does: HDF5 behind a 512-byte
-    MATLAB header, doubles stored transposed (column-major)."""
+    MATLAB header, doubles stored transposed (column-major); a value of None
+    writes a group (as MATLAB does for a struct)."""
     with h5py.File(path, 'w', userblock_size=512) as f:
         for key, value in arrays.items():
+            if value is None:
+                f.create_group(key)
+                continue
             data = f.create_dataset(key, data=np.asarray(value, float).T)
             data.attrs['MATLAB_class'] = np.bytes_('double')
     text = ('MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Tue Jun  4 '
