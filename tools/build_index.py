@@ -2,7 +2,7 @@
 """Build a GalleryIndex file from the shards of tools/extract_features.py.
 
 ``python tools/build_index.py FEATURES_DIR --out gallery.gidx
-[--subset gallery] [--mode compressed --param nlist=4096 nprobe=32]``
+[--subset gallery] [--mode compressed --param nlist=4096 nprobe=256]``
 
 Rows of the index are the selected tracklets in dataset order (the order
 of ``read_shards``), with their pids and camids.
@@ -33,7 +33,7 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         action=CfgOptionsAction,
         default={},
-        help='GalleryIndex parameters, e.g. nlist=4096 nprobe=32')
+        help='GalleryIndex parameters, e.g. nlist=4096 nprobe=256')
     return parser.parse_args()
 
 

@@ -10,6 +10,7 @@ from ._checks import (ArrayLike, Labels, check_descriptors, check_labels,
                       check_topk, exact_distances, exclusion_labels,
                       normalize_rows)
 from ._index_io import GalleryIndexIO
+from ._ivf import FAST_SCAN_BITS, build_ivf, uses_fast_scan
 from ._topk_metrics import topk_metrics
 from ._vector_store import VectorStore
 
@@ -17,12 +18,12 @@ from ._vector_store import VectorStore
 _PARAMS = dict(
     exact=dict(use_gpu='auto', block_size=256),
     compressed=dict(
-        nlist=1024,
-        pq_m=64,
-        pq_bits=8,
-        nprobe=16,
+        nlist=4096,
+        pq_m=128,
+        pq_bits=FAST_SCAN_BITS,
+        nprobe=192,
         shortlist=100,
-        train_size=65536,
+        train_size=None,
         seed=0,
         vectors_dir=None,
         use_gpu='auto',
@@ -56,7 +57,8 @@ def _check_params(dim: int, mode: str, params: dict) -> dict:
                         f'allowed: {sorted(_PARAMS[mode])}')
     out = dict(_PARAMS[mode], **params)
     for key, value in out.items():
-        if key in ('use_gpu', 'vectors_dir'):
+        if key in ('use_gpu', 'vectors_dir') or (key == 'train_size'
+                                                 and value is None):
             continue
         if isinstance(value, bool) or not isinstance(value, int) or \
                 value < (0 if key == 'seed' else 1):
@@ -67,6 +69,13 @@ def _check_params(dim: int, mode: str, params: dict) -> dict:
                          f"{out['use_gpu']!r}")
     if mode == 'compressed' and dim % out['pq_m']:
         raise ValueError(f'pq_m={out["pq_m"]} must divide dim={dim}')
+    if mode == 'compressed' and out['pq_bits'] > 16:
+        raise ValueError(f'pq_bits must be <= 16, got {out["pq_bits"]}')
+    if mode == 'compressed' and out['use_gpu'] is True and \
+            uses_fast_scan(out):
+        raise ValueError(
+            f'use_gpu=True needs pq_bits != {FAST_SCAN_BITS}: faiss scans '
+            f'{FAST_SCAN_BITS}-bit codes (fast-scan) on CPU only')
     return out
 
 
@@ -86,15 +95,18 @@ class GalleryIndex(GalleryIndexIO):
       (float32 rounding error is bounded), so the lists equal
       :func:`~mmreid_video.apis.search`'s. Descriptors stay in memory.
     - ``'compressed'``: an IVF-PQ index (``nlist`` lists, ``pq_m`` codes of
-      ``pq_bits`` bits each, ``nprobe`` lists searched) proposes a
+      ``pq_bits`` bits each, ``nprobe`` lists searched; 4-bit codes are
+      scanned by faiss's SIMD fast-scan kernels, on CPU) proposes a
       ``shortlist`` per query, re-scored exactly from the full descriptors,
       which stay on disk, memory-mapped (in a temporary file under
       ``vectors_dir``, or in the saved index file). It is trained on
-      ``train_size`` stored descriptors (drawn with ``seed``) when first
-      searched (or by :meth:`train`); later additions are encoded with it.
+      ``train_size`` stored descriptors (default: 39 per list, faiss's
+      k-means minimum; drawn with ``seed``) when first searched (or by
+      :meth:`train`); later additions are encoded with it.
 
     faiss GPU resources are used when faiss sees a GPU (``use_gpu='auto'``)
-    or always (``True``); ``block_size`` queries are searched at a time.
+    or always (``True``), except by fast-scan codes, which faiss searches on
+    CPU only; ``block_size`` queries are searched at a time.
 
     Args:
         dim (int): Descriptor length D.
@@ -196,38 +208,22 @@ class GalleryIndex(GalleryIndexIO):
         them (done on first search when not called)."""
         if self.mode != 'compressed':
             raise ValueError('Only the compressed mode is trained')
-        faiss, p = self._faiss, self.params
-        vectors = self._store.array
+        p, vectors = self.params, self._store.array
         need = max(p['nlist'], 2**p['pq_bits'])
         if len(vectors) < need:
             raise ValueError(
                 f'The compressed index needs >= {need} descriptors to train '
                 f'(nlist={p["nlist"]}, pq_bits={p["pq_bits"]}), has '
                 f'{len(vectors)}; use fewer lists or mode="exact"')
-        rng = np.random.default_rng(p['seed'])
-        sample = np.sort(
-            rng.choice(
-                len(vectors),
-                min(len(vectors), p['train_size']),
-                replace=False))
-        quantizer = faiss.IndexFlatIP(self.dim)
-        ivf = faiss.IndexIVFPQ(quantizer, self.dim, p['nlist'], p['pq_m'],
-                               p['pq_bits'], faiss.METRIC_INNER_PRODUCT)
-        ivf.cp.seed = ivf.pq.cp.seed = p['seed']
-        ivf.train(np.ascontiguousarray(vectors[sample]))
-        for start in range(0, len(vectors), 1 << 16):
-            ivf.add(np.ascontiguousarray(vectors[start:start + (1 << 16)]))
-        # The index owns its quantizer from now on (as when deserialised).
-        ivf.own_fields = True
-        quantizer.this.disown()
-        self._ivf, self._gpu_ivf = ivf, None
+        self._ivf = build_ivf(self._faiss, self.dim, vectors, p)
+        self._gpu_ivf = None
 
     def _searcher(self):
         """The trained IVF-PQ index (on the GPU when used)."""
         if self._ivf is None:
             self.train()
         index = self._ivf
-        if self._use_gpu():
+        if not uses_fast_scan(self.params) and self._use_gpu():
             # A GPU copy, made again after the CPU index changed.
             if self._gpu_ivf is None:
                 self._gpu_ivf = self._faiss.index_cpu_to_gpu(

@@ -104,13 +104,15 @@ def test_exact_on_float_data_and_topk_metrics():
     assert 0 < short['mAP@5'] <= 1
 
 
-def test_compressed_recall_and_exclusion(tmp_path):
+@pytest.mark.parametrize('pq_bits', [4, 8])  # fast-scan and IndexIVFPQ
+def test_compressed_recall_and_exclusion(tmp_path, pq_bits):
     feats, pids, cams = clustered(1, num_ids=100, per_id=20)
     index = GalleryIndex(
         32,
         'compressed',
         nlist=16,
         pq_m=8,
+        pq_bits=pq_bits,
         nprobe=4,
         shortlist=40,
         vectors_dir=str(tmp_path))
@@ -126,6 +128,8 @@ def test_compressed_recall_and_exclusion(tmp_path):
     assert not same.any()
     assert index.memory_bytes() < 0.5 * exact.memory_bytes()
     assert os.listdir(tmp_path) == []  # the descriptor file is unlinked
+    fast_scan = type(index._ivf).__name__ == 'IndexIVFPQFastScan'
+    assert fast_scan == (pq_bits == 4)
 
 
 @pytest.mark.parametrize('mode', ['exact', 'compressed'])
@@ -204,6 +208,8 @@ def test_input_checks():
         GalleryIndex(8, nlist=4)
     with pytest.raises(ValueError, match='mode must be'):
         GalleryIndex(8, 'hnsw')
+    with pytest.raises(ValueError, match='CPU only'):
+        GalleryIndex(8, 'compressed', pq_m=2, use_gpu=True)
     with pytest.raises(ValueError, match='needs >= 16 descriptors'):
         small = GalleryIndex(8, 'compressed', nlist=16, pq_m=2, pq_bits=4)
         small.add(np.random.rand(5, 8))

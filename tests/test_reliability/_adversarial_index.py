@@ -26,6 +26,8 @@ for _args, _kw, _frag in (
     ((8, ), dict(nlist=4), 'nlist'),
     ((8, 'compressed'), dict(pq_m=3), 'pq_m=3'),
     ((8, 'compressed'), dict(nlist=0), 'nlist'),
+    ((8, 'compressed'), dict(pq_m=2, pq_bits=17), 'pq_bits'),
+    ((8, 'compressed'), dict(pq_m=2, train_size=0), 'train_size'),
     ((8, ), dict(use_gpu='yes'), 'use_gpu'),
 ):
 

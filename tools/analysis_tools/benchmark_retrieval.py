@@ -78,11 +78,13 @@ def parse_args():
         type=int,
         default=20,
         help='queries compared with apis.search')
-    parser.add_argument('--nlist', type=int, default=1024)
-    parser.add_argument('--pq-m', type=int, default=64)
-    parser.add_argument('--nprobe', type=int, default=16)
-    parser.add_argument('--shortlist', type=int, default=150)
-    parser.add_argument('--train-size', type=int, default=65536)
+    # GalleryIndex's compressed parameters; unset ones keep its defaults.
+    for key in ('nlist', 'pq_m', 'pq_bits', 'nprobe', 'shortlist',
+                'train_size'):
+        parser.add_argument(
+            '--' + key.replace('_', '-'),
+            type=int,
+            help=f'compressed index {key} (default: GalleryIndex\'s)')
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument(
         '--threads',
@@ -149,15 +151,13 @@ def main():
     centres = make_centres(max(1, args.num // args.per_id), args, rng)
     gallery, g_pids, g_cams = clustered(args.num, centres, args, rng)
     query, q_pids, q_cams = clustered(args.num_query, centres, args, rng)
+    params = {
+        key: getattr(args, key)
+        for key in ('nlist', 'pq_m', 'pq_bits', 'nprobe', 'shortlist',
+                    'train_size') if getattr(args, key) is not None
+    }
     compressed = GalleryIndex(
-        args.dim,
-        'compressed',
-        nlist=args.nlist,
-        pq_m=args.pq_m,
-        nprobe=args.nprobe,
-        shortlist=args.shortlist,
-        train_size=args.train_size,
-        seed=args.seed)
+        args.dim, 'compressed', seed=args.seed, **params)
     start, start_cpu = time.perf_counter(), time.process_time()
     compressed.add(gallery, g_pids, g_cams)
     compressed.train()
