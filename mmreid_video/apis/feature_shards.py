@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from mmreid_video.checkpoint import atomic_write
+from mmreid_video.checkpoint import atomic_write, remove_stale_temps
 
 
 META_FILE = 'meta.json'
@@ -58,6 +58,7 @@ def write_meta(folder: str, meta: dict) -> None:
                 f'differ: {[old.get(k) for k in diff]} vs '
                 f'{[meta[k] for k in diff]}); use another --out folder')
         return
+    remove_stale_temps(folder, META_FILE)  # only rank 0 gets here
     atomic_write(json.dumps(meta, indent=2).encode(), path)
 
 
@@ -85,6 +86,9 @@ def write_shard(path: str, arrays: Dict[str, np.ndarray]) -> None:
     missing = sorted(set(_KEYS) - set(arrays))
     if missing:
         raise KeyError(f'A shard needs the arrays {missing}')
+    # A shard has one writer (its rank): a temporary file of it is left by
+    # a killed run, which this one resumes.
+    remove_stale_temps(*osp.split(path))
     atomic_write(lambda f: np.savez(f, **arrays), path)
 
 

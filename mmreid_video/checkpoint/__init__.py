@@ -14,7 +14,7 @@
 Saving itself (best checkpoint written before the old one is removed) is
 :class:`mmreid_video.engine.SafeCheckpointHook`.
 """
-from .atomic_io import AtomicLocalBackend, atomic_write
+from .atomic_io import AtomicLocalBackend, atomic_write, remove_stale_temps
 from .loading import load_from_local
 from .matching import (PARTIAL_LOAD_KEY, check_weights_match,
                        load_model_weights)
@@ -24,7 +24,8 @@ from .safe_globals import mmengine_checkpoint_globals
 from .setup import setup_checkpoint_io
 
 __all__ = [
-    'AtomicLocalBackend', 'atomic_write', 'load_from_local',
+    'AtomicLocalBackend', 'atomic_write', 'remove_stale_temps',
+    'load_from_local',
     'PARTIAL_LOAD_KEY', 'check_weights_match', 'load_model_weights',
     'check_resumable', 'find_resume_checkpoint', 'resolve_resume_checkpoint',
     'mmengine_checkpoint_globals', 'setup_checkpoint_io'

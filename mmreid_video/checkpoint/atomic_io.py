@@ -14,12 +14,16 @@ registered by :func:`mmreid_video.checkpoint.setup_checkpoint_io`.
 """
 import os
 import os.path as osp
+import re
 import uuid
 from pathlib import Path
-from typing import BinaryIO, Callable, Union
+from typing import BinaryIO, Callable, List, Optional, Union
 
 import mmengine
 from mmengine.fileio import LocalBackend
+
+# Hex digits of the random part of a temporary file's name.
+_TMP_HEX = 12
 
 
 def atomic_write(data: Union[bytes, Callable[[BinaryIO], None]],
@@ -47,7 +51,8 @@ def atomic_write(data: Union[bytes, Callable[[BinaryIO], None]],
     folder = osp.dirname(osp.abspath(filepath))
     mmengine.mkdir_or_exist(folder)
     tmp_path = osp.join(
-        folder, f'.{osp.basename(filepath)}.{uuid.uuid4().hex[:12]}.tmp')
+        folder,
+        f'.{osp.basename(filepath)}.{uuid.uuid4().hex[:_TMP_HEX]}.tmp')
     # Mode 0o666 (minus the umask) as ``open(filepath, 'wb')`` would give;
     # ``tempfile.mkstemp`` would make it private (0o600).
     fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -72,6 +77,34 @@ def atomic_write(data: Union[bytes, Callable[[BinaryIO], None]],
             ) from err
         raise
     _fsync_dir(folder)
+
+
+def remove_stale_temps(folder: Union[str, Path],
+                       name: Optional[str] = None) -> List[str]:
+    """Remove the temporary files that killed writers left in ``folder``.
+
+    Only where each file has one writer at a time (a feature shard, which
+    one rank owns; a work_dir, which one training holds locked): a
+    temporary file seen before writing is then a leftover of a process
+    killed mid-write.
+
+    Args:
+        folder (str | Path): The folder :func:`atomic_write` wrote into.
+        name (str, optional): Only the temporary files of this destination
+            file name. Defaults to None (those of every file).
+
+    Returns:
+        list[str]: The removed files.
+    """
+    folder = str(folder)
+    target = '.+' if name is None else re.escape(name)
+    pattern = re.compile(rf'\.{target}\.[0-9a-f]{{{_TMP_HEX}}}\.tmp')
+    removed = []
+    for entry in sorted(os.listdir(folder)) if osp.isdir(folder) else []:
+        if pattern.fullmatch(entry):
+            os.remove(osp.join(folder, entry))
+            removed.append(osp.join(folder, entry))
+    return removed
 
 
 def _fsync_dir(folder: str) -> None:

@@ -7,6 +7,8 @@ of the other. :func:`lock_work_dir` takes an exclusive ``fcntl.flock`` on
 ``<work_dir>/.train.lock`` for the life of the process; the OS releases it
 when the process ends in any way (even ``kill -9``), so no stale lock is ever
 left. The lock file records who holds it, for the error of a second run.
+Once it holds the lock, a run removes the temporary files of saves that a
+killed run left (``.epoch_3.pth.<hex>.tmp``: up to a checkpoint's size).
 """
 import datetime
 import os
@@ -15,6 +17,8 @@ import socket
 import sys
 import time
 from typing import Optional
+
+from mmreid_video.checkpoint.atomic_io import remove_stale_temps
 
 try:
     import fcntl
@@ -95,4 +99,9 @@ def lock_work_dir(work_dir: str) -> Optional[str]:
               f'started: {started}\ncommand: {" ".join(sys.argv)}\n')
     os.pwrite(fd, record.encode('utf-8'), 0)
     _HELD[path] = fd
+    # Holding the lock, this process is the work_dir's only writer: a
+    # temporary file there was left by a run killed mid-save.
+    for stale in remove_stale_temps(work_dir):
+        print(f'Removed {stale}: a partial file of a killed run',
+              file=sys.stderr)
     return path

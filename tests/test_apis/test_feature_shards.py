@@ -1,6 +1,7 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Shard files of tools/extract_features.py: checks and named errors."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -46,3 +47,22 @@ def test_round_trip_and_named_errors(tmp_path):
         read_shards(str(tmp_path))
     with pytest.raises(FileNotFoundError, match='extract_features'):
         read_shards(str(tmp_path / 'nowhere'))
+
+
+def test_write_removes_only_its_own_stale_temporary_files(tmp_path):
+    """A run killed mid-write leaves ``.shard_*.npz.<hex>.tmp``; the run
+    that resumes it removes those of the shards (and meta.json) it writes,
+    never another shard's."""
+    stale = ['.shard_00000.npz.0123456789ab.tmp', '.meta.json.00aa11bb22cc.tmp']
+    kept = [
+        '.shard_00001.npz.0123456789ab.tmp',  # another rank's shard
+        '.shard_00000.npz.old.0123456789ab.tmp',  # not a temp of shard 0
+        '.shard_00000.npz.0123456789.tmp',  # not our naming
+        'shard_00000.npz.0123456789ab.tmp'
+    ]
+    for name in stale + kept:
+        (tmp_path / name).write_bytes(b'partial')
+    write_meta(str(tmp_path), dict(data='test', num_tracklets=5, shard_size=3))
+    write_shard(shard_path(str(tmp_path), 0), _shard(range(3)))
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        kept + ['meta.json', 'shard_00000.npz'])

@@ -25,9 +25,15 @@ def _holder(work_dir):
     return proc
 
 
-def test_second_training_is_refused_then_lock_is_freed_by_kill(tmp_path):
+def test_second_training_is_refused_then_lock_is_freed_by_kill(
+        tmp_path, capsys):
     work_dir = tmp_path / 'run'
     proc = _holder(work_dir)
+    # A save of the holder in progress, and files that are no temp files.
+    partial = work_dir / '.epoch_3.pth.0123456789ab.tmp'
+    others = ['epoch_2.pth', '.notes.tmp', 'last_checkpoint']
+    for name in [partial.name] + others:
+        (work_dir / name).write_bytes(b'x')
     try:
         with pytest.raises(RuntimeError) as info:
             lock_work_dir(str(work_dir))
@@ -36,12 +42,16 @@ def test_second_training_is_refused_then_lock_is_freed_by_kill(tmp_path):
         assert f'pid: {proc.pid}' in msg
         assert f'host: {socket.gethostname()}' in msg
         assert 'command: -c' in msg and str(work_dir) in msg
+        assert partial.exists()  # refused: the holder's files untouched
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     start = time.monotonic()
     assert lock_work_dir(str(work_dir)) == str(work_dir / '.train.lock')
     assert time.monotonic() - start < 5  # dead holder: free at once
+    # The killed run's partial save is removed (and said), nothing else.
+    assert sorted(os.listdir(work_dir)) == sorted(others + ['.train.lock'])
+    assert f'Removed {partial}: a partial file' in capsys.readouterr().err
     with open(work_dir / '.train.lock') as f:
         assert f'pid: {os.getpid()}' in f.read()
     # The same process may ask again.
