@@ -13,6 +13,7 @@ import json
 import os
 
 import numpy as np
+import torch
 
 from mmreid_video.apis import GalleryIndex
 from mmreid_video.apis.feature_shards import SUBSETS, read_shards
@@ -63,7 +64,8 @@ def main() -> None:
     results = dict(
         query_tracklet_ids=query['tracklet_ids'].tolist(),
         indices=indices.tolist(),
-        distances=np.where(np.isinf(dists), None, dists.numpy()).tolist())
+        distances=np.where(torch.isinf(dists).numpy(), None,
+                           dists.numpy()).tolist())
     if args.gallery_features:
         names = read_shards(args.gallery_features,
                             args.gallery_subset)['tracklet_ids']

@@ -228,3 +228,15 @@ def test_docs_snippet_runs(tmp_path, monkeypatch):
     assert scope['merged'].ntotal == 5000
     assert scope['indices'].shape == (4, 10)
     assert (tmp_path / 'gallery.gidx').exists()
+
+
+@pytest.mark.parametrize('dim, pq_m', [(512, 128), (2048, 128), (64, 64),
+                                       (100, 100), (1000, 125), (7, 7)])
+def test_default_pq_m_is_the_largest_divisor_up_to_128(dim, pq_m):
+    index = GalleryIndex(dim, 'compressed', nlist=4)
+    assert index.params['pq_m'] == pq_m
+    if dim == 64:  # the default builds and searches
+        feats, pids, cams = clustered(4, dim=64)
+        index.add(feats, pids, cams)
+        assert index.search(feats[:3], 5)[0].shape == (3, 5)
+        assert index._ivf.pq.M == 64
