@@ -13,7 +13,6 @@ import json
 import os
 
 import numpy as np
-import torch
 
 from mmreid_video.apis import GalleryIndex
 from mmreid_video.apis.feature_shards import SUBSETS, read_shards
@@ -64,7 +63,7 @@ def main() -> None:
     results = dict(
         query_tracklet_ids=query['tracklet_ids'].tolist(),
         indices=indices.tolist(),
-        distances=np.where(torch.isinf(dists).numpy(), None,
+        distances=np.where(np.isinf(dists.numpy()), None,
                            dists.numpy()).tolist())
     if args.gallery_features:
         names = read_shards(args.gallery_features,

@@ -24,6 +24,10 @@ import numpy as np
 from mmreid_video.apis import GalleryIndex, search
 from mmreid_video.apis.gallery_index import import_faiss
 
+# GalleryIndex's compressed parameters settable from the command line.
+INDEX_PARAMS = ('nlist', 'pq_m', 'pq_bits', 'nprobe', 'shortlist',
+                'train_size')
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -78,9 +82,8 @@ def parse_args():
         type=int,
         default=20,
         help='queries compared with apis.search')
-    # GalleryIndex's compressed parameters; unset ones keep its defaults.
-    for key in ('nlist', 'pq_m', 'pq_bits', 'nprobe', 'shortlist',
-                'train_size'):
+    # Unset ones keep GalleryIndex's defaults.
+    for key in INDEX_PARAMS:
         parser.add_argument(
             '--' + key.replace('_', '-'),
             type=int,
@@ -153,8 +156,7 @@ def main():
     query, q_pids, q_cams = clustered(args.num_query, centres, args, rng)
     params = {
         key: getattr(args, key)
-        for key in ('nlist', 'pq_m', 'pq_bits', 'nprobe', 'shortlist',
-                    'train_size') if getattr(args, key) is not None
+        for key in INDEX_PARAMS if getattr(args, key) is not None
     }
     compressed = GalleryIndex(
         args.dim, 'compressed', seed=args.seed, **params)
