@@ -16,7 +16,7 @@ from typing import BinaryIO, Dict, Iterable, Tuple, Union
 
 import numpy as np
 
-from mmreid_video.checkpoint import atomic_write
+from mmreid_video.fileio import atomic_write
 
 
 MAGIC = b'MMRVGIDX'

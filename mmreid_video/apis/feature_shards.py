@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from mmreid_video.checkpoint import atomic_write, remove_stale_temps
+from mmreid_video.fileio import atomic_write, remove_stale_temps
 
 
 META_FILE = 'meta.json'

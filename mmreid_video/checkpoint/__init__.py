@@ -1,8 +1,8 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """The checkpoint life cycle: write, find, load, check, resume.
 
-- :mod:`.atomic_io`: the ``'atomic_local'`` backend writes each file whole or
-  not at all (temp file + rename), and names the path when the disk is full.
+- :mod:`.atomic_backend`: the ``'atomic_local'`` file backend writes each
+  checkpoint whole or not at all (through :mod:`mmreid_video.fileio`).
 - :mod:`.safe_globals`: what weights-only unpickling must allow.
 - :mod:`.loading`: the local loader, with errors that name the file.
 - :mod:`.matching`: refuse weights of another model unless
@@ -14,7 +14,7 @@
 Saving itself (best checkpoint written before the old one is removed) is
 :class:`mmreid_video.engine.SafeCheckpointHook`.
 """
-from .atomic_io import AtomicLocalBackend, atomic_write, remove_stale_temps
+from .atomic_backend import AtomicLocalBackend
 from .loading import load_from_local
 from .matching import (PARTIAL_LOAD_KEY, check_weights_match,
                        load_model_weights)
@@ -24,7 +24,7 @@ from .safe_globals import mmengine_checkpoint_globals
 from .setup import setup_checkpoint_io
 
 __all__ = [
-    'AtomicLocalBackend', 'atomic_write', 'remove_stale_temps',
+    'AtomicLocalBackend',
     'load_from_local',
     'PARTIAL_LOAD_KEY', 'check_weights_match', 'load_model_weights',
     'check_resumable', 'find_resume_checkpoint', 'resolve_resume_checkpoint',

@@ -18,7 +18,7 @@ import torch
 from mmengine.fileio import register_backend
 from mmengine.runner import CheckpointLoader
 
-from .atomic_io import AtomicLocalBackend
+from .atomic_backend import AtomicLocalBackend
 from .loading import load_from_local
 from .safe_globals import mmengine_checkpoint_globals
 

@@ -18,7 +18,7 @@ import sys
 import time
 from typing import Optional
 
-from mmreid_video.checkpoint.atomic_io import remove_stale_temps
+from mmreid_video.fileio import remove_stale_temps
 
 try:
     import fcntl

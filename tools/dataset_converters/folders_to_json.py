@@ -18,7 +18,7 @@ import os.path as osp
 import re
 from typing import Dict, List, Optional
 
-from mmreid_video.checkpoint import atomic_write
+from mmreid_video.fileio import atomic_write
 from mmreid_video.utils import check_output_path
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')

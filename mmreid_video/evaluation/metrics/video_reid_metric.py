@@ -8,7 +8,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from mmreid_video.checkpoint import atomic_write
+from mmreid_video.fileio import atomic_write
 from mmreid_video.registry import METRICS
 from ..functional import (compute_distance, evaluate_rank,
                           evaluate_rank_by_features, k_reciprocal_rerank,

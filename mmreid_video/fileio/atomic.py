@@ -1,16 +1,13 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""A local file backend that writes by temp file + rename.
+"""Whole-or-nothing file writes (temp file + rename) and their leftovers.
 
-A job killed (or a disk filling up) while ``torch.save`` output is being
-written leaves a truncated file. With ``--resume`` that file is the one
-``last_checkpoint`` points to, so the run cannot continue. Writing to a
+A process killed (or a disk filling up) while a file is written leaves a
+truncated file that a later reader takes for the real one. Writing to a
 temporary file in the same folder, syncing it and then ``os.replace``-ing it
 over the target makes the write all-or-nothing: readers see either the old
-file or the complete new one.
-
-Select it with ``backend_args=dict(backend='atomic_local')`` (done for the
-checkpoint hook in ``configs/_base_/default_runtime.py``); the name is
-registered by :func:`mmreid_video.checkpoint.setup_checkpoint_io`.
+file or the complete new one. Every file kind of the package (checkpoints,
+metric dumps, feature shards, gallery indexes, the work_dir lock's
+clean-up) goes through :func:`atomic_write`.
 """
 import os
 import os.path as osp
@@ -20,7 +17,6 @@ from pathlib import Path
 from typing import BinaryIO, Callable, List, Optional, Union
 
 import mmengine
-from mmengine.fileio import LocalBackend
 
 # Hex digits of the random part of a temporary file's name.
 _TMP_HEX = 12
@@ -119,40 +115,3 @@ def _fsync_dir(folder: str) -> None:
         pass
     finally:
         os.close(fd)
-
-
-class AtomicLocalBackend(LocalBackend):
-    """:class:`LocalBackend` whose ``put``/``put_text`` write atomically.
-
-    Registered as the ``'atomic_local'`` file backend; every other method
-    (``get``, ``remove``, ``join_path``, ...) is the local one.
-
-    Examples:
-        >>> from mmengine.fileio import get_file_backend
-        >>> backend = get_file_backend(
-        ...     'work_dirs/x', backend_args=dict(backend='atomic_local'))
-        >>> type(backend).__name__
-        'AtomicLocalBackend'
-    """
-
-    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        """Atomically write bytes to ``filepath``.
-
-        Args:
-            obj (bytes): Data to be written.
-            filepath (str | Path): Path to write data.
-        """
-        atomic_write(obj, filepath)
-
-    def put_text(self,
-                 obj: str,
-                 filepath: Union[str, Path],
-                 encoding: str = 'utf-8') -> None:
-        """Atomically write text to ``filepath``.
-
-        Args:
-            obj (str): Data to be written.
-            filepath (str | Path): Path to write data.
-            encoding (str): The text encoding. Defaults to 'utf-8'.
-        """
-        atomic_write(obj.encode(encoding), filepath)

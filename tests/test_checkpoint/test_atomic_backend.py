@@ -10,7 +10,7 @@ from mmengine.fileio import get_file_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.runner import save_checkpoint
 
-import mmreid_video.checkpoint.atomic_io as atomic_io
+import mmreid_video.fileio.atomic as atomic_io
 from mmreid_video.checkpoint import AtomicLocalBackend
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
