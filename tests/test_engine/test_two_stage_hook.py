@@ -4,6 +4,7 @@ import os.path as osp
 import tempfile
 from unittest import TestCase
 
+import pytest
 import torch
 from fixture_models import tiny_denseil_cfg
 from mmengine.hooks import Hook
@@ -134,6 +135,8 @@ def split(state):
     return enc, dec
 
 
+# setUpClass trains a Runner; tests resume and train again.
+@pytest.mark.slow
 class TestTwoStageTrainingHook(TestCase):
 
     @classmethod

@@ -1,21 +1,22 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """benchmark_eval.py end to end on a tiny MARS-like split."""
 import json
-import subprocess
 import sys
 
+import pytest
+from tool_runner import run_tool
 
+
+@pytest.mark.slow
 def test_benchmark_eval_tiny(tmp_path):
     out = tmp_path / 'bench.json'
-    subprocess.run([
+    run_tool([
         sys.executable, 'tools/analysis_tools/benchmark_eval.py',
         '--num-query', '120', '--num-gallery', '600', '--num-ids', '40',
         '--num-distractors', '150', '--dim', '32', '--repeat', '1',
         '--ref-repeat', '1', '--large-gallery', '1200', '--device', 'cpu',
         '--json', str(out)
-    ],
-                   check=True,
-                   capture_output=True)
+    ])
     report = json.loads(out.read_text())
     assert report['identical_to_reference'] is True
     assert report['fused_identical_to_dense'] is True

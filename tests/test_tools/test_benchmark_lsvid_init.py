@@ -3,11 +3,14 @@
 count (with one frame per tracklet)."""
 import re
 
+import pytest
 from tool_runner import load_tool
 
 bench = load_tool('tools/analysis_tools/benchmark_lsvid_init.py')
 
 
+# Not a tool subprocess, but LS-VID's 14,164 tracklets take a while.
+@pytest.mark.slow
 def test_generated_tree_and_table(tmp_path, monkeypatch, capsys):
     from mmreid_video.datasets import LSVID
     frames = bench.make_tree(str(tmp_path), 1e-4)

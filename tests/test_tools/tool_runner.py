@@ -1,15 +1,28 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Helpers to run the repository tools on a tiny MARS-layout dataset and
-to import a tool script as a module."""
+to import a tool script as a module.
+
+A tool runs in a subprocess (:func:`run_tool`, :func:`run_tool_fails`,
+:func:`start_tool`) where the test needs the real process: a training, a
+test, an exit code. A refusal that happens before any Runner is built runs
+the tool's ``main`` in the test's process instead (:func:`run_tool_main`):
+the same code, without an interpreter start (~3 s).
+"""
+import contextlib
 import importlib.util
+import io
 import os
 import os.path as osp
 import subprocess
+import sys
 from types import ModuleType
 from typing import List
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'baseline_r18_demo.py')
+# The TensorBoard line of docs/train_test.md.
+TENSORBOARD = ("visualizer.vis_backends=[dict(type='LocalVisBackend'),"
+               "dict(type='TensorboardVisBackend')]")
 
 
 def tiny_cfg_options(data_root: str, max_epochs: int = 2) -> List[str]:
@@ -37,6 +50,17 @@ def tiny_cfg_options(data_root: str, max_epochs: int = 2) -> List[str]:
     return opts
 
 
+def train_cmd(work_dir, data_root: str, *extra: str,
+              max_epochs: int = 2) -> List[str]:
+    """``tools/train.py`` on the demo config shrunk by
+    :func:`tiny_cfg_options`; ``extra`` goes before ``--cfg-options``."""
+    return [
+        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
+        str(work_dir), *extra, '--cfg-options',
+        *tiny_cfg_options(data_root, max_epochs)
+    ]
+
+
 def tool_env() -> dict:
     """The environment of a tool subprocess: this checkout, one thread."""
     return dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
@@ -55,6 +79,23 @@ def run_tool(args: List[str], **kwargs) -> subprocess.CompletedProcess:
     return proc
 
 
+def run_tool_fails(args: List[str], **kwargs) -> str:
+    """Run a repository tool that must fail (exit code other than 0);
+    return its stderr. A tool that succeeds fails the test with its
+    output."""
+    proc = subprocess.run(
+        args,
+        cwd=REPO,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        **kwargs)
+    assert proc.returncode != 0, (
+        f'{args[1:3]} exited with 0:\n{proc.stdout[-3000:]}\n'
+        f'{proc.stderr[-3000:]}')
+    return proc.stderr
+
+
 def start_tool(args: List[str]) -> subprocess.Popen:
     """Start a repository tool in the background (to kill it mid-run);
     its stderr is kept for the failure message."""
@@ -65,6 +106,50 @@ def start_tool(args: List[str]) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True)
+
+
+def run_tool_main(relative_path: str, *argv: str) -> str:
+    """Run ``main()`` of a repository tool in this process under a patched
+    ``sys.argv``; return its stdout.
+
+    Only for tool calls that fail or finish before a Runner is built (a
+    Runner changes process-wide state, e.g. deterministic algorithms). The
+    tool's errors propagate as they are; an argparse exit becomes a
+    RuntimeError holding the usage error.
+    """
+    module = load_tool(relative_path)
+    out, errs = io.StringIO(), io.StringIO()
+    old_argv = sys.argv
+    sys.argv = [osp.join(REPO, relative_path), *argv]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(errs):
+            module.main()
+    except SystemExit as e:
+        raise RuntimeError(f'exit {e.code}: {errs.getvalue()}') from None
+    finally:
+        sys.argv = old_argv
+    return out.getvalue()
+
+
+LOCK_HOLDER = ('import sys, time\n'
+               'from mmreid_video.utils import lock_work_dir\n'
+               'lock_work_dir(sys.argv[1])\n'
+               'print("locked", flush=True)\n'
+               'time.sleep(300)\n')
+
+
+def start_lock_holder(work_dir) -> subprocess.Popen:
+    """Start a process that holds the training lock of ``work_dir``, as a
+    running training does, and return once it holds it; kill it when done.
+    """
+    proc = subprocess.Popen([sys.executable, '-c', LOCK_HOLDER,
+                             str(work_dir)],
+                            cwd=REPO,
+                            env=tool_env(),
+                            stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == 'locked'
+    return proc
 
 
 def load_tool(relative_path: str) -> ModuleType:
