@@ -14,14 +14,15 @@ is left to CI, which runs it. A block that needs what a test machine lacks
 import os
 import os.path as osp
 import re
+import shlex
 import shutil
 import stat
 import subprocess
-import sys
 
 import pytest
 from doc_blocks import (REPO, RUNNABLE_LANGS, TEXT_LANGS, DocBlock, doc_pages,
                         read_blocks, runnable_blocks)
+from tool_runner import python_cmd, tool_env
 
 LINKED = ('configs', 'tools', 'demo', 'projects')
 # Within the page test's timeout (setup.cfg, and the mark below).
@@ -29,12 +30,12 @@ BLOCK_TIMEOUT_S = 300
 # Upper-case stand-ins (CONFIG, CKPT, ...) and <angle-bracket> slots.
 PLACEHOLDER = re.compile(r'\b(?:CONFIG|CKPT|CHECKPOINT|WORK_DIR|N)\b|<[^<>]+>')
 
-PYTHON_SHIM = f"""#!/bin/sh
+PYTHON_SHIM = """#!/bin/sh
 # The interpreter running the tests; the test suite itself is CI's job.
 if [ "$1" = "-m" ] && [ "$2" = "pytest" ]; then
   echo "doc test: 'python -m pytest' is run by CI"; exit 0
 fi
-exec {sys.executable} "$@"
+exec {python} "$@"
 """
 PIP_SHIM = """#!/bin/sh
 echo "doc test: the environment is installed already (pip $*)"
@@ -57,13 +58,14 @@ def sandbox(tmp_path_factory, tiny_mars_root) -> dict:
     shutil.copytree(tiny_mars_root, root / 'data' / 'synthetic_mars')
     bin_dir = root / '.bin'
     bin_dir.mkdir()
-    _write_exe(str(bin_dir / 'python'), PYTHON_SHIM)
+    # Through the tests' fork server, as the tool tests run their tools.
+    _write_exe(
+        str(bin_dir / 'python'),
+        PYTHON_SHIM.format(python=' '.join(map(shlex.quote, python_cmd()))))
     _write_exe(str(bin_dir / 'pip'), PIP_SHIM)
     env = dict(
-        os.environ,
+        tool_env(),
         PATH=f'{bin_dir}{os.pathsep}{os.environ.get("PATH", "")}',
-        PYTHONPATH=REPO,
-        OMP_NUM_THREADS='1',
         MPLBACKEND='Agg')
     return dict(root=str(root), env=env)
 
@@ -73,7 +75,7 @@ def _run(block: DocBlock, sandbox: dict) -> None:
         script = osp.join(sandbox['root'], '.block.py')
         with open(script, 'w') as f:
             f.write(block.code)
-        args = [sys.executable, script]
+        args = python_cmd() + [script]
     else:
         args = ['bash', '-euo', 'pipefail', '-c', block.code]
     proc = subprocess.run(

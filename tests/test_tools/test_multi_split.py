@@ -5,8 +5,7 @@ import json
 import sys
 
 import pytest
-from tool_runner import (DEMO_CONFIG, REPO, load_tool, tiny_cfg_options,
-                         tool_env)
+from tool_runner import DEMO_CONFIG, load_tool, run_tool, tiny_cfg_options
 
 tool = load_tool('tools/multi_split.py')
 
@@ -32,13 +31,8 @@ def test_reads_test_logs_and_summarizes(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_prid_splits_then_resume(tmp_path, prid_root, monkeypatch,
-                                     capfd):
-    """Split 0, then splits 0 and 1: the finished split is not rerun.
-
-    The tool runs in this process (its train.py and test.py runs are
-    subprocesses, as always), with the environment of a tool subprocess.
-    """
+def test_two_prid_splits_then_resume(tmp_path, prid_root):
+    """Split 0, then splits 0 and 1: the finished split is not rerun."""
     opts = tiny_cfg_options(str(prid_root), max_epochs=1) + [
         'model.head.num_classes=4'
     ] + [
@@ -48,17 +42,12 @@ def test_two_prid_splits_then_resume(tmp_path, prid_root, monkeypatch,
     ]
     work = tmp_path / 'splits'
 
-    for key, value in tool_env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir(REPO)
-
     def run(*splits):
-        monkeypatch.setattr(sys, 'argv', [
-            'tools/multi_split.py', DEMO_CONFIG, '--work-dir',
+        return run_tool([
+            sys.executable, 'tools/multi_split.py', DEMO_CONFIG,
+            '--work-dir',
             str(work), '--splits', *splits, '--cfg-options', *opts
-        ])
-        tool.main()
-        return capfd.readouterr().out
+        ]).stdout
 
     first = run('0')
     assert first.count('tools/train.py') == 1

@@ -2,12 +2,16 @@
 """Helpers to run the repository tools on a tiny MARS-layout dataset and
 to import a tool script as a module.
 
-A tool runs in a subprocess (:func:`run_tool`, :func:`run_tool_fails`,
-:func:`start_tool`) where the test needs the real process: a training, a
-test, an exit code. A refusal that happens before any Runner is built runs
-the tool's ``main`` in the test's process instead (:func:`run_tool_main`):
-the same code, without an interpreter start (~3 s).
+A tool runs in its own process (:func:`run_tool`, :func:`run_tool_fails`,
+:func:`start_tool`) where the test needs one: a training, a test, an exit
+code. :func:`run_tool` and :func:`run_tool_fails` start it through the
+session's fork server (:func:`python_cmd`, ``tool_forkserver``), which
+saves the import of torch & co. per run; :func:`start_tool` (killed
+mid-run, its pid read) starts a fresh interpreter. A refusal that happens
+before any Runner is built runs the tool's ``main`` in the test's process
+instead (:func:`run_tool_main`).
 """
+import atexit
 import contextlib
 import importlib.util
 import io
@@ -15,6 +19,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import tempfile
 from types import ModuleType
 from typing import List
 
@@ -62,14 +67,61 @@ def train_cmd(work_dir, data_root: str, *extra: str,
 
 
 def tool_env() -> dict:
-    """The environment of a tool subprocess: this checkout, one thread."""
-    return dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    """The environment of a tool subprocess: this checkout, one thread.
+
+    MKL's threads are pinned too: MMEngine's Runner sets MKL_NUM_THREADS in
+    this process's environment (when a test builds one), and a tool run
+    should not depend on which tests ran before it."""
+    return dict(
+        os.environ,
+        PYTHONPATH=REPO,
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1')
+
+
+FORKSERVER = osp.join(osp.dirname(osp.abspath(__file__)), 'tool_forkserver.py')
+_forkserver: dict = {}
+
+
+def python_cmd() -> List[str]:
+    """The command that stands for ``python`` in a tool run of the tests.
+
+    It is the client of the session's fork server (``tool_forkserver``,
+    started on first use): the tool runs as under a fresh interpreter, but
+    without importing torch & co. again (~2.5 s of CPU per run). With
+    ``MMREID_TESTS_FRESH_PYTHON=1`` it is this interpreter, as for users.
+    """
+    if os.environ.get('MMREID_TESTS_FRESH_PYTHON') == '1':
+        return [sys.executable]
+    if not _forkserver:
+        sock = osp.join(tempfile.mkdtemp(prefix='mmreid_fork_'), 'socket')
+        server = subprocess.Popen(
+            [sys.executable, FORKSERVER, '--serve', sock],
+            cwd=REPO,
+            env=tool_env(),
+            stdout=subprocess.PIPE,
+            text=True)
+        assert server.stdout.readline().strip() == 'ready', \
+            f'the fork server {FORKSERVER} did not start'
+        atexit.register(_stop_forkserver, server)
+        _forkserver.update(socket=sock)
+    return [sys.executable, '-I', '-S', FORKSERVER, _forkserver['socket']]
+
+
+def _stop_forkserver(server: subprocess.Popen) -> None:
+    server.terminate()
+    server.wait()
+
+
+def _python(args: List[str]) -> List[str]:
+    """``args`` with this interpreter replaced by :func:`python_cmd`."""
+    return python_cmd() + args[1:] if args[0] == sys.executable else args
 
 
 def run_tool(args: List[str], **kwargs) -> subprocess.CompletedProcess:
     """Run a repository tool in a subprocess; fail with its output."""
     proc = subprocess.run(
-        args,
+        _python(args),
         cwd=REPO,
         env=tool_env(),
         capture_output=True,
@@ -84,7 +136,7 @@ def run_tool_fails(args: List[str], **kwargs) -> str:
     return its stderr. A tool that succeeds fails the test with its
     output."""
     proc = subprocess.run(
-        args,
+        _python(args),
         cwd=REPO,
         env=tool_env(),
         capture_output=True,
