@@ -12,7 +12,12 @@ import time
 import pytest
 from tool_runner import REPO, python_cmd, tool_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get('MMREID_TESTS_FRESH_PYTHON') == '1',
+        reason='MMREID_TESTS_FRESH_PYTHON=1: no fork server')
+]
 
 SHOW = ('import json, os, sys; print(json.dumps(dict(argv=sys.argv, '
         'cwd=os.getcwd(), name=__name__, path0=sys.path[0], '

@@ -113,20 +113,23 @@ def _stop_forkserver(server: subprocess.Popen) -> None:
     server.wait()
 
 
-def _python(args: List[str]) -> List[str]:
-    """``args`` with this interpreter replaced by :func:`python_cmd`."""
-    return python_cmd() + args[1:] if args[0] == sys.executable else args
-
-
-def run_tool(args: List[str], **kwargs) -> subprocess.CompletedProcess:
-    """Run a repository tool in a subprocess; fail with its output."""
-    proc = subprocess.run(
-        _python(args),
+def _run(args: List[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a tool in its own process (``sys.executable`` through
+    :func:`python_cmd`) from the repository root, output captured."""
+    if args[0] == sys.executable:
+        args = python_cmd() + args[1:]
+    return subprocess.run(
+        args,
         cwd=REPO,
         env=tool_env(),
         capture_output=True,
         text=True,
         **kwargs)
+
+
+def run_tool(args: List[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a repository tool in a subprocess; fail with its output."""
+    proc = _run(args, **kwargs)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return proc
 
@@ -135,13 +138,7 @@ def run_tool_fails(args: List[str], **kwargs) -> str:
     """Run a repository tool that must fail (exit code other than 0);
     return its stderr. A tool that succeeds fails the test with its
     output."""
-    proc = subprocess.run(
-        _python(args),
-        cwd=REPO,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        **kwargs)
+    proc = _run(args, **kwargs)
     assert proc.returncode != 0, (
         f'{args[1:3]} exited with 0:\n{proc.stdout[-3000:]}\n'
         f'{proc.stderr[-3000:]}')
