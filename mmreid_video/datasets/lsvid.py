@@ -1,5 +1,5 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""LS-VID, read from its original published layout."""
+"""LS-VID, read from its original published layout (or the info/ variant)."""
 import os
 import os.path as osp
 from bisect import bisect_left

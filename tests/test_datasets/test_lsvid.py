@@ -233,22 +233,27 @@ def counts(ds):
 
 def test_real_info_test(tmp_path, lsvid_info, lsvid_real_frames):
     """The real test split: 3,504 queries, 7,829 other test tracklets,
-    2,730 ids; list pids kept even when info_test numbers ids otherwise."""
+    2,730 ids."""
     root = real_root(tmp_path, lsvid_info, lsvid_real_frames)
     assert counts(LSVID(root, split='test')) == (3504, 7829, 2730)
-    # A list whose pids are a relabelling of info_test's (a permutation
-    # onto other numbers) loads, with the list's pids.
+
+
+def test_real_info_test_relabelled_list(tmp_path, lsvid_info,
+                                        lsvid_real_frames):
+    """A list whose pids are a relabelling of info_test's (a permutation
+    onto other numbers) loads, with the list's pids."""
     perm = np.random.default_rng(0).permutation(2730)
-    path = Path(root) / 'list_sequence/list_seq_test.txt'
-    lines = path.read_text().splitlines()
-    info = load_mat_array(str(Path(lsvid_info) / 'info_test.mat'),
-                          'info_test')
-    new = 5000 + 3 * perm[info[:, 2]]
-    path.write_text(''.join(f'{line.split()[0]} {pid}\n'
-                            for line, pid in zip(lines, new)))
+
+    def relabel(pids):
+        return 5000 + 3 * perm[pids]
+
+    root = real_root(
+        tmp_path, lsvid_info, lsvid_real_frames, relabel=relabel)
     test = LSVID(root, split='test', query_in_gallery=True)
     assert counts(test) == (3504, 11333, 2730)
-    assert [d['pid'] for d in infos(test)] == new.tolist()
+    info = load_mat_array(
+        str(Path(lsvid_info) / 'info_test.mat'), 'info_test')
+    assert [d['pid'] for d in infos(test)] == relabel(info[:, 2]).tolist()
 
 
 def test_real_info_test_refuses_merged_ids(tmp_path, lsvid_info,

@@ -236,13 +236,14 @@ class VideoReID(BaseModel):
         feats = self._backbone_forward(inputs, camera_ids)
         if frame_valid is None:
             return neck(feats, num_frames=inputs.size(1))
+        name = type(self).__name__
         if frame_valid.shape != inputs.shape[:2]:
             raise ValueError(
-                f'VideoReID: frame_valid of shape {tuple(frame_valid.shape)} '
+                f'{name}: frame_valid of shape {tuple(frame_valid.shape)} '
                 f'for clips of shape {tuple(inputs.shape[:2])} (B, T).')
         if 'frame_valid' not in inspect.signature(neck.forward).parameters:
             raise TypeError(
-                f'VideoReID: the neck {type(neck).__name__} takes no '
+                f'{name}: the neck {type(neck).__name__} takes no '
                 "'frame_valid', but these clips have padded frames; give "
                 'its forward a frame_valid argument, or test with '
                 "AllFramesSample(last_chunk='cycle'), 'pad' or 'overlap'.")
