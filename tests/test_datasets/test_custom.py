@@ -8,7 +8,7 @@ from mmengine.registry import init_default_scope
 
 from mmreid_video.datasets import CustomVideoReIDDataset
 from mmreid_video.datasets.base_dataset import relabel_pids
-from mmreid_video.datasets.readers import check_layout
+from mmreid_video.datasets.layout import check_layout
 from mmreid_video.registry import DATASETS
 
 
