@@ -18,7 +18,7 @@ checkpoint is read or descriptor extracted) respectively.
 """
 import inspect
 from collections import Counter
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import (Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union)
 
 import numpy as np
 import torch
@@ -87,14 +87,27 @@ def _constructor_settings(metric: MetricLike) -> Dict[str, Any]:
             return getattr(metric, name, default)
 
     settings = {'metric': cls.__name__}
-    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    for param in params:
-        if param.name in NOT_PROTOCOL or param.kind in (param.VAR_POSITIONAL,
-                                                        param.VAR_KEYWORD):
-            continue
-        default = None if param.default is param.empty else param.default
-        settings[param.name] = value(param.name, default)
+    for param in _init_params(cls):
+        if param.name not in NOT_PROTOCOL and param.name not in settings:
+            default = None if param.default is param.empty else param.default
+            settings[param.name] = value(param.name, default)
     return settings
+
+
+def _init_params(cls: type) -> List[inspect.Parameter]:
+    """The named constructor parameters of ``cls``, following ``**kwargs``
+    up to the base classes that receive them."""
+    params = []
+    for klass in cls.__mro__:
+        if '__init__' not in vars(klass):
+            continue
+        own = list(inspect.signature(klass.__init__).parameters.values())[1:]
+        params += [
+            p for p in own if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        if not any(p.kind == p.VAR_KEYWORD for p in own):
+            break
+    return params
 
 
 def describe_protocol(metric: MetricLike,

@@ -140,7 +140,7 @@ def reusable_result(
         if v is not None and stored.get(k) != v
     ]
     if changed:
-        return None, ', '.join(changed) + ' changed since ' + record_file
+        return None, ' and '.join(changed) + ' changed since ' + record_file
     return record, ''
 
 

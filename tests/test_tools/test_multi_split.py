@@ -8,7 +8,6 @@ import os.path as osp
 import sys
 
 import pytest
-
 from tool_runner import DEMO_CONFIG, load_tool, tiny_cfg_options, tool_env
 
 tool = load_tool('tools/multi_split.py')
@@ -22,10 +21,14 @@ def test_summary_names_protocol_and_sample_std():
     got = dict(R1=80.0, R5=90.0, R10=95.0, R20=99.0, mAP=70.0)
     table = tool.summarize({
         0: _record(got),
-        1: _record({k: v + 2
-                    for k, v in got.items()}),
-        2: _record({k: v + 4
-                    for k, v in got.items()})
+        1: _record({
+            k: v + 2
+            for k, v in got.items()
+        }),
+        2: _record({
+            k: v + 4
+            for k, v in got.items()
+        })
     })
     assert table.startswith('Protocol: cosine distance, values in %\n')
     assert 'sample standard deviation (ddof=1)' in table
@@ -41,13 +44,12 @@ def test_prid_split_rerun_under_another_protocol(tmp_path, prid_root,
     """Split 0; then again under the trapezoid AP: re-tested from its
     checkpoint, not retrained, with the new numbers; then cached. The tool
     runs in this process (its train.py and test.py in subprocesses)."""
-    opts = tiny_cfg_options(str(prid_root), max_epochs=1) + [
-        'model.head.num_classes=4'
-    ] + [
-        f'{loader}.dataset.type=PRID2011'
-        for loader in ('train_dataloader', 'val_dataloader',
-                       'test_dataloader')
-    ]
+    opts = tiny_cfg_options(
+        str(prid_root), max_epochs=1) + ['model.head.num_classes=4'] + [
+            f'{loader}.dataset.type=PRID2011'
+            for loader in ('train_dataloader', 'val_dataloader',
+                           'test_dataloader')
+        ]
     work = tmp_path / 'splits'
     record_file = work / 'split_0/test_result.json'
 
@@ -77,8 +79,8 @@ def test_prid_split_rerun_under_another_protocol(tmp_path, prid_root,
     retested = json.loads(record_file.read_text())
     assert retested['test_log'] != standard['test_log']
     assert 'trapezoid AP' in retested['protocol_text']
-    assert retested['fingerprints']['checkpoint'] == standard[
-        'fingerprints']['checkpoint']
+    assert retested['fingerprints']['checkpoint'] == standard['fingerprints'][
+        'checkpoint']
     # The trapezoid AP never exceeds the standard AP (equal only when every
     # positive is ranked first); R1 is the same.
     assert retested['metrics']['mAP'] <= standard['metrics']['mAP']
@@ -110,9 +112,11 @@ def _fake_tools(monkeypatch, protocol='standard AP'):
             return
         stamp = f'2026010{len(calls)}_000000'
         os.makedirs(osp.join(work_dir, stamp))
-        log = dict({f'reid/{k}': 10.0 * len(calls)
-                    for k in ('R1', 'R5', 'R10', 'R20', 'mAP')},
-                   **{'reid/protocol': protocol})
+        log = dict(
+            {
+                f'reid/{k}': 10.0 * len(calls)
+                for k in ('R1', 'R5', 'R10', 'R20', 'mAP')
+            }, **{'reid/protocol': protocol})
         with open(osp.join(work_dir, stamp, f'{stamp}.json'), 'w') as f:
             json.dump(log, f)
 
@@ -158,7 +162,9 @@ def test_reuse_rules(tmp_path, monkeypatch):
     # other settings cannot be tested and say why.
     os.remove(tmp_path / 'split_0/epoch_1.pth')
     tool.run_split(0, _args(), root)
-    with pytest.raises(FileNotFoundError, match='split 0 has no checkpoint '
-                       r'to test \(the evaluation protocol'):
+    with pytest.raises(
+            FileNotFoundError,
+            match='split 0 has no checkpoint '
+            r'to test \(the evaluation protocol'):
         tool.run_split(0, _args(cfg_options=['test_evaluator.rerank=True']),
                        root)
