@@ -244,8 +244,8 @@ def check_metric_fits(metric: BaseMetric, labels: Mapping[str, Sequence],
     if is_query.any() and not _valid_queries(pids, camids, is_query,
                                              is_gallery):
         raise ValueError(
-            f'None of the {int(is_query.sum())} queries of the test set of '
-            f'{key} has a gallery tracklet of its pid from another camera, '
-            f'so nothing can be evaluated (excluded: {EXCLUSION_RULE}). '
-            'Check the cameras (camid) and the query/gallery lists of the '
-            'test dataset.')
+            f'None of the {int(is_query.sum())} queries has a gallery '
+            'tracklet of its pid from another camera, so nothing can be '
+            f'evaluated ({key} excludes {EXCLUSION_RULE}). Check the '
+            'cameras (camid) and the query/gallery lists of the test '
+            'dataset.')
