@@ -1,16 +1,22 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """EvalProtocolHook on a real Runner: impossible settings are refused
 before the checkpoint is read or a descriptor extracted; the protocol is in
-the test log line and json log."""
+the test log line and json log. A resumed best score of another protocol
+is forgotten."""
 import glob
 import json
 import os.path as osp
 import sys
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
-from mmengine.runner import CheckpointLoader, Runner
+from mmengine.config import Config
+from mmengine.logging import MessageHub, MMLogger
+from mmengine.runner import BaseLoop, CheckpointLoader, Runner
 
+from mmreid_video.engine.hooks import EvalProtocolHook
+from mmreid_video.evaluation import VideoReIDMetric
 from mmreid_video.models import VideoReID
 from mmreid_video.utils import load_config, parse_cfg_options
 
@@ -61,3 +67,47 @@ def test_protocol_in_log_line_and_json(tmp_path, tiny_mars_root):
     assert f'reid/protocol: {protocol}' in line
     # The metric's own table says it too, with the unit.
     assert 'Re-ID results (%): ' in text and f'Protocol: {protocol}' in text
+
+
+class _Loop(BaseLoop):
+    """A built val loop with a two-tracklet dataset and given metrics."""
+
+    def __init__(self, metrics) -> None:
+        infos = [
+            dict(pid=1, camid=0, is_query=True, is_gallery=False),
+            dict(pid=1, camid=1, is_query=False, is_gallery=True)
+        ]
+        self.dataloader = SimpleNamespace(dataset=_Infos(infos))
+        self.evaluator = SimpleNamespace(metrics=metrics)
+
+    def run(self) -> None:
+        pass
+
+
+class _Infos(list):
+
+    def get_data_info(self, i: int) -> dict:
+        return self[i]
+
+
+def test_resumed_best_score_of_another_protocol_is_forgotten():
+    hook = EvalProtocolHook()
+    hub = MessageHub.get_instance('eval_protocol_hook_test')
+    runner = SimpleNamespace(
+        _val_loop=_Loop([VideoReIDMetric(ap_mode='trapezoid')]),
+        _test_loop=None,
+        cfg=Config(dict(val_evaluator=dict(type='VideoReIDMetric'))),
+        message_hub=hub,
+        logger=MMLogger.get_instance('eval_protocol_hook_test'))
+    hook.before_run(runner)
+    # Resumed under the same protocol: the best score stays.
+    hook.after_val_epoch(runner)
+    hub.update_info('best_score', 50.0)
+    hook.before_train(runner)
+    assert hub.get_info('best_score') == 50.0
+    # Resumed from a run validated with the standard AP: forgotten.
+    hub.update_info('val/reid/protocol', 'cosine distance, standard AP, ...')
+    hub.update_info('best_ckpt', 'best_reid_mAP_epoch_10.pth')
+    hook.before_train(runner)
+    assert hub.get_info('best_score') is None
+    assert hub.get_info('best_ckpt') is None

@@ -41,6 +41,9 @@ class EvalProtocolHook(Hook):
       (:func:`~mmreid_video.evaluation.protocol.describe_protocol`) is put
       in the message hub as ``<prefix>/protocol``, so that MMEngine's
       log line and the test json log carry it next to the numbers.
+    - ``before_train`` of a resumed run: a best score that the checkpoint
+      recorded under another validation protocol is forgotten (with a
+      warning), so that it is not compared with scores computed otherwise.
     """
 
     # After RuntimeInfoHook (VERY_HIGH) has stored the epoch's metrics and
@@ -69,6 +72,23 @@ class EvalProtocolHook(Hook):
                     check_metric_fits(metric, labels, key)
                 _, text = describe_protocol(metric, query_in_gallery=qig)
                 self._protocols[mode].append((metric.prefix, text))
+
+    def before_train(self, runner) -> None:
+        """Forget a resumed best score of another validation protocol."""
+        hub = runner.message_hub
+        for prefix, text in self._protocols.get('val', ()):
+            # The message hub was restored from the checkpoint by now.
+            old = hub.runtime_info.get(f'val/{prefix}/protocol')
+            if old is None or old == text:
+                continue
+            best = [k for k in hub.runtime_info if k.startswith('best_')]
+            for key in best:
+                hub.runtime_info.pop(key)
+            runner.logger.warning(
+                f'The resumed run validated with another protocol ({old}); '
+                f'now: {text}. Its best score is forgotten ({best}), so the '
+                'next validation sets a new best checkpoint; earlier best '
+                'checkpoints are kept.')
 
     @staticmethod
     def _reid_metrics(runner, loop: BaseLoop,
