@@ -14,7 +14,8 @@ A rerun reuses a split's result ("cached from ...") only when all four are
 unchanged; other test settings (e.g. ``--cfg-options
 test_evaluator.ap_mode=trapezoid``) re-test the split's checkpoint without
 retraining (``--retest`` re-tests every split anyway). A tested split is
-never retrained (``--force`` retrains from scratch); a split whose training
+never retrained (``--force`` retrains from scratch; other training settings
+than it was trained with are named in a warning); a split whose training
 was interrupted continues from its last checkpoint (``train.py --resume``).
 ``summary.md`` names the protocol.
 
@@ -31,13 +32,14 @@ from typing import Dict, List
 import numpy as np
 
 from mmreid_video.checkpoint import find_resume_checkpoint
-from mmreid_video.evaluation import (evaluation_fingerprints, read_test_log,
-                                     reusable_result, write_result_record)
-from mmreid_video.evaluation.result_records import RESULT_KEYS
+from mmreid_video.evaluation.result_records import (
+    RESULT_KEYS, evaluation_fingerprints, read_test_log, reusable_result,
+    training_changes, write_result_record, write_training_settings)
 from mmreid_video.fileio import atomic_write
 from mmreid_video.utils import load_config, parse_cfg_options
 
 RECORD_FILE = 'test_result.json'
+TRAIN_SETTINGS_FILE = 'train_settings.json'
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -125,6 +127,9 @@ def run_split(i: int, args: argparse.Namespace, root: str) -> dict:
     opts += args.cfg_options
     tested = osp.isfile(record_file) or read_test_log(
         work_dir, args.metric_prefix) is not None
+    cfg = load_config(args.config)
+    cfg.merge_from_dict(parse_cfg_options(opts))
+    settings_file = osp.join(work_dir, TRAIN_SETTINGS_FILE)
     trained = args.force or not tested
     if trained:
         # An interrupted run continues from its last checkpoint; a split
@@ -136,9 +141,17 @@ def run_split(i: int, args: argparse.Namespace, root: str) -> dict:
             osp.join(tools, 'train.py'), args.config, '--work-dir', work_dir,
             *resume, '--cfg-options', *opts
         ])
+        write_training_settings(settings_file, cfg)
+    else:
+        changes = training_changes(settings_file, cfg)
+        if changes:
+            print(
+                f'split {i}: WARNING: its checkpoint was trained with other '
+                'settings than these (' + '; '.join(changes[:5]) +
+                (f'; {len(changes) - 5} more' if len(changes) > 5 else '') +
+                '); it is reused as it is (--force retrains)',
+                flush=True)
     ckpt = find_resume_checkpoint(work_dir)
-    cfg = load_config(args.config)
-    cfg.merge_from_dict(parse_cfg_options(opts))
     fingerprints = evaluation_fingerprints(cfg, ckpt)
     if trained or args.retest:
         record, why = None, 'newly trained' if trained else '--retest'

@@ -9,11 +9,15 @@ to the run) and :func:`reusable_result` hands a stored result back only when
 every part is unchanged, saying otherwise which part changed. The numbers
 themselves come from the test run's MMEngine json log
 (:func:`read_test_log`).
+
+A checkpoint is itself a reused result: :func:`write_training_settings`
+stores the settings a training ran with, and :func:`training_changes` lists
+what differs in a later run's config.
 """
 import glob
 import json
 import os.path as osp
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -24,6 +28,15 @@ from .protocol import describe_protocol
 
 # Metrics a split-based benchmark reports, in table order.
 RESULT_KEYS = ('R1', 'R5', 'R10', 'R20', 'mAP')
+# Top-level config keys that do not shape the trained weights, and
+# dataloader keys that only say how fast data comes.
+NOT_TRAINING = ('work_dir', 'launcher', 'load_from', 'resume',
+                'experiment_name', 'val_dataloader', 'val_evaluator',
+                'val_cfg', 'test_dataloader', 'test_evaluator', 'test_cfg',
+                'default_hooks', 'visualizer', 'vis_backends',
+                'log_processor', 'log_level', 'env_cfg')
+LOADER_SPEED_KEYS = ('num_workers', 'persistent_workers', 'pin_memory',
+                     'prefetch_factor')
 # What each fingerprint covers, for the message that says what changed.
 _PARTS = dict(
     protocol='the evaluation protocol (test_evaluator)',
@@ -171,3 +184,57 @@ def write_result_record(record_file: str, cfg: Config,
         test_log=test_log['log'])
     atomic_write(json.dumps(record, indent=1).encode(), record_file)
     return record
+
+
+def training_settings(cfg: Config) -> Dict[str, Any]:
+    """The settings of a config that shape the trained weights, flattened
+    to dotted keys (JSON values).
+
+    Args:
+        cfg (Config): The training config (options merged).
+
+    Returns:
+        dict[str, Any]: E.g. ``{'train_cfg.max_epochs': 30, ...}``.
+    """
+    plain = json.loads(json.dumps(cfg.to_dict(), default=repr))
+    flat = {}
+
+    def walk(key: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for k, v in value.items():
+                walk(f'{key}.{k}', v)
+        elif key.rsplit('.', 1)[-1] not in LOADER_SPEED_KEYS:
+            flat[key] = value
+
+    for key, value in plain.items():
+        if key not in NOT_TRAINING:
+            walk(key, value)
+    return flat
+
+
+def write_training_settings(path: str, cfg: Config) -> None:
+    """Store :func:`training_settings` of a finished training (JSON)."""
+    atomic_write(
+        json.dumps(training_settings(cfg), indent=1).encode(), path)
+
+
+def training_changes(path: str, cfg: Config) -> List[str]:
+    """What ``cfg`` would train differently from the stored settings.
+
+    Args:
+        path (str): A file of :func:`write_training_settings`.
+        cfg (Config): The current config.
+
+    Returns:
+        list[str]: ``'<key>: <then> then, <now> now'`` per differing key;
+        empty when equal or when nothing was stored.
+    """
+    if not osp.isfile(path):
+        return []
+    with open(path) as f:
+        old = json.load(f)
+    new = training_settings(cfg)
+    return [
+        f'{k}: {old.get(k, "unset")!r} then, {new.get(k, "unset")!r} now'
+        for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+    ]

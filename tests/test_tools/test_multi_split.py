@@ -134,7 +134,7 @@ def _args(**kwargs):
     return argparse.Namespace(**dict(args, **kwargs))
 
 
-def test_reuse_rules(tmp_path, monkeypatch):
+def test_reuse_rules(tmp_path, monkeypatch, capsys):
     """When a split trains, tests, or reuses its record."""
     calls = _fake_tools(monkeypatch)
     root = str(tmp_path)
@@ -154,6 +154,18 @@ def test_reuse_rules(tmp_path, monkeypatch):
     # Settings that change no number (where the dump goes) keep the record.
     tool.run_split(0, _args(cfg_options=['test_evaluator.device=cpu']), root)
     assert len(calls) == 6
+    # Other training settings: the checkpoint is reused, with a warning
+    # naming them (loader speed settings do not count).
+    capsys.readouterr()
+    tool.run_split(
+        0, _args(cfg_options=['train_dataloader.num_workers=0']), root)
+    assert 'WARNING' not in capsys.readouterr().out
+    tool.run_split(0, _args(cfg_options=['train_cfg.max_epochs=99']), root)
+    assert len(calls) == 6
+    assert ('split 0: WARNING: its checkpoint was trained with other '
+            "settings than these (train_cfg.max_epochs: 30 then, 99 now); "
+            'it is reused as it is (--force retrains)'
+            ) in capsys.readouterr().out
     # A split tested before results were recorded: re-tested, not retrained.
     os.remove(tmp_path / 'split_0/test_result.json')
     tool.run_split(0, _args(), root)
