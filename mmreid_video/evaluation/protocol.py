@@ -18,7 +18,7 @@ checkpoint is read or descriptor extracted) respectively.
 """
 import inspect
 from collections import Counter
-from typing import (Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union)
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -26,7 +26,6 @@ from mmengine.evaluator import BaseMetric
 
 from mmreid_video.registry import METRICS
 from mmreid_video.utils import check_output_path
-
 from .functional import k_reciprocal_rerank
 
 # Constructor arguments that say where results go or where they are
@@ -43,24 +42,23 @@ RERANK_DEFAULTS = {
     for name, param in inspect.signature(
         k_reciprocal_rerank).parameters.items() if name in RERANK_KEYS
 }
+
+
+def _rerank_text(rerank: Union[bool, dict]) -> str:
+    if not rerank:
+        return 'no re-ranking'
+    return 're-ranking k1={k1} k2={k2} lambda={lambda_value}'.format(**rerank)
+
+
 # Settings shown in this order and wording; others as ``key=value``.
-_TEXT = {
-    'distance':
-    '{} distance'.format,
-    'ap_mode':
-    '{} AP'.format,
-    'rerank':
-    lambda v: ('re-ranking k1={k1} k2={k2} lambda={lambda_value}'.format(**v)
-               if v else 'no re-ranking'),
-    'query_in_gallery':
-    'query_in_gallery={}'.format,
-    'exclusion':
-    'excluded: {}'.format,
-    'max_rank':
-    'CMC to rank {}'.format,
-    'unit':
-    'values in {}'.format,
-}
+_TEXT = dict(
+    distance='{} distance'.format,
+    ap_mode='{} AP'.format,
+    rerank=_rerank_text,
+    query_in_gallery='query_in_gallery={}'.format,
+    exclusion='excluded: {}'.format,
+    max_rank='CMC to rank {}'.format,
+    unit='values in {}'.format)
 _NOT_IN_TEXT = ('metric', )
 
 MetricLike = Union[BaseMetric, Mapping]
@@ -144,8 +142,8 @@ def describe_protocol(metric: MetricLike,
     settings.update({k: v for k, v in facts.items() if v is not None})
     if 'rerank' in settings:
         rerank_cfg = settings.pop('rerank_cfg', None) or {}
-        settings['rerank'] = dict(
-            RERANK_DEFAULTS, **rerank_cfg) if (settings['rerank']) else False
+        full = dict(RERANK_DEFAULTS, **rerank_cfg)
+        settings['rerank'] = full if settings['rerank'] else False
     ordered = {k: settings[k] for k in ('metric', *_TEXT) if k in settings}
     ordered.update(settings)
     shown = [(k, v) for k, v in ordered.items() if k not in _NOT_IN_TEXT]

@@ -23,7 +23,6 @@ from mmengine.config import Config
 
 from mmreid_video.fileio import atomic_write
 from mmreid_video.utils.fingerprint import file_fingerprint, fingerprint
-
 from .protocol import describe_protocol
 
 # Metrics a split-based benchmark reports, in table order.
@@ -47,8 +46,9 @@ _PARTS = dict(
 
 def _evaluators(cfg: Config) -> list:
     evaluators = cfg.test_evaluator
-    return list(evaluators) if isinstance(evaluators,
-                                          (list, tuple)) else [evaluators]
+    if isinstance(evaluators, (list, tuple)):
+        return list(evaluators)
+    return [evaluators]
 
 
 def config_protocol(cfg: Config) -> Tuple[list, str]:

@@ -59,8 +59,8 @@ class EvalProtocolHook(Hook):
         # The Runner builds a loop just before `before_run` (val and test
         # loops in `train()`/`val()`/`test()`); reading the private
         # attributes does not build the others.
-        for mode, loop in (('val', runner._val_loop), ('test',
-                                                       runner._test_loop)):
+        loops = dict(val=runner._val_loop, test=runner._test_loop)
+        for mode, loop in loops.items():
             if not isinstance(loop, BaseLoop):
                 continue
             labels = dataset_labels(loop.dataloader.dataset)
