@@ -218,11 +218,17 @@ def check_metric_fits(metric: BaseMetric, labels: Mapping[str, Sequence],
     """
     device = getattr(metric, 'device', None)
     if device is not None:
-        if torch.device(device).type == 'cuda' and not (
-                torch.cuda.is_available()):
-            raise RuntimeError(f'{key}.device={device!r} but CUDA is not '
-                               'available here; set it to None (rank where '
-                               "the descriptors are) or 'cpu'")
+        try:
+            dev = torch.device(device)
+        except RuntimeError as err:
+            raise ValueError(f'{key}.device={device!r} is not a device name '
+                             f'({err})') from None
+        num_gpus = torch.cuda.device_count()
+        if dev.type == 'cuda' and (dev.index or 0) >= num_gpus:
+            raise RuntimeError(f'{key}.device={device!r} but this machine '
+                               f'has {num_gpus} CUDA device(s); set it to '
+                               'None (rank where the descriptors are) or '
+                               "'cpu'")
     out_file = getattr(metric, 'out_file', None)
     if out_file is not None:
         check_output_path(out_file, f'{key}.out_file', ('.pkl', '.npz'))

@@ -116,13 +116,16 @@ def test_checks_against_the_test_set(tmp_path):
         check_metric_fits(
             VideoReIDMetric(out_file='/proc/nope/x.pkl'), labels,
             'test_evaluator')
-    if not torch.cuda.is_available():
-        with pytest.raises(
-                RuntimeError,
-                match=r"test_evaluator.device='cuda'"
-                ' but CUDA is not available'):
-            check_metric_fits(
-                VideoReIDMetric(device='cuda'), labels, 'test_evaluator')
+    gpus = torch.cuda.device_count()
+    with pytest.raises(
+            RuntimeError,
+            match=f"test_evaluator.device='cuda:{gpus}' but this machine has "
+            f'{gpus} CUDA device'):
+        check_metric_fits(
+            VideoReIDMetric(device=f'cuda:{gpus}'), labels, 'test_evaluator')
+    with pytest.raises(ValueError, match="device='gpu' is not a device"):
+        check_metric_fits(
+            VideoReIDMetric(device='gpu'), labels, 'test_evaluator')
 
 
 def test_metric_table_and_dump_name_the_protocol(tmp_path):
