@@ -6,7 +6,8 @@
 - :mod:`.safe_globals`: what weights-only unpickling must allow.
 - :mod:`.loading`: the local loader, with errors that name the file.
 - :mod:`.matching`: refuse weights of another model unless
-  ``allow_partial_load = True``.
+  ``allow_partial_load = True``; :mod:`.config_copy` names the config copy
+  in the work_dir that the checkpoint was trained with.
 - :mod:`.resume`: what ``--resume`` continues from and whether it can.
 - :mod:`.setup`: :func:`setup_checkpoint_io`, the one call that installs the
   process-wide settings (made by ``import mmreid_video``).

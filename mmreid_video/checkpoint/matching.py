@@ -18,6 +18,8 @@ from mmengine.logging import MMLogger
 from mmengine.runner import CheckpointLoader, load_state_dict
 from torch import nn
 
+from .config_copy import training_config_hint
+
 # The config key that opts into loading only the matching weights.
 PARTIAL_LOAD_KEY = 'allow_partial_load'
 # How many keys of each kind an error lists.
@@ -141,8 +143,8 @@ def check_weights_match(model: nn.Module,
         return
     raise RuntimeError(
         f'Checkpoint {filename} does not fit the model {model_name}: '
-        f'{summary}. It was probably trained with another config; test or '
-        f'load it with that config. To load only the matching weights on '
+        f'{summary}. {training_config_hint(checkpoint, filename)} '
+        f'To load only the matching weights on '
         f'purpose (the rest keep their initial values), set '
         f'`{PARTIAL_LOAD_KEY} = True` in the config (--cfg-options '
         f'{PARTIAL_LOAD_KEY}=True).')

@@ -10,9 +10,10 @@ strings and lists/tuples of them; ``dict(type='X')`` stays the string
 expression made of literals, lists, tuples and ``dict(key=value)`` calls
 (never running code); other values go through ``DictAction`` unchanged.
 """
+import argparse
 import ast
 import copy
-from typing import Any
+from typing import Any, Sequence
 
 from mmengine.config import DictAction
 
@@ -24,8 +25,8 @@ def _literal(node: ast.AST) -> Any:
         return items if isinstance(node, ast.List) else tuple(items)
     if isinstance(node, ast.Call):
         if not (isinstance(node.func, ast.Name) and node.func.id == 'dict'
-                and not node.args
-                and all(k.arg is not None for k in node.keywords)):
+                and not node.args and all(k.arg is not None
+                                          for k in node.keywords)):
             raise ValueError(f'{ast.unparse(node)!r} is not dict(key=value, '
                              '...)')
         return {k.arg: _literal(k.value) for k in node.keywords}
@@ -84,3 +85,20 @@ class CfgOptionsAction(DictAction):
             except ValueError as err:
                 parser.error(f'{option_string} {key}: {err}')
         setattr(namespace, self.dest, options)
+
+
+def parse_cfg_options(items: Sequence[str]) -> dict:
+    """``KEY=VALUE`` strings parsed as ``--cfg-options`` parses them.
+
+    For a tool that passes the same options on to other tools as strings
+    and also needs them merged into its own copy of the config.
+
+    Args:
+        items (Sequence[str]): E.g. ``['a.b=1', "c=dict(type='X')"]``.
+
+    Returns:
+        dict: Dotted keys to values, for ``Config.merge_from_dict``.
+    """
+    parser = argparse.ArgumentParser(prog='--cfg-options')
+    parser.add_argument('options', nargs='*', action=CfgOptionsAction)
+    return parser.parse_args(list(items)).options or {}

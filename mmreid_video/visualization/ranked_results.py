@@ -15,6 +15,8 @@ order of the test split (N tracklets, Q queries, k = the metric's
 - ``query_ap`` (Q, ): average precision, NaN for a query without a match;
 - ``camera_names``: the dataset's camera labels by camid (figures show
   ``cam {camid}`` when it is empty or, in older dumps, absent);
+- ``protocol``: how the ranking was computed, one line (older dumps:
+  ``'not recorded'``);
 - ``features`` (N, D): the descriptors, not read here.
 """
 from typing import Callable, List, Optional, Sequence
@@ -26,9 +28,9 @@ from mmreid_video.evaluation.metrics import DUMP_KEYS
 from .ranked_list import (TrackletPanel, draw_ranked_list, gallery_panel,
                           load_frames, query_panel, sample_indices)
 
-# Fields the figures need; ``camera_names`` is optional (older dumps).
-_READ_KEYS = tuple(k for k in DUMP_KEYS
-                   if k not in ('features', 'camera_names'))
+# Fields the figures need; older dumps lack the optional ones.
+_OPTIONAL_KEYS = ('features', 'camera_names', 'protocol')
+_READ_KEYS = tuple(k for k in DUMP_KEYS if k not in _OPTIONAL_KEYS)
 SELECT_MODES = ('first', 'random', 'best', 'worst')
 
 
@@ -54,6 +56,7 @@ def load_ranking_dump(path: str) -> dict:
                        f'{DUMP_KEYS} written by VideoReIDMetric(out_file=...)')
     dump = {k: np.asarray(raw[k]) for k in _READ_KEYS}
     dump['camera_names'] = np.asarray(raw.get('camera_names', ()), dtype=str)
+    dump['protocol'] = str(raw.get('protocol', 'not recorded'))
     num, num_q = len(dump['pids']), len(dump['query_indices'])
     shapes_ok = (
         dump['camids'].shape == (num, ) and dump['sample_idx'].shape == (num, )

@@ -84,6 +84,11 @@ def test_train_then_test_with_dump(tmp_path, tiny_mars_root):
     assert f'Checkpoint {ckpt} does not fit the model VideoReID' in err
     assert 'head.classifier.weight: checkpoint (8, 64) vs model (9, 64)' \
         in err
+    # ... and names the config copy its training (with num_classes=8 from
+    # --cfg-options) wrote into the work_dir.
+    copy = tmp_path / 'baseline_r18_demo.py'
+    assert f'It was trained with the config copy {copy} ' in err
+    assert f'`python tools/test.py {copy} {ckpt}`' in err
     # A best checkpoint holds weights only: resuming from it is refused.
     best = glob.glob(str(tmp_path / 'best_*.pth'))[0]
     err = _fails([

@@ -4,7 +4,7 @@ import argparse
 
 import pytest
 
-from mmreid_video.utils import CfgOptionsAction
+from mmreid_video.utils import CfgOptionsAction, parse_cfg_options
 
 
 def _parse(*options):
@@ -49,3 +49,18 @@ def test_code_is_refused(value, capsys):
     with pytest.raises(SystemExit):
         _parse(f'a={value}')
     assert '--cfg-options' in capsys.readouterr().err
+
+
+def test_parse_cfg_options_as_the_tools_do():
+    """For a tool that passes options on as strings and merges them too."""
+    assert parse_cfg_options([
+        'a.b=1', "c=[dict(type='X')]", 'd=True', 'e=x,y'
+    ]) == {
+        'a.b': 1,
+        'c': [{
+            'type': 'X'
+        }],
+        'd': True,
+        'e': ['x', 'y']
+    }
+    assert parse_cfg_options([]) == {}

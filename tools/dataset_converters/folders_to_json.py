@@ -4,8 +4,12 @@
 The tree is ``<root>/{train,query,gallery}/<pid>/<tracklet>/<frames>``
 (``<pid>`` an integer). Frames are ordered by the numbers in their names.
 Cameras are parsed with ``--cam-pattern`` (a regex whose first group is the
-camera number, matched against ``<tracklet>/<first frame name>``); without
-it every tracklet counts as its own camera (see ``CustomVideoReIDDataset``).
+camera number, matched against ``<tracklet>/<first frame name>``); the
+camera numbers found, in increasing order, become the 0-based ``camid`` 0,
+1, ... (``C1``..``C6`` give 0..5, as the MARS loader's ``camera - 1``).
+Without it every tracklet counts as its own camera (see
+``CustomVideoReIDDataset``), so same-camera matches count at evaluation; the
+tool warns.
 
 Example:
     python tools/dataset_converters/folders_to_json.py data/my_cams \\
@@ -16,6 +20,7 @@ import json
 import os
 import os.path as osp
 import re
+import sys
 from typing import Dict, List, Optional
 
 from mmreid_video.fileio import atomic_write
@@ -35,7 +40,8 @@ def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
     Args:
         root (str): The tree root.
         cam_pattern (str, optional): Regex with the camera number as its
-            first group. Defaults to None (unknown cameras).
+            first group; the numbers found are mapped, in increasing order,
+            to camid 0, 1, ... Defaults to None (unknown cameras).
 
     Returns:
         dict: ``{"train": [...], "query": [...], "gallery": [...]}``.
@@ -67,7 +73,7 @@ def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
                         raise ValueError(f'{folder}: --cam-pattern '
                                          f'{cam_pattern!r} does not match '
                                          f'"{trk}/{frames[0]}"')
-                    camid = int(m.group(1))
+                    camid = int(m.group(1))  # a number until mapped below
                 ann[sub].append(
                     dict(
                         tracklet_id=f'{sub}/{pid}/{trk}',
@@ -75,6 +81,12 @@ def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
                         camid=camid,
                         frame_paths=[f'{sub}/{pid}/{trk}/{f}'
                                      for f in frames]))
+    if cam_re is not None:
+        tracklets = [t for sub in ann.values() for t in sub]
+        numbers = sorted({t['camid'] for t in tracklets})
+        for t in tracklets:
+            t['camid'] = numbers.index(t['camid'])
+        print(f'camera numbers {numbers} -> camid 0..{len(numbers) - 1}')
     return ann
 
 
@@ -89,6 +101,15 @@ def main() -> None:
         help=r'regex whose group 1 is the camera, e.g. "C(\d+)"; '
         'without it cameras are unknown')
     args = parser.parse_args()
+    if args.cam_pattern is None:
+        print(
+            'Warning: no --cam-pattern, so cameras are unknown and every '
+            'tracklet counts as its own camera: at evaluation, tracklets of '
+            "the query's person from the query's own camera count as "
+            'matches (optimistic results, not comparable with published '
+            'ones). Pass --cam-pattern REGEX (group 1: the camera number) '
+            'to read cameras from the names.',
+            file=sys.stderr)
     out = args.out or osp.join(args.root, 'annotations.json')
     if osp.isdir(args.root):
         # Before the tree is walked; the default lives in the root itself.

@@ -119,7 +119,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         for i in range(len(figures))
     ]
     print(f'Drew {len(queries)} queries (top-{args.topk}) from {dump_file} '
-          f'into {", ".join(files)}')
+          f'(protocol: {dump["protocol"]}) into {", ".join(files)}')
     return files
 
 

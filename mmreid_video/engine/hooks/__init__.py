@@ -4,6 +4,7 @@ from .check_identity_batch_hook import CheckIdentityBatchHook
 from .check_invalid_loss_hook import CheckInvalidLossHook
 from .check_num_classes_hook import CheckNumClassesHook
 from .epoch_reseed_hook import EpochReseedHook
+from .eval_protocol_hook import EvalProtocolHook
 from .ranked_list_hook import RankedListVisualizationHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .sample_timeout_hook import SampleTimeoutHook
@@ -11,6 +12,6 @@ from .two_stage_hook import TwoStageTrainingHook
 
 __all__ = [
     'CheckIdentityBatchHook', 'CheckInvalidLossHook', 'CheckNumClassesHook',
-    'EpochReseedHook', 'RankedListVisualizationHook', 'SafeCheckpointHook',
-    'SampleTimeoutHook', 'TwoStageTrainingHook'
+    'EpochReseedHook', 'EvalProtocolHook', 'RankedListVisualizationHook',
+    'SafeCheckpointHook', 'SampleTimeoutHook', 'TwoStageTrainingHook'
 ]

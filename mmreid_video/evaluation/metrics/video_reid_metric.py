@@ -15,16 +15,18 @@ from ..functional import (compute_distance, evaluate_rank,
                           rank_gallery)
 from ..functional.distance import DISTANCE_METRICS
 from ..functional.rank import AP_MODES
+from ..protocol import check_rerank_cfg, describe_protocol
 
 _REQUIRED_KEYS = ('pred_feature', 'pid', 'camid', 'is_query', 'is_gallery',
                   'sample_idx')
 _CMC_RANKS = (1, 5, 10, 20)
 # Fields of the ``out_file`` dump, in dataset order of the test split (N
 # tracklets, Q queries, k = max_rank); visualization/ranked_results.py
-# reads them. ``camera_names`` are the dataset's display labels by camid.
+# reads them. ``camera_names`` are the dataset's display labels by camid;
+# ``protocol`` says in one line how the ranking was computed.
 DUMP_KEYS = ('features', 'pids', 'camids', 'sample_idx', 'query_indices',
              'gallery_indices', 'ranked_gallery', 'ranked_distances',
-             'query_ap', 'camera_names')
+             'query_ap', 'camera_names', 'protocol')
 
 
 def _check_out_file(out_file: Optional[str]) -> None:
@@ -56,10 +58,11 @@ class VideoReIDMetric(BaseMetric):
         max_rank (int): Length of the CMC curve; R-k for k in (1, 5, 10, 20)
             up to ``max_rank`` are reported. Defaults to 20.
         out_file (str, optional): Dump features, labels, query/gallery
-            indices, the ranked top-``max_rank`` gallery lists and the
-            dataset's ``camera_names`` (:data:`DUMP_KEYS`) to this ``.pkl``
-            or ``.npz`` file, written after the metrics are logged, through
-            a temporary file renamed into place. Defaults to None.
+            indices, the ranked top-``max_rank`` gallery lists, the
+            dataset's ``camera_names`` and the ``protocol``
+            (:data:`DUMP_KEYS`) to this ``.pkl`` or ``.npz`` file, written
+            after the metrics are logged, through a temporary file renamed
+            into place. Defaults to None.
         device (str, optional): Where distances and ranking run, e.g.
             ``'cuda'``. Defaults to None: the device the model's
             descriptors came on (CPU descriptors take the CPU path).
@@ -92,11 +95,8 @@ class VideoReIDMetric(BaseMetric):
                              f'{ap_mode!r}')
         if max_rank < 1:
             raise ValueError(f'`max_rank` must be >= 1, got {max_rank}')
+        check_rerank_cfg(rerank_cfg)
         rerank_cfg = dict(rerank_cfg or {})
-        unknown = set(rerank_cfg) - {'k1', 'k2', 'lambda_value'}
-        if unknown:
-            raise ValueError(f'Unknown `rerank_cfg` keys {sorted(unknown)}, '
-                             "expected 'k1', 'k2', 'lambda_value'")
         _check_out_file(out_file)
         self.distance = distance
         self.ap_mode = ap_mode
@@ -209,11 +209,15 @@ class VideoReIDMetric(BaseMetric):
             if k <= self.max_rank:
                 metrics[f'R{k}'] = float(res['cmc'][k - 1]) * 100
         metrics['mINP'] = res['mINP'] * 100
+        _, protocol = describe_protocol(
+            self,
+            query_in_gallery=bool(
+                (labels['is_query'] & labels['is_gallery']).any()))
         # Logged first: a failing write must not lose the evaluation.
         self._log_table(metrics, len(query), len(gallery),
-                        res['num_valid_queries'])
+                        res['num_valid_queries'], protocol)
         if dump:
-            self._dump(res, feats, labels, query, gallery)
+            self._dump(res, feats, labels, query, gallery, protocol)
         return metrics
 
     @staticmethod
@@ -280,7 +284,8 @@ class VideoReIDMetric(BaseMetric):
         return res
 
     def _dump(self, res: dict, feats: torch.Tensor, labels: dict,
-              query: np.ndarray, gallery: np.ndarray) -> None:
+              query: np.ndarray, gallery: np.ndarray,
+              protocol: str) -> None:
         """Write descriptors, labels and ranked lists to ``out_file``."""
         ranked, ranked_dist = rank_gallery(res['distmat'], self.max_rank,
                                            labels['pid'][query],
@@ -300,7 +305,8 @@ class VideoReIDMetric(BaseMetric):
             ranked_gallery=ranked,
             ranked_distances=ranked_dist,
             query_ap=query_ap,
-            camera_names=np.asarray(camera_names, dtype=str))
+            camera_names=np.asarray(camera_names, dtype=str),
+            protocol=protocol)
         dump = {k: fields[k] for k in DUMP_KEYS}
 
         def write(f: BinaryIO) -> None:
@@ -321,8 +327,9 @@ class VideoReIDMetric(BaseMetric):
 
     @staticmethod
     def _log_table(metrics: Dict[str, float], num_query: int,
-                   num_gallery: int, num_valid: int) -> None:
-        """Print the metrics as a paper-style table."""
+                   num_gallery: int, num_valid: int, protocol: str) -> None:
+        """Print the metrics (%) as a paper-style table under their
+        protocol."""
         names = list(metrics)
         widths = [max(len(n), 6) for n in names]
         sep = '+' + '+'.join('-' * (w + 2) for w in widths) + '+'
@@ -330,7 +337,7 @@ class VideoReIDMetric(BaseMetric):
         row = '|' + '|'.join(f' {metrics[n]:^{w}.2f} '
                              for n, w in zip(names, widths))
         print_log(
-            f'Re-ID results: {num_query} queries ({num_valid} with a valid '
-            f'match), {num_gallery} gallery\n'
+            f'Re-ID results (%): {num_query} queries ({num_valid} with a '
+            f'valid match), {num_gallery} gallery\nProtocol: {protocol}\n'
             f'{sep}\n{head}|\n{sep}\n{row}|\n{sep}',
             logger='current')
