@@ -10,9 +10,10 @@ strings and lists/tuples of them; ``dict(type='X')`` stays the string
 expression made of literals, lists, tuples and ``dict(key=value)`` calls
 (never running code); other values go through ``DictAction`` unchanged.
 """
+import argparse
 import ast
 import copy
-from typing import Any
+from typing import Any, List, Optional
 
 from mmengine.config import DictAction
 
@@ -24,8 +25,8 @@ def _literal(node: ast.AST) -> Any:
         return items if isinstance(node, ast.List) else tuple(items)
     if isinstance(node, ast.Call):
         if not (isinstance(node.func, ast.Name) and node.func.id == 'dict'
-                and not node.args
-                and all(k.arg is not None for k in node.keywords)):
+                and not node.args and all(k.arg is not None
+                                          for k in node.keywords)):
             raise ValueError(f'{ast.unparse(node)!r} is not dict(key=value, '
                              '...)')
         return {k.arg: _literal(k.value) for k in node.keywords}
@@ -84,3 +85,28 @@ class CfgOptionsAction(DictAction):
             except ValueError as err:
                 parser.error(f'{option_string} {key}: {err}')
         setattr(namespace, self.dest, options)
+
+
+def parse_cfg_options(parser: argparse.ArgumentParser,
+                      values: Optional[List[str]],
+                      option: str = '--cfg-options') -> Optional[dict]:
+    """Parse raw ``KEY=VALUE`` items as :class:`CfgOptionsAction` does.
+
+    For tools that declare ``--cfg-options`` with ``nargs='+'`` only and
+    parse their arguments before importing the package (so that ``--help``
+    answers at once); errors go through ``parser.error`` as the action's.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        values (list[str], optional): The items, None when not given.
+        option (str): The option's name, for errors. Defaults to
+            ``'--cfg-options'``.
+
+    Returns:
+        dict | None: The overrides, None when not given.
+    """
+    if values is None:
+        return None
+    namespace = argparse.Namespace()
+    CfgOptionsAction([option], 'options')(parser, namespace, values, option)
+    return namespace.options
