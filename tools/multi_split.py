@@ -25,8 +25,6 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from mmreid_video.checkpoint import find_resume_checkpoint
-
 RANKS = ('R1', 'R5', 'R10', 'R20')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -111,6 +109,8 @@ def summarize(results: Dict[int, Dict]) -> str:
 
 def main() -> None:
     args = parse_args()
+    # Imported after parsing: --help answers at once.
+    from mmreid_video.checkpoint import find_resume_checkpoint
     tools = osp.dirname(osp.abspath(__file__))
     name = osp.splitext(osp.basename(args.config))[0]
     root = args.work_dir or osp.join('work_dirs', f'{name}_splits')

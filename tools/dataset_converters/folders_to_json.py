@@ -18,9 +18,6 @@ import os.path as osp
 import re
 from typing import Dict, List, Optional
 
-from mmreid_video.fileio import atomic_write
-from mmreid_video.utils import check_output_path
-
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 
 
@@ -89,6 +86,9 @@ def main() -> None:
         help=r'regex whose group 1 is the camera, e.g. "C(\d+)"; '
         'without it cameras are unknown')
     args = parser.parse_args()
+    # Imported after parsing: --help answers at once.
+    from mmreid_video.fileio import atomic_write
+    from mmreid_video.utils import check_output_path
     out = args.out or osp.join(args.root, 'annotations.json')
     if osp.isdir(args.root):
         # Before the tree is walked; the default lives in the root itself.
