@@ -17,7 +17,6 @@ Example:
 import argparse
 import glob
 import json
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -111,6 +110,7 @@ def main() -> None:
     args = parse_args()
     # Imported after parsing: --help answers at once.
     from mmreid_video.checkpoint import find_resume_checkpoint
+    from mmreid_video.fileio import atomic_write
     tools = osp.dirname(osp.abspath(__file__))
     name = osp.splitext(osp.basename(args.config))[0]
     root = args.work_dir or osp.join('work_dirs', f'{name}_splits')
@@ -151,11 +151,8 @@ def main() -> None:
             flush=True)
     table = summarize(results)
     print(table)
-    os.makedirs(root, exist_ok=True)
-    summary = osp.join(root, 'summary.md')
-    with open(summary + '.tmp', 'w') as f:
-        f.write(table + '\n')
-    os.replace(summary + '.tmp', summary)  # an old summary is never lost
+    # Whole or not at all: an old summary is never lost.
+    atomic_write((table + '\n').encode(), osp.join(root, 'summary.md'))
 
 
 if __name__ == '__main__':

@@ -34,6 +34,14 @@ class ToyClips(Dataset):
         return dict(inputs=frames, data_samples=sample.set_gt_label(idx % 2))
 
 
+TOY_LOADER = dict(
+    dataset=ToyClips(),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    batch_size=4,
+    num_workers=0,
+    collate_fn=dict(type='pseudo_collate'))
+
+
 class Recorder(Hook):
     priority = 'LOWEST'
 
@@ -71,12 +79,7 @@ def make_runner(work_dir,
             **model_kwargs
         },
         work_dir=work_dir,
-        train_dataloader=dict(
-            dataset=ToyClips(),
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            batch_size=4,
-            num_workers=0,
-            collate_fn=dict(type='pseudo_collate')),
+        train_dataloader=TOY_LOADER,
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         optim_wrapper=dict(optimizer=dict(type='Adam', lr=BASE_LR)),
         # Stage 1: 1-epoch warm-up, x0.1 after epoch 1; stage 2: its own
@@ -279,12 +282,7 @@ def test_iter_stage_switch_times_both_stages(tmp_path):
     runner = Runner(
         model=copy.deepcopy(MODEL),
         work_dir=str(tmp_path),
-        train_dataloader=dict(
-            dataset=ToyClips(),
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            batch_size=4,
-            num_workers=0,
-            collate_fn=dict(type='pseudo_collate')),
+        train_dataloader=TOY_LOADER,
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=5),
         optim_wrapper=dict(optimizer=dict(type='Adam', lr=BASE_LR)),
         default_hooks=dict(checkpoint=None),
