@@ -29,6 +29,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
+        action='extend',
         metavar='KEY=VALUE',
         help='override config settings, e.g. '
         'test_evaluator.distance=euclidean')

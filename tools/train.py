@@ -39,6 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
+        action='extend',
         metavar='KEY=VALUE',
         help='override config settings, e.g. model.head.num_classes=625 '
         'train_dataloader.batch_size=32')

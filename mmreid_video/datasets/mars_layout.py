@@ -2,24 +2,20 @@
 """Writing the published MARS layout (``MARS.LAYOUT``): frame names, the
 ``info/`` folder, and trees of hard-linked placeholder frames at MARS scale.
 
-One naming rule serves every writer (the synthetic data, the rehearsal's
-placeholder tree, the dataset-init benchmark, the tests):
-:func:`mars_frame_name`, ``<pid>C<camera>T<tracklet>F<frame>.jpg``, e.g.
-``0001C1T0001F001.jpg``: pid on 4 characters (``0000`` distractors,
-``00-1`` junk), tracklet numbers counted per pid in table order (the MARS
-readme: "accumulated for each ID", see :func:`mars_tracklet_numbers`) and
-frames from ``F001`` in each tracklet.
+One naming rule serves every writer (synthetic data, the rehearsal's tree,
+the dataset-init benchmark, tests): :func:`mars_frame_name`, e.g.
+``0001C1T0001F001.jpg``: pid on 4 characters (``0000`` distractors, ``00-1``
+junk), camera, tracklet numbers counted per pid in table order (the MARS
+readme: "accumulated for each ID") and frames from ``F001``.
 
-:func:`build_placeholder_tree` builds the real MARS tree from the real
-metadata (``info/``: the track tables, ``query_IDX`` and, when present, the
-name lists), or a slice of it, with one hard link per frame to one of a few
-hundred distinct placeholder JPEGs, so 1.19 M frames cost a few MB of image
-data plus their directory entries. The tree is published whole
+:func:`build_placeholder_tree` builds the real MARS tree (or a slice) from
+the real metadata, one hard link per frame to one of a few hundred
+placeholder JPEGs: 1.19 M frames cost a few MB of image data plus their
+directory entries. It is published whole
 (:func:`mmreid_video.fileio.publish_folder`) with a marker file
 ``rehearsal_tree.json``; a complete tree with the same inputs is reused, and
 only folders carrying that marker are ever replaced.
 """
-import hashlib
 import json
 import os
 import os.path as osp
@@ -31,13 +27,13 @@ import numpy as np
 from scipy.io import savemat
 
 from mmreid_video.fileio import publish_folder
+from mmreid_video.utils.fingerprint import file_fingerprint
 from .readers import load_mat_array, pid_folder, read_names
 
 TREE_VERSION = 2  # 2: tracklets counted per pid (one naming rule)
 MARKER = 'rehearsal_tree.json'
 SPLITS = ('train', 'test')
-# Bytes per hard link (directory entry) and per name-list line, generous.
-_BYTES_PER_FRAME = 96
+_BYTES_PER_FRAME = 96  # a hard link and a name-list line, generous
 
 
 def mars_frame_name(pid: int, camera: int, tracklet: int, frame: int) -> str:
@@ -137,11 +133,6 @@ def write_mars_info(root: str, tables: Dict[str, np.ndarray],
         {'query_IDX': np.asarray(query, np.uint16).reshape(1, -1)})
 
 
-def _md5(path: str) -> str:
-    with open(path, 'rb') as f:
-        return hashlib.md5(f.read()).hexdigest()
-
-
 def read_mars_info(info_dir: str) -> Dict:
     """Read the MARS metadata of an ``info/`` folder.
 
@@ -152,10 +143,10 @@ def read_mars_info(info_dir: str) -> Dict:
         dict: per split ``tables`` and ``names`` (the name list; None when
         ``<split>_name.txt`` is missing, then the names are derived for the
         kept rows by :func:`select_tracklets` from ``<split>_numbers``),
-        ``query`` (1-based test rows), ``names_source`` and the ``md5`` of
-        every file read.
+        ``query`` (1-based test rows), ``names_source`` and the
+        fingerprint of every file read (``files``).
     """
-    out = dict(tables={}, names={}, md5={}, names_source={})
+    out = dict(tables={}, names={}, files={}, names_source={})
     for sub in SPLITS:
         mat = osp.join(info_dir, f'tracks_{sub}_info.mat')
         if not osp.isfile(mat):
@@ -168,12 +159,12 @@ def read_mars_info(info_dir: str) -> Dict:
             raise ValueError(f'{mat}: expected rows [start, end, pid, camera]'
                              f' of shape (N, 4), got {table.shape}')
         out['tables'][sub] = table
-        out['md5'][osp.basename(mat)] = _md5(mat)
+        out['files'][osp.basename(mat)] = file_fingerprint(mat)
         names_file = osp.join(info_dir, f'{sub}_name.txt')
         if osp.isfile(names_file):
             out['names'][sub] = read_names(names_file)
             out['names_source'][sub] = names_file
-            out['md5'][osp.basename(names_file)] = _md5(names_file)
+            out['files'][f'{sub}_name.txt'] = file_fingerprint(names_file)
         else:
             _check_tiling(table, mat)
             out['names'][sub] = None
@@ -183,7 +174,7 @@ def read_mars_info(info_dir: str) -> Dict:
     if not osp.isfile(query_mat):
         raise FileNotFoundError(f'--info: "{query_mat}" does not exist')
     out['query'] = load_mat_array(query_mat, 'query_IDX').ravel()
-    out['md5']['query_IDX.mat'] = _md5(query_mat)
+    out['files']['query_IDX.mat'] = file_fingerprint(query_mat)
     return out
 
 
@@ -380,7 +371,7 @@ def build_placeholder_tree(
     info = read_mars_info(info_dir)
     key = dict(
         version=TREE_VERSION,
-        md5=info['md5'],
+        files=info['files'],
         max_tracklets=max_tracklets,
         num_images=num_images,
         frame_hw=list(frame_hw))

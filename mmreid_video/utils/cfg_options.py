@@ -92,9 +92,11 @@ def parse_cfg_options(parser: argparse.ArgumentParser,
                       option: str = '--cfg-options') -> Optional[dict]:
     """Parse raw ``KEY=VALUE`` items as :class:`CfgOptionsAction` does.
 
-    For tools that declare ``--cfg-options`` with ``nargs='+'`` only and
-    parse their arguments before importing the package (so that ``--help``
-    answers at once); errors go through ``parser.error`` as the action's.
+    For tools that declare ``--cfg-options`` with ``nargs='+',
+    action='extend'`` (a repeated option adds its items, later ones win, as
+    with the action) and parse their arguments before importing the package
+    (so that ``--help`` answers at once); errors go through
+    ``parser.error`` as the action's.
 
     Args:
         parser (argparse.ArgumentParser): The tool's parser.

@@ -86,11 +86,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
+        action='extend',
         metavar='KEY=VALUE',
         help='override settings of the first config (A)')
     parser.add_argument(
         '--cfg-options2',
         nargs='+',
+        action='extend',
         metavar='KEY=VALUE',
         help='override settings of the second config (B), e.g. '
         'model.neck.embed_dims=256 model.head.in_channels=256')

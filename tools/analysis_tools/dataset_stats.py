@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
+        action='extend',
         metavar='KEY=VALUE',
         help='override settings, e.g. train_dataloader.dataset.data_root=x')
     args = parser.parse_args()

@@ -32,6 +32,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
+        action='extend',
         metavar='KEY=VALUE',
         help='override config settings')
     args = parser.parse_args()

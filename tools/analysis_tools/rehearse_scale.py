@@ -99,6 +99,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
+        action='extend',
         metavar='KEY=VALUE',
         help='config overrides, applied before the rehearsal settings')
     parser.add_argument(

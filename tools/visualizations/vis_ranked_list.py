@@ -51,6 +51,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
+        action='extend',
         metavar='KEY=VALUE',
         help='override config settings')
     args = parser.parse_args(argv)
