@@ -298,9 +298,11 @@ def main() -> None:
             p: timeline.summary(p)
             for p in timeline.records if p not in ('val', 'test')
         }
+        loader = cfg.train_dataloader
         result['verdict'] = run_plan.verdict(result['train'],
                                              result['train_loader'],
-                                             cfg.train_dataloader.batch_size,
+                                             loader.batch_size,
+                                             loader.num_workers,
                                              os.cpu_count())
     if not args.skip_test:
         runner.test()
