@@ -20,11 +20,6 @@ from typing import List, Optional
 import cv2
 import numpy as np
 
-from mmreid_video.apis import extract_tracklet_features, init_model, search
-from mmreid_video.visualization import (draw_ranked_list, gallery_panel,
-                                        load_frames, query_panel,
-                                        sample_indices)
-
 IMG_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 
 
@@ -87,6 +82,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> np.ndarray:
     args = parse_args(argv)
+    # Imported after parsing: --help answers at once.
+    from mmreid_video.apis import (extract_tracklet_features, init_model,
+                                   search)
+    from mmreid_video.visualization import (draw_ranked_list, gallery_panel,
+                                            load_frames, query_panel,
+                                            sample_indices)
     queries = args.query
     gallery = gallery_folders(args.gallery)
     q_frames = [list_frames(f) for f in queries]

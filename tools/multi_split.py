@@ -31,13 +31,6 @@ from typing import Dict, List
 
 import numpy as np
 
-from mmreid_video.checkpoint import find_resume_checkpoint
-from mmreid_video.evaluation.result_records import (
-    RESULT_KEYS, evaluation_fingerprints, read_test_log, reusable_result,
-    training_changes, write_result_record, write_training_settings)
-from mmreid_video.fileio import atomic_write
-from mmreid_video.utils import load_config, parse_cfg_options
-
 RECORD_FILE = 'test_result.json'
 TRAIN_SETTINGS_FILE = 'train_settings.json'
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -94,6 +87,7 @@ def summarize(results: Dict[int, dict]) -> str:
     Returns:
         str: Markdown text.
     """
+    from mmreid_video.evaluation.result_records import RESULT_KEYS
     keys = [
         k for k in RESULT_KEYS
         if all(k in r['metrics'] for r in results.values())
@@ -120,6 +114,11 @@ def summarize(results: Dict[int, dict]) -> str:
 def run_split(i: int, args: argparse.Namespace, root: str) -> dict:
     """Train split ``i`` unless it was tested, then reuse or make its test
     result; returns the result record."""
+    from mmreid_video.checkpoint import find_resume_checkpoint
+    from mmreid_video.evaluation.result_records import (
+        evaluation_fingerprints, read_test_log, reusable_result,
+        training_changes, write_result_record, write_training_settings)
+    from mmreid_video.utils import load_config, parse_cfg_options
     tools = osp.dirname(osp.abspath(__file__))
     work_dir = osp.join(root, f'split_{i}')
     record_file = osp.join(work_dir, RECORD_FILE)
@@ -179,6 +178,8 @@ def run_split(i: int, args: argparse.Namespace, root: str) -> dict:
 
 def main() -> None:
     args = parse_args()
+    # Imported after parsing: --help answers at once.
+    from mmreid_video.fileio import atomic_write
     name = osp.splitext(osp.basename(args.config))[0]
     root = args.work_dir or osp.join('work_dirs', f'{name}_splits')
     results = {}

@@ -4,15 +4,7 @@ import argparse
 import os
 import os.path as osp
 
-import torch
-from mmengine.config import Config
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
-
-from mmreid_video.checkpoint import resolve_resume_checkpoint
-from mmreid_video.utils import (CfgOptionsAction, load_config, lock_work_dir,
-                                parse_launcher_args, setup_distributed,
-                                teardown_distributed)
+LAUNCHERS = ['none', 'pytorch', 'slurm', 'mpi']
 
 
 def parse_args() -> argparse.Namespace:
@@ -47,26 +39,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=CfgOptionsAction,
+        action='extend',
+        metavar='KEY=VALUE',
         help='override config settings, e.g. model.head.num_classes=625 '
         'train_dataloader.batch_size=32')
-    return parse_launcher_args(parser)
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    # The package is imported after parsing: --help answers at once.
+    from mmreid_video.utils import finish_tool_args
+    return finish_tool_args(parser, args)
 
 
-def set_amp(cfg: Config, dtype: str = None) -> None:
-    """Switch the optimizer wrapper to mixed precision."""
-    if torch.cuda.is_available():
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-        if dtype is not None:
-            cfg.optim_wrapper.dtype = dtype
-    else:
-        cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
-        cfg.optim_wrapper.dtype = dtype or 'bfloat16'
-
-
-def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+def merge_args(cfg, args: argparse.Namespace):
     """Merge command line arguments into the config."""
+    from mmreid_video.checkpoint import resolve_resume_checkpoint
+    from mmreid_video.utils import set_amp
     cfg.launcher = args.launcher
     # work_dir priority: CLI > config > ./work_dirs/<config name>
     if args.work_dir is not None:
@@ -112,6 +100,11 @@ def is_rank_zero(launcher: str) -> bool:
 
 def main() -> None:
     args = parse_args()
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from mmreid_video.utils import (load_config, lock_work_dir,
+                                    setup_distributed, teardown_distributed)
     cfg = merge_args(load_config(args.config), args)
     if is_rank_zero(args.launcher):
         # Before the Runner writes anything into the work_dir.

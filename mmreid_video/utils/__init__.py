@@ -1,15 +1,19 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Process set-up for the tools: ``--cfg-options`` parsing, distributed
-launch, the work_dir lock, output path checks and config reading."""
+launch, the work_dir lock, output path checks, config reading and mixed
+precision."""
+from .amp import set_amp
 from .cfg_options import CfgOptionsAction, parse_cfg_options
 from .config_file import load_config
-from .distributed import (init_cpu_distributed, parse_launcher_args,
-                          setup_distributed, teardown_distributed)
+from .distributed import (finish_tool_args, init_cpu_distributed,
+                          parse_launcher_args, setup_distributed,
+                          teardown_distributed)
 from .output_path import check_output_path
 from .work_dir_lock import lock_work_dir
 
 __all__ = [
-    'CfgOptionsAction', 'parse_cfg_options', 'init_cpu_distributed',
-    'parse_launcher_args', 'setup_distributed', 'teardown_distributed',
-    'check_output_path', 'lock_work_dir', 'load_config'
+    'CfgOptionsAction', 'init_cpu_distributed', 'parse_launcher_args',
+    'setup_distributed', 'teardown_distributed', 'check_output_path',
+    'lock_work_dir', 'load_config', 'set_amp', 'parse_cfg_options',
+    'finish_tool_args'
 ]

@@ -13,7 +13,7 @@ expression made of literals, lists, tuples and ``dict(key=value)`` calls
 import argparse
 import ast
 import copy
-from typing import Any, Sequence
+from typing import Optional, Sequence
 
 from mmengine.config import DictAction
 
@@ -87,18 +87,35 @@ class CfgOptionsAction(DictAction):
         setattr(namespace, self.dest, options)
 
 
-def parse_cfg_options(items: Sequence[str]) -> dict:
-    """``KEY=VALUE`` strings parsed as ``--cfg-options`` parses them.
+def parse_cfg_options(values: Optional[Sequence[str]],
+                      parser: Optional[argparse.ArgumentParser] = None,
+                      option: str = '--cfg-options') -> Optional[dict]:
+    """Parse raw ``KEY=VALUE`` items as :class:`CfgOptionsAction` does.
 
-    For a tool that passes the same options on to other tools as strings
-    and also needs them merged into its own copy of the config.
+    For tools that declare ``--cfg-options`` with ``nargs='+',
+    action='extend'`` (a repeated option adds its items, later ones win, as
+    with the action) and parse their arguments before importing the package
+    (so that ``--help`` answers at once), and for tools that pass the same
+    options on to other tools as strings and also merge them into their own
+    copy of the config.
 
     Args:
-        items (Sequence[str]): E.g. ``['a.b=1', "c=dict(type='X')"]``.
+        values (Sequence[str], optional): The items, e.g.
+            ``['a.b=1', "c=dict(type='X')"]``; None when not given.
+        parser (argparse.ArgumentParser, optional): The tool's parser, whose
+            ``error`` reports a malformed item. Defaults to None (a parser
+            named after ``option``).
+        option (str): The option's name, for errors. Defaults to
+            ``'--cfg-options'``.
 
     Returns:
-        dict: Dotted keys to values, for ``Config.merge_from_dict``.
+        dict | None: Dotted keys to values, for ``Config.merge_from_dict``;
+        None when ``values`` is None.
     """
-    parser = argparse.ArgumentParser(prog='--cfg-options')
-    parser.add_argument('options', nargs='*', action=CfgOptionsAction)
-    return parser.parse_args(list(items)).options or {}
+    if values is None:
+        return None
+    parser = parser or argparse.ArgumentParser(prog=option)
+    namespace = argparse.Namespace(options=None)
+    CfgOptionsAction([option], 'options')(parser, namespace, list(values),
+                                          option)
+    return namespace.options or {}

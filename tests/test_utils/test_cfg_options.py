@@ -1,6 +1,7 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """--cfg-options accept dict(...) values with literal arguments, not code."""
 import argparse
+import os
 
 import pytest
 
@@ -64,3 +65,25 @@ def test_parse_cfg_options_as_the_tools_do():
         'e': ['x', 'y']
     }
     assert parse_cfg_options([]) == {}
+
+
+def test_parse_after_argparse_as_the_action(capsys):
+    """Tools parse raw items first (fast --help), then convert them."""
+    from mmreid_video.utils import finish_tool_args, parse_cfg_options
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action='extend')
+    parser.add_argument('--local-rank', type=int, default=3)
+    args = parser.parse_args([
+        '--cfg-options', 'a=1', "b=[dict(type='X')]", '--cfg-options', 'a=2'
+    ])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv('LOCAL_RANK', raising=False)
+        finish_tool_args(parser, args)
+        assert os.environ['LOCAL_RANK'] == '3'
+    # A repeated option adds its items; the later value wins.
+    assert args.cfg_options == dict(a=2, b=[dict(type='X')])
+    assert parse_cfg_options(None, parser) is None
+    with pytest.raises(SystemExit):
+        parse_cfg_options(['max_epochs'], parser)
+    assert "--cfg-options 'max_epochs': expected KEY=VALUE" in \
+        capsys.readouterr().err

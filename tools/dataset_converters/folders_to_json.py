@@ -23,9 +23,6 @@ import re
 import sys
 from typing import Dict, List, Optional
 
-from mmreid_video.fileio import atomic_write
-from mmreid_video.utils import check_output_path
-
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 
 
@@ -101,6 +98,9 @@ def main() -> None:
         help=r'regex whose group 1 is the camera, e.g. "C(\d+)"; '
         'without it cameras are unknown')
     args = parser.parse_args()
+    # Imported after parsing: --help answers at once.
+    from mmreid_video.fileio import atomic_write
+    from mmreid_video.utils import check_output_path
     if args.cam_pattern is None:
         print(
             'Warning: no --cam-pattern, so cameras are unknown and every '

@@ -17,18 +17,6 @@ import argparse
 import os.path as osp
 from typing import List, Optional
 
-import mmengine
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
-
-from mmreid_video.registry import DATASETS
-from mmreid_video.utils import CfgOptionsAction, load_config
-from mmreid_video.visualization import (ReIDVisualizer, check_dump_matches,
-                                        dataset_frames, load_ranking_dump,
-                                        select_queries)
-from mmreid_video.visualization.ranked_results import SELECT_MODES
-
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -43,7 +31,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--topk', type=int, default=5, help='results shown')
     parser.add_argument(
         '--select',
-        choices=SELECT_MODES,
         default='first',
         help='which queries: first, random, best or worst AP')
     parser.add_argument('--num', type=int, default=8, help='queries drawn')
@@ -64,16 +51,24 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=CfgOptionsAction,
+        action='extend',
+        metavar='KEY=VALUE',
         help='override config settings')
     args = parser.parse_args(argv)
     if (args.checkpoint is None) == (args.dump is None):
         parser.error('give either CHECKPOINT (run the test) or --dump FILE')
-    return args
+    # The package is imported after parsing: --help answers at once.
+    from mmreid_video.utils import finish_tool_args
+    from mmreid_video.visualization.ranked_results import SELECT_MODES
+    if args.select not in SELECT_MODES:
+        parser.error(f'--select: invalid choice {args.select!r} (choose '
+                     f'from {", ".join(SELECT_MODES)})')
+    return finish_tool_args(parser, args)
 
 
-def run_test(cfg: Config, args: argparse.Namespace) -> tuple:
+def run_test(cfg, args: argparse.Namespace) -> tuple:
     """Test the checkpoint with a dump; return (dump file, dataset)."""
+    from mmengine.runner import Runner
     dump_file = osp.join(osp.abspath(args.out_dir), 'ranked_lists.pkl')
     evaluators = cfg.test_evaluator
     if not isinstance(evaluators, list):
@@ -96,6 +91,15 @@ def run_test(cfg: Config, args: argparse.Namespace) -> tuple:
 
 def main(argv: Optional[List[str]] = None) -> List[str]:
     args = parse_args(argv)
+    import mmengine
+    from mmengine.registry import init_default_scope
+
+    from mmreid_video.registry import DATASETS
+    from mmreid_video.utils import load_config
+    from mmreid_video.visualization import (ReIDVisualizer,
+                                            check_dump_matches,
+                                            dataset_frames,
+                                            load_ranking_dump, select_queries)
     cfg = load_config(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

@@ -1,88 +1,152 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""A MARS tree of hard-linked placeholder frames, built from real metadata.
+"""Writing the published MARS layout (``MARS.LAYOUT``): frame names, the
+``info/`` folder, and trees of hard-linked placeholder frames at MARS scale.
 
-Used by ``rehearse_scale.py``. The tree has the exact published MARS layout
-(see ``mmreid_video.datasets.MARS.LAYOUT``): the real track tables and
-``query_IDX`` (or a slice of them), the frame-name lists, and one hard link
-per frame to one of a few hundred distinct placeholder JPEGs, so 1.19 M
-frames cost a few MB of image data plus their directory entries.
-
-When ``info/`` holds no ``train_name.txt`` / ``test_name.txt`` (the shared
-copy of the metadata does not), the names are derived from the track tables
-in the MARS naming ``<pid>C<camera>T<tracklet>F<frame>.jpg``, e.g.
+One naming rule serves every writer (synthetic data, the rehearsal's tree,
+the dataset-init benchmark, tests): :func:`mars_frame_name`, e.g.
 ``0001C1T0001F001.jpg``: pid on 4 characters (``0000`` distractors, ``00-1``
-junk), tracklet numbers counted per pid in table order (the MARS readme:
-"accumulated for each ID") and frames from ``F001`` in each tracklet.
+junk), camera, tracklet numbers counted per pid in table order (the MARS
+readme: "accumulated for each ID") and frames from ``F001``.
 
-The tree is built in a hidden sibling folder and renamed into place, with a
-marker file ``rehearsal_tree.json`` written last; a complete tree with the
-same inputs is reused. Only folders carrying that marker (or the partial
-marker of an interrupted build) are ever replaced or removed.
+:func:`build_placeholder_tree` builds the real MARS tree (or a slice) from
+the real metadata, one hard link per frame to one of a few hundred
+placeholder JPEGs: 1.19 M frames cost a few MB of image data plus their
+directory entries. It is published whole
+(:func:`mmreid_video.fileio.publish_folder`) with a marker file
+``rehearsal_tree.json``; a complete tree with the same inputs is reused, and
+only folders carrying that marker are ever replaced.
 """
-import hashlib
 import json
 import os
 import os.path as osp
 import shutil
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 from scipy.io import savemat
 
-from mmreid_video.datasets.readers import (load_mat_array, pid_folder,
-                                           read_names)
+from mmreid_video.fileio import publish_folder
+from mmreid_video.utils.fingerprint import file_fingerprint
+from .readers import load_mat_array, pid_folder, read_names
 
-TREE_VERSION = 1
+TREE_VERSION = 2  # 2: tracklets counted per pid (one naming rule)
 MARKER = 'rehearsal_tree.json'
-PARTIAL_MARKER = '.rehearsal_partial'
 SPLITS = ('train', 'test')
-# Bytes per hard link (directory entry) and per name-list line, generous.
-_BYTES_PER_FRAME = 96
+_BYTES_PER_FRAME = 96  # a hard link and a name-list line, generous
 
 
-def tracklet_numbers(table: np.ndarray, mat_path: str) -> np.ndarray:
-    """MARS tracklet number of every row (counted per pid in table order),
-    after checking that the rows tile the name list, as derived names need.
+def mars_frame_name(pid: int, camera: int, tracklet: int, frame: int) -> str:
+    """The MARS name of one frame.
 
     Args:
-        table (np.ndarray): ``(N, 4)`` rows ``[start, end, pid, camera]``.
-        mat_path (str): The table's file, named in errors.
+        pid (int): Identity (0 distractor, -1 junk).
+        camera (int): Camera, 1..9.
+        tracklet (int): Tracklet number of the pid, from 1.
+        frame (int): Frame number in the tracklet, from 1.
+
+    Returns:
+        str: E.g. ``'0001C1T0001F001.jpg'``; its first 4 characters are the
+        pid's folder under ``bbox_<split>/``.
+    """
+    return f'{pid_folder(pid)}C{camera}T{tracklet:04d}F{frame:03d}.jpg'
+
+
+def mars_tracklet_numbers(pids: Sequence[int]) -> np.ndarray:
+    """MARS tracklet number of every row: counted per pid in row order.
+
+    Args:
+        pids (Sequence[int]): The pid of each track-table row.
 
     Returns:
         np.ndarray: ``(N,)`` 1-based tracklet numbers.
     """
+    count, numbers = {}, np.empty(len(pids), dtype=np.int64)
+    for row, pid in enumerate(np.asarray(pids).tolist()):
+        count[pid] = numbers[row] = count.get(pid, 0) + 1
+    return numbers
+
+
+def mars_frame_names(table: np.ndarray,
+                     numbers: Optional[np.ndarray] = None) -> List[str]:
+    """The frame names of the rows of a track table, row after row.
+
+    Args:
+        table (np.ndarray): ``(N, 4)`` rows ``[start, end, pid, camera]``.
+        numbers (np.ndarray, optional): Tracklet number of each row.
+            Defaults to None (:func:`mars_tracklet_numbers` of the table).
+
+    Returns:
+        list[str]: ``end - start + 1`` names per row.
+    """
+    if numbers is None:
+        numbers = mars_tracklet_numbers(table[:, 2])
+    return [
+        mars_frame_name(pid, cam, t, f)
+        for (s, e, pid, cam), t in zip(table.tolist(), numbers.tolist())
+        for f in range(1, e - s + 2)
+    ]
+
+
+def _check_tiling(table: np.ndarray, where: str) -> None:
+    """Check that the rows of a table (file ``where``) tile the name list
+    in order, as deriving its names needs."""
     start, end = table[:, 0], table[:, 1]
     expected = np.concatenate([[1], end[:-1] + 1])
     bad = np.flatnonzero((start != expected) | (end < start))
     if bad.size:
         row = int(bad[0])
         raise ValueError(
-            f'{mat_path}, row {row + 1}: [start, end] = [{start[row]}, '
+            f'{where}, row {row + 1}: [start, end] = [{start[row]}, '
             f'{end[row]}]; deriving frame names needs rows that tile the '
             f'name list in order (expected start = {expected[row]}, end >= '
             'start). Put train_name.txt / test_name.txt into the info '
             'folder.')
-    count, numbers = {}, np.empty(len(table), dtype=np.int64)
-    for row, pid in enumerate(table[:, 2].tolist()):
-        count[pid] = numbers[row] = count.get(pid, 0) + 1
-    return numbers
 
 
-def _md5(path: str) -> str:
-    with open(path, 'rb') as f:
-        return hashlib.md5(f.read()).hexdigest()
+def write_mars_info(root: str, tables: Dict[str, np.ndarray],
+                    names: Dict[str,
+                                Sequence[str]], query: np.ndarray) -> None:
+    """Write the ``info/`` folder of a MARS tree (and empty ``bbox_*``).
+
+    Arrays are saved with the published files' dtypes: int32 track tables,
+    a ``(1, Q)`` uint16 ``query_IDX``.
+
+    Args:
+        root (str): The tree.
+        tables (dict[str, np.ndarray]): ``'train'`` / ``'test'`` ->
+            ``(N, 4)`` rows ``[start, end, pid, camera]``.
+        names (dict[str, Sequence[str]]): Split -> frame-name list.
+        query (np.ndarray): 1-based rows of the test table.
+    """
+    info = osp.join(root, 'info')
+    os.makedirs(info, exist_ok=True)
+    for sub in SPLITS:
+        os.makedirs(osp.join(root, f'bbox_{sub}'), exist_ok=True)
+        savemat(
+            osp.join(info, f'tracks_{sub}_info.mat'),
+            {f'track_{sub}_info': np.asarray(tables[sub], np.int32)})
+        with open(osp.join(info, f'{sub}_name.txt'), 'w') as f:
+            f.write('\n'.join(names[sub]) + '\n')
+    savemat(
+        osp.join(info, 'query_IDX.mat'),
+        {'query_IDX': np.asarray(query, np.uint16).reshape(1, -1)})
 
 
-def read_info(info_dir: str) -> Dict:
+def read_mars_info(info_dir: str) -> Dict:
     """Read the MARS metadata of an ``info/`` folder.
 
+    Args:
+        info_dir (str): The folder.
+
     Returns:
-        dict: per split ``tables`` and ``names`` (the name list, or None to
-        derive names), ``query`` (1-based test rows), ``names_source`` and
-        the ``md5`` of every file read.
+        dict: per split ``tables`` and ``names`` (the name list; None when
+        ``<split>_name.txt`` is missing, then the names are derived for the
+        kept rows by :func:`select_tracklets` from ``<split>_numbers``),
+        ``query`` (1-based test rows), ``names_source`` and the
+        fingerprint of every file read (``files``).
     """
-    out = dict(tables={}, names={}, md5={}, names_source={})
+    out = dict(tables={}, names={}, files={}, names_source={})
     for sub in SPLITS:
         mat = osp.join(info_dir, f'tracks_{sub}_info.mat')
         if not osp.isfile(mat):
@@ -95,21 +159,22 @@ def read_info(info_dir: str) -> Dict:
             raise ValueError(f'{mat}: expected rows [start, end, pid, camera]'
                              f' of shape (N, 4), got {table.shape}')
         out['tables'][sub] = table
-        out['md5'][osp.basename(mat)] = _md5(mat)
+        out['files'][osp.basename(mat)] = file_fingerprint(mat)
         names_file = osp.join(info_dir, f'{sub}_name.txt')
         if osp.isfile(names_file):
             out['names'][sub] = read_names(names_file)
             out['names_source'][sub] = names_file
-            out['md5'][osp.basename(names_file)] = _md5(names_file)
+            out['files'][f'{sub}_name.txt'] = file_fingerprint(names_file)
         else:
+            _check_tiling(table, mat)
             out['names'][sub] = None
             out['names_source'][sub] = 'derived from the track table'
-            out[f'{sub}_tracklet_numbers'] = tracklet_numbers(table, mat)
+            out[f'{sub}_numbers'] = mars_tracklet_numbers(table[:, 2])
     query_mat = osp.join(info_dir, 'query_IDX.mat')
     if not osp.isfile(query_mat):
         raise FileNotFoundError(f'--info: "{query_mat}" does not exist')
     out['query'] = load_mat_array(query_mat, 'query_IDX').ravel()
-    out['md5']['query_IDX.mat'] = _md5(query_mat)
+    out['files']['query_IDX.mat'] = file_fingerprint(query_mat)
     return out
 
 
@@ -149,12 +214,16 @@ def _slice_rows(table: np.ndarray, n: int, sub: str,
 
 
 def select_tracklets(info: Dict, max_tracklets: Optional[int]) -> Dict:
-    """Keep at most ``max_tracklets`` tracklets per split (all if None) and
-    give every kept frame its name.
+    """Keep at most ``max_tracklets`` tracklets per split (all if None).
 
     A slice keeps whole identities (and some junk and distractors, see
-    :func:`_slice_rows`), in table order, with their queries. A slice's
-    start/end are renumbered so that its names are consecutive.
+    :func:`_slice_rows`), in table order, with their queries and their
+    frames' names. A slice's start/end are renumbered so that its names
+    are consecutive.
+
+    Args:
+        info (dict): :func:`read_mars_info`'s output.
+        max_tracklets (int, optional): Tracklets kept per split.
 
     Returns:
         dict: ``tables``, ``names`` (lists) and ``query`` of the kept rows.
@@ -167,17 +236,10 @@ def select_tracklets(info: Dict, max_tracklets: Optional[int]) -> Dict:
         rows = np.arange(len(table)) if max_tracklets is None else \
             _slice_rows(table, max_tracklets, sub, info['query'])
         kept = table[rows].copy()
-        if info['names'][sub] is not None:
-            names = info['names'][sub]
-            out['names'][sub] = [
+        names = info['names'][sub]
+        out['names'][sub] = mars_frame_names(
+            kept, info[f'{sub}_numbers'][rows]) if names is None else [
                 n for s, e in kept[:, :2].tolist() for n in names[s - 1:e]
-            ]
-        else:
-            numbers = info[f'{sub}_tracklet_numbers'][rows]
-            out['names'][sub] = [
-                f'{pid_folder(pid)}C{cam}T{t:04d}F{f:03d}.jpg'
-                for (s, e, pid, cam), t in zip(kept.tolist(), numbers.tolist())
-                for f in range(1, e - s + 2)
             ]
         lengths = kept[:, 1] - kept[:, 0] + 1
         kept[:, 1] = np.cumsum(lengths)
@@ -229,41 +291,61 @@ def _check_budget(parent: str, num_frames: int, num_dirs: int,
                       f'{-(-num_frames // (link_max - 1))}')
 
 
-def _write_tree(tmp: str, info: Dict, info_dir: str, sliced: bool,
-                num_images: int, hw: Tuple[int, int]) -> Dict[str, int]:
-    """Write the whole tree under ``tmp``; returns frames per split."""
-    os.makedirs(osp.join(tmp, 'info'))
-    if sliced:
-        for sub in SPLITS:
-            savemat(
-                osp.join(tmp, 'info', f'tracks_{sub}_info.mat'),
-                {f'track_{sub}_info': info['tables'][sub].astype(np.int32)})
-        savemat(
-            osp.join(tmp, 'info', 'query_IDX.mat'),
-            {'query_IDX': info['query'].astype(np.uint16).reshape(1, -1)})
-    else:
-        for name in ('tracks_train_info.mat', 'tracks_test_info.mat',
-                     'query_IDX.mat'):
-            shutil.copyfile(
-                osp.join(info_dir, name), osp.join(tmp, 'info', name))
-    os.makedirs(osp.join(tmp, 'placeholders'))
-    images = _placeholders(osp.join(tmp, 'placeholders'), num_images, hw)
+def _write_tree(root: str, kept: Dict, marker: Dict, num_images: int,
+                hw: Tuple[int, int]) -> Dict:
+    """Write the whole tree into the new folder ``root``; returns the
+    marker's content (``marker`` plus the counts)."""
+    write_mars_info(root, kept['tables'], kept['names'], kept['query'])
+    os.makedirs(osp.join(root, 'placeholders'))
+    images = _placeholders(osp.join(root, 'placeholders'), num_images, hw)
     frames, k = {}, 0
     for sub in SPLITS:
-        names = info['names'][sub]
-        with open(osp.join(tmp, 'info', f'{sub}_name.txt'), 'w') as f:
-            f.write('\n'.join(names) + '\n')
-        bbox = osp.join(tmp, f'bbox_{sub}')
+        names = kept['names'][sub]
+        bbox = osp.join(root, f'bbox_{sub}')
         for folder in sorted({n[:4] for n in names}):
             os.makedirs(osp.join(bbox, folder))
         for name in names:
             os.link(images[k % num_images], f'{bbox}/{name[:4]}/{name}')
             k += 1
         frames[sub] = len(names)
-    return frames
+    content = dict(
+        marker,
+        frames=frames,
+        tracklets={
+            s: len(t)
+            for s, t in kept['tables'].items()
+        },
+        num_queries=len(kept['query']))
+    with open(osp.join(root, MARKER), 'w') as f:
+        json.dump(content, f, indent=2)
+    return content
 
 
-def build_tree(
+def _read_marker(root: str) -> Optional[Dict]:
+    """The marker of the tree at ``root`` (None: no folder there)."""
+    if not osp.exists(root):
+        return None
+    marker = osp.join(root, MARKER)
+    if not osp.isfile(marker):
+        raise FileExistsError(
+            f'{root} exists and is not a rehearsal tree (no {MARKER}); '
+            'it is left alone: choose another --data-root')
+    with open(marker) as f:
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError(
+                f'{marker}: not valid JSON ({e}); remove {root} if it '
+                'is a rehearsal tree, or choose another --data-root')
+
+
+def _remove_tree(folder: str) -> None:
+    """Remove a replaced placeholder tree (only one with the marker)."""
+    if osp.isfile(osp.join(folder, MARKER)):
+        shutil.rmtree(folder)
+
+
+def build_placeholder_tree(
     root: str,
     info_dir: str,
     max_tracklets: Optional[int] = None,
@@ -286,84 +368,32 @@ def build_tree(
         built now (False: reused).
     """
     root = osp.abspath(root)
-    info = read_info(info_dir)
+    info = read_mars_info(info_dir)
     key = dict(
         version=TREE_VERSION,
-        md5=info['md5'],
+        files=info['files'],
         max_tracklets=max_tracklets,
         num_images=num_images,
         frame_hw=list(frame_hw))
-    marker = osp.join(root, MARKER)
-    old = None
-    if osp.exists(root):
-        if not osp.isfile(marker):
-            raise FileExistsError(
-                f'{root} exists and is not a rehearsal tree (no {MARKER}); '
-                'it is left alone: choose another --data-root')
-        with open(marker) as f:
-            try:
-                old = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ValueError(
-                    f'{marker}: not valid JSON ({e}); remove {root} if it '
-                    'is a rehearsal tree, or choose another --data-root')
-        if {k: old.get(k) for k in key} == key:
-            return old, False
+    old = _read_marker(root)
+    if old is not None and {k: old.get(k) for k in key} == key:
+        return old, False
     kept = select_tracklets(info, max_tracklets)
-    parent, base = osp.split(root)
+    parent = osp.dirname(root)
     os.makedirs(parent, exist_ok=True)
-    _remove_stale_partials(parent, base)
     num_frames = sum(len(n) for n in kept['names'].values())
     num_dirs = sum(len({n[:4] for n in v}) for v in kept['names'].values())
     _check_budget(parent, num_frames, num_dirs, num_images)
-    tmp = osp.join(parent, f'.{base}.partial-{os.getpid()}')
-    os.makedirs(tmp)
-    open(osp.join(tmp, PARTIAL_MARKER), 'w').close()
-    frames = _write_tree(tmp, kept, info_dir, max_tracklets is not None,
-                         num_images, frame_hw)
-    content = dict(
-        key,
-        frames=frames,
-        tracklets={
-            s: len(t)
-            for s, t in kept['tables'].items()
-        },
-        num_queries=len(kept['query']),
-        names_source=info['names_source'])
-    with open(osp.join(tmp, MARKER), 'w') as f:
-        json.dump(content, f, indent=2)
-    os.remove(osp.join(tmp, PARTIAL_MARKER))
-    if old is not None:  # ours, built from other inputs: swap, then remove
-        trash = osp.join(parent, f'.{base}.old-{os.getpid()}')
-        os.rename(root, trash)
-        os.rename(tmp, root)
-        shutil.rmtree(trash)
-        return content, True
+    marker = dict(key, names_source=info['names_source'])
     try:
-        os.rename(tmp, root)
-    except OSError:
-        # Another run finished the same tree first: keep its tree.
-        if not osp.isfile(marker):
+        content = publish_folder(
+            root,
+            lambda tmp: _write_tree(tmp, kept, marker, num_images, frame_hw),
+            remove_old=None if old is None else _remove_tree)
+    except FileExistsError:
+        if not osp.isfile(osp.join(root, MARKER)):
             raise
-        shutil.rmtree(tmp)
-        return build_tree(root, info_dir, max_tracklets, num_images, frame_hw)
+        # Another run published a tree first: reuse or replace it.
+        return build_placeholder_tree(root, info_dir, max_tracklets,
+                                      num_images, frame_hw)
     return content, True
-
-
-def _remove_stale_partials(parent: str, base: str) -> None:
-    """Remove what killed builds of this tree left: folders named by this
-    module, holding one of its markers, whose process is gone."""
-    for name in os.listdir(parent):
-        path = osp.join(parent, name)
-        stem, _, pid = name.rpartition('-')
-        if not (stem in (f'.{base}.partial', f'.{base}.old') and pid.isdigit()
-                and any(
-                    osp.isfile(osp.join(path, m))
-                    for m in (PARTIAL_MARKER, MARKER))):
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path)
-        except PermissionError:
-            pass  # a live process of another user
