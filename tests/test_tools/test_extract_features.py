@@ -14,7 +14,7 @@ import torch
 from mmengine.config import Config, DictAction
 
 from mmreid_video.apis import init_model, search
-from mmreid_video.apis.feature_shards import read_shards, shard_path
+from mmreid_video.retrieval.feature_shards import read_shards, shard_path
 from tool_runner import DEMO_CONFIG, run_tool, start_tool, tiny_cfg_options
 
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmreid_video.apis import GalleryIndex, search
-from mmreid_video.apis._index_file import IndexFileError
+from mmreid_video.retrieval import GalleryIndex, IndexFileError, search
 from mmreid_video.evaluation.functional import (compute_distance,
                                                 evaluate_rank, rank_gallery)
 
@@ -128,7 +127,7 @@ def test_compressed_recall_and_exclusion(tmp_path, pq_bits):
     assert not same.any()
     assert index.memory_bytes() < 0.5 * exact.memory_bytes()
     assert os.listdir(tmp_path) == []  # the descriptor file is unlinked
-    fast_scan = type(index._ivf).__name__ == 'IndexIVFPQFastScan'
+    fast_scan = type(index.backend._ivf).__name__ == 'IndexIVFPQFastScan'
     assert fast_scan == (pq_bits == 4)
 
 
@@ -191,14 +190,16 @@ def test_input_checks():
         index.search(np.ones((1, 8), np.float32))
     with pytest.raises(ValueError, match='dimension 4, expected 8'):
         index.add(np.ones((2, 4), np.float32))
-    with pytest.raises(ValueError, match='row 1 contains NaN'):
+    with pytest.raises(ValueError, match='NaN/inf values .* row 1'):
         index.add(np.array([[1.] * 8, [np.nan] * 8], np.float32))
-    with pytest.raises(TypeError, match='floating point'):
-        index.add(np.ones((2, 8), np.int64))
+    with pytest.raises(TypeError, match='real numbers'):
+        index.add(np.ones((2, 8), bool))
     with pytest.raises(ValueError, match=r'shape \(2,\)'):
         index.add(np.ones((2, 8), np.float32), pids=[1, 2, 3])
-    with pytest.raises(TypeError, match='integer ids'):
+    with pytest.raises(ValueError, match='`pids` has 1 NaN/inf'):
         index.add(np.ones((2, 8), np.float32), pids=np.array([1.5, np.nan]))
+    with pytest.raises(ValueError, match='`camids` .* not integer ids'):
+        index.add(np.ones((2, 8), np.float32), camids=np.array([1.5, 2]))
     index.add(np.ones((2, 8), np.float32), pids=[1, 2], camids=[0, 0])
     with pytest.raises(ValueError, match='same labels'):
         index.add(np.ones((2, 8), np.float32))
@@ -208,6 +209,8 @@ def test_input_checks():
         GalleryIndex(8, nlist=4)
     with pytest.raises(ValueError, match='mode must be'):
         GalleryIndex(8, 'hnsw')
+    with pytest.raises(ValueError, match="backend must be one of .*'faiss'"):
+        GalleryIndex(8, backend='annoy')
     with pytest.raises(ValueError, match='CPU only'):
         GalleryIndex(8, 'compressed', pq_m=2, use_gpu=True)
     with pytest.raises(ValueError, match='needs >= 16 descriptors'):
@@ -239,4 +242,4 @@ def test_default_pq_m_is_the_largest_divisor_up_to_128(dim, pq_m):
         feats, pids, cams = clustered(4, dim=64)
         index.add(feats, pids, cams)
         assert index.search(feats[:3], 5)[0].shape == (3, 5)
-        assert index._ivf.pq.M == 64
+        assert index.backend._ivf.pq.M == 64

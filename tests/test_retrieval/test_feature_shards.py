@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from mmreid_video.apis.feature_shards import (read_shards, shard_path,
+from mmreid_video.retrieval.feature_shards import (read_shards, shard_path,
                                               write_meta, write_shard)
 
 
