@@ -17,6 +17,7 @@ argument (and the row or entry).
   read from MATLAB files are doubles); never booleans, strings, NaN or
   fractions.
 """
+import warnings
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -55,7 +56,11 @@ def to_tensor(x: ArrayLike,
     if isinstance(x, np.ndarray):
         if not x.dtype.isnative:  # torch reads native byte order only
             x = x.astype(x.dtype.newbyteorder('='))
-        return torch.from_numpy(np.ascontiguousarray(x)).to(device)
+        with warnings.catch_warnings():
+            # Read-only arrays (memory maps of saved files) are only read.
+            warnings.filterwarnings('ignore', 'The given NumPy array is not '
+                                    'writable')
+            return torch.from_numpy(np.ascontiguousarray(x)).to(device)
     raise TypeError(f'`{name}` must be a numpy array or a torch tensor, '
                     f'got {type(x).__name__}')
 

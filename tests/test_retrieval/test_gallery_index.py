@@ -1,14 +1,16 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""GalleryIndex: exact lists equal rank_gallery, compressed recall, files."""
+"""GalleryIndex: exact lists equal rank_gallery, exclusion rules, files,
+input checks (faiss specifics in test_backends/test_faiss.py)."""
 import os
 
 import numpy as np
 import pytest
 import torch
+from fixture_descriptors import clustered
 
-from mmreid_video.retrieval import GalleryIndex, IndexFileError, search
 from mmreid_video.evaluation.functional import (compute_distance,
                                                 evaluate_rank, rank_gallery)
+from mmreid_video.retrieval import GalleryIndex, IndexFileError, search
 
 
 def tied_data(seed, num_g=300, num_q=40, dim=16):
@@ -26,15 +28,6 @@ def tied_data(seed, num_g=300, num_q=40, dim=16):
     g_pids, q_pids = rng.integers(0, 30, num_g), rng.integers(0, 30, num_q)
     g_cams, q_cams = rng.integers(0, 3, num_g), rng.integers(0, 3, num_q)
     return q, g, q_pids, g_pids, q_cams, g_cams
-
-
-def clustered(seed, num_ids=50, per_id=12, dim=32, noise=0.5):
-    """Identity clusters, float data (no planted ties)."""
-    rng = np.random.default_rng(seed)
-    centers = rng.standard_normal((num_ids, dim))
-    pids = np.repeat(np.arange(num_ids), per_id)
-    feats = centers[pids] + noise * rng.standard_normal((len(pids), dim))
-    return feats.astype(np.float32), pids, rng.integers(0, 4, len(pids))
 
 
 @pytest.mark.parametrize('seed', [0, 1])
@@ -101,34 +94,6 @@ def test_exact_on_float_data_and_topk_metrics():
     short = index.evaluate(q, q_pids, q_cams, topk=5)
     assert set(short) == {'R1', 'R5', 'mAP@5', 'num_valid_queries'}
     assert 0 < short['mAP@5'] <= 1
-
-
-@pytest.mark.parametrize('pq_bits', [4, 8])  # fast-scan and IndexIVFPQ
-def test_compressed_recall_and_exclusion(tmp_path, pq_bits):
-    feats, pids, cams = clustered(1, num_ids=100, per_id=20)
-    index = GalleryIndex(
-        32,
-        'compressed',
-        nlist=16,
-        pq_m=8,
-        pq_bits=pq_bits,
-        nprobe=4,
-        shortlist=40,
-        vectors_dir=str(tmp_path))
-    index.add(feats, pids, cams)
-    exact = GalleryIndex(32)
-    exact.add(feats, pids, cams)
-    q = feats[::10] + 0.05
-    got = index.search(q, 10, pids[::10], cams[::10])[0].numpy()
-    ref = exact.search(q, 10, pids[::10], cams[::10])[0].numpy()
-    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, ref)])
-    assert recall >= 0.9
-    same = (pids[got] == pids[::10, None]) & (cams[got] == cams[::10, None])
-    assert not same.any()
-    assert index.memory_bytes() < 0.5 * exact.memory_bytes()
-    assert os.listdir(tmp_path) == []  # the descriptor file is unlinked
-    fast_scan = type(index.backend._ivf).__name__ == 'IndexIVFPQFastScan'
-    assert fast_scan == (pq_bits == 4)
 
 
 @pytest.mark.parametrize('mode', ['exact', 'compressed'])
@@ -228,18 +193,9 @@ def test_docs_snippet_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     scope = {}
     exec(compile(snippet, doc, 'exec'), scope)
-    assert scope['merged'].ntotal == 5000
-    assert scope['indices'].shape == (4, 10)
+    merged = scope['merged']
+    assert merged.ntotal == 5000 and scope['indices'].shape == (4, 10)
     assert (tmp_path / 'gallery.gidx').exists()
-
-
-@pytest.mark.parametrize('dim, pq_m', [(512, 128), (2048, 128), (64, 64),
-                                       (100, 100), (1000, 125), (7, 7)])
-def test_default_pq_m_is_the_largest_divisor_up_to_128(dim, pq_m):
-    index = GalleryIndex(dim, 'compressed', nlist=4)
-    assert index.params['pq_m'] == pq_m
-    if dim == 64:  # the default builds and searches
-        feats, pids, cams = clustered(4, dim=64)
-        index.add(feats, pids, cams)
-        assert index.search(feats[:3], 5)[0].shape == (3, 5)
-        assert index.backend._ivf.pq.M == 64
+    # Joined with the template's training, not trained again.
+    assert merged.backend.training_id == scope['template'].backend.training_id
+    assert merged.backend._ivf.ntotal == 5000
