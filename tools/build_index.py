@@ -27,7 +27,8 @@ from typing import Optional
 SUBSETS = ('all', 'query', 'gallery')
 
 
-def build_parser(dict_action: Optional[type] = None) -> argparse.ArgumentParser:
+def build_parser(
+        dict_action: Optional[type] = None) -> argparse.ArgumentParser:
     """The tool's parser; ``dict_action`` parses ``--param`` (None keeps
     the raw strings, for a first parse before the package is imported)."""
     parser = argparse.ArgumentParser(
@@ -149,6 +150,7 @@ def main() -> None:
     print(f'{args.out}: {index.ntotal} {what}, {index.mode} mode, '
           f'{index.memory_bytes() / max(index.ntotal, 1):.0f} bytes each in '
           f'memory, built {took}')
+
 
 if __name__ == '__main__':
     main()

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 JSON_DATASET = 'CustomVideoReIDDataset'
 
 
-def build_parser(dict_action: Optional[type] = None) -> argparse.ArgumentParser:
+def build_parser(
+        dict_action: Optional[type] = None) -> argparse.ArgumentParser:
     """The tool's parser; ``dict_action`` parses ``--cfg-options`` (None
     keeps the raw strings, for a first parse before the package is
     imported)."""

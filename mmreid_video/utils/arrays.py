@@ -177,10 +177,8 @@ def normalize_rows(t: torch.Tensor) -> torch.Tensor:
     if bool(safe.all()):
         out = t.float().clone() if t.dtype == torch.float32 else t.float()
     else:
-        exponent = torch.frexp(peak).exponent.where(~safe,
-                                                     torch.zeros_like(
-                                                         peak,
-                                                         dtype=torch.int32))
+        exponent = torch.frexp(peak).exponent
+        exponent[safe] = 0  # those rows keep their values
         scale = torch.ldexp(torch.ones_like(peak), -exponent)
         out = torch.empty(t.shape, dtype=torch.float32, device=t.device)
         torch.mul(t, scale[:, None], out=out)

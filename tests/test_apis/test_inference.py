@@ -146,4 +146,3 @@ class TestExtractTrackletFeatures(TestCase):
             extract_tracklet_features(self.model, [['missing.jpg']])
         with self.assertRaisesRegex(AttributeError, 'init_model'):
             extract_tracklet_features(torch.nn.Linear(1, 1), self.tracklets)
-

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mmreid_video.retrieval.feature_shards import (read_shards, shard_path,
-                                              write_meta, write_shard)
+                                                   write_meta, write_shard)
 
 
 def _shard(rows, dim=4):

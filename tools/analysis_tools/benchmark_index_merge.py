@@ -30,8 +30,15 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-# GalleryIndex's compressed parameters settable from the command line.
-INDEX_PARAMS = ('nlist', 'pq_m', 'pq_bits', 'nprobe', 'train_size')
+
+def index_param(text: str) -> tuple:
+    """``KEY=INT`` of ``--param``."""
+    key, _, value = text.partition('=')
+    try:
+        return key, int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'expected KEY=INT, e.g. nlist=256, got {text!r}') from None
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,11 +49,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--shards', type=int, default=10)
     parser.add_argument(
         '--num-query', type=int, default=1000, help='queries compared')
-    for key in INDEX_PARAMS:
-        parser.add_argument(
-            '--' + key.replace('_', '-'),
-            type=int,
-            help=f'compressed index {key} (default: GalleryIndex\'s)')
+    parser.add_argument(
+        '--param',
+        nargs='+',
+        type=index_param,
+        default=[],
+        metavar='KEY=INT',
+        help='compressed GalleryIndex parameters, e.g. nlist=256 (others: '
+        'GalleryIndex\'s defaults)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--work-dir',
@@ -92,10 +102,7 @@ def run_phase(phase: str, work: str, args: argparse.Namespace) -> dict:
     shard_paths = [
         osp.join(work, f'shard_{i}.gidx') for i in range(args.shards)
     ]
-    params = {
-        k: getattr(args, k)
-        for k in INDEX_PARAMS if getattr(args, k) is not None
-    }
+    params = dict(args.param)
 
     def template():
         index = GalleryIndex(

@@ -28,6 +28,8 @@ import numpy as np
 # Per-row labels a gallery may hold.
 LABEL_NAMES = ('pids', 'camids')
 Pair = Tuple[np.ndarray, np.ndarray]
+# Label arrays by name (``LABEL_NAMES``), None where not given.
+Labels = Dict[str, Optional[np.ndarray]]
 
 
 class GalleryBackend(metaclass=ABCMeta):
@@ -63,8 +65,7 @@ class GalleryBackend(metaclass=ABCMeta):
         """(N, ) int64 labels of every row, or None when not held."""
 
     @abstractmethod
-    def add(self, rows: np.ndarray, labels: Dict[str,
-                                                 Optional[np.ndarray]]) -> None:
+    def add(self, rows: np.ndarray, labels: Labels) -> None:
         """Append rows (numbered ``ntotal`` onwards) with their labels."""
 
     @abstractmethod

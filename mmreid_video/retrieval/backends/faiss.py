@@ -10,7 +10,7 @@ from .._exact import exact_distances, exclusion_labels
 from .._vector_store import VectorStore
 from . import _faiss_io
 from ._ivf import FAST_SCAN_BITS, encode, train_ivf, uses_fast_scan
-from .base import GalleryBackend, Pair
+from .base import GalleryBackend, Labels, Pair
 
 # Parameters of each mode and their defaults.
 PARAMS = dict(
@@ -130,8 +130,7 @@ class FaissBackend(GalleryBackend):
             parts[:] = [np.concatenate(parts)]
         return parts[0]
 
-    def add(self, rows: np.ndarray, labels: Dict[str,
-                                                 Optional[np.ndarray]]) -> None:
+    def add(self, rows: np.ndarray, labels: Labels) -> None:
         self._store.append(rows)
         for name, value in labels.items():
             if value is not None:
