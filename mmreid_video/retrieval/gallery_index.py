@@ -206,13 +206,12 @@ class GalleryIndex:
                                               q_pids, q_cams)
         return torch.from_numpy(indices), torch.from_numpy(dists)
 
-    def evaluate(
-        self,
-        query_feats: ArrayLike,
-        query_pids: Labels,
-        query_camids: Labels,
-        topk: int = 100,
-        ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
+    def evaluate(self,
+                 query_feats: ArrayLike,
+                 query_pids: Labels,
+                 query_camids: Labels,
+                 topk: int = 100,
+                 ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
         """R-n and mAP@k from the index's top-k lists (re-ID rule).
 
         Args:
