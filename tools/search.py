@@ -10,13 +10,10 @@ tracklet ids. ``--metrics`` adds R1/R5/R10 and mAP@k (re-ID rule).
 """
 import argparse
 import json
-import os
 
-import numpy as np
-
-from mmreid_video.apis import GalleryIndex
-from mmreid_video.apis.feature_shards import SUBSETS, read_shards
-from mmreid_video.utils import check_output_path
+# mmreid_video.retrieval.feature_shards.SUBSETS; written out, since the
+# package (torch, mm*) is imported only after --help has been answered.
+SUBSETS = ('all', 'query', 'gallery')
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,6 +48,13 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    import numpy as np
+
+    from mmreid_video.fileio import atomic_write
+    from mmreid_video.retrieval import GalleryIndex
+    from mmreid_video.retrieval.feature_shards import read_shards
+    from mmreid_video.utils import check_output_path
+
     # Before the index is loaded and searched.
     check_output_path(args.out, '--out', suffixes=('.json', ))
     index = GalleryIndex.load(args.index)
@@ -79,9 +83,7 @@ def main() -> None:
                                             query['camids'], args.topk)
         print(json.dumps(results['metrics']))
     # Written whole, then renamed: an earlier result is never half-lost.
-    with open(f'{args.out}.tmp', 'w') as f:
-        json.dump(results, f)
-    os.replace(f'{args.out}.tmp', args.out)
+    atomic_write(json.dumps(results).encode(), args.out)
     print(f'{args.out}: top-{args.topk} of {len(indices)} queries')
 
 

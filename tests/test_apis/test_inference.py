@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
-from mmreid_video.apis import extract_tracklet_features, init_model, search
+from mmreid_video.apis import extract_tracklet_features, init_model
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 1, 3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 1, 3, 1, 1)
@@ -166,36 +166,3 @@ class TestExtractTrackletFeatures(TestCase):
             extract_tracklet_features(self.model, [['missing.jpg']])
         with self.assertRaisesRegex(AttributeError, 'init_model'):
             extract_tracklet_features(torch.nn.Linear(1, 1), self.tracklets)
-
-
-class TestSearch(TestCase):
-
-    def test_planted_match_ranks_first(self):
-        gen = torch.Generator().manual_seed(0)
-        gallery = torch.randn(50, 16, generator=gen)
-        query = torch.randn(3, 16, generator=gen)
-        planted = [7, 31, 0]
-        for q, g in enumerate(planted):
-            # Same direction, other scale: distance 0 after normalisation.
-            gallery[g] = 3 * query[q] + 0.01 * torch.randn(16, generator=gen)
-        indices, dists = search(query, gallery, topk=5)
-        self.assertEqual(indices.shape, (3, 5))
-        self.assertEqual(indices[:, 0].tolist(), planted)
-        self.assertTrue((dists[:, 0] < 1e-3).all())
-        self.assertTrue((dists[:, 1:] > 0.1).all())
-        # Sorted ascending, and equal to 1 - cosine similarity.
-        self.assertTrue((dists.diff(dim=1) >= 0).all())
-        expected = 1 - F.cosine_similarity(
-            query[1:2], gallery[indices[1]], dim=1)
-        torch.testing.assert_close(dists[1], expected, atol=1e-6, rtol=0)
-
-    def test_ties_topk_and_errors(self):
-        gallery = torch.tensor([[1., 0.], [0., 1.], [2., 0.]])
-        indices, dists = search(torch.tensor([[1., 0.]]), gallery, topk=10)
-        # Equal distances keep gallery order; k is capped at the gallery.
-        self.assertEqual(indices.tolist(), [[0, 2, 1]])
-        torch.testing.assert_close(dists, torch.tensor([[0., 0., 1.]]))
-        with self.assertRaisesRegex(ValueError, 'topk'):
-            search(gallery, gallery, topk=0)
-        with self.assertRaisesRegex(ValueError, r'\(Q, D\)'):
-            search(torch.zeros(2, 3), gallery)

@@ -13,8 +13,9 @@ import pytest
 import torch
 from mmengine.config import Config, DictAction
 
-from mmreid_video.apis import init_model, search
-from mmreid_video.apis.feature_shards import read_shards, shard_path
+from mmreid_video.apis import init_model
+from mmreid_video.retrieval import GalleryIndex, search
+from mmreid_video.retrieval.feature_shards import read_shards, shard_path
 from tool_runner import DEMO_CONFIG, run_tool, start_tool, tiny_cfg_options
 
 
@@ -127,3 +128,44 @@ def test_build_index_and_search_cli(tmp_path, reference):
     assert res['gallery_tracklet_ids'][0][0] == g['tracklet_ids'][expected[0,
                                                                            0]]
     assert set(res['metrics']) == {'R1', 'R5', 'mAP@5', 'num_valid_queries'}
+
+
+def test_build_index_shards_of_one_training_merge_cli(tmp_path, reference):
+    """--train-only writes a template, --trained encodes shards with it,
+    --merge joins their encoded lists: the result equals one index encoded
+    with that training."""
+    build = [sys.executable, 'tools/build_index.py']
+    trained = str(tmp_path / 'trained.gidx')
+    out = run_tool([
+        *build,
+        str(reference), '--out', trained, '--subset', 'all', '--mode',
+        'compressed', '--param', 'nlist=2', 'nprobe=2', '--train-only'
+    ]).stdout
+    assert 'a trained template (training ' in out
+    q, g = read_shards(str(reference),
+                       'query'), read_shards(str(reference), 'gallery')
+    run_tool([
+        *build,
+        str(reference), '--out',
+        str(tmp_path / 'query.gidx'), '--subset', 'query', '--trained',
+        trained
+    ])
+    shard = GalleryIndex.load(trained)  # the Python equivalent
+    shard.add(g['feats'], g['pids'], g['camids'])
+    shard.save(tmp_path / 'gallery.gidx')
+    merged = str(tmp_path / 'merged.gidx')
+    run_tool([
+        *build, '--merge',
+        str(tmp_path / 'query.gidx'),
+        str(tmp_path / 'gallery.gidx'), '--out', merged
+    ])
+    one = GalleryIndex.load(trained)
+    for part in (q, g):
+        one.add(part['feats'], part['pids'], part['camids'])
+    got = GalleryIndex.load(merged)
+    assert got.backend.training_id == one.backend.training_id
+    for index in (got, one):
+        assert index.ntotal == len(q['feats']) + len(g['feats'])
+    np.testing.assert_array_equal(
+        got.search(q['feats'], 5)[0].numpy(),
+        one.search(q['feats'], 5)[0].numpy())

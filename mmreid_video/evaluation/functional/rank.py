@@ -19,9 +19,10 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 import torch
 
+from mmreid_video.utils.arrays import as_labels
 from ._rank_kernel import (RowsFn, metrics_from_ranks, positive_ranks,
                            sort_keys)
-from ._rank_utils import as_labels, match_pairs
+from ._rank_utils import match_pairs
 from .distance import (ArrayLike, DeviceLike, compute_device,
                        default_chunk_size, distance_rows, prepare_features,
                        to_tensor)

@@ -10,6 +10,7 @@ from mmengine.logging import print_log
 
 from mmreid_video.fileio import atomic_write
 from mmreid_video.registry import METRICS
+from mmreid_video.utils.arrays import as_descriptors, as_labels
 from ..functional import (compute_distance, evaluate_rank,
                           evaluate_rank_by_features, k_reciprocal_rerank,
                           rank_gallery)
@@ -122,33 +123,35 @@ class VideoReIDMetric(BaseMetric):
                                f'{missing}; expected keys {_REQUIRED_KEYS}')
             feat = sample['pred_feature'].detach()
             idx = int(sample['sample_idx'])
-            if not torch.isfinite(feat).all():
-                raise ValueError(f'{self.__class__.__name__}: the descriptor '
-                                 f'of sample_idx {idx} has NaN/inf values')
             if feat.device.type != 'cpu':
                 self._feature_device = feat.device
             self.results.append(
                 dict(
-                    pred_feature=feat.float().cpu().flatten(),
-                    pid=self._as_id(sample, 'pid'),
-                    camid=self._as_id(sample, 'camid'),
+                    pred_feature=self._as_descriptor(feat, idx),
+                    pid=self._as_id(sample, 'pid', idx),
+                    camid=self._as_id(sample, 'camid', idx),
                     is_query=bool(sample['is_query']),
                     is_gallery=bool(sample['is_gallery']),
                     sample_idx=idx))
 
-    def _as_id(self, sample: dict, key: str) -> int:
-        """An integer label of a sample, or an error naming the sample."""
+    # Samples are checked by the rule of every entry point (utils.arrays),
+    # named by their sample_idx.
+    @staticmethod
+    def _as_descriptor(feat: torch.Tensor, idx: int) -> torch.Tensor:
+        """A sample's descriptor as a float32 CPU vector."""
+        return as_descriptors(
+            feat.reshape(1, -1),
+            f'pred_feature of sample_idx {idx}',
+            device='cpu')[0]
+
+    @staticmethod
+    def _as_id(sample: dict, key: str, idx: int) -> int:
+        """An integer label of a sample."""
         value = sample[key]
-        value = value.item() if isinstance(value, torch.Tensor) else value
-        try:
-            number = None if isinstance(value, (str, bytes)) else float(value)
-        except (TypeError, ValueError):
-            number = None
-        if number is None or not number.is_integer():
-            raise ValueError(f'{self.__class__.__name__}: {key}={value!r} of '
-                             f'sample_idx {sample["sample_idx"]} is not an '
-                             'integer id')
-        return int(value)
+        value = value.reshape(-1) if isinstance(value, torch.Tensor) else [
+            value
+        ]
+        return int(as_labels(value, f'{key} of sample_idx {idx}', 1)[0])
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Evaluate the gathered results.

@@ -234,15 +234,23 @@ class TestVideoReIDMetric(TestCase):
         metric = VideoReIDMetric()
         samples = make_samples()
         samples[2]['pred_feature'][1] = float('nan')
-        with self.assertRaisesRegex(ValueError, 'sample_idx 2 has NaN/inf'):
+        with self.assertRaisesRegex(ValueError,
+                                    'sample_idx 2` has NaN/inf values'):
             metric.process(None, samples)
-        for key, value in (('pid', float('nan')), ('camid', float('inf')),
-                           ('pid', torch.tensor(1.5))):
+        for key, value, error in (
+            ('pid', float('nan'), 'NaN/inf'),
+            ('camid', float('inf'), 'NaN/inf'),
+            ('pid', torch.tensor(1.5), 'not integer ids'),
+        ):
             sample = make_samples()[1]
             sample[key] = value
             with self.assertRaisesRegex(ValueError,
-                                        f'{key}=.* of sample_idx 1 is not'):
+                                        f'`{key} of sample_idx 1` .*{error}'):
                 metric.process(None, [sample])
+        sample = make_samples()[1]
+        sample['pid'] = True  # a flag, not an id
+        with self.assertRaisesRegex(TypeError, 'integer ids, got dtype bool'):
+            metric.process(None, [sample])
 
 
 def _dist_worker(rank, world_size, port, samples, out_path):

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from mmreid_video.apis.feature_shards import (read_shards, shard_path,
-                                              write_meta, write_shard)
+from mmreid_video.retrieval.feature_shards import (read_shards, shard_path,
+                                                   write_meta, write_shard)
 
 
 def _shard(rows, dim=4):
@@ -53,7 +53,9 @@ def test_write_removes_only_its_own_stale_temporary_files(tmp_path):
     """A run killed mid-write leaves ``.shard_*.npz.<hex>.tmp``; the run
     that resumes it removes those of the shards (and meta.json) it writes,
     never another shard's."""
-    stale = ['.shard_00000.npz.0123456789ab.tmp', '.meta.json.00aa11bb22cc.tmp']
+    stale = [
+        '.shard_00000.npz.0123456789ab.tmp', '.meta.json.00aa11bb22cc.tmp'
+    ]
     kept = [
         '.shard_00001.npz.0123456789ab.tmp',  # another rank's shard
         '.shard_00000.npz.old.0123456789ab.tmp',  # not a temp of shard 0

@@ -9,10 +9,11 @@ loaded index can memory-map them in place. The file is written next to its
 destination and renamed over it only when complete.
 """
 import json
+import mmap
 import os
 import struct
 import zlib
-from typing import BinaryIO, Dict, Iterable, Tuple, Union
+from typing import BinaryIO, Dict, Iterable, Iterator, List, Tuple, Union
 
 import numpy as np
 
@@ -24,24 +25,47 @@ VERSION = 1
 _HEADER = struct.Struct('<8sIQQI')  # magic, version, table offset/len/crc
 _ALIGN = 4096
 _IO_BLOCK = 1 << 24
-Section = Union[bytes, np.ndarray]
+# bytes, an array, or arrays of one dtype and row shape written as one
+# array (their rows concatenated, e.g. the parts of a merged index).
+Section = Union[bytes, np.ndarray, List[np.ndarray]]
 
 
 class IndexFileError(ValueError):
     """A gallery index file is truncated, corrupt or of another kind."""
 
 
-def _write_section(f: BinaryIO, data: Section) -> Tuple[int, int]:
-    """Write bytes or an array in blocks; return (nbytes, crc32)."""
+def _blocks(data: np.ndarray) -> Iterator[bytes]:
+    """The bytes of an array, a block at a time.
+
+    Pages of a memory-mapped file that were read are released after each
+    block: they would otherwise stay in this process's resident memory
+    (copying a merged gallery's shards would hold them all).
+    """
+    mapped = data.base if isinstance(data, np.memmap) and isinstance(
+        data.base, mmap.mmap) and hasattr(mmap, 'MADV_DONTNEED') else None
+    rows = max(1, _IO_BLOCK // max(data[:1].nbytes, 1))
+    for start in range(0, len(data), rows):
+        yield np.ascontiguousarray(data[start:start + rows]).tobytes()
+        if mapped is not None:
+            mapped.madvise(mmap.MADV_DONTNEED)
+
+
+def _write_section(f: BinaryIO, data: Section) -> dict:
+    """Write bytes or arrays; return the section's table entry (without
+    its offset)."""
     if isinstance(data, bytes):
         f.write(data)
-        return len(data), zlib.crc32(data)
-    crc, rows = 0, max(1, _IO_BLOCK // max(data[:1].nbytes, 1))
-    for start in range(0, len(data), rows):
-        block = np.ascontiguousarray(data[start:start + rows]).tobytes()
-        f.write(block)
-        crc = zlib.crc32(block, crc)
-    return data.nbytes, crc
+        return dict(nbytes=len(data), crc32=zlib.crc32(data))
+    parts = [data] if isinstance(data, np.ndarray) else list(data)
+    crc = nbytes = 0
+    for part in parts:
+        for block in _blocks(part):
+            f.write(block)
+            crc = zlib.crc32(block, crc)
+            nbytes += len(block)
+    shape = (sum(len(p) for p in parts), *parts[0].shape[1:])
+    return dict(
+        nbytes=nbytes, crc32=crc, dtype=parts[0].dtype.str, shape=shape)
 
 
 def write_index_file(path: str, meta: dict,
@@ -51,7 +75,8 @@ def write_index_file(path: str, meta: dict,
     Args:
         path (str): Destination; missing folders are created.
         meta (dict): JSON-serialisable description of the index.
-        sections (Iterable[tuple[str, bytes | np.ndarray]]): Named payloads.
+        sections (Iterable[tuple[str, Section]]): Named payloads: bytes, an
+            array, or a list of arrays (one dtype) stored as one array.
     """
     table = dict(meta=meta, sections={})
 
@@ -60,11 +85,8 @@ def write_index_file(path: str, meta: dict,
         for name, data in sections:
             f.write(b'\0' * (-f.tell() % _ALIGN))
             offset = f.tell()
-            nbytes, crc = _write_section(f, data)
-            entry = dict(offset=offset, nbytes=nbytes, crc32=crc)
-            if isinstance(data, np.ndarray):
-                entry.update(dtype=data.dtype.str, shape=data.shape)
-            table['sections'][name] = entry
+            table['sections'][name] = dict(
+                offset=offset, **_write_section(f, data))
         blob = json.dumps(table).encode()
         table_offset = f.tell()
         f.write(blob)

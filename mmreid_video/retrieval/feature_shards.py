@@ -12,11 +12,15 @@ number of processes, so a run can resume with another one.
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
+import torch
+from mmengine.dataset import pseudo_collate
+from torch.utils.data import DataLoader, Dataset, Subset
 
 from mmreid_video.fileio import atomic_write, remove_stale_temps
+from mmreid_video.utils.arrays import as_descriptors, as_labels
 
 
 META_FILE = 'meta.json'
@@ -43,6 +47,10 @@ def shard_rows(meta: dict, shard: int) -> range:
 
 def write_meta(folder: str, meta: dict) -> None:
     """Write ``meta.json``, or check that the one there matches.
+
+    The one place that writes an extraction's description (:func:`read_meta`
+    reads it), so a new field, e.g. a provenance fingerprint, is added by
+    the caller's ``meta`` and compared here.
 
     Raises:
         ValueError: An existing ``meta.json`` describes another run.
@@ -113,11 +121,55 @@ def read_shard(path: str,
     missing = sorted(set(_KEYS) - set(arrays))
     if missing:
         raise ValueError(f'{path} lacks the arrays {missing}')
+    # The rule of every entry point (utils.arrays), named by the file.
+    as_descriptors(arrays['feats'], f'{path}: feats')
+    for key in ('pids', 'camids', 'indices'):
+        as_labels(arrays[key], f'{path}: {key}', len(arrays['feats']))
     if rows is not None and not np.array_equal(arrays['indices'],
                                                np.asarray(rows)):
         raise ValueError(f'{path} holds other tracklets than shard rows '
                          f'{rows.start}..{rows.stop - 1}')
     return arrays
+
+
+def shard_arrays(model: torch.nn.Module, dataset: Dataset, rows: range,
+                 loader_kwargs: dict,
+                 progress: Callable[[int], None]) -> Dict[str, np.ndarray]:
+    """Describe the tracklets of one shard with a model's test step.
+
+    Args:
+        model (nn.Module): A model from :func:`mmreid_video.apis.init_model`.
+        dataset (Dataset): The dataset (with the test pipeline).
+        rows (range): Dataset positions of the shard.
+        loader_kwargs (dict): ``DataLoader`` arguments (batch size,
+            workers).
+        progress (Callable[[int], None]): Called with the number of
+            tracklets of each batch done.
+
+    Returns:
+        dict[str, np.ndarray]: The shard's arrays (see the module
+        docstring), ready for :func:`write_shard`.
+    """
+    loader = DataLoader(
+        Subset(dataset, list(rows)),
+        shuffle=False,
+        collate_fn=pseudo_collate,
+        **loader_kwargs)
+    feats = []
+    with torch.no_grad():
+        for batch in loader:
+            samples = model.test_step(batch)
+            feats += [s.pred_feature.float().cpu() for s in samples]
+            progress(len(samples))
+    infos = [dataset.get_data_info(i) for i in rows]
+    return dict(
+        feats=torch.stack(feats).numpy(),
+        indices=np.asarray(rows, np.int64),
+        pids=np.array([i['pid'] for i in infos], np.int64),
+        camids=np.array([i['camid'] for i in infos], np.int64),
+        is_query=np.array([i.get('is_query', False) for i in infos]),
+        is_gallery=np.array([i.get('is_gallery', False) for i in infos]),
+        tracklet_ids=np.array([str(i['tracklet_id']) for i in infos]))
 
 
 def read_shards(folder: str, subset: str = 'all') -> Dict[str, np.ndarray]:

@@ -5,6 +5,8 @@ from typing import Dict, Sequence
 
 import numpy as np
 
+from mmreid_video.utils.arrays import Labels, as_labels
+
 
 def _count_keys(g_keys: np.ndarray, q_keys: np.ndarray) -> np.ndarray:
     """How many gallery rows equal each query row (rows of 2-D keys)."""
@@ -17,10 +19,10 @@ def _count_keys(g_keys: np.ndarray, q_keys: np.ndarray) -> np.ndarray:
 
 def topk_metrics(
     indices: np.ndarray,
-    q_pids: np.ndarray,
-    q_camids: np.ndarray,
-    g_pids: np.ndarray,
-    g_camids: np.ndarray,
+    q_pids: Labels,
+    q_camids: Labels,
+    g_pids: Labels,
+    g_camids: Labels,
     ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
     """R-n and mAP@k of ranked lists from which junk is already removed.
 
@@ -30,9 +32,10 @@ def topk_metrics(
     ``min(num_positives, k)``, so with ``k >= G`` it equals full AP.
 
     Args:
-        indices (np.ndarray): (Q, k) gallery rows, best first, -1 padding.
-        q_pids, q_camids (np.ndarray): (Q, ) query labels.
-        g_pids, g_camids (np.ndarray): (G, ) gallery labels.
+        indices (np.ndarray): (Q, k) gallery rows, best first, -1 padding
+            (as :func:`rank_gallery` and ``GalleryIndex.search`` return).
+        q_pids, q_camids (array-like): (Q, ) query labels.
+        g_pids, g_camids (array-like): (G, ) gallery labels.
         ranks (Sequence[int]): The n of R-n; those > k are left out.
             Defaults to (1, 5, 10).
 
@@ -40,7 +43,18 @@ def topk_metrics(
         dict: ``R{n}`` and ``mAP@{k}`` as fractions, and
         ``num_valid_queries``.
     """
-    k = indices.shape[1]
+    indices = np.asarray(indices)
+    if indices.ndim != 2 or indices.dtype.kind not in 'iu':
+        raise ValueError('`indices` must be a (Q, k) integer array of gallery '
+                         f'rows, got shape {indices.shape} {indices.dtype}')
+    num_q, k = indices.shape
+    q_pids = as_labels(q_pids, 'q_pids', num_q)
+    q_camids = as_labels(q_camids, 'q_camids', num_q)
+    g_pids = as_labels(g_pids, 'g_pids', len(g_pids))
+    g_camids = as_labels(g_camids, 'g_camids', len(g_pids))
+    if indices.size and indices.max() >= len(g_pids):
+        raise ValueError(f'`indices` names gallery row {indices.max()}, but '
+                         f'the gallery has {len(g_pids)} labels')
     same_pid = _count_keys(
         np.stack([g_pids, np.zeros_like(g_pids)], 1),
         np.stack([q_pids, np.zeros_like(q_pids)], 1))

@@ -1,21 +1,19 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""A gallery index on faiss for galleries beyond one distance matrix."""
+"""The faiss backend: galleries on one machine, exact or compressed."""
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
 from mmreid_video.evaluation.functional import rank_gallery
-from ._checks import (ArrayLike, Labels, check_descriptors, check_labels,
-                      check_topk, exact_distances, exclusion_labels,
-                      normalize_rows)
-from ._index_io import GalleryIndexIO
-from ._ivf import FAST_SCAN_BITS, build_ivf, uses_fast_scan
-from ._topk_metrics import topk_metrics
-from ._vector_store import VectorStore
+from .._exact import exact_distances, exclusion_labels
+from .._vector_store import VectorStore
+from . import _faiss_io
+from ._ivf import FAST_SCAN_BITS, encode, train_ivf, uses_fast_scan
+from .base import GalleryBackend, Labels, Pair
 
 # Parameters of each mode and their defaults.
-_PARAMS = dict(
+PARAMS = dict(
     exact=dict(use_gpu='auto', block_size=256),
     compressed=dict(
         nlist=4096,
@@ -30,7 +28,6 @@ _PARAMS = dict(
         block_size=64))
 # Parameters that None derives: pq_m from dim, train_size from nlist.
 _DERIVED = ('pq_m', 'train_size')
-Pair = Tuple[np.ndarray, np.ndarray]
 # Candidate descriptors gathered at once (float64 values, 128 MB).
 _MAX_GATHER = 1 << 24
 
@@ -46,18 +43,18 @@ def import_faiss():
     return faiss
 
 
-def _check_params(dim: int, mode: str, params: dict) -> dict:
+def check_params(dim: int, mode: str, params: dict) -> dict:
     """Fill in defaults and validate the parameters of a mode."""
-    if mode not in _PARAMS:
-        raise ValueError(f'mode must be one of {tuple(_PARAMS)}, got '
+    if mode not in PARAMS:
+        raise ValueError(f'mode must be one of {tuple(PARAMS)}, got '
                          f'{mode!r}')
     if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
         raise ValueError(f'dim must be an integer >= 1, got {dim!r}')
-    unknown = sorted(set(params) - set(_PARAMS[mode]))
+    unknown = sorted(set(params) - set(PARAMS[mode]))
     if unknown:
         raise TypeError(f'Unknown {mode} GalleryIndex parameters {unknown}; '
-                        f'allowed: {sorted(_PARAMS[mode])}')
-    out = dict(_PARAMS[mode], **params)
+                        f'allowed: {sorted(PARAMS[mode])}')
+    out = dict(PARAMS[mode], **params)
     for key, value in out.items():
         if key in ('use_gpu', 'vectors_dir') or (key in _DERIVED
                                                  and value is None):
@@ -85,67 +82,47 @@ def _check_params(dim: int, mode: str, params: dict) -> dict:
     return out
 
 
-class GalleryIndex(GalleryIndexIO):
-    """Top-k search over a large gallery of descriptors, on faiss.
+class FaissBackend(GalleryBackend):
+    """A gallery on faiss, in this process.
 
-    Descriptors are L2-normalised as the evaluator does and compared by
-    cosine distance ``1 - <q, g>``. Results follow
-    :func:`mmreid_video.apis.search`: gallery rows best first, ties in
-    gallery order, exclusion by labels.
-
-    - ``'exact'``: a float32 brute-force inner product (faiss on a GPU,
-      a BLAS GEMM on CPU) proposes candidates; they are re-scored exactly
-      and ranked by
-      :func:`~mmreid_video.evaluation.functional.rank_gallery`. The
-      candidate list grows until no item outside it can enter the top-k
+    - ``'exact'``: a float32 brute-force inner product (faiss on a GPU, a
+      BLAS GEMM on CPU) proposes candidates; they are re-scored exactly and
+      ranked by :func:`~mmreid_video.evaluation.functional.rank_gallery`.
+      The candidate list grows until no item outside it can enter the top-k
       (float32 rounding error is bounded), so the lists equal
-      :func:`~mmreid_video.apis.search`'s. Descriptors stay in memory.
-    - ``'compressed'``: an IVF-PQ index (``nlist`` lists, ``pq_m`` codes of
-      ``pq_bits`` bits each, by default as many as possible up to 128
-      that divide D, ``nprobe`` lists searched; 4-bit codes are
-      scanned by faiss's SIMD fast-scan kernels, on CPU) proposes a
-      ``shortlist`` per query, re-scored exactly from the full descriptors,
-      which stay on disk, memory-mapped (in a temporary file under
-      ``vectors_dir``, or in the saved index file). It is trained on
-      ``train_size`` stored descriptors (default: 39 per list, faiss's
-      k-means minimum; drawn with ``seed``) when first searched (or by
-      :meth:`train`); later additions are encoded with it.
+      :func:`~mmreid_video.retrieval.search`'s. Descriptors stay in memory.
+    - ``'compressed'``: an IVF-PQ index proposes a ``shortlist`` per query,
+      re-scored exactly from the full descriptors, which stay on disk,
+      memory-mapped. It is trained on a sample (:meth:`train`, or on first
+      search); rows added later are encoded with that training, and shards
+      of one training merge by joining their encoded lists.
 
-    faiss GPU resources are used when faiss sees a GPU (``use_gpu='auto'``)
-    or always (``True``), except by fast-scan codes, which faiss searches on
-    CPU only; ``block_size`` queries are searched at a time.
-
-    Args:
-        dim (int): Descriptor length D.
-        mode (str): ``'exact'`` or ``'compressed'``. Defaults to 'exact'.
-        **params: The mode's parameters (see above) overriding defaults.
-
-    Examples:
-        >>> index = GalleryIndex(4)
-        >>> index.add(np.eye(4, dtype=np.float32), camids=[0, 0, 1, 1])
-        >>> index.search(np.eye(4)[:1], topk=2, query_camids=[0])[0]
-        tensor([[2, 3]])
+    See :class:`~mmreid_video.retrieval.GalleryIndex` for the parameters.
     """
+    name = 'faiss'
 
     def __init__(self, dim: int, mode: str = 'exact', **params) -> None:
-        self.params = _check_params(dim, mode, params)
-        self.dim = dim
-        self.mode = mode
+        super().__init__(dim, mode, **check_params(dim, mode, params))
         self._faiss = import_faiss()
         self._store = VectorStore(dim, mode == 'compressed',
                                   self.params.get('vectors_dir'))
         self._labels: Dict[str, List[np.ndarray]] = {}
         self._ivf = None
+        self.training_id: Optional[str] = None
+        self._source: Optional[str] = None
         self._gpu = None
         self._gpu_ivf = None
 
     # ----------------------------------------------------------- content
     @property
     def ntotal(self) -> int:
-        """Number of gallery items."""
         return len(self._store)
 
-    def _label(self, name: str) -> Optional[np.ndarray]:
+    @property
+    def label_names(self) -> Tuple[str, ...]:
+        return tuple(sorted(self._labels))
+
+    def labels(self, name: str) -> Optional[np.ndarray]:
         parts = self._labels.get(name)
         if parts is None:
             return None
@@ -153,51 +130,74 @@ class GalleryIndex(GalleryIndexIO):
             parts[:] = [np.concatenate(parts)]
         return parts[0]
 
-    @property
-    def pids(self) -> Optional[np.ndarray]:
-        """(N, ) int64 pids, or None when added without."""
-        return self._label('pids')
-
-    @property
-    def camids(self) -> Optional[np.ndarray]:
-        """(N, ) int64 camids, or None when added without."""
-        return self._label('camids')
-
-    def add(self,
-            feats: ArrayLike,
-            pids: Optional[Labels] = None,
-            camids: Optional[Labels] = None) -> None:
-        """Append gallery descriptors (rows ``ntotal`` onwards).
-
-        Args:
-            feats (np.ndarray | torch.Tensor): Floating-point (n, D).
-            pids (array-like, optional): (n, ) int ids. Defaults to None.
-            camids (array-like, optional): (n, ) int camera ids. Defaults
-                to None.
-        """
-        x = check_descriptors(feats, 'feats', self.dim)
-        self._append(
-            normalize_rows(x),
-            dict(
-                pids=check_labels(pids, 'pids', len(x)),
-                camids=check_labels(camids, 'camids', len(x))))
-
-    def _append(self, rows: np.ndarray,
-                labels: Dict[str, Optional[np.ndarray]]) -> None:
-        given = sorted(k for k, v in labels.items() if v is not None)
-        if self.ntotal and given != sorted(self._labels):
-            raise ValueError(
-                f'The index holds labels {sorted(self._labels)} for its '
-                f'{self.ntotal} items; add() got {given}: every add() must '
-                'give the same labels')
+    def add(self, rows: np.ndarray, labels: Labels) -> None:
         self._store.append(rows)
-        for name in given:
-            self._labels.setdefault(name, []).append(labels[name])
+        for name, value in labels.items():
+            if value is not None:
+                self._labels.setdefault(name, []).append(value)
         if self._ivf is not None:
-            self._ivf.add(rows)
+            encode(self._ivf, [rows])
             self._gpu_ivf = None
 
-    # ------------------------------------------------------------ faiss
+    @property
+    def is_trained(self) -> bool:
+        """Whether the compressed index is trained."""
+        return self._ivf is not None
+
+    def train(self, sample: Optional[np.ndarray] = None) -> None:
+        """Train the compressed index and encode the stored rows.
+
+        Args:
+            sample (np.ndarray, optional): Normalised float32 rows to train
+                on, e.g. a sample of a gallery built as shards (``train_size``
+                of them are drawn). Defaults to None (the stored rows).
+        """
+        if self.mode != 'compressed':
+            raise ValueError('Only the compressed mode is trained')
+        p = self.params
+        num = len(self._store) if sample is None else len(sample)
+        need = max(p['nlist'], 2**p['pq_bits'])
+        if num < need:
+            raise ValueError(
+                f'The compressed index needs >= {need} descriptors to train '
+                f'(nlist={p["nlist"]}, pq_bits={p["pq_bits"]}), got {num}; '
+                'use fewer lists or mode="exact"')
+        take = self._store.take if sample is None else sample.__getitem__
+        self._ivf, self.training_id = train_ivf(self._faiss, self.dim, num,
+                                                take, p)
+        encode(self._ivf, (block for _, block in self._store.blocks(1 << 16)))
+        self._gpu_ivf = None
+
+    def memory_bytes(self) -> int:
+        """Bytes held in memory (descriptors of the compressed mode are on
+        disk and not counted)."""
+        labels = sum(self.labels(n).nbytes for n in self._labels)
+        if self.mode == 'exact':
+            return self._store.nbytes + labels
+        if self._ivf is None:
+            return labels
+        return int(self._faiss.serialize_index(self._ivf).nbytes) + labels
+
+    @property
+    def vectors(self) -> List[np.ndarray]:
+        """The stored normalised rows, as consecutive arrays."""
+        return self._store.parts
+
+    # ------------------------------------------------------ persistence
+    def save(self, path: str) -> None:
+        _faiss_io.save(self, path)
+
+    @classmethod
+    def load(cls, path: str, verify: bool = True,
+             vectors_dir: Optional[str] = None) -> 'FaissBackend':
+        return _faiss_io.load(cls, path, verify, vectors_dir)
+
+    @classmethod
+    def merge(cls, shards: Sequence['FaissBackend'],
+              retrain: bool = False) -> 'FaissBackend':
+        return _faiss_io.merge(cls, shards, retrain)
+
+    # ------------------------------------------------------------ search
     def _use_gpu(self) -> bool:
         num_gpus = self._faiss.get_num_gpus()
         if self.params['use_gpu'] is True and num_gpus == 0:
@@ -209,21 +209,6 @@ class GalleryIndex(GalleryIndexIO):
         if self._gpu is None:
             self._gpu = self._faiss.StandardGpuResources()
         return self._gpu
-
-    def train(self) -> None:
-        """Train the compressed index on the stored descriptors and encode
-        them (done on first search when not called)."""
-        if self.mode != 'compressed':
-            raise ValueError('Only the compressed mode is trained')
-        p, vectors = self.params, self._store.array
-        need = max(p['nlist'], 2**p['pq_bits'])
-        if len(vectors) < need:
-            raise ValueError(
-                f'The compressed index needs >= {need} descriptors to train '
-                f'(nlist={p["nlist"]}, pq_bits={p["pq_bits"]}), has '
-                f'{len(vectors)}; use fewer lists or mode="exact"')
-        self._ivf = build_ivf(self._faiss, self.dim, vectors, p)
-        self._gpu_ivf = None
 
     def _searcher(self):
         """The trained IVF-PQ index (on the GPU when used)."""
@@ -239,26 +224,26 @@ class GalleryIndex(GalleryIndexIO):
         index.nprobe = self.params['nprobe']
         return index
 
-    def _knn(self, query: np.ndarray, num: int) -> Tuple[np.ndarray, ...]:
+    def _knn(self, query: np.ndarray, num: int) -> Pair:
         """Brute-force inner-product top-``num`` (similarities, rows).
 
         faiss on a GPU; on CPU a float32 GEMM (numpy's BLAS) per block of
         the gallery and torch's top-k, measured 7x faster than faiss-cpu's
         brute force here (faiss 1.15, 2 cores).
         """
-        faiss, vectors = self._faiss, self._store.array
+        faiss = self._faiss
         if self._use_gpu() and num <= 2048:  # faiss-gpu's largest k
             return faiss.knn_gpu(
                 self._gpu_resources(),
                 query,
-                vectors,
+                self._store.joined(),
                 num,
                 metric=faiss.METRIC_INNER_PRODUCT)
         best_s = torch.full((len(query), 0), -np.inf)
         best_i = torch.zeros((len(query), 0), dtype=torch.int64)
         step = max(num, (1 << 24) // len(query))
-        for start in range(0, len(vectors), step):
-            sims = torch.from_numpy(query @ vectors[start:start + step].T)
+        for start, block in self._store.blocks(step):
+            sims = torch.from_numpy(query @ block.T)
             top_s, top_i = sims.topk(min(num, sims.shape[1]), dim=1)
             best_s = torch.cat([best_s, top_s], 1)
             best_i = torch.cat([best_i, top_i + start], 1)
@@ -282,7 +267,7 @@ class GalleryIndex(GalleryIndexIO):
             tuple[np.ndarray]: (C, k) rows and distances, -1 / inf padded.
         """
         valid = cand >= 0
-        vectors = self._store.array[np.where(valid, cand, 0).ravel()]
+        vectors = self._store.take(np.where(valid, cand, 0).ravel())
         own = exact_distances(query[:, None],
                               vectors.reshape(*cand.shape, self.dim))
         # rank_gallery needs shared columns: the union of the candidates
@@ -343,74 +328,17 @@ class GalleryIndex(GalleryIndexIO):
             num = min(total, 2 * num)
         return out, out_d
 
-    def search(
-        self,
-        query_feats: ArrayLike,
-        topk: int = 10,
-        query_pids: Optional[Labels] = None,
-        query_camids: Optional[Labels] = None
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Top-k gallery items of each query.
-
-        With query pids and camids the re-ID rule applies (gallery items
-        with the query's pid *and* camera are left out; the index needs
-        pids and camids); with camids alone same-camera items are left out.
-
-        Args:
-            query_feats (np.ndarray | torch.Tensor): Floating-point (Q, D).
-            topk (int): List length; at most ``ntotal``. Defaults to 10.
-            query_pids (array-like, optional): (Q, ) int ids.
-            query_camids (array-like, optional): (Q, ) int camera ids.
-
-        Returns:
-            tuple[Tensor, Tensor]: As :func:`mmreid_video.apis.search`:
-            (Q, k) int64 gallery rows and float32 distances, best first,
-            -1 / inf padding.
-        """
-        if self.ntotal == 0:
-            raise ValueError('The GalleryIndex is empty: add() first')
-        q = normalize_rows(
-            check_descriptors(query_feats, 'query_feats', self.dim))
-        topk = check_topk(topk)
+    def search(self, query: np.ndarray, k: int,
+               query_pids: Optional[np.ndarray],
+               query_camids: Optional[np.ndarray]) -> Pair:
         q_pids, g_pids, q_cams, g_cams = exclusion_labels(
-            check_labels(query_pids, 'query_pids', len(q)),
-            check_labels(query_camids, 'query_camids', len(q)), self.pids,
-            self.camids, len(q), self.ntotal)
-        k = min(topk, self.ntotal)
-        indices = np.empty((len(q), k), np.int64)
-        dists = np.empty((len(q), k), np.float32)
+            query_pids, query_camids, self.labels('pids'),
+            self.labels('camids'), len(query), self.ntotal)
+        indices = np.empty((len(query), k), np.int64)
+        dists = np.empty((len(query), k), np.float32)
         block = self.params['block_size']
-        for start in range(0, len(q), block):
+        for start in range(0, len(query), block):
             rows = slice(start, start + block)
             indices[rows], dists[rows] = self._search_block(
-                q[rows], k, (q_pids[rows], q_cams[rows]), (g_pids, g_cams))
-        return torch.from_numpy(indices), torch.from_numpy(dists)
-
-    def evaluate(
-        self,
-        query_feats: ArrayLike,
-        query_pids: Labels,
-        query_camids: Labels,
-        topk: int = 100,
-        ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
-        """R-n and mAP@k from the index's top-k lists (re-ID rule).
-
-        Args:
-            query_feats (np.ndarray | torch.Tensor): (Q, D) descriptors.
-            query_pids (array-like): (Q, ) int ids.
-            query_camids (array-like): (Q, ) int camera ids.
-            topk (int): List length k of mAP@k. Defaults to 100.
-            ranks (Sequence[int]): The n of R-n. Defaults to (1, 5, 10).
-
-        Returns:
-            dict: ``R1``, ``R5``, ``R10``, ``mAP@{k}`` (fractions) and
-            ``num_valid_queries``; see ``_topk_metrics.topk_metrics``.
-        """
-        if query_pids is None or query_camids is None:
-            raise ValueError('evaluate() needs query_pids and query_camids')
-        indices, _ = self.search(query_feats, topk, query_pids, query_camids)
-        num_q = len(indices)
-        return topk_metrics(indices.numpy(),
-                            check_labels(query_pids, 'query_pids', num_q),
-                            check_labels(query_camids, 'query_camids', num_q),
-                            self.pids, self.camids, ranks)
+                query[rows], k, (q_pids[rows], q_cams[rows]), (g_pids, g_cams))
+        return indices, dists

@@ -1,15 +1,16 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""GalleryIndex: exact lists equal rank_gallery, compressed recall, files."""
+"""GalleryIndex: exact lists equal rank_gallery, exclusion rules, files,
+input checks (faiss specifics in test_backends/test_faiss.py)."""
 import os
 
 import numpy as np
 import pytest
 import torch
+from fixture_descriptors import clustered
 
-from mmreid_video.apis import GalleryIndex, search
-from mmreid_video.apis._index_file import IndexFileError
 from mmreid_video.evaluation.functional import (compute_distance,
                                                 evaluate_rank, rank_gallery)
+from mmreid_video.retrieval import GalleryIndex, IndexFileError, search
 
 
 def tied_data(seed, num_g=300, num_q=40, dim=16):
@@ -27,15 +28,6 @@ def tied_data(seed, num_g=300, num_q=40, dim=16):
     g_pids, q_pids = rng.integers(0, 30, num_g), rng.integers(0, 30, num_q)
     g_cams, q_cams = rng.integers(0, 3, num_g), rng.integers(0, 3, num_q)
     return q, g, q_pids, g_pids, q_cams, g_cams
-
-
-def clustered(seed, num_ids=50, per_id=12, dim=32, noise=0.5):
-    """Identity clusters, float data (no planted ties)."""
-    rng = np.random.default_rng(seed)
-    centers = rng.standard_normal((num_ids, dim))
-    pids = np.repeat(np.arange(num_ids), per_id)
-    feats = centers[pids] + noise * rng.standard_normal((len(pids), dim))
-    return feats.astype(np.float32), pids, rng.integers(0, 4, len(pids))
 
 
 @pytest.mark.parametrize('seed', [0, 1])
@@ -104,34 +96,6 @@ def test_exact_on_float_data_and_topk_metrics():
     assert 0 < short['mAP@5'] <= 1
 
 
-@pytest.mark.parametrize('pq_bits', [4, 8])  # fast-scan and IndexIVFPQ
-def test_compressed_recall_and_exclusion(tmp_path, pq_bits):
-    feats, pids, cams = clustered(1, num_ids=100, per_id=20)
-    index = GalleryIndex(
-        32,
-        'compressed',
-        nlist=16,
-        pq_m=8,
-        pq_bits=pq_bits,
-        nprobe=4,
-        shortlist=40,
-        vectors_dir=str(tmp_path))
-    index.add(feats, pids, cams)
-    exact = GalleryIndex(32)
-    exact.add(feats, pids, cams)
-    q = feats[::10] + 0.05
-    got = index.search(q, 10, pids[::10], cams[::10])[0].numpy()
-    ref = exact.search(q, 10, pids[::10], cams[::10])[0].numpy()
-    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, ref)])
-    assert recall >= 0.9
-    same = (pids[got] == pids[::10, None]) & (cams[got] == cams[::10, None])
-    assert not same.any()
-    assert index.memory_bytes() < 0.5 * exact.memory_bytes()
-    assert os.listdir(tmp_path) == []  # the descriptor file is unlinked
-    fast_scan = type(index._ivf).__name__ == 'IndexIVFPQFastScan'
-    assert fast_scan == (pq_bits == 4)
-
-
 @pytest.mark.parametrize('mode', ['exact', 'compressed'])
 def test_save_load_round_trip_and_merge(tmp_path, mode):
     feats, pids, cams = clustered(2)
@@ -191,14 +155,16 @@ def test_input_checks():
         index.search(np.ones((1, 8), np.float32))
     with pytest.raises(ValueError, match='dimension 4, expected 8'):
         index.add(np.ones((2, 4), np.float32))
-    with pytest.raises(ValueError, match='row 1 contains NaN'):
+    with pytest.raises(ValueError, match='NaN/inf values .* row 1'):
         index.add(np.array([[1.] * 8, [np.nan] * 8], np.float32))
-    with pytest.raises(TypeError, match='floating point'):
-        index.add(np.ones((2, 8), np.int64))
+    with pytest.raises(TypeError, match='real numbers'):
+        index.add(np.ones((2, 8), bool))
     with pytest.raises(ValueError, match=r'shape \(2,\)'):
         index.add(np.ones((2, 8), np.float32), pids=[1, 2, 3])
-    with pytest.raises(TypeError, match='integer ids'):
+    with pytest.raises(ValueError, match='`pids` has 1 NaN/inf'):
         index.add(np.ones((2, 8), np.float32), pids=np.array([1.5, np.nan]))
+    with pytest.raises(ValueError, match='`camids` .* not integer ids'):
+        index.add(np.ones((2, 8), np.float32), camids=np.array([1.5, 2]))
     index.add(np.ones((2, 8), np.float32), pids=[1, 2], camids=[0, 0])
     with pytest.raises(ValueError, match='same labels'):
         index.add(np.ones((2, 8), np.float32))
@@ -208,6 +174,8 @@ def test_input_checks():
         GalleryIndex(8, nlist=4)
     with pytest.raises(ValueError, match='mode must be'):
         GalleryIndex(8, 'hnsw')
+    with pytest.raises(ValueError, match="backend must be one of .*'faiss'"):
+        GalleryIndex(8, backend='annoy')
     with pytest.raises(ValueError, match='CPU only'):
         GalleryIndex(8, 'compressed', pq_m=2, use_gpu=True)
     with pytest.raises(ValueError, match='needs >= 16 descriptors'):
@@ -225,18 +193,9 @@ def test_docs_snippet_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     scope = {}
     exec(compile(snippet, doc, 'exec'), scope)
-    assert scope['merged'].ntotal == 5000
-    assert scope['indices'].shape == (4, 10)
+    merged = scope['merged']
+    assert merged.ntotal == 5000 and scope['indices'].shape == (4, 10)
     assert (tmp_path / 'gallery.gidx').exists()
-
-
-@pytest.mark.parametrize('dim, pq_m', [(512, 128), (2048, 128), (64, 64),
-                                       (100, 100), (1000, 125), (7, 7)])
-def test_default_pq_m_is_the_largest_divisor_up_to_128(dim, pq_m):
-    index = GalleryIndex(dim, 'compressed', nlist=4)
-    assert index.params['pq_m'] == pq_m
-    if dim == 64:  # the default builds and searches
-        feats, pids, cams = clustered(4, dim=64)
-        index.add(feats, pids, cams)
-        assert index.search(feats[:3], 5)[0].shape == (3, 5)
-        assert index._ivf.pq.M == 64
+    # Joined with the template's training, not trained again.
+    assert merged.backend.training_id == scope['template'].backend.training_id
+    assert merged.backend._ivf.ntotal == 5000

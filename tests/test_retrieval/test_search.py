@@ -1,10 +1,11 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""apis.search: numpy and tensors alike, input checks, exclusion rules."""
+"""retrieval.search: numpy and tensors alike, input checks, exclusion rules."""
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
-from mmreid_video.apis import search
+from mmreid_video.retrieval import search
 from mmreid_video.evaluation.functional import compute_distance, rank_gallery
 
 
@@ -42,8 +43,9 @@ def test_exclusion_rules():
 @pytest.mark.parametrize('bad, error, message', [
     (np.ones((2, 3, 4), np.float32), ValueError, r'\(N, D\)'),
     (np.ones((0, 4), np.float32), ValueError, 'non-empty'),
-    (np.ones((2, 4), np.int32), TypeError, 'floating point'),
-    (np.array([[1, 2, 3, np.nan]]), ValueError, 'row 0 contains NaN'),
+    (np.ones((2, 4), bool), TypeError, 'real numbers'),
+    (np.ones((2, 4), np.complex64), TypeError, 'real numbers'),
+    (np.array([[1, 2, 3, np.nan]]), ValueError, 'NaN/inf .* row 0'),
     (np.array([[1, 2, 3, 4], [1, np.inf, 3, 4]]), ValueError, 'row 1'),
     ([[1.0, 2.0, 3.0, 4.0]], TypeError, 'numpy array or a torch tensor'),
 ])
@@ -59,9 +61,48 @@ def test_bad_labels():
     q, g = np.ones((2, 4)), np.ones((3, 4))
     with pytest.raises(ValueError, match=r'gallery_camids.*\(3,\)'):
         search(q, g, query_camids=[0, 1], gallery_camids=[0, 1])
-    with pytest.raises(TypeError, match='query_pids.*integer'):
-        search(q, g, 2, [0.5, np.nan], [0, 1], [0, 0, 0], [0, 0, 0])
+    with pytest.raises(ValueError, match='query_pids.*not integer ids'):
+        search(q, g, 2, [0.5, 1], [0, 1], [0, 0, 0], [0, 0, 0])
+    with pytest.raises(TypeError, match='gallery_pids.*integer ids'):
+        search(q, g, 2, [0, 1], [0, 1], ['a', 'b', 'c'], [0, 0, 0])
     with pytest.raises(ValueError, match='gallery has no camids'):
         search(q, g, query_camids=[0, 1])
-    with pytest.raises(ValueError, match='dimension|same D'):
+    with pytest.raises(ValueError, match='dims differ: 4 vs 5'):
         search(q, np.ones((3, 5)))
+
+
+def test_integer_and_whole_float_inputs_are_numbers():
+    """Integer descriptors and whole-number float ids (MATLAB doubles) are
+    accepted, as the evaluator accepts them."""
+    g = np.array([[3, 0], [0, 2], [1, 1]])
+    idx, _ = search(np.array([[5, 1]]), g, 3, [1.0], [0.0], [1., 2., 3.],
+                    [1., 1., 1.])
+    assert idx.tolist() == [[0, 2, 1]]
+
+
+def test_planted_match_ranks_first():
+    gen = torch.Generator().manual_seed(0)
+    gallery = torch.randn(50, 16, generator=gen)
+    query = torch.randn(3, 16, generator=gen)
+    planted = [7, 31, 0]
+    for q, g in enumerate(planted):
+        # Same direction, other scale: distance 0 after normalisation.
+        gallery[g] = 3 * query[q] + 0.01 * torch.randn(16, generator=gen)
+    indices, dists = search(query, gallery, topk=5)
+    assert indices.shape == (3, 5)
+    assert indices[:, 0].tolist() == planted
+    assert (dists[:, 0] < 1e-3).all() and (dists[:, 1:] > 0.1).all()
+    # Sorted ascending, and equal to 1 - cosine similarity.
+    assert (dists.diff(dim=1) >= 0).all()
+    expected = 1 - F.cosine_similarity(query[1:2], gallery[indices[1]], dim=1)
+    torch.testing.assert_close(dists[1], expected, atol=1e-6, rtol=0)
+
+
+def test_ties_and_topk():
+    gallery = torch.tensor([[1., 0.], [0., 1.], [2., 0.]])
+    indices, dists = search(torch.tensor([[1., 0.]]), gallery, topk=10)
+    # Equal distances keep gallery order; k is capped at the gallery.
+    assert indices.tolist() == [[0, 2, 1]]
+    torch.testing.assert_close(dists, torch.tensor([[0., 0., 1.]]))
+    with pytest.raises(ValueError, match='topk'):
+        search(gallery, gallery, topk=0)

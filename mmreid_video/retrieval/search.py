@@ -6,9 +6,10 @@ import numpy as np
 import torch
 
 from mmreid_video.evaluation.functional import rank_gallery
-from ._checks import (ArrayLike, Labels, check_descriptors, check_labels,
-                      check_topk, exact_distances, exclusion_labels,
-                      normalize_rows)
+from mmreid_video.utils.arrays import (ArrayLike, Labels, as_descriptors,
+                                       check_same_dim)
+from ._exact import (check_topk, exact_distances, exclusion_labels,
+                     optional_labels)
 
 # Distances (and label pairs) held per block of queries.
 _BLOCK_ELEMENTS = 1 << 22
@@ -28,15 +29,16 @@ def search(
     The lists are those of
     :func:`~mmreid_video.evaluation.functional.rank_gallery`, computed block
     by block so no (Q, G) matrix is held. Distances are exact to float32
-    rounding (see :class:`~mmreid_video.apis.GalleryIndex`, whose exact mode
-    returns the same lists). With query pids and camids the re-ID rule
-    applies (gallery items with the query's pid *and* camera are left out);
-    with query camids alone same-camera items are left out; without labels
-    nothing is.
+    rounding (see :class:`~mmreid_video.retrieval.GalleryIndex`, whose
+    exact mode returns the same lists). With query pids and camids the re-ID
+    rule applies (gallery items with the query's pid *and* camera are left
+    out); with query camids alone same-camera items are left out; without
+    labels nothing is. Inputs are checked as the evaluator checks them
+    (:mod:`mmreid_video.utils.arrays`).
 
     Args:
-        query_feats (np.ndarray | torch.Tensor): (Q, D) floating-point
-            descriptors (normalised here).
+        query_feats (np.ndarray | torch.Tensor): (Q, D) descriptors
+            (normalised here; any finite magnitude).
         gallery_feats (np.ndarray | torch.Tensor): (G, D) descriptors.
         topk (int): Number of results per query; at most G are returned.
             Defaults to 10.
@@ -50,20 +52,17 @@ def search(
         ``1 - cosine similarity``; ``k = min(topk, G)``. A list with fewer
         than k items left after exclusion is padded with -1 and inf.
     """
-    q = check_descriptors(query_feats, 'query_feats')
-    g = check_descriptors(gallery_feats, 'gallery_feats')
-    if q.shape[1] != g.shape[1]:
-        raise ValueError('search expects (Q, D) query and (G, D) gallery '
-                         'descriptors with the same D, got '
-                         f'{q.shape} and {g.shape}')
+    q = as_descriptors(query_feats, 'query_feats', normalize=True).numpy()
+    g = as_descriptors(gallery_feats, 'gallery_feats', normalize=True).numpy()
+    check_same_dim(q.shape[1], g.shape[1])
     topk = check_topk(topk)
     num_q, num_g = len(q), len(g)
     q_pids, g_pids, q_cams, g_cams = exclusion_labels(
-        check_labels(query_pids, 'query_pids', num_q),
-        check_labels(query_camids, 'query_camids', num_q),
-        check_labels(gallery_pids, 'gallery_pids', num_g),
-        check_labels(gallery_camids, 'gallery_camids', num_g), num_q, num_g)
-    q, g = normalize_rows(q), normalize_rows(g)
+        optional_labels(query_pids, 'query_pids', num_q),
+        optional_labels(query_camids, 'query_camids', num_q),
+        optional_labels(gallery_pids, 'gallery_pids', num_g),
+        optional_labels(gallery_camids, 'gallery_camids', num_g), num_q,
+        num_g)
     k = min(topk, num_g)
     indices = np.empty((num_q, k), np.int64)
     dists = np.empty((num_q, k), np.float32)
