@@ -13,7 +13,7 @@ expression made of literals, lists, tuples and ``dict(key=value)`` calls
 import argparse
 import ast
 import copy
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from mmengine.config import DictAction
 
