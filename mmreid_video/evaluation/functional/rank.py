@@ -19,8 +19,8 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 import torch
 
-from ._rank_kernel import (RowsFn, metrics_from_ranks, positive_ranks,
-                           sort_keys)
+from ._rank_kernel import RowsFn, positive_ranks, sort_keys
+from ._rank_metrics import metrics_from_ranks
 from ._rank_utils import as_labels, match_pairs
 from .distance import (ArrayLike, DeviceLike, compute_device,
                        default_chunk_size, distance_rows, prepare_features,

@@ -168,12 +168,15 @@ def test_matches_loop_reference_exactly(ap_mode, seed):
             assert res['num_valid_queries'] == ref['num_valid_queries']
 
 
-@pytest.mark.parametrize('sort_cost', [0, 14, 10**9])
-def test_sorting_and_counting_paths_agree(monkeypatch, sort_cost):
-    # The relative cost decides per row between sorting the items before
-    # the last positive and one counting pass per positive (float32), or
-    # between a stable sort and counting passes (other dtypes). All exact.
-    monkeypatch.setattr(rank_kernel, '_SORT_COST', sort_cost)
+@pytest.mark.parametrize('width', [-1, 3, None, 10**9])
+def test_head_and_whole_row_paths_agree(monkeypatch, width):
+    # Per block, rows whose head (items up to the last positive) is at most
+    # `width` long are gathered and sorted alone, the others sorted whole:
+    # -1 sorts every row whole, 10**9 gathers every head, None lets the
+    # cost estimate choose. All exact, also for other dtypes.
+    if width is not None:
+        monkeypatch.setattr(rank_kernel, '_short_width',
+                            lambda num_head, num_g: width)
     case = random_case(4, num_q=40, num_g=150)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
