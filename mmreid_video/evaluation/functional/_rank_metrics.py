@@ -1,13 +1,17 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """mAP, CMC and mINP from the ranks of the positives (:mod:`._rank_kernel`
 computes them)."""
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 
 
-def metrics_from_ranks(ranks: np.ndarray, pos_cnt: np.ndarray, max_rank: int,
-                       ap_mode: str) -> Dict:
+def metrics_from_ranks(ranks: np.ndarray,
+                       pos_cnt: np.ndarray,
+                       max_rank: int,
+                       ap_mode: str,
+                       query_index: Optional[np.ndarray] = None,
+                       num_queries: Optional[int] = None) -> Dict:
     """mAP, CMC and mINP from the 1-based ranks of the positives.
 
     Per-query sums run left to right (``cumsum``), like a per-query loop
@@ -18,10 +22,16 @@ def metrics_from_ranks(ranks: np.ndarray, pos_cnt: np.ndarray, max_rank: int,
         pos_cnt (np.ndarray): Number of positives per query.
         max_rank (int): Length of the CMC curve.
         ap_mode (str): ``'standard'`` or ``'trapezoid'``.
+        query_index (np.ndarray, optional): Position of each ranked query
+            among ``num_queries`` counted ones; the others have no positive
+            and count as AP 0, INP 0 and a miss at every rank (the LS-VID
+            MATLAB kit). Defaults to None: every counted query is ranked.
+        num_queries (int, optional): Number of counted queries, with
+            ``query_index``.
 
     Returns:
-        dict: ``mAP``, ``cmc``, ``mINP``, ``num_valid_queries`` and the
-        per-query ``AP`` array.
+        dict: ``mAP``, ``cmc``, ``mINP``, ``num_valid_queries`` (the ranked
+        queries) and the per-query ``AP`` array (of the counted queries).
     """
     hits = np.arange(1, ranks.shape[1] + 1)
     is_hit = hits < pos_cnt[:, None] + 1
@@ -35,8 +45,8 @@ def metrics_from_ranks(ranks: np.ndarray, pos_cnt: np.ndarray, max_rank: int,
         # and this one; non-hit positions add exactly zero.
         ngood = pos_cnt[:, None]
         recall_step = hits / ngood - (hits - 1) / ngood
-        old_precision = np.where(ranks > 1,
-                                 (hits - 1) / np.maximum(ranks - 1, 1), 1.0)
+        old_precision = np.where(ranks > 1, (hits - 1) / np.maximum(
+            ranks - 1, 1), 1.0)
         terms = np.where(is_hit,
                          recall_step * ((old_precision + precision) / 2), 0.0)
         ap = np.cumsum(terms, axis=1)[:, -1]
@@ -44,8 +54,14 @@ def metrics_from_ranks(ranks: np.ndarray, pos_cnt: np.ndarray, max_rank: int,
     first = np.minimum(ranks[:, 0], max_rank + 1)
     cmc = np.cumsum(np.bincount(first, minlength=max_rank + 2)[1:max_rank + 1])
     inp = pos_cnt / ranks[:, -1]
-    return dict(mAP=float(np.mean(ap)),
-                cmc=cmc / num_valid,
-                mINP=float(np.mean(inp)),
-                num_valid_queries=num_valid,
-                AP=ap)
+    if query_index is not None:
+        # Zeros in query order, averaged as a per-query loop would.
+        ap_all, inp_all = np.zeros(num_queries), np.zeros(num_queries)
+        ap_all[query_index], inp_all[query_index] = ap, inp
+        ap, inp = ap_all, inp_all
+    return dict(
+        mAP=float(np.mean(ap)),
+        cmc=cmc / len(ap),
+        mINP=float(np.mean(inp)),
+        num_valid_queries=num_valid,
+        AP=ap)
