@@ -7,15 +7,17 @@ order), so no ranked list is built. Per row:
 
 - One comparison with the distance of the row's last positive finds the
   *head*, the only items that can come before a positive. A trained
-  model's heads are short (on MARS-like data the median is 0.2% of the
-  gallery); they are gathered and sorted on their own. Rows whose head is
-  long (a weak model) are sorted whole, a SIMD sort of floats in numpy that
-  costs about as much as five counting passes. A cost estimate chooses per
-  row.
+  model's heads are short (on MARS-like data at mAP 0.85 the median is
+  0.2% of the gallery); they are gathered and sorted on their own. Rows
+  whose head is long (a weak model) are sorted whole, a SIMD sort of floats
+  in numpy that costs about as much as six counting passes. A cost
+  estimate chooses per row.
 - In the sorted values, binary search counts the items with a smaller
-  value. Only a positive whose value other items share compares gallery
-  indices, in one pass over its row (ties are rare outside built cases).
-- Junk is counted the same way among the row's junk items and subtracted.
+  value. Rows where another item shares a positive's value (rare outside
+  built cases) are ranked by a stable sort instead: every item gets a
+  unique rank in (value, gallery index) order.
+- Junk is counted the same way among the row's junk items and subtracted;
+  the distances are only read.
 
 float16, bfloat16 and float32 compare as float32, other dtypes as float64.
 The CPU path works in numpy on sub-blocks of about 2**20 distances, one
@@ -33,7 +35,7 @@ from ._rank_ops import Array, NumpyOps, Ops, TorchOps, padded, slots
 from ._rank_utils import match_pairs, one_thread, ranges
 
 # Distances per CPU ranking sub-block (4 MB float32): measured faster than
-# cache-sized 2**18 (fewer per-block ops) and than 2**22 (cache misses).
+# cache-sized 2**18 (fewer per-block ops), no slower than 2**22.
 _SUB_BLOCK_SIZE = 1 << 20
 # Measured cost of gathering one head item, in elements of a row sort.
 _GATHER_COST = 8
@@ -66,42 +68,62 @@ def sort_keys(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return keys
 
 
-def _count_sorted(ops: Ops, ordered: Array, items: Array,
-                  index: Optional[Array], pos_v: Array, pos_i: Array,
-                  pos_valid: Array, holds_positives: bool) -> Array:
-    """Items of each row that come before each positive of the row.
+def _count_sorted(ops: Ops, ordered: Array, pos_v: Array,
+                  pos_valid: Array) -> Tuple[Array, Array]:
+    """Items of each row with a smaller value than each positive.
 
-    An item comes before a positive when its value is smaller, or equal and
-    its gallery index smaller. Binary search in the sorted values counts
-    the smaller ones; a positive whose value other items share then
-    compares gallery indices in one pass over its row's items.
+    Binary search in the sorted values; a row where another item shares a
+    positive's value is flagged: there the gallery index decides, and
+    :func:`_tie_counts` counts it.
 
     Args:
         ops: :class:`NumpyOps` or :class:`TorchOps`.
         ordered: Per row, ascending, the values of every item that can
-            come before a positive, padded with +inf (R, M).
-        items: The row's items (R, M'), where ties are resolved.
-        index: Gallery index of each of ``items`` (padding: one past every
-            gallery index); None for ``arange(M')``, whole rows.
-        pos_v, pos_i: Value and gallery index of each positive (R, n).
+            come before a positive, the positives among them, padded with
+            +inf (R, M).
+        pos_v: Value of each positive (R, n).
         pos_valid: False for padding slots (R, n).
-        holds_positives (bool): Whether each positive is among its row's
-            items (then it ties with itself).
 
     Returns:
-        int64 counts (R, n), of ``ordered``'s array type.
+        tuple: int64 counts (R, n) and the rows with ties (R, ) bool.
     """
     before = ops.searchsorted(ordered, pos_v)
     num_equal = ops.searchsorted(ordered, pos_v, right=True) - before
-    rows, slots = ops.nonzero(pos_valid & (num_equal > int(holds_positives)))
-    columns = ops.asarray(np.arange(items.shape[1]))
-    step = max(1, _STEP_SIZE // items.shape[1])
-    for start in range(0, len(rows), step):
-        r, k = rows[start:start + step], slots[start:start + step]
-        item_i = columns if index is None else index[r]
-        earlier = ((items[r] == pos_v[r, k, None])
-                   & (item_i < pos_i[r, k, None]))
-        before[r, k] += earlier.sum(1)
+    return before, (pos_valid & (num_equal > 1)).any(1)
+
+
+def _tie_counts(ops: Ops, values: Array, pos_i: Array,
+                junk_i: Optional[Array]) -> Array:
+    """Valid items before each positive, for rows with tied values.
+
+    A stable sort of a row gives each item a unique rank in (value, gallery
+    index) order; a positive's rank counts the items before it, and the
+    junk among them is found by binary search in the sorted junk ranks.
+    O(G log G) per row, whatever the number of ties.
+
+    Args:
+        ops: :class:`NumpyOps` or :class:`TorchOps`.
+        values: The rows' distances (T, G).
+        pos_i: Gallery index of each positive (T, n), padding G.
+        junk_i: Gallery index of each junk item (T, m), padding G, or
+            None (no junk).
+
+    Returns:
+        int64 counts (T, n); padding slots are meaningless.
+    """
+    num_rows, num_g = values.shape
+    before = ops.full(tuple(pos_i.shape), 0, pos_i.dtype)
+    step = max(1, _STEP_SIZE // num_g)
+    for start in range(0, num_rows, step):
+        rows = slice(start, start + step)
+        rank = ops.inverse_rows(ops.argsort_rows(values[rows]))
+        pos_rank = ops.take_rows(rank, pos_i[rows].clip(max=num_g - 1))
+        before[rows] = pos_rank
+        if junk_i is not None:
+            junk_rank = ops.take_rows(rank, junk_i[rows].clip(max=num_g - 1))
+            junk_rank[junk_i[rows] == num_g] = num_g
+            before[rows] -= ops.searchsorted(
+                ops.sort_rows(junk_rank), pos_rank)
     return before
 
 
@@ -128,7 +150,7 @@ def _head_entries(values: np.ndarray, bound: np.ndarray
     # Bytes are 0 or 1: the top byte of w * 0x0101..01 is their sum.
     per_word = ((mask.view(np.uint64) * np.uint64(0x0101010101010101)) >>
                 np.uint64(56))
-    num_head = per_word.sum(axis=1)
+    num_head = per_word.sum(axis=1, dtype=np.int64)
     short = num_head <= _short_width(num_head, num_g)
     per_word[~short] = 0
     words = np.flatnonzero(per_word)
@@ -152,33 +174,33 @@ def _short_width(num_head: np.ndarray, num_g: int) -> int:
     return int(lengths[best]) if cost[best] < len(lengths) * num_g else -1
 
 
-def _count_before(ops: Ops, values: Array, pos_v: Array, pos_i: Array,
-                  pos_cnt: np.ndarray, pos_valid: Array) -> Array:
-    """All items (junk included) before each positive of a block of rows.
+def _count_before(ops: Ops, values: Array, pos_v: Array, pos_cnt: np.ndarray,
+                  pos_valid: Array) -> Tuple[Array, Array]:
+    """Items (junk included) with a smaller value than each positive.
 
     Args:
         ops: :class:`NumpyOps` (with the head shortcut) or
             :class:`TorchOps` (every row sorted whole).
         values: Distances (C, G).
-        pos_v, pos_i: Positives' values and gallery indices (C, n), sorted
-            by (value, gallery index) per row, padded with +inf and G.
+        pos_v: Positives' values (C, n), ascending per row, padded with
+            +inf.
         pos_cnt (np.ndarray): Positives per row (C, ), > 0.
         pos_valid: False for padding slots (C, n).
 
     Returns:
-        int64 counts (C, n); padding slots are meaningless.
+        tuple: int64 counts (C, n), padding slots meaningless, and the rows
+        with ties (C, ) bool (see :func:`_count_sorted`).
     """
     if isinstance(ops, TorchOps):
-        return _count_sorted(ops, ops.sort_rows(values), values, None, pos_v,
-                             pos_i, pos_valid, True)
+        return _count_sorted(ops, ops.sort_rows(values), pos_v, pos_valid)
     num_rows = len(values)
     short, rows, cols = _head_entries(
         values, pos_v[np.arange(num_rows), pos_cnt - 1])
     before = np.empty(pos_v.shape, dtype=np.int64)
+    tied = np.empty(num_rows, dtype=bool)
     for sel in (np.flatnonzero(short), np.flatnonzero(~short)):
         if len(sel) == 0:
             continue
-        items = values if len(sel) == num_rows else values[sel]
         if short[sel[0]]:
             head_rows, head_slot = slots(
                 np.bincount(rows, minlength=num_rows)[sel])
@@ -186,12 +208,11 @@ def _count_before(ops: Ops, values: Array, pos_v: Array, pos_i: Array,
                 padded(ops, head_rows, head_slot, values[rows, cols],
                        (len(sel), int(head_slot.max()) + 1), np.inf))
         else:
-            ordered = ops.sort_rows(items)
-        # Ties are resolved in the whole row: every item tied with a
-        # positive is in the head.
-        before[sel] = _count_sorted(ops, ordered, items, None, pos_v[sel],
-                                    pos_i[sel], pos_valid[sel], True)
-    return before
+            ordered = ops.sort_rows(values[sel])
+        # Every item that ties with a positive is in the head.
+        before[sel], tied[sel] = _count_sorted(ops, ordered, pos_v[sel],
+                                               pos_valid[sel])
+    return before, tied
 
 
 def _chunk_ranks(dist: torch.Tensor, pos_g: np.ndarray, pos_cnt: np.ndarray,
@@ -204,7 +225,8 @@ def _chunk_ranks(dist: torch.Tensor, pos_g: np.ndarray, pos_cnt: np.ndarray,
         pos_g (np.ndarray): Gallery indices of the positives, grouped by
             row, ascending gallery order.
         pos_cnt (np.ndarray): Number of positives per row (C, ), > 0.
-        junk_g (np.ndarray): Gallery indices of the junk items, grouped.
+        junk_g (np.ndarray): Gallery indices of the junk items, grouped
+            likewise.
         junk_cnt (np.ndarray): Number of junk items per row (C, ).
         on_device (bool): Torch ops where ``dist`` is (the device path),
             also on CPU; otherwise numpy.
@@ -235,16 +257,21 @@ def _chunk_ranks(dist: torch.Tensor, pos_g: np.ndarray, pos_cnt: np.ndarray,
     order = ops.argsort_rows(pos_v)
     pos_v, pos_i = ops.take_rows(pos_v, order), ops.take_rows(pos_i, order)
     pos_valid = ops.asarray(np.arange(shape[1]) < pos_cnt[:, None])
-    before = _count_before(ops, values, pos_v, pos_i, pos_cnt, pos_valid)
+    before, tied = _count_before(ops, values, pos_v, pos_cnt, pos_valid)
+    junk_i = None
     if len(junk_g):
-        # Junk is counted among the row's junk items and left out.
+        # Junk is counted among the row's junk items and left out (a tie
+        # with junk was flagged above: junk is among the row's items).
         rows, slot = (ops.asarray(a) for a in slots(junk_cnt))
         gallery = ops.asarray(junk_g)
         shape = (num_rows, int(junk_cnt.max()))
         junk_v = padded(ops, rows, slot, values[rows, gallery], shape, np.inf)
-        before -= _count_sorted(ops, ops.sort_rows(junk_v), junk_v,
-                                padded(ops, rows, slot, gallery, shape, num_g),
-                                pos_v, pos_i, pos_valid, False)
+        junk_i = padded(ops, rows, slot, gallery, shape, num_g)
+        before -= ops.searchsorted(ops.sort_rows(junk_v), pos_v)
+    rows = ops.nonzero(tied)[0]
+    if len(rows):
+        before[rows] = _tie_counts(ops, values[rows], pos_i[rows],
+                                   None if junk_i is None else junk_i[rows])
     ranks = before + 1
     return ranks if isinstance(ranks, np.ndarray) else ranks.cpu().numpy()
 

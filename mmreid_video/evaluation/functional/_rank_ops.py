@@ -22,7 +22,8 @@ class NumpyOps:
         return a
 
     @staticmethod
-    def full(shape: Tuple[int, int], fill, dtype) -> np.ndarray:
+    def full(shape: Tuple[int, int], fill: Union[int, float],
+             dtype) -> np.ndarray:
         return np.full(shape, fill, dtype=dtype)
 
     @staticmethod
@@ -36,6 +37,15 @@ class NumpyOps:
     @staticmethod
     def take_rows(x: np.ndarray, index: np.ndarray) -> np.ndarray:
         return np.take_along_axis(x, index, axis=1)
+
+    @staticmethod
+    def inverse_rows(order: np.ndarray) -> np.ndarray:
+        """Per row, the position of each column in ``order``."""
+        inverse = np.empty_like(order)
+        np.put_along_axis(
+            inverse, order,
+            np.broadcast_to(np.arange(order.shape[1]), order.shape), axis=1)
+        return inverse
 
     @staticmethod
     def searchsorted(ordered: np.ndarray,
@@ -60,7 +70,8 @@ class TorchOps:
     def asarray(self, a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(a).to(self.device)
 
-    def full(self, shape: Tuple[int, int], fill, dtype) -> torch.Tensor:
+    def full(self, shape: Tuple[int, int], fill: Union[int, float],
+             dtype) -> torch.Tensor:
         return torch.full(shape, fill, dtype=dtype, device=self.device)
 
     @staticmethod
@@ -74,6 +85,13 @@ class TorchOps:
     @staticmethod
     def take_rows(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         return x.gather(1, index)
+
+    @staticmethod
+    def inverse_rows(order: torch.Tensor) -> torch.Tensor:
+        """Per row, the position of each column in ``order``."""
+        arange = torch.arange(order.shape[1], device=order.device)
+        return torch.empty_like(order).scatter_(
+            1, order, arange.expand_as(order).contiguous())
 
     @staticmethod
     def searchsorted(ordered: torch.Tensor,
