@@ -13,9 +13,10 @@ order), so no ranked list is built. Per row:
   in numpy that costs about as much as six counting passes. A cost
   estimate chooses per row.
 - In the sorted values, binary search counts the items with a smaller
-  value. Rows where another item shares a positive's value (rare outside
-  built cases) are ranked by a stable sort instead: every item gets a
-  unique rank in (value, gallery index) order.
+  value. A positive whose value another item shares (rare outside built
+  cases) counts the tied items before it by gallery index in one pass over
+  its row; a row with many such positives is ranked by a stable sort
+  instead (unique ranks in (value, gallery index) order).
 - Junk is counted the same way among the row's junk items and subtracted;
   the distances are only read.
 
@@ -41,6 +42,9 @@ _SUB_BLOCK_SIZE = 1 << 20
 _GATHER_COST = 8
 # Elements of the temporaries of one tie-breaking step.
 _STEP_SIZE = 1 << 22
+# Tied positives of a row above which a stable sort of the row is cheaper
+# than one pass per tied positive (measured ~60x a pass).
+_TIE_PASSES = 64
 RowsFn = Callable[[slice], torch.Tensor]
 
 
@@ -72,9 +76,8 @@ def _count_sorted(ops: Ops, ordered: Array, pos_v: Array,
                   pos_valid: Array) -> Tuple[Array, Array]:
     """Items of each row with a smaller value than each positive.
 
-    Binary search in the sorted values; a row where another item shares a
-    positive's value is flagged: there the gallery index decides, and
-    :func:`_tie_counts` counts it.
+    Binary search in the sorted values; a positive whose value another item
+    shares is flagged: there the gallery index decides (:func:`_add_ties`).
 
     Args:
         ops: :class:`NumpyOps` or :class:`TorchOps`.
@@ -85,21 +88,21 @@ def _count_sorted(ops: Ops, ordered: Array, pos_v: Array,
         pos_valid: False for padding slots (R, n).
 
     Returns:
-        tuple: int64 counts (R, n) and the rows with ties (R, ) bool.
+        tuple: int64 counts (R, n) and the tied positives (R, n) bool.
     """
     before = ops.searchsorted(ordered, pos_v)
     num_equal = ops.searchsorted(ordered, pos_v, right=True) - before
-    return before, (pos_valid & (num_equal > 1)).any(1)
+    return before, pos_valid & (num_equal > 1)
 
 
-def _tie_counts(ops: Ops, values: Array, pos_i: Array,
-                junk_i: Optional[Array]) -> Array:
-    """Valid items before each positive, for rows with tied values.
+def _rank_counts(ops: Ops, values: Array, pos_i: Array,
+                 junk_i: Optional[Array]) -> Array:
+    """Valid items before each positive, for rows with many ties.
 
     A stable sort of a row gives each item a unique rank in (value, gallery
     index) order; a positive's rank counts the items before it, and the
-    junk among them is found by binary search in the sorted junk ranks.
-    O(G log G) per row, whatever the number of ties.
+    junk among them is found by binary search in the sorted junk ranks:
+    O(G log G) per row, however many ties.
 
     Args:
         ops: :class:`NumpyOps` or :class:`TorchOps`.
@@ -125,6 +128,42 @@ def _tie_counts(ops: Ops, values: Array, pos_i: Array,
             before[rows] -= ops.searchsorted(
                 ops.sort_rows(junk_rank), pos_rank)
     return before
+
+
+def _add_ties(ops: Ops, before: Array, tied: Array, values: Array,
+              pos_v: Array, pos_i: Array, junk_v: Optional[Array],
+              junk_i: Optional[Array]) -> None:
+    """Add to ``before`` the valid items that tie with a positive and come
+    first by gallery index.
+
+    Each tied positive takes one pass over its row (and its junk); a row
+    with more than ``_TIE_PASSES`` of them is ranked by
+    :func:`_rank_counts` instead.
+
+    Args:
+        ops: :class:`NumpyOps` or :class:`TorchOps`.
+        before (Array): Valid items with a smaller value (C, n); updated.
+        tied (Array): The positives whose value another item shares (C, n).
+        values: Distances (C, G).
+        pos_v, pos_i: Value and gallery index of each positive (C, n).
+        junk_v, junk_i: Value and gallery index of each junk item (C, m),
+            padded with +inf and G, or None (no junk).
+    """
+    many = tied.sum(1) > _TIE_PASSES
+    rows = ops.nonzero(many)[0]
+    if len(rows):
+        before[rows] = _rank_counts(ops, values[rows], pos_i[rows],
+                                    None if junk_i is None else junk_i[rows])
+    rows, slots = ops.nonzero(tied & ~many[:, None])
+    columns = ops.asarray(np.arange(values.shape[1]))
+    step = max(1, _STEP_SIZE // values.shape[1])
+    for start in range(0, len(rows), step):
+        r, k = rows[start:start + step], slots[start:start + step]
+        value, index = pos_v[r, k, None], pos_i[r, k, None]
+        before[r, k] += ((values[r] == value) & (columns < index)).sum(1)
+        if junk_v is not None:
+            before[r, k] -= ((junk_v[r] == value)
+                             & (junk_i[r] < index)).sum(1)
 
 
 def _head_entries(values: np.ndarray, bound: np.ndarray
@@ -188,8 +227,8 @@ def _count_before(ops: Ops, values: Array, pos_v: Array, pos_cnt: np.ndarray,
         pos_valid: False for padding slots (C, n).
 
     Returns:
-        tuple: int64 counts (C, n), padding slots meaningless, and the rows
-        with ties (C, ) bool (see :func:`_count_sorted`).
+        tuple: int64 counts (C, n), padding slots meaningless, and the tied
+        positives (C, n) bool (see :func:`_count_sorted`).
     """
     if isinstance(ops, TorchOps):
         return _count_sorted(ops, ops.sort_rows(values), pos_v, pos_valid)
@@ -197,7 +236,7 @@ def _count_before(ops: Ops, values: Array, pos_v: Array, pos_cnt: np.ndarray,
     short, rows, cols = _head_entries(
         values, pos_v[np.arange(num_rows), pos_cnt - 1])
     before = np.empty(pos_v.shape, dtype=np.int64)
-    tied = np.empty(num_rows, dtype=bool)
+    tied = np.empty(pos_v.shape, dtype=bool)
     for sel in (np.flatnonzero(short), np.flatnonzero(~short)):
         if len(sel) == 0:
             continue
@@ -258,7 +297,7 @@ def _chunk_ranks(dist: torch.Tensor, pos_g: np.ndarray, pos_cnt: np.ndarray,
     pos_v, pos_i = ops.take_rows(pos_v, order), ops.take_rows(pos_i, order)
     pos_valid = ops.asarray(np.arange(shape[1]) < pos_cnt[:, None])
     before, tied = _count_before(ops, values, pos_v, pos_cnt, pos_valid)
-    junk_i = None
+    junk_v = junk_i = None
     if len(junk_g):
         # Junk is counted among the row's junk items and left out (a tie
         # with junk was flagged above: junk is among the row's items).
@@ -268,10 +307,8 @@ def _chunk_ranks(dist: torch.Tensor, pos_g: np.ndarray, pos_cnt: np.ndarray,
         junk_v = padded(ops, rows, slot, values[rows, gallery], shape, np.inf)
         junk_i = padded(ops, rows, slot, gallery, shape, num_g)
         before -= ops.searchsorted(ops.sort_rows(junk_v), pos_v)
-    rows = ops.nonzero(tied)[0]
-    if len(rows):
-        before[rows] = _tie_counts(ops, values[rows], pos_i[rows],
-                                   None if junk_i is None else junk_i[rows])
+    if tied.any():
+        _add_ties(ops, before, tied, values, pos_v, pos_i, junk_v, junk_i)
     ranks = before + 1
     return ranks if isinstance(ranks, np.ndarray) else ranks.cpu().numpy()
 

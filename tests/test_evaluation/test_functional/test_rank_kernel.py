@@ -81,15 +81,19 @@ def test_max_rank_beyond_the_gallery_and_distractors():
     np.testing.assert_allclose(res['AP'], [0.5, 1.0])
 
 
+@pytest.mark.parametrize('tie_passes', [0, 64])
 @pytest.mark.parametrize('width', [-1, 10**9, None])
 @pytest.mark.parametrize('dtype', [np.float16, np.float32, np.float64])
-def test_tie_heavy_cases_match_loop(monkeypatch, width, dtype):
+def test_tie_heavy_cases_match_loop(monkeypatch, tie_passes, width, dtype):
     # Few distinct values (and +-inf, -0.0), gallery sizes around the 8-item
     # words of the head mask, rows with heads gathered (width 10**9),
-    # sorted whole (-1) or chosen; tie passes in steps of 16 elements.
+    # sorted whole (-1) or chosen; tied positives counted by one pass each
+    # (64) or their rows ranked by a stable sort (0), in steps of 16
+    # elements.
     if width is not None:
         monkeypatch.setattr(rank_kernel, '_short_width',
                             lambda num_head, num_g: width)
+    monkeypatch.setattr(rank_kernel, '_TIE_PASSES', tie_passes)
     monkeypatch.setattr(rank_kernel, '_STEP_SIZE', 16)
     rng = np.random.default_rng(7)
     for num_g in (1, 5, 8, 13, 61):
