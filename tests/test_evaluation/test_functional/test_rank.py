@@ -4,7 +4,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-
 from fixture_rank import loop_reference, random_case
 
 import mmreid_video.evaluation.functional._rank_kernel as rank_kernel
