@@ -215,6 +215,11 @@ class TestVideoReIDMetric(TestCase):
                 query_ap = mmengine.load(metric.out_file)['query_ap']
                 np.testing.assert_allclose(
                     query_ap, [0.5, 1.0, np.nan if mode == 'skip' else 0])
+                # Without a dump the metric ranks by features: the same.
+                fused = VideoReIDMetric(no_positive=mode, max_rank=5)
+                fused.process(None, make_samples(spec))
+                with self.assertWarnsRegex(UserWarning, '1 of 3 queries'):
+                    self.assertEqual(fused.evaluate(len(spec)), res)
 
     def test_device_key_equals_cpu_path(self):
         samples = random_samples(40, seed=2)
