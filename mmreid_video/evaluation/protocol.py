@@ -58,6 +58,9 @@ _TEXT = dict(
     query_in_gallery='query_in_gallery={}'.format,
     exclusion='excluded: {}'.format,
     max_rank='CMC to rank {}'.format,
+    no_positive=lambda mode: ('queries without a valid match skipped'
+                              if mode == 'skip' else
+                              'queries without a valid match count AP 0'),
     unit='values in {}'.format)
 _NOT_IN_TEXT = ('metric', )
 
@@ -126,7 +129,8 @@ def describe_protocol(metric: MetricLike,
         full ``{k1, k2, lambda_value}``, defaults filled in) and a one-line
         description, e.g. ``'cosine distance, standard AP, no re-ranking,
         query_in_gallery=True, excluded: same pid and camera as the query,
-        CMC to rank 20, values in %'``.
+        CMC to rank 20, queries without a valid match skipped, values in
+        %'``.
 
     Examples:
         >>> _, text = describe_protocol(dict(type='VideoReIDMetric',
