@@ -12,9 +12,9 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmreid_video.utils import (CfgOptionsAction, check_output_path,
-                                load_config, parse_launcher_args,
-                                setup_distributed,
+from mmreid_video.utils import (CfgOptionsAction, check_config,
+                                check_output_path, load_config,
+                                parse_launcher_args, setup_distributed,
                                 teardown_distributed)
 
 
@@ -33,12 +33,11 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='apply k-reciprocal re-ranking (k1/k2/lambda from the '
         'evaluator config)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=CfgOptionsAction,
-        help='override config settings, e.g. '
-        'test_evaluator.distance=euclidean')
+    parser.add_argument('--cfg-options',
+                        nargs='+',
+                        action=CfgOptionsAction,
+                        help='override config settings, e.g. '
+                        'test_evaluator.distance=euclidean')
     return parse_launcher_args(parser)
 
 
@@ -73,6 +72,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
+    check_config(cfg, args.cfg_options)
     setup_distributed(cfg, args.launcher)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

@@ -3,16 +3,17 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmreid_video.checkpoint import resolve_resume_checkpoint
-from mmreid_video.utils import (CfgOptionsAction, load_config, lock_work_dir,
-                                parse_launcher_args, setup_distributed,
-                                teardown_distributed)
+from mmreid_video.checkpoint import claim_work_dir, resolve_resume_checkpoint
+from mmreid_video.utils import (CfgOptionsAction, check_config, load_config,
+                                lock_work_dir, parse_launcher_args,
+                                setup_distributed, teardown_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -27,6 +28,11 @@ def parse_args() -> argparse.Namespace:
         help='resume from the given checkpoint, or, without a path, from '
         'the latest checkpoint in the work directory')
     parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='delete the checkpoints another run left in the work directory '
+        '(a new training refuses to replace them otherwise)')
+    parser.add_argument(
         '--amp',
         action='store_true',
         help='mixed precision: float16 (or --amp-dtype) via MMEngine\'s '
@@ -36,10 +42,9 @@ def parse_args() -> argparse.Namespace:
         choices=['float16', 'bfloat16'],
         default=None,
         help='autocast dtype with --amp (GPU default float16, CPU bfloat16)')
-    parser.add_argument(
-        '--no-validate',
-        action='store_true',
-        help='do not evaluate during training')
+    parser.add_argument('--no-validate',
+                        action='store_true',
+                        help='do not evaluate during training')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -113,9 +118,14 @@ def is_rank_zero(launcher: str) -> bool:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
+    check_config(cfg, args.cfg_options)
     if is_rank_zero(args.launcher):
         # Before the Runner writes anything into the work_dir.
         lock_work_dir(cfg.work_dir)
+        for path in claim_work_dir(cfg.work_dir,
+                                   cfg.load_from if cfg.resume else None,
+                                   args.overwrite):
+            print(f'--overwrite: removed {path}', file=sys.stderr)
     setup_distributed(cfg, args.launcher)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

@@ -1,7 +1,8 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Process set-up for the tools: ``--cfg-options`` parsing, distributed
-launch, the work_dir lock, output path checks and config reading."""
+launch, the work_dir lock, output path checks, config reading and checking."""
 from .cfg_options import CfgOptionsAction
+from .config_check import check_config
 from .config_file import load_config
 from .distributed import (init_cpu_distributed, parse_launcher_args,
                           setup_distributed, teardown_distributed)
@@ -11,5 +12,5 @@ from .work_dir_lock import lock_work_dir
 __all__ = [
     'CfgOptionsAction', 'init_cpu_distributed', 'parse_launcher_args',
     'setup_distributed', 'teardown_distributed', 'check_output_path',
-    'lock_work_dir', 'load_config'
+    'lock_work_dir', 'load_config', 'check_config'
 ]

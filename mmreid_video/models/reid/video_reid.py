@@ -8,6 +8,7 @@ from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 
 from mmreid_video.registry import MODELS
+from ..utils.build_cfg import records_build_cfg
 
 
 @MODELS.register_module()
@@ -44,6 +45,7 @@ class VideoReID(BaseModel):
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
+    @records_build_cfg
     def __init__(self,
                  backbone: Union[dict, nn.Module],
                  neck: Union[dict, nn.Module],
