@@ -7,7 +7,8 @@ Each split runs ``tools/train.py CONFIG --work-dir WORK_DIR/split_<i>
 ``tools/test.py`` on the split's last checkpoint; the Rank-k values are read
 from the test run's MMEngine json log (``<work_dir>/<timestamp>/
 <timestamp>.json``, keys ``<prefix>/R1`` ...). Splits whose log already has
-the results are not rerun (``--force`` reruns them); a split whose training
+the results are not rerun (``--force`` reruns them, replacing their
+checkpoints: ``train.py --overwrite``); a split whose training
 was interrupted continues from its last checkpoint (``train.py --resume``).
 
 Example:
@@ -123,9 +124,11 @@ def main() -> None:
             opts = [f'{loader}.dataset.split_id={i}' for loader in LOADERS]
             opts += args.cfg_options
             # An interrupted run continues from its last checkpoint; a split
-            # without one starts afresh (train.py refuses an empty --resume).
+            # without one starts afresh (train.py refuses an empty --resume);
+            # --force replaces a split's run (train.py refuses to otherwise).
             resumable = not args.force and find_resume_checkpoint(work_dir)
-            resume = ['--resume'] if resumable else []
+            resume = ['--resume'] if resumable else (
+                ['--overwrite'] if args.force else [])
             run([
                 sys.executable,
                 osp.join(tools, 'train.py'), args.config, '--work-dir',

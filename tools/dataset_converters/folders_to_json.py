@@ -106,7 +106,7 @@ def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
     if skipped:
         more = len(skipped) - _SHOWN
         warnings.warn(
-            f'{len(skipped)} files of the tracklet folders are not frames of '
+            f'{len(skipped)} file(s) of the tracklet folders are not frames of '
             f'a read extension ({", ".join(IMAGE_EXTS)}) and were left out: '
             + ', '.join(skipped[:_SHOWN]) + (f', ... ({more} more)'
                                               if more > 0 else ''))
