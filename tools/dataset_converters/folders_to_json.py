@@ -105,11 +105,12 @@ def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
                                      for f in frames]))
     if skipped:
         more = len(skipped) - _SHOWN
-        warnings.warn(
-            f'{len(skipped)} file(s) of the tracklet folders are not frames of '
-            f'a read extension ({", ".join(IMAGE_EXTS)}) and were left out: '
-            + ', '.join(skipped[:_SHOWN]) + (f', ... ({more} more)'
-                                              if more > 0 else ''))
+        shown = ', '.join(skipped[:_SHOWN])
+        if more > 0:
+            shown += f', ... ({more} more)'
+        warnings.warn(f'{len(skipped)} file(s) of the tracklet folders are '
+                      'not frames of a read extension '
+                      f'({", ".join(IMAGE_EXTS)}) and were left out: {shown}')
     return ann
 
 
