@@ -31,6 +31,7 @@ from mmengine.hooks import CheckpointHook
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.registry import LOG_PROCESSORS
 from mmengine.runner import set_random_seed
+from mmengine.utils import import_modules_from_strings
 from torch.utils.data import DataLoader
 
 # Classes whose ``**kwargs`` accept nothing beyond their named arguments
@@ -130,10 +131,12 @@ def accepted_arguments(target: Callable) -> Optional[Dict[str, Any]]:
 
 
 class _Checker:
-    """Collects the problems of one config."""
+    """Collects the problems of one config; types are looked up in the
+    registries of ``scope`` (the config's ``default_scope``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, scope: Optional[str]) -> None:
         self.problems: List[Problem] = []
+        self.scope = scope
 
     def component(self,
                   key: str,
@@ -151,14 +154,15 @@ class _Checker:
             return
         if isinstance(type_name, str):
             try:
-                target = registry.get(type_name)
+                with registry.switch_scope_and_registry(self.scope) as found:
+                    target = found.get(type_name)
             except Exception as err:  # noqa: BLE001 -- import errors too
                 self.problems.append((f'{key}.type', str(err)))
                 return
             if target is None:
                 self.problems.append(
                     (f'{key}.type', f'{type_name!r} is not registered in '
-                     f'the {registry.scope}::{registry.name} registry'))
+                     f'the {found.scope}::{found.name} registry'))
                 return
         else:
             target = type_name
@@ -260,7 +264,10 @@ def config_problems(cfg: Config) -> List[Problem]:
     from mmreid_video.registry import (HOOKS, LOOPS, METRICS, OPTIM_WRAPPERS,
                                        OPTIMIZERS, PARAM_SCHEDULERS,
                                        VISUALIZERS)
-    check = _Checker()
+    if cfg.get('custom_imports'):
+        # As the Runner does, so that their types can be found.
+        import_modules_from_strings(**cfg.custom_imports)
+    check = _Checker(cfg.get('default_scope'))
     for name, hook in (cfg.get('default_hooks') or {}).items():
         check.component(f'default_hooks.{name}', hook, HOOKS)
     for key, hook in _listed('custom_hooks', cfg.get('custom_hooks')):
