@@ -53,10 +53,13 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     """The checkpoint that ``--resume`` (without a path) continues from.
 
     MMEngine reads ``<work_dir>/last_checkpoint``, which it writes with a
-    plain ``open`` after each save. If that write was interrupted (empty
-    file) or the named file is gone, fall back to the newest complete
-    ``epoch_N.pth``/``iter_N.pth`` (checkpoints themselves are written
-    atomically, see :class:`AtomicLocalBackend`).
+    plain ``open`` after each save. The file it names is looked up in
+    ``work_dir`` first: the pointer of a copied or moved work_dir names the
+    original folder, whose run may have gone on (or been replaced) since.
+    If the pointer's write was interrupted (empty file) or the named file is
+    gone, fall back to the newest complete ``epoch_N.pth``/``iter_N.pth``
+    (checkpoints themselves are written atomically, see
+    :class:`AtomicLocalBackend`).
 
     Args:
         work_dir (str): The work directory of the run.
@@ -68,8 +71,10 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     if osp.isfile(pointer):
         with open(pointer) as f:
             named = f.read().strip()
-        if named and osp.isfile(named):
-            return named
+        own = osp.join(work_dir, osp.basename(named)) if named else ''
+        for path in (own, named):
+            if path and osp.isfile(path):
+                return path
 
     candidates = [
         p for pattern in ('epoch_*.pth', 'iter_*.pth')

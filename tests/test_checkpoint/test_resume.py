@@ -104,3 +104,13 @@ def test_same_run_refuses_changes_that_alter_it():
             "train_dataloader.dataset.data_root: 'a' -> 'b'") in msg
     assert 'load_from=e.pth' in msg and 'num_workers' not in msg
     assert check_same_run(None, new, 'e.pth') == []
+
+
+def test_pointer_of_a_copied_work_dir_names_its_own_file(tmp_path):
+    original, copy = tmp_path / 'a', tmp_path / 'b'
+    for folder in (original, copy):
+        folder.mkdir()
+        _touch(folder / 'epoch_2.pth')
+        # MMEngine's pointer holds the path it saved to: the original's.
+        (folder / 'last_checkpoint').write_text(str(original / 'epoch_2.pth'))
+    assert find_resume_checkpoint(str(copy)) == str(copy / 'epoch_2.pth')
