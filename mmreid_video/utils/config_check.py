@@ -23,7 +23,8 @@ import difflib
 import inspect
 import types
 import typing
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional,
+                    Tuple)
 
 import torch
 from mmengine.config import Config
@@ -130,6 +131,20 @@ def accepted_arguments(target: Callable) -> Optional[Dict[str, Any]]:
     return accepted
 
 
+def unknown_argument(arg: str, accepted: Iterable[str]) -> str:
+    """``'arg'``, with the closest accepted name as a hint.
+
+    Args:
+        arg (str): A keyword that ``accepted`` lacks.
+        accepted (Iterable[str]): The accepted keywords.
+
+    Returns:
+        str: E.g. ``"'intervel' (did you mean 'interval'?)"``.
+    """
+    close = difflib.get_close_matches(arg, list(accepted), 1)
+    return f'{arg!r} (did you mean {close[0]!r}?)' if close else repr(arg)
+
+
 class _Checker:
     """Collects the problems of one config; types are looked up in the
     registries of ``scope`` (the config's ``default_scope``)."""
@@ -185,13 +200,11 @@ class _Checker:
             if arg in ignore or arg in (extra or ()):
                 continue
             if arg not in accepted:
-                if extra is None:
-                    continue
-                close = difflib.get_close_matches(arg, accepted, 1)
-                hint = f' (did you mean {close[0]!r}?)' if close else ''
-                self.problems.append(
-                    (f'{key}.{arg}', f'{name} has no argument {arg!r}{hint}; '
-                     f'it takes {", ".join(sorted(accepted))}'))
+                if extra is not None:
+                    self.problems.append(
+                        (f'{key}.{arg}', f'{name} has no argument '
+                         f'{unknown_argument(arg, accepted)}; it takes '
+                         f'{", ".join(sorted(accepted))}'))
                 continue
             problem = _type_problem(value, accepted[arg])
             if problem:

@@ -28,9 +28,6 @@ import os.path as osp
 from contextlib import contextmanager
 from typing import Dict, Iterator, Optional, Set
 
-import difflib
-import inspect
-
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import MMLogger
@@ -41,6 +38,8 @@ from mmreid_video.checkpoint import (PARTIAL_LOAD_KEY, architecture_meta,
                                      check_resumable, check_same_run,
                                      check_weights_match, saved_config)
 from mmreid_video.checkpoint.saved_config import describe_changes
+from mmreid_video.utils.config_check import (accepted_arguments,
+                                             unknown_argument)
 from mmreid_video.registry import HOOKS
 
 
@@ -104,24 +103,17 @@ class SafeCheckpointHook(CheckpointHook):
     with a warning, instead of being refused.
     """
 
-    def __init__(self, **kwargs) -> None:
-        known = [
-            name for name, p in inspect.signature(
-                CheckpointHook.__init__).parameters.items()
-            if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD
-        ][1:]
-        unknown = [key for key in kwargs if key not in known]
+    def __init__(self, *args, **kwargs) -> None:
+        known = accepted_arguments(CheckpointHook)
+        unknown = [
+            unknown_argument(key, known) for key in kwargs if key not in known
+        ]
         if unknown:
-            hints = [
-                f'{key!r} (did you mean {close[0]!r}?)' if close else repr(key)
-                for key in unknown
-                for close in [difflib.get_close_matches(key, known, 1)]
-            ]
             raise TypeError(
                 f'{type(self).__name__} (default_hooks.checkpoint) got '
-                f'unknown arguments {", ".join(hints)}; it takes '
+                f'unknown arguments {", ".join(unknown)}; it takes '
                 f'{", ".join(known)}.')
-        super().__init__(**kwargs)
+        super().__init__(*args, **kwargs)
         self._resumed_epoch = None
 
     def _best_paths(self) -> Dict[str, Optional[str]]:
