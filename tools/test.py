@@ -33,11 +33,12 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='apply k-reciprocal re-ranking (k1/k2/lambda from the '
         'evaluator config)')
-    parser.add_argument('--cfg-options',
-                        nargs='+',
-                        action=CfgOptionsAction,
-                        help='override config settings, e.g. '
-                        'test_evaluator.distance=euclidean')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=CfgOptionsAction,
+        help='override config settings, e.g. '
+        'test_evaluator.distance=euclidean')
     return parse_launcher_args(parser)
 
 

@@ -42,9 +42,10 @@ def parse_args() -> argparse.Namespace:
         choices=['float16', 'bfloat16'],
         default=None,
         help='autocast dtype with --amp (GPU default float16, CPU bfloat16)')
-    parser.add_argument('--no-validate',
-                        action='store_true',
-                        help='do not evaluate during training')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='do not evaluate during training')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
