@@ -30,7 +30,8 @@ class CustomVideoReIDDataset(BaseVideoReIDDataset):
     itself, so same-id tracklets of the query's real camera count as correct
     matches and the results are optimistic compared with a cross-camera
     protocol. A tracklet listed in both ``query`` and ``gallery`` (same
-    ``tracklet_id``) appears once with both flags set. The dataset has no
+    ``tracklet_id``) appears once with both flags set; a frame in two test
+    tracklets of different ids is an error. The dataset has no
     ``camera_names``: figures show ``cam <camid>``.
     ``tools/dataset_converters/folders_to_json.py`` writes this file from a
     ``{train,query,gallery}/<pid>/<tracklet>/`` tree.
@@ -123,7 +124,24 @@ class CustomVideoReIDDataset(BaseVideoReIDDataset):
                         'gallery, with the same pid and frames')
                 # Keep the query's camera (it may be a unique unknown one).
                 old['is_gallery'] = True
+        self._check_frames_owned_once(data_list)
         return data_list
+
+    def _check_frames_owned_once(self, data_list: List[dict]) -> None:
+        """Two test tracklets sharing a frame match each other perfectly (a
+        query finds a copy of itself in the gallery): refuse them."""
+        owner = {}
+        for info in data_list:
+            for frame in info['frame_paths']:
+                first = owner.setdefault(frame, info['tracklet_id'])
+                if first != info['tracklet_id']:
+                    raise ValueError(
+                        f'{self._json_path()}: frame "{frame}" belongs to '
+                        f'tracklet "{first}" and to tracklet '
+                        f'"{info["tracklet_id"]}"; a query and a gallery '
+                        'tracklet of the same frames would match each other '
+                        'perfectly. List such a tracklet once under one '
+                        'tracklet_id in both "query" and "gallery".')
 
     def _parse_tracklet(self, t: dict, key: str, index: int,
                         unknown_cam: List[int]) -> dict:

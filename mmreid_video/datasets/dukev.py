@@ -23,7 +23,8 @@ class DukeMTMCVideoReID(BaseVideoReIDDataset):
     tracklets (``is_query``) followed by the gallery tracklets
     (``is_gallery``); the gallery also holds the 408 distractor ids. Folders
     are listed at initialisation (there is no metadata file); images are
-    not opened. Hidden files (``.*``) are ignored; any other file whose name
+    not opened. Hidden files (``.*``) and those operating systems add
+    (``Thumbs.db``, ``desktop.ini``) are ignored; any other file whose name
     does not parse raises.
 
     Args: see :class:`BaseVideoReIDDataset` (``data_root`` is the

@@ -8,6 +8,8 @@ from typing import Dict, List, Sequence, Tuple, Union
 import numpy as np
 from scipy.io import loadmat, whosmat
 
+from .listing import is_os_file
+
 # A MARS frame name: <pid4>C<camera>T<tracklet4>F<frame3>.jpg, where pid -1
 # (junk) is written 00-1.
 MARS_NAME = '<pid4>C<camera>T<tracklet4>F<frame3>.jpg'
@@ -35,8 +37,9 @@ def format_error(file: str,
 
 
 def list_visible(path: str) -> List[str]:
-    """Sorted entries of a folder, without hidden ones (``.*``)."""
-    return sorted(n for n in os.listdir(path) if not n.startswith('.'))
+    """Sorted entries of a folder, without hidden ones (``.*``) and those
+    operating systems add (:func:`~.listing.is_os_file`)."""
+    return sorted(n for n in os.listdir(path) if not is_os_file(n))
 
 
 def load_mat_array(path: str, key: str) -> np.ndarray:

@@ -1,9 +1,10 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Process set-up for the tools: ``--cfg-options`` parsing, distributed
-launch, the work_dir lock, output path checks, config reading and mixed
-precision."""
+launch, the work_dir lock, output path checks, config reading and checking,
+mixed precision."""
 from .amp import set_amp
 from .cfg_options import CfgOptionsAction, parse_cfg_options
+from .config_check import check_config
 from .config_file import load_config
 from .distributed import (finish_tool_args, init_cpu_distributed,
                           parse_launcher_args, setup_distributed,
@@ -15,5 +16,5 @@ __all__ = [
     'CfgOptionsAction', 'init_cpu_distributed', 'parse_launcher_args',
     'setup_distributed', 'teardown_distributed', 'check_output_path',
     'lock_work_dir', 'load_config', 'set_amp', 'parse_cfg_options',
-    'finish_tool_args'
+    'finish_tool_args', 'check_config'
 ]

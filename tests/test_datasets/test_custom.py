@@ -178,3 +178,17 @@ def test_empty_split_names_dataset_and_split(tmp_path, split, empty, what):
             data_root=str(tmp_path),
             ann_file=write_custom_ann(tmp_path, ann),
             split=split)
+
+
+def test_frames_under_two_test_tracklets_are_refused(tmp_path):
+    ann = json.loads(json.dumps(CUSTOM_ANN))
+    ann['gallery'].append(
+        dict(ann['query'][0], tracklet_id='g/copy', camid=3))
+    with pytest.raises(
+            ValueError,
+            match=r'ann.json: frame ".*q/30/0.jpg" belongs to tracklet '
+            r'"q/30" and to tracklet "g/copy"'):
+        CustomVideoReIDDataset(
+            data_root=str(tmp_path),
+            ann_file=write_custom_ann(tmp_path, ann),
+            split='test')

@@ -22,7 +22,8 @@ def test_folders_to_json(tmp_path):
         for frame in frames:
             (tmp_path / folder / frame).write_bytes(b'')
     convert = load_tool('tools/dataset_converters/folders_to_json.py').convert
-    ann = convert(str(tmp_path), r'C(\d+)_')
+    with pytest.warns(UserWarning, match=r'gallery/12/b/notes\.txt'):
+        ann = convert(str(tmp_path), r'C(\d+)_')
     assert ann['train'][1]['frame_paths'] == [
         'train/7/t1/C2_f9.jpg', 'train/7/t1/C2_f10.jpg'
     ]
@@ -36,7 +37,9 @@ def test_folders_to_json(tmp_path):
     assert [(d['pid'], d['camid'], d['is_query'])
             for d in (ds.get_data_info(i)
                       for i in range(2))] == [(12, 0, True), (12, 2, False)]
-    assert all(t['camid'] is None for t in convert(str(tmp_path))['query'])
+    with pytest.warns(UserWarning, match='notes.txt'):
+        ann = convert(str(tmp_path))
+    assert all(t['camid'] is None for t in ann['query'])
     with pytest.raises(ValueError, match=r'train/3/t1: --cam-pattern'):
         convert(str(tmp_path), r'X(\d+)')
 
@@ -56,3 +59,28 @@ def test_warns_without_cam_pattern(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr()
     assert 'Warning' not in out.err
     assert 'camera numbers [1] -> camid 0..0' in out.out
+
+
+def test_os_files_skipped_and_other_files_reported(tmp_path):
+    for sub in ('train', 'query', 'gallery'):
+        folder = tmp_path / sub / '1' / 't1'
+        folder.mkdir(parents=True)
+        for name in ('0.jpg', '1.webp', '._0.jpg', 'Thumbs.db', '2.heic'):
+            (folder / name).write_bytes(b'')
+        for stray in (tmp_path / sub, tmp_path / sub / '1'):
+            (stray / 'desktop.ini').write_bytes(b'')
+            (stray / '.DS_Store').write_bytes(b'')
+    convert = load_tool('tools/dataset_converters/folders_to_json.py').convert
+    with pytest.warns(UserWarning) as record:
+        ann = convert(str(tmp_path))
+    assert ann['train'][0]['frame_paths'] == [
+        'train/1/t1/0.jpg', 'train/1/t1/1.webp'
+    ]
+    message = str(record[0].message)
+    assert message.startswith('3 file(s) of the tracklet folders are not '
+                              'frames of a read extension')
+    assert str(tmp_path / 'train/1/t1/2.heic') in message
+    (tmp_path / 'train/1/notes.txt').write_bytes(b'')
+    with pytest.raises(ValueError, match=r'train/1/notes.txt: expected a '
+                       'tracklet folder, found a file'):
+        convert(str(tmp_path))

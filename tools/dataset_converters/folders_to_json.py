@@ -10,6 +10,10 @@ camera numbers found, in increasing order, become the 0-based ``camid`` 0,
 Without it every tracklet counts as its own camera (see
 ``CustomVideoReIDDataset``), so same-camera matches count at evaluation; the
 tool warns.
+Files that operating systems add (``Thumbs.db``, ``desktop.ini``, hidden
+``.DS_Store`` and ``._*`` AppleDouble files) are skipped; other files that
+are not frames of a read extension (``IMAGE_EXTS``) are skipped with a
+warning that names them.
 
 Example:
     python tools/dataset_converters/folders_to_json.py data/my_cams \\
@@ -21,14 +25,36 @@ import os
 import os.path as osp
 import re
 import sys
+import warnings
 from typing import Dict, List, Optional
 
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
+# What the frame loader (OpenCV) decodes.
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+# Skipped files named in the warning.
+_SHOWN = 5
 
 
 def natural_key(name: str) -> list:
     """Sort key that orders the numbers inside a name numerically."""
     return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', name)]
+
+
+def _visible(folder: str) -> List[str]:
+    """The entries of ``folder`` but the files operating systems add."""
+    # Imported when used: --help answers at once.
+    from mmreid_video.datasets.listing import is_os_file
+    return [n for n in os.listdir(folder) if not is_os_file(n)]
+
+
+def _entries(folder: str, what: str) -> List[str]:
+    """The sub-folders of ``folder`` (OS files skipped; any other file is
+    an error), naturally sorted."""
+    names = sorted(_visible(folder), key=natural_key)
+    for name in names:
+        if not osp.isdir(osp.join(folder, name)):
+            raise ValueError(f'{osp.join(folder, name)}: expected a {what} '
+                             'folder, found a file')
+    return names
 
 
 def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
@@ -45,6 +71,7 @@ def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
     """
     cam_re = re.compile(cam_pattern) if cam_pattern else None
     ann: Dict[str, List[dict]] = {}
+    skipped: List[str] = []
     for sub in ('train', 'query', 'gallery'):
         sub_dir = osp.join(root, sub)
         if not osp.isdir(sub_dir):
@@ -52,17 +79,23 @@ def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
                 f'"{sub_dir}" does not exist; expected '
                 '<root>/{train,query,gallery}/<pid>/<tracklet>/<frames>')
         ann[sub] = []
-        for pid in sorted(os.listdir(sub_dir), key=natural_key):
+        for pid in _entries(sub_dir, 'pid'):
             pid_dir = osp.join(sub_dir, pid)
             if not re.fullmatch(r'-?\d+', pid):
                 raise ValueError(f'{pid_dir}: pid folders must be integers')
-            for trk in sorted(os.listdir(pid_dir), key=natural_key):
+            for trk in _entries(pid_dir, 'tracklet'):
                 folder = osp.join(pid_dir, trk)
-                frames = sorted((f for f in os.listdir(folder)
+                files = _visible(folder)
+                frames = sorted((f for f in files
                                  if f.lower().endswith(IMAGE_EXTS)),
                                 key=natural_key)
+                skipped += [
+                    osp.join(folder, f) for f in sorted(set(files) -
+                                                        set(frames))
+                ]
                 if not frames:
-                    raise ValueError(f'{folder}: no image frames')
+                    raise ValueError(f'{folder}: no image frames ('
+                                     f'{", ".join(IMAGE_EXTS)})')
                 camid = None
                 if cam_re is not None:
                     m = cam_re.search(f'{trk}/{frames[0]}')
@@ -78,6 +111,14 @@ def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
                         camid=camid,
                         frame_paths=[f'{sub}/{pid}/{trk}/{f}'
                                      for f in frames]))
+    if skipped:
+        more = len(skipped) - _SHOWN
+        shown = ', '.join(skipped[:_SHOWN])
+        if more > 0:
+            shown += f', ... ({more} more)'
+        warnings.warn(f'{len(skipped)} file(s) of the tracklet folders are '
+                      'not frames of a read extension '
+                      f'({", ".join(IMAGE_EXTS)}) and were left out: {shown}')
     if cam_re is not None:
         tracklets = [t for sub in ann.values() for t in sub]
         numbers = sorted({t['camid'] for t in tracklets})
