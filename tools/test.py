@@ -75,8 +75,9 @@ def main() -> None:
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from mmreid_video.utils import (load_config, setup_distributed,
-                                    teardown_distributed)
+    from mmreid_video.utils import (load_config, report_errors_briefly,
+                                    setup_distributed, teardown_distributed)
+    report_errors_briefly()
     cfg = merge_args(load_config(args.config), args)
     setup_distributed(cfg, args.launcher)
     runner = (Runner.from_cfg(cfg)

@@ -104,7 +104,9 @@ def main() -> None:
     from mmengine.runner import Runner
 
     from mmreid_video.utils import (load_config, lock_work_dir,
-                                    setup_distributed, teardown_distributed)
+                                    report_errors_briefly, setup_distributed,
+                                    teardown_distributed)
+    report_errors_briefly()
     cfg = merge_args(load_config(args.config), args)
     if is_rank_zero(args.launcher):
         # Before the Runner writes anything into the work_dir.
