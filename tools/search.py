@@ -76,12 +76,9 @@ def main() -> None:
     from mmreid_video.fileio import atomic_write
     from mmreid_video.retrieval import GalleryIndex
     from mmreid_video.retrieval.feature_shards import read_shards
-    from mmreid_video.retrieval.search_results import (percent_metrics,
-                                                       query_records,
-                                                       read_gallery,
-                                                       results_table,
-                                                       rule_labels,
-                                                       search_protocol)
+    from mmreid_video.retrieval.search_results import (
+        percent_metrics, query_records, read_gallery, results_table,
+        rule_labels, search_protocol)
     from mmreid_video.utils import check_output_path
 
     # Before the index is loaded and searched.
@@ -124,9 +121,9 @@ def main() -> None:
         results['metrics'] = percent_metrics(
             index.evaluate(query['feats'], query['pids'], query['camids'],
                            args.topk))
-        print('Metrics (%): ' + ', '.join(
-            f'{k} {v:.2f}' for k, v in results['metrics'].items()
-            if not k.startswith('num_')) +
+        print('Metrics (%): ' +
+              ', '.join(f'{k} {v:.2f}' for k, v in results['metrics'].items()
+                        if not k.startswith('num_')) +
               f' ({results["metrics"]["num_valid_queries"]} queries with a '
               'match)')
     if args.out:

@@ -86,12 +86,11 @@ class CustomVideoReIDDataset(BaseVideoReIDDataset):
         if not isinstance(ann, dict):
             raise ValueError(f'{path}: expected an object with the lists '
                              f'{list(LISTS)}, got {type(ann).__name__}')
-        needed = ('train', ) if self.split == 'train' else ('query',
-                                                             'gallery')
+        needed = ('train', ) if self.split == 'train' else ('query', 'gallery')
         if not any(key in ann for key in needed):
             raise ValueError(f'{path}: the {self.split} split needs a list '
-                             'under key ' +
-                             ' or '.join(f'"{k}"' for k in needed))
+                             'under key ' + ' or '.join(f'"{k}"'
+                                                        for k in needed))
         lists, unknown_cam = {}, [0]
         for key in LISTS:
             if key not in ann:

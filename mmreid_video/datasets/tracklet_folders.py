@@ -40,9 +40,9 @@ def list_frames(folder: str) -> List[str]:
     if not osp.isdir(folder):
         raise NotADirectoryError(f'{folder}: expected a tracklet folder '
                                  f'(of {"/".join(IMAGE_EXTS)} frames)')
-    frames = sorted((f for f in os.listdir(folder)
-                     if f.lower().endswith(IMAGE_EXTS)),
-                    key=natural_key)
+    frames = sorted(
+        (f for f in os.listdir(folder) if f.lower().endswith(IMAGE_EXTS)),
+        key=natural_key)
     if not frames:
         raise ValueError(f'{folder}: no image frames ({IMAGE_EXTS})')
     return frames
@@ -163,8 +163,10 @@ def tree_annotations(
                                      f'<pid> folder: {TREE}')
                 tracklets = [(None, folder, child)]
             elif re.fullmatch(r'-?\d+', child):
-                tracklets = [(child, osp.join(folder, t), t) for t in sorted(
-                    os.listdir(folder), key=natural_key)]
+                tracklets = [
+                    (child, osp.join(folder, t), t)
+                    for t in sorted(os.listdir(folder), key=natural_key)
+                ]
             else:
                 raise ValueError(f'{folder}: neither a tracklet (it holds no '
                                  'frames) nor a <pid> folder (an integer '

@@ -232,8 +232,8 @@ def read_shards(folder: str, subset: str = 'all') -> Dict[str, np.ndarray]:
     ]
     for part in parts:
         part.setdefault('pid_known', np.ones(len(part['feats']), bool))
-    keys = _KEYS + tuple(k for k in _OPTIONAL_KEYS
-                         if all(k in p for p in parts))
+    keys = _KEYS + tuple(
+        k for k in _OPTIONAL_KEYS if all(k in p for p in parts))
     out = {k: np.concatenate([p[k] for p in parts]) for k in keys}
     if subset != 'all':
         keep = out[f'is_{subset}']

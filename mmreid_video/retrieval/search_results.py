@@ -49,14 +49,17 @@ def rule_labels(rule: str, query: Arrays,
                 f'--rule reid leaves out gallery items of the query\'s pid '
                 f'and camera, but {len(unknown)} of the {len(query["feats"])}'
                 f' queries of {where} (e.g. '
-                f'{query["tracklet_ids"][unknown[0]]!r}) have no pid '
+                f'{str(query["tracklet_ids"][unknown[0]])!r}) have no pid '
                 '(identity unknown); search them with --rule camera (leave '
                 'out the query\'s camera) or --rule none')
         return query['pids'], query['camids']
     return (None, query['camids']) if rule == 'camera' else (None, None)
 
 
-def search_protocol(index, rule: str, topk: int, query: Arrays,
+def search_protocol(index,
+                    rule: str,
+                    topk: int,
+                    query: Arrays,
                     metrics: bool = False) -> Tuple[dict, str]:
     """The protocol of a search, as settings and one line.
 
@@ -191,8 +194,8 @@ def results_table(records: Sequence[dict], show: int) -> str:
     Returns:
         str: The table, columns aligned.
     """
-    head = ('query', 'pid', 'camid', 'rank', 'distance', 'gallery item',
-            'pid', 'camid')
+    head = ('query', 'pid', 'camid', 'rank', 'distance', 'gallery item', 'pid',
+            'camid')
     rows = [head]
     for record in records[:show]:
         query = (record['tracklet_id'], _cell(record['pid']),
@@ -201,14 +204,13 @@ def results_table(records: Sequence[dict], show: int) -> str:
             rows.append(query + ('-', '-', '(no gallery item left)', '', ''))
         for item in record['results']:
             name = item['tracklet_id'] or f'row {item["row"]}'
-            rows.append(query + (str(item['rank']), f'{item["distance"]:.4f}',
-                                 name, _cell(item['pid']),
-                                 _cell(item['camid'])))
+            rows.append(query +
+                        (str(item['rank']), f'{item["distance"]:.4f}', name,
+                         _cell(item['pid']), _cell(item['camid'])))
             query = ('', '', '')
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    return '\n'.join(
-        '  '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
-        for r in rows)
+    return '\n'.join('  '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+                     for r in rows)
 
 
 def read_search_results(path: str) -> dict:

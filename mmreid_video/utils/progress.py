@@ -47,10 +47,10 @@ class Progress:
         self.start = self._last = time.perf_counter()
         self._open_line = False
 
-    def line(self) -> str:
-        """The current state, e.g. ``'[30/100] 12.5 tracklets/s, elapsed
-        2s, ETA 6s'``."""
-        elapsed = time.perf_counter() - self.start
+    def line(self, now: Optional[float] = None) -> str:
+        """The state at ``now`` (``time.perf_counter()``; default: now),
+        e.g. ``'[30/100] 12.5 tracklets/s, elapsed 2s, ETA 6s'``."""
+        elapsed = (time.perf_counter() if now is None else now) - self.start
         rate = self.done / max(elapsed, 1e-9)
         eta = (self.total - self.done) / max(rate, 1e-9)
         return (f'[{self.done}/{self.total}] {rate:.1f} {self.unit}/s, '
@@ -63,10 +63,10 @@ class Progress:
             return
         now = time.perf_counter()
         if self.in_place:
-            print('\r' + self.line(), end='', file=self.stream, flush=True)
+            print('\r' + self.line(now), end='', file=self.stream, flush=True)
             self._open_line = True
         elif self.done >= self.total or now - self._last >= self.interval_s:
-            print(self.line(), file=self.stream, flush=True)
+            print(self.line(now), file=self.stream, flush=True)
             self._last = now
 
     def close(self) -> None:

@@ -12,10 +12,9 @@ from .visualizer import ReIDVisualizer
 
 __all__ = [
     'MATCH_COLOR', 'MISMATCH_COLOR', 'QUERY_COLOR', 'UNKNOWN_COLOR',
-    'RankedListLayout',
-    'TrackletPanel', 'camera_label', 'draw_ranked_list', 'gallery_panel',
-    'load_frames', 'query_panel', 'sample_indices', 'check_dump_matches',
-    'dataset_frames', 'draw_ranked_figures', 'load_ranking_dump',
-    'ranked_rows', 'select_queries', 'ReIDVisualizer', 'choose_queries',
-    'draw_search_figures', 'search_rows'
+    'RankedListLayout', 'TrackletPanel', 'camera_label', 'draw_ranked_list',
+    'gallery_panel', 'load_frames', 'query_panel', 'sample_indices',
+    'check_dump_matches', 'dataset_frames', 'draw_ranked_figures',
+    'load_ranking_dump', 'ranked_rows', 'select_queries', 'ReIDVisualizer',
+    'choose_queries', 'draw_search_figures', 'search_rows'
 ]

@@ -147,8 +147,8 @@ def choose_queries(num_q: int,
     candidates = np.arange(num_q)
     if pids is not None:
         wanted = set(pids)
-        candidates = np.array([q for q in candidates
-                               if query_pids[q] in wanted], np.int64)
+        candidates = np.array(
+            [q for q in candidates if query_pids[q] in wanted], np.int64)
         if candidates.size == 0:
             raise ValueError(f'No query has a pid in {list(pids)}')
     if select == 'random':

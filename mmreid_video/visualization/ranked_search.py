@@ -27,8 +27,7 @@ def _frames(item: dict, num: int, what: str, path: str) -> List[np.ndarray]:
             'has no frame paths: search with --gallery-features (the '
             'extraction the index was built from), on features extracted by '
             'tools/extract_features.py since it stores preview frames')
-    return load_frames(
-        [paths[i] for i in sample_indices(len(paths), num)])
+    return load_frames([paths[i] for i in sample_indices(len(paths), num)])
 
 
 def _name(tracklet_id: Optional[str]) -> Optional[str]:

@@ -20,10 +20,10 @@ class ReIDVisualizer(Visualizer):
     :meth:`draw_ranked_lists` (from a metric dump) and
     :meth:`draw_search_results` (from ``tools/search.py`` results) are the
     ways figures are made, used by ``RankedListVisualizationHook`` and
-    ``tools/visualizations/vis_ranked_list.py``. Records go to every configured backend:
-    ``LocalVisBackend`` writes ``vis_data/vis_image/{name}_{step}.png``,
-    ``TensorboardVisBackend`` adds an image summary (needs ``pip install
-    tensorboard``).
+    ``tools/visualizations/vis_ranked_list.py``. Records go to every
+    configured backend: ``LocalVisBackend`` writes
+    ``vis_data/vis_image/{name}_{step}.png``, ``TensorboardVisBackend`` adds
+    an image summary (needs ``pip install tensorboard``).
 
     Args:
         name (str): Instance name. Defaults to 'visualizer'.

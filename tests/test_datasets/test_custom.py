@@ -193,12 +193,10 @@ def test_query_set_of_unknown_identity(tmp_path):
         split='test')
     infos = [ds.get_data_info(i) for i in range(len(ds))]
     assert [(i['tracklet_id'], i['pid'], i['pid_known'], i['is_query'],
-             i['is_gallery']) for i in infos] == [('q/a', -2, False, True,
-                                                   False),
-                                                  ('q/b', -3, False, True,
-                                                   False),
-                                                  ('q/junk', -1, True, True,
-                                                   False)]
+             i['is_gallery'])
+            for i in infos] == [('q/a', -2, False, True, False),
+                                ('q/b', -3, False, True, False),
+                                ('q/junk', -1, True, True, False)]
     assert infos[0]['camid'] == 1 and infos[1]['camid'] < 0
     assert ds.metainfo['num_ids'] == 0
     # A query listed in the gallery too keeps one unknown identity.
@@ -210,7 +208,9 @@ def test_query_set_of_unknown_identity(tmp_path):
     assert len(ds) == 1 and ds.get_data_info(0)['is_gallery']
     # Train tracklets need their identity.
     ann = dict(train=[dict(query[0], pid=None)])
-    with pytest.raises(ValueError, match=r'row train\[0\]: "pid" must be an '
-                       r'integer, got None$'):
+    with pytest.raises(
+            ValueError,
+            match=r'row train\[0\]: "pid" must be an '
+            r'integer, got None$'):
         CustomVideoReIDDataset(
             data_root=str(tmp_path), ann_file=write_custom_ann(tmp_path, ann))

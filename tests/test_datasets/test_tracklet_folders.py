@@ -73,16 +73,23 @@ def test_tracklets_of_unknown_identity(tmp_path):
     write_custom_ann(tmp_path, ann, 'annotations.json')
     ds = CustomVideoReIDDataset(
         data_root=str(tmp_path), ann_file='annotations.json', split='test')
-    assert [ds.get_data_info(i)['pid_known'] for i in range(2)] == [
-        False, False
-    ]
+    assert [ds.get_data_info(i)['pid_known']
+            for i in range(2)] == [False, False]
 
 
 @pytest.mark.parametrize('tree, msg', [
-    ({'other/1/a': ['f.jpg']}, 'has none of the folders'),
-    ({'train/a': ['f.jpg']}, r'train/a: train tracklets need a <pid>'),
-    ({'query/x/a': ['f.jpg']}, r'query/x: neither a tracklet'),
-    ({'query/1/a': ['notes.txt']}, r'query/1/a: no image frames'),
+    ({
+        'other/1/a': ['f.jpg']
+    }, 'has none of the folders'),
+    ({
+        'train/a': ['f.jpg']
+    }, r'train/a: train tracklets need a <pid>'),
+    ({
+        'query/x/a': ['f.jpg']
+    }, r'query/x: neither a tracklet'),
+    ({
+        'query/1/a': ['notes.txt']
+    }, r'query/1/a: no image frames'),
 ])
 def test_tree_errors_name_the_folder(tmp_path, tree, msg):
     _tree(tmp_path, tree)

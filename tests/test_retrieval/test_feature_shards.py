@@ -76,8 +76,9 @@ def test_optional_arrays_of_newer_shards(tmp_path):
     """``pid_known`` and ``preview_frames``: read when every shard has them,
     ``pid_known`` True for older shards, wrong shapes named."""
     write_meta(str(tmp_path), dict(data='x', num_tracklets=5, shard_size=3))
-    frames = np.array([preview_frames([f'/d/{i}.jpg' for i in range(n)])
-                       for n in (1, 3, 20)])
+    frames = np.array([
+        preview_frames([f'/d/{i}.jpg' for i in range(n)]) for n in (1, 3, 20)
+    ])
     assert frames.shape == (3, PREVIEW_FRAMES)
     assert frames[0].tolist() == ['/d/0.jpg'] + [''] * (PREVIEW_FRAMES - 1)
     assert frames[2][[0, -1]].tolist() == ['/d/0.jpg', '/d/19.jpg']
@@ -102,6 +103,8 @@ def test_optional_arrays_of_newer_shards(tmp_path):
     write_shard(
         shard_path(str(tmp_path), 1),
         dict(_shard(range(3, 5)), preview_frames=frames[0]))
-    with pytest.raises(ValueError, match=r'shard_00001.npz: preview_frames '
-                       r'is <U\d+ \(8,\), expected 2-d'):
+    with pytest.raises(
+            ValueError,
+            match=r'shard_00001.npz: preview_frames '
+            r'is <U\d+ \(8,\), expected 2-d'):
         read_shards(str(tmp_path))

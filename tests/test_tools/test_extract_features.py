@@ -14,8 +14,6 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config, DictAction
-from tool_runner import (DEMO_CONFIG, load_tool, run_tool, start_tool,
-                         tiny_cfg_options)
 
 from mmreid_video.apis import init_model
 from mmreid_video.datasets import MARS
@@ -25,6 +23,8 @@ from mmreid_video.retrieval.search_results import read_search_results
 from mmreid_video.visualization import (QUERY_COLOR, UNKNOWN_COLOR,
                                         RankedListLayout, draw_search_figures,
                                         search_rows)
+from tool_runner import (DEMO_CONFIG, load_tool, run_tool, start_tool,
+                         tiny_cfg_options)
 
 
 @pytest.fixture(scope='module')
@@ -129,14 +129,13 @@ def test_build_index_and_search_cli(tmp_path, reference):
         res = json.load(f)
     q, g = read_shards(str(reference),
                        'query'), read_shards(str(reference), 'gallery')
-    expected, dists = search(q['feats'], g['feats'], 5, q['pids'],
-                             q['camids'], g['pids'], g['camids'])
-    assert [[r['row'] for r in record['results']]
-            for record in res['queries']] == [[i for i in row if i >= 0]
-                                              for row in expected.tolist()]
+    expected, dists = search(q['feats'], g['feats'], 5, q['pids'], q['camids'],
+                             g['pids'], g['camids'])
+    assert [[r['row'] for r in record['results']] for record in res['queries']
+            ] == [[i for i in row if i >= 0] for row in expected.tolist()]
     first = res['queries'][0]
-    assert [r['tracklet_id'] for r in res['queries']
-            ] == q['tracklet_ids'].tolist()
+    assert [r['tracklet_id']
+            for r in res['queries']] == q['tracklet_ids'].tolist()
     assert (first['pid'], first['camid']) == (q['pids'][0], q['camids'][0])
     row = expected[0, 0]
     assert first['results'][0] == dict(
@@ -208,7 +207,8 @@ def test_build_index_shards_of_one_training_merge_cli(tmp_path, reference):
 def _without_faiss(tool, *args):
     """A tool's command line in a process where ``import faiss`` fails."""
     return [
-        sys.executable, '-c', 'import runpy, sys; sys.modules["faiss"] = None; '
+        sys.executable, '-c',
+        'import runpy, sys; sys.modules["faiss"] = None; '
         'sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], '
         'run_name="__main__")', tool, *map(str, args)
     ]
@@ -226,15 +226,19 @@ def test_own_footage_query_set_searches_and_draws(tmp_path, checkpoint,
             tracklet_id='footage/cam_a',
             camid=picked[0]['camid'],
             frame_paths=picked[0]['frame_paths']),
-        dict(tracklet_id='footage/cam_b', frame_paths=picked[1]['frame_paths'])
+        dict(
+            tracklet_id='footage/cam_b', frame_paths=picked[1]['frame_paths'])
     ]
     (tmp_path / 'mine.json').write_text(json.dumps(dict(query=query)))
     feats, index = tmp_path / 'mine', tmp_path / 'gallery.gidx'
-    run_tool([
+    log = run_tool([
         sys.executable, 'tools/extract_features.py', DEMO_CONFIG, checkpoint,
-        '--data', str(tmp_path / 'mine.json'), '--out', str(feats),
-        '--cfg-options', *tiny_cfg_options(tiny_mars_root)
-    ])
+        '--data',
+        str(tmp_path / 'mine.json'), '--out',
+        str(feats), '--cfg-options', *tiny_cfg_options(tiny_mars_root)
+    ]).stdout
+    # Not a terminal: whole progress lines (issue 24.6).
+    assert '\r' not in log and '\n[2/2] ' in log
     q = read_shards(str(feats), 'query')
     assert q['pid_known'].tolist() == [False, False]
     assert q['camids'][0] == picked[0]['camid'] and q['camids'][1] < 0
@@ -246,7 +250,10 @@ def test_own_footage_query_set_searches_and_draws(tmp_path, checkpoint,
                        out)).stdout
     g = read_shards(str(reference), 'gallery')
     rows, dists = search(
-        q['feats'], g['feats'], 3, query_camids=q['camids'],
+        q['feats'],
+        g['feats'],
+        3,
+        query_camids=q['camids'],
         gallery_camids=g['camids'])
     assert (g['camids'][rows[0]] != q['camids'][0]).all()  # camera excluded
     lines = stdout.splitlines()
@@ -263,7 +270,8 @@ def test_own_footage_query_set_searches_and_draws(tmp_path, checkpoint,
         for rank in range(3):
             row = rows[qi, rank]
             want = [
-                str(rank + 1), f'{dists[qi, rank]:.4f}', g['tracklet_ids'][row],
+                str(rank + 1), f'{dists[qi, rank]:.4f}',
+                g['tracklet_ids'][row],
                 str(g['pids'][row]),
                 str(g['camids'][row])
             ]

@@ -18,7 +18,8 @@ def test_warns_without_cam_pattern(tmp_path, monkeypatch, capsys):
     assert 'Warning: no --cam-pattern' in capsys.readouterr().err
     monkeypatch.setattr(
         sys, 'argv',
-        ['folders_to_json.py', str(tmp_path), '--cam-pattern', r'c(\d+)_'])
+        ['folders_to_json.py',
+         str(tmp_path), '--cam-pattern', r'c(\d+)_'])
     tool.main()
     out = capsys.readouterr()
     assert 'Warning' not in out.err

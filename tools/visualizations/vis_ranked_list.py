@@ -25,8 +25,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Draw re-ID ranked lists to PNG files')
     parser.add_argument(
-        'config', nargs='?', help='test config file (not with --search-'
-        'results)')
+        'config',
+        nargs='?',
+        help='test config file (not with --search-results)')
     parser.add_argument(
         'checkpoint', nargs='?', help='checkpoint (runs the test)')
     parser.add_argument(
