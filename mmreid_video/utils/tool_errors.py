@@ -22,6 +22,8 @@ def report_errors_briefly() -> None:
     with status 1. Every other error keeps its traceback. A tool calls this
     once, after parsing its arguments.
     """
+    if getattr(sys.excepthook, 'reports_briefly', False):
+        return  # installed already (a tool's main run again in-process)
     brief = _brief_types()
     default_hook = sys.excepthook
 
@@ -32,4 +34,5 @@ def report_errors_briefly() -> None:
         else:
             default_hook(kind, error, traceback)
 
+    hook.reports_briefly = True
     sys.excepthook = hook
