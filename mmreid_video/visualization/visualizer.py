@@ -106,12 +106,8 @@ class ReIDVisualizer(Visualizer):
             results (dict): From :func:`~mmreid_video.retrieval.
                 search_results.read_search_results`.
             queries (Sequence[int]): Positions in ``results['queries']``.
-            topk (int): Gallery columns. Defaults to 5.
-            per_figure (int): Queries per figure. Defaults to 8.
-            frames_per_tracklet (int): Frames per cell. Defaults to 4.
-            name (str): Image name. Defaults to 'ranked_list'.
-            out_dir (str, optional): Also write PNG files here. Defaults to
-                None.
+            topk, per_figure, frames_per_tracklet, name, out_dir: As in
+                :meth:`draw_ranked_lists`.
             path (str): The results file, for messages.
 
         Returns:

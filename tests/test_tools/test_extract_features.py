@@ -215,7 +215,8 @@ def _without_faiss(tool, *args):
 
 
 def test_own_footage_query_set_searches_and_draws(tmp_path, checkpoint,
-                                                  tiny_mars_root, reference):
+                                                  tiny_mars_root, reference,
+                                                  monkeypatch, capsys):
     """Issue 24.5: a query-only JSON without pids (one camera known, one
     not) is extracted, searched against an exact index built without faiss,
     with camera exclusion, printed as a table and drawn from the results."""
@@ -242,6 +243,17 @@ def test_own_footage_query_set_searches_and_draws(tmp_path, checkpoint,
     q = read_shards(str(feats), 'query')
     assert q['pid_known'].tolist() == [False, False]
     assert q['camids'][0] == picked[0]['camid'] and q['camids'][1] < 0
+    # Indexed as a gallery, unknown identities leave the index without pids.
+    monkeypatch.setattr(sys, 'argv', [
+        'build_index.py',
+        str(feats), '--out',
+        str(tmp_path / 'mine.gidx'), '--subset', 'query'
+    ])
+    load_tool('tools/build_index.py').main()
+    assert '(2 of unknown identity: the index holds no pids' in \
+        capsys.readouterr().out
+    mine = GalleryIndex.load(str(tmp_path / 'mine.gidx'))
+    assert mine.pids is None and mine.camids.tolist() == q['camids'].tolist()
     run_tool(_without_faiss('tools/build_index.py', reference, '--out', index))
     out = tmp_path / 'results.json'
     stdout = run_tool(
