@@ -76,8 +76,9 @@ def main() -> None:
     from mmengine.runner import Runner
 
     from mmreid_video.utils import (check_config, load_config,
-                                    setup_distributed,
+                                    report_errors_briefly, setup_distributed,
                                     teardown_distributed)
+    report_errors_briefly()
     cfg = merge_args(load_config(args.config), args)
     check_config(cfg, args.cfg_options)
     setup_distributed(cfg, args.launcher)

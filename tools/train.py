@@ -111,7 +111,9 @@ def main() -> None:
 
     from mmreid_video.checkpoint import claim_work_dir
     from mmreid_video.utils import (check_config, load_config, lock_work_dir,
-                                    setup_distributed, teardown_distributed)
+                                    report_errors_briefly, setup_distributed,
+                                    teardown_distributed)
+    report_errors_briefly()
     cfg = merge_args(load_config(args.config), args)
     check_config(cfg, args.cfg_options)
     if is_rank_zero(args.launcher):

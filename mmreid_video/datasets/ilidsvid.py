@@ -7,7 +7,8 @@ from typing import List, Tuple
 import numpy as np
 
 from mmreid_video.registry import DATASETS
-from .readers import format_error, list_visible, load_mat_array
+from .listing import list_visible
+from .readers import format_error, load_mat_array
 from .two_camera import TwoCameraSplitDataset
 
 

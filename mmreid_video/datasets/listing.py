@@ -6,9 +6,11 @@ purpose: thumbnail caches (``Thumbs.db``), folder settings
 (``desktop.ini``), Finder data (``.DS_Store``) and AppleDouble resource
 forks (``._0001.jpg``, which even end in ``.jpg``). Readers that list
 folders skip them, and only them: any other unexpected file is still an
-error naming it. :func:`mmreid_video.datasets.readers.list_visible` and
-``tools/dataset_converters/folders_to_json.py`` use :func:`is_os_file`.
+error naming it. The dataset readers and the tracklet folder trees
+(:mod:`.tracklet_folders`) list folders with :func:`list_visible`.
 """
+import os
+from typing import List
 
 # Names (lower case) that Windows and macOS create in any folder; hidden
 # names (``.*``: .DS_Store, ._* AppleDouble files, .Trashes ...) are skipped
@@ -29,3 +31,16 @@ def is_os_file(name: str) -> bool:
         bool: True for hidden names and :data:`OS_FILES`.
     """
     return name.startswith('.') or name.lower() in OS_FILES
+
+
+def list_visible(path: str) -> List[str]:
+    """Sorted entries of a folder, without those operating systems add
+    (:func:`is_os_file`).
+
+    Args:
+        path (str): The folder.
+
+    Returns:
+        list[str]: Entry names.
+    """
+    return sorted(n for n in os.listdir(path) if not is_os_file(n))

@@ -240,6 +240,14 @@ def check_metric_fits(metric: BaseMetric, labels: Mapping[str, Sequence],
     is_query = np.asarray(labels['is_query'], dtype=bool)
     is_gallery = np.asarray(labels['is_gallery'], dtype=bool)
     num = int(is_query.sum() + is_gallery.sum())
+    if not is_query.any() or not is_gallery.any():
+        # A custom test set may list queries alone: tracklets to search.
+        raise ValueError(
+            f'The test set has {int(is_query.sum())} queries and '
+            f'{int(is_gallery.sum())} gallery tracklets; {key} needs both. '
+            'To search a query set against a gallery, use '
+            'tools/extract_features.py, tools/build_index.py and '
+            'tools/search.py (docs/retrieval.md).')
     if getattr(metric, 'rerank', False):
         cfg = dict(RERANK_DEFAULTS, **(metric.rerank_cfg or {}))
         if cfg['k1'] >= num:

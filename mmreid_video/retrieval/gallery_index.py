@@ -48,7 +48,8 @@ class GalleryIndex:
 
     faiss GPU resources are used when faiss sees a GPU (``use_gpu='auto'``)
     or always (``True``), except by fast-scan codes, which faiss searches on
-    CPU only; ``block_size`` queries are searched at a time.
+    CPU only; ``block_size`` queries are searched at a time. The exact mode
+    on CPU runs without faiss installed.
 
     Args:
         dim (int): Descriptor length D.

@@ -10,11 +10,14 @@ from .distributed import (finish_tool_args, init_cpu_distributed,
                           parse_launcher_args, setup_distributed,
                           teardown_distributed)
 from .output_path import check_output_path
+from .progress import Progress
+from .tool_errors import report_errors_briefly
 from .work_dir_lock import lock_work_dir
 
 __all__ = [
     'CfgOptionsAction', 'init_cpu_distributed', 'parse_launcher_args',
     'setup_distributed', 'teardown_distributed', 'check_output_path',
     'lock_work_dir', 'load_config', 'set_amp', 'parse_cfg_options',
-    'finish_tool_args', 'check_config'
+    'finish_tool_args', 'check_config', 'Progress',
+    'report_errors_briefly'
 ]

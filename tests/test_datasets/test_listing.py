@@ -3,7 +3,7 @@
 import pytest
 
 from mmreid_video.datasets.listing import is_os_file
-from mmreid_video.datasets.readers import list_visible
+from mmreid_video.datasets.listing import list_visible
 
 
 @pytest.mark.parametrize('name', [

@@ -116,6 +116,13 @@ def test_checks_against_the_test_set(tmp_path):
     same_cam = dict(labels, camid=np.array([0, 1, 0, 1, 1]))
     with pytest.raises(ValueError, match='None of the 2 queries'):
         check_metric_fits(VideoReIDMetric(), same_cam, 'test_evaluator')
+    # A query set alone (a custom JSON of one's own footage) is searched.
+    queries_only = dict(labels, is_gallery=np.zeros(5, bool))
+    with pytest.raises(
+            ValueError,
+            match='has 2 queries and 0 gallery '
+            'tracklets; test_evaluator needs both.*search.py'):
+        check_metric_fits(VideoReIDMetric(), queries_only, 'test_evaluator')
     with pytest.raises(PermissionError, match='test_evaluator.out_file'):
         check_metric_fits(
             VideoReIDMetric(out_file='/proc/nope/x.pkl'), labels,
