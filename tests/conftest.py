@@ -4,8 +4,9 @@
 Plain helpers that tests import live beside this file (several test folders
 have a conftest module, so this one cannot be imported by name; setup.cfg
 puts ``tests`` and ``tests/test_tools`` on ``sys.path``):
-``fixture_trees`` (dataset trees), ``fixture_models`` (tiny model configs)
-and ``test_tools/tool_runner`` (running and importing tool scripts).
+``fixture_trees`` (dataset trees), ``fixture_models`` (tiny model configs),
+``fixture_rank`` (a per-query rank-evaluation loop and random cases) and
+``test_tools/tool_runner`` (running and importing tool scripts).
 """
 import os
 import socket
@@ -13,8 +14,8 @@ from pathlib import Path
 from typing import List, NamedTuple
 
 import pytest
-from fixture_trees import (TINY_MARS, make_lsvid_tree, make_prid_tree,
-                           write_mat_v73)
+from fixture_trees import (TINY_MARS, make_lsvid_frames, make_lsvid_tree,
+                           make_prid_tree, write_mat_v73)
 from tool_runner import TENSORBOARD, run_tool, train_cmd
 
 from mmreid_video.datasets import make_synthetic_mars
@@ -88,13 +89,41 @@ def write_v73():
     return lambda path, **arrays: write_mat_v73(path, arrays)
 
 
+def _shared_data(name: str, env: str, probe: str) -> Path:
+    """A folder of real metadata: ``$<env>`` or ``shared/data/<name>`` next
+    to the repository (as CI clones it); the test is skipped without it."""
+    default = Path(__file__).resolve().parents[2] / 'shared' / 'data' / name
+    path = Path(os.environ.get(env, default))
+    if not (path / probe).is_file():
+        pytest.skip(f'real {name} metadata not found at {path}')
+    return path
+
+
 @pytest.fixture(scope='session')
 def mars_info() -> str:
     """The real MARS ``info/`` folder: ``$MMREID_MARS_INFO`` or
     ``shared/data/mars_info`` next to the repository (as CI clones it)."""
-    default = Path(__file__).resolve().parents[2] / 'shared' / 'data' / \
-        'mars_info'
-    path = Path(os.environ.get('MMREID_MARS_INFO', default))
-    if not (path / 'tracks_test_info.mat').is_file():
-        pytest.skip(f'real MARS metadata not found at {path}')
-    return str(path)
+    return str(
+        _shared_data('mars_info', 'MMREID_MARS_INFO', 'tracks_test_info.mat'))
+
+
+@pytest.fixture(scope='session')
+def lsvid_info() -> str:
+    """The real LS-VID ``test/data/`` files (``info_test.mat``, MATLAB 7.3;
+    ``info_val.mat``, MATLAB 5): ``$MMREID_LSVID_INFO`` or
+    ``shared/data/lsvid_info`` next to the repository."""
+    return str(
+        _shared_data('lsvid_info', 'MMREID_LSVID_INFO', 'info_test.mat'))
+
+
+@pytest.fixture(scope='session')
+def lsvid_real_frames(tmp_path_factory, lsvid_info) -> Path:
+    """One empty frame per row of the real ``info_test`` of the test and
+    the validation split (built once, linked into each test's root)."""
+    from mmreid_video.datasets.readers import load_mat_array
+    folder = tmp_path_factory.mktemp('lsvid_frames')
+    for split in ('test', 'val'):
+        info = load_mat_array(
+            str(Path(lsvid_info) / f'info_{split}.mat'), 'info_test')
+        make_lsvid_frames(folder, info, split)
+    return folder

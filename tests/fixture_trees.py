@@ -89,6 +89,50 @@ def make_lsvid_tree(tmp_path):
     return tmp_path
 
 
+def lsvid_prefixes(info: np.ndarray, split: str = 'test') -> list:
+    """A list prefix per ``info_test`` row (folder per pid, as published):
+    ``tracklet_<split>/<pid4>/<pid4><row5>``, none the start of another."""
+    return [
+        f'tracklet_{split}/{pid:04d}/{pid:04d}{row:05d}'
+        for row, pid in enumerate(info[:, 2])
+    ]
+
+
+def make_lsvid_frames(folder, info: np.ndarray, split: str = 'test'):
+    """Frames for an LS-VID tree whose ``split`` list follows ``info_test``
+    (one empty frame per row, named ``<stem>_0001_<camera>_<pid4>.jpg``)
+    and the two train tracklets of :data:`LSVID_TRAIN`'s first id."""
+    rows = [(p, pid, cam) for p, (pid, cam) in zip(
+        lsvid_prefixes(info, split), info[:, 2:4])]
+    rows += [(p, pid, cam) for p, pid, cam, _ in LSVID_TRAIN[:2]]
+    for prefix, pid, cam in rows:
+        path = folder / f'{prefix}_0001_{cam}_{pid:04d}.jpg'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    return folder
+
+
+def write_lsvid_root(root, frames, info_mat, list_pids, split='test') -> str:
+    """An LS-VID root over the frames of :func:`make_lsvid_frames` (linked,
+    not copied): the ``info_<split>.mat`` given and a ``split`` list whose
+    line ``r`` is row ``r``'s prefix with pid ``list_pids[r]``."""
+    from mmreid_video.datasets.readers import load_mat_array
+    info = load_mat_array(str(info_mat), 'info_test')
+    for sub in ('tracklet_train', f'tracklet_{split}'):
+        (root / sub).symlink_to(frames / sub, target_is_directory=True)
+    lists = root / 'list_sequence'
+    lists.mkdir()
+    (lists / 'list_seq_train.txt').write_text(''.join(
+        f'{prefix} {pid}\n' for prefix, pid, _, _ in LSVID_TRAIN[:2]))
+    (lists / f'list_seq_{split}.txt').write_text(''.join(
+        f'{prefix} {pid}\n'
+        for prefix, pid in zip(lsvid_prefixes(info, split), list_pids)))
+    (root / 'test' / 'data').mkdir(parents=True)
+    (root / 'test' / 'data' / f'info_{split}.mat').write_bytes(
+        info_mat.read_bytes())
+    return str(root)
+
+
 # PRID-2011 multi-shot: frames per person in cam_a / cam_b. person_0009 is
 # only in cam_a and person_0010 only in cam_b, as persons > 200 are.
 PRID_FRAMES = {f'person_{i:04d}': (2 + i % 3, 3 + i % 2) for i in range(1, 9)}

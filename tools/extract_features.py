@@ -6,7 +6,7 @@
 Every tracklet of the data (a split of the config's test dataset, or a
 custom tracklet JSON) goes through the config's test pipeline and the
 model; blocks of ``--shard-size`` tracklets become ``DIR/shard_*.npz``
-files (see :mod:`mmreid_video.apis.feature_shards`), each written
+files (see :mod:`mmreid_video.retrieval.feature_shards`), each written
 atomically. Under torchrun (``python -m torch.distributed.run
 --nproc_per_node N tools/extract_features.py ... --launcher pytorch``, as
 ``tools/dist_test.sh`` runs tools/test.py) rank r of W writes shards r,
@@ -17,33 +17,24 @@ GalleryIndex.
 import argparse
 import os
 import os.path as osp
-import time
+from typing import TYPE_CHECKING, Optional
 
-import numpy as np
-import torch
-import torch.distributed as torch_dist
-from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
-from mmengine.dist import get_dist_info, init_dist
-from mmengine.registry import init_default_scope
-from torch.utils.data import DataLoader, Subset
-
-from mmreid_video.apis import init_model
-from mmreid_video.apis.feature_shards import (num_shards, read_shard,
-                                              shard_path, shard_rows,
-                                              write_meta, write_shard)
-from mmreid_video.registry import DATASETS
-from mmreid_video.utils import (CfgOptionsAction, load_config,
-                                parse_launcher_args,
-                                setup_distributed, teardown_distributed)
+if TYPE_CHECKING:
+    from mmengine.config import Config
 
 # The dataset class of custom tracklet JSON files.
 JSON_DATASET = 'CustomVideoReIDDataset'
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Extract descriptors into '
-                                     'resumable shards')
+def build_parser(
+        dict_action: Optional[type] = None) -> argparse.ArgumentParser:
+    """The tool's parser; ``dict_action`` parses ``--cfg-options`` (None
+    keeps the raw strings, for a first parse before the package is
+    imported)."""
+    parser = argparse.ArgumentParser(
+        description='Extract descriptors into resumable shards',
+        epilog='Under torchrun also --launcher {none,pytorch,slurm,mpi} and '
+        '--local-rank.')
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
@@ -76,15 +67,23 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=CfgOptionsAction,
+        action=dict_action,
         help='override config settings')
+    return parser
+
+
+def parse_args() -> argparse.Namespace:
+    # --help is answered here, before torch and the mm* packages load.
+    build_parser().parse_known_args()
+    from mmreid_video.utils import CfgOptionsAction, parse_launcher_args
+    parser = build_parser(CfgOptionsAction)
     args = parse_launcher_args(parser)
     if args.shard_size < 1:
         parser.error('--shard-size must be >= 1')
     return args
 
 
-def dataset_cfg(cfg: Config, args: argparse.Namespace) -> dict:
+def dataset_cfg(cfg: 'Config', args: argparse.Namespace) -> dict:
     """The dataset to extract, with the config's test pipeline."""
     test = cfg.test_dataloader.dataset
     if args.data in ('train', 'test'):
@@ -102,54 +101,9 @@ def dataset_cfg(cfg: Config, args: argparse.Namespace) -> dict:
         pipeline=test.pipeline)
 
 
-def shard_arrays(model, dataset, rows: range, loader_kwargs: dict,
-                 progress) -> dict:
-    """Descriptors and labels of one shard."""
-    loader = DataLoader(
-        Subset(dataset, list(rows)),
-        shuffle=False,
-        collate_fn=pseudo_collate,
-        **loader_kwargs)
-    feats = []
-    with torch.no_grad():
-        for batch in loader:
-            samples = model.test_step(batch)
-            feats += [s.pred_feature.float().cpu() for s in samples]
-            progress(len(samples))
-    infos = [dataset.get_data_info(i) for i in rows]
-    return dict(
-        feats=torch.stack(feats).numpy(),
-        indices=np.asarray(rows, np.int64),
-        pids=np.array([i['pid'] for i in infos], np.int64),
-        camids=np.array([i['camid'] for i in infos], np.int64),
-        is_query=np.array([i.get('is_query', False) for i in infos]),
-        is_gallery=np.array([i.get('is_gallery', False) for i in infos]),
-        tracklet_ids=np.array([str(i['tracklet_id']) for i in infos]))
-
-
-class Progress:
-    """One line of tracklets done / total, rate and ETA (rank 0 only)."""
-
-    def __init__(self, total: int, show: bool) -> None:
-        self.total, self.done, self.show = total, 0, show
-        self.start = time.perf_counter()
-
-    def __call__(self, num: int) -> None:
-        self.done += num
-        if not self.show:
-            return
-        elapsed = time.perf_counter() - self.start
-        rate = self.done / max(elapsed, 1e-9)
-        eta = (self.total - self.done) / max(rate, 1e-9)
-        print(
-            f'\r[{self.done}/{self.total}] {rate:.1f} tracklets/s, '
-            f'elapsed {elapsed:.0f}s, ETA {eta:.0f}s',
-            end='',
-            flush=True)
-
-
 def shard_complete(path: str, rows: range) -> bool:
     """Whether a shard file exists and holds exactly its tracklets."""
+    from mmreid_video.retrieval.feature_shards import read_shard
     if not osp.exists(path):
         return False
     try:
@@ -162,6 +116,22 @@ def shard_complete(path: str, rows: range) -> bool:
 
 def main() -> None:
     args = parse_args()
+    import torch
+    import torch.distributed as torch_dist
+    from mmengine.dist import get_dist_info, init_dist
+    from mmengine.registry import init_default_scope
+
+    from mmreid_video.apis import init_model
+    from mmreid_video.registry import DATASETS
+    from mmreid_video.retrieval.feature_shards import (num_shards,
+                                                       shard_arrays,
+                                                       shard_path, shard_rows,
+                                                       write_meta, write_shard)
+    from mmreid_video.utils import (Progress, load_config,
+                                    report_errors_briefly, setup_distributed,
+                                    teardown_distributed)
+    report_errors_briefly()
+
     cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -203,14 +173,17 @@ def main() -> None:
         num_workers=test_loader.get('num_workers', 0)
         if args.num_workers is None else args.num_workers)
     progress = Progress(
-        sum(len(shard_rows(meta, s)) for s in todo), show=rank == 0)
+        sum(len(shard_rows(meta, s)) for s in todo),
+        'tracklets',
+        show=rank == 0)
     for shard in todo:
         rows = shard_rows(meta, shard)
         write_shard(
             shard_path(args.out, shard),
             shard_arrays(model, dataset, rows, loader_kwargs, progress))
+    progress.close()
     if rank == 0:
-        print(f'\nDone: {args.out} ({len(dataset)} tracklets)')
+        print(f'Done: {args.out} ({len(dataset)} tracklets)')
     teardown_distributed()
 
 

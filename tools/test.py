@@ -8,14 +8,7 @@ work_dir, e.g. on that training's latest epoch_N.pth.
 import argparse
 import os.path as osp
 
-from mmengine.config import Config
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
-
-from mmreid_video.utils import (CfgOptionsAction, check_output_path,
-                                load_config, parse_launcher_args,
-                                setup_distributed,
-                                teardown_distributed)
+LAUNCHERS = ['none', 'pytorch', 'slurm', 'mpi']
 
 
 def parse_args() -> argparse.Namespace:
@@ -36,14 +29,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=CfgOptionsAction,
+        action='extend',
+        metavar='KEY=VALUE',
         help='override config settings, e.g. '
         'test_evaluator.distance=euclidean')
-    return parse_launcher_args(parser)
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    # The package is imported after parsing: --help answers at once.
+    from mmreid_video.utils import finish_tool_args
+    return finish_tool_args(parser, args)
 
 
-def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+def merge_args(cfg, args: argparse.Namespace):
     """Merge command line arguments into the config."""
+    from mmreid_video.utils import check_output_path
     cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
     if args.work_dir is not None:
@@ -72,7 +72,15 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from mmreid_video.utils import (check_config, load_config,
+                                    report_errors_briefly, setup_distributed,
+                                    teardown_distributed)
+    report_errors_briefly()
     cfg = merge_args(load_config(args.config), args)
+    check_config(cfg, args.cfg_options)
     setup_distributed(cfg, args.launcher)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

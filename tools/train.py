@@ -3,16 +3,9 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
-import torch
-from mmengine.config import Config
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
-
-from mmreid_video.checkpoint import resolve_resume_checkpoint
-from mmreid_video.utils import (CfgOptionsAction, load_config, lock_work_dir,
-                                parse_launcher_args, setup_distributed,
-                                teardown_distributed)
+LAUNCHERS = ['none', 'pytorch', 'slurm', 'mpi']
 
 
 def parse_args() -> argparse.Namespace:
@@ -26,6 +19,11 @@ def parse_args() -> argparse.Namespace:
         const='auto',
         help='resume from the given checkpoint, or, without a path, from '
         'the latest checkpoint in the work directory')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='delete the checkpoints another run left in the work directory '
+        '(a new training refuses to replace them otherwise)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -47,26 +45,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=CfgOptionsAction,
+        action='extend',
+        metavar='KEY=VALUE',
         help='override config settings, e.g. model.head.num_classes=625 '
         'train_dataloader.batch_size=32')
-    return parse_launcher_args(parser)
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    # The package is imported after parsing: --help answers at once.
+    from mmreid_video.utils import finish_tool_args
+    return finish_tool_args(parser, args)
 
 
-def set_amp(cfg: Config, dtype: str = None) -> None:
-    """Switch the optimizer wrapper to mixed precision."""
-    if torch.cuda.is_available():
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-        if dtype is not None:
-            cfg.optim_wrapper.dtype = dtype
-    else:
-        cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
-        cfg.optim_wrapper.dtype = dtype or 'bfloat16'
-
-
-def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+def merge_args(cfg, args: argparse.Namespace):
     """Merge command line arguments into the config."""
+    from mmreid_video.checkpoint import resolve_resume_checkpoint
+    from mmreid_video.utils import set_amp
     cfg.launcher = args.launcher
     # work_dir priority: CLI > config > ./work_dirs/<config name>
     if args.work_dir is not None:
@@ -112,10 +106,23 @@ def is_rank_zero(launcher: str) -> bool:
 
 def main() -> None:
     args = parse_args()
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from mmreid_video.checkpoint import claim_work_dir
+    from mmreid_video.utils import (check_config, load_config, lock_work_dir,
+                                    report_errors_briefly, setup_distributed,
+                                    teardown_distributed)
+    report_errors_briefly()
     cfg = merge_args(load_config(args.config), args)
+    check_config(cfg, args.cfg_options)
     if is_rank_zero(args.launcher):
         # Before the Runner writes anything into the work_dir.
         lock_work_dir(cfg.work_dir)
+        for path in claim_work_dir(cfg.work_dir,
+                                   cfg.load_from if cfg.resume else None,
+                                   args.overwrite):
+            print(f'--overwrite: removed {path}', file=sys.stderr)
     setup_distributed(cfg, args.launcher)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

@@ -31,6 +31,10 @@ default_hooks = dict(
     check_num_classes=dict(type='CheckNumClassesHook'),
     # Fail early when an IdentitySampler's batches are not P x K.
     check_identity_batch=dict(type='CheckIdentityBatchHook'),
+    # Refuse evaluation settings that cannot fit the test set (e.g.
+    # re-ranking k1 >= Q + G) before the run; name each metric's protocol
+    # in the log line and the test json log.
+    eval_protocol=dict(type='EvalProtocolHook'),
 )
 
 env_cfg = dict(

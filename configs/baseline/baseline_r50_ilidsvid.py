@@ -4,5 +4,6 @@ _base_ = [
 ]
 
 # Full recipe: 150 epochs x 18 iterations = 2,700 iterations (iLIDS-VID: 150
-# train ids per split, each once per epoch, at 8 x 4 on one GPU).
+# train ids per split with 2 tracklets each, i.e. one group of 4 per id, at
+# 8 x 4 on one GPU).
 model = dict(head=dict(num_classes=150))

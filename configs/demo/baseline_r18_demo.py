@@ -1,8 +1,8 @@
 # Baseline (stage 1) on the synthetic MARS-layout data: a slim ResNet-18
 # (stage widths 24/48/96/192) from scratch at 64x32, trained and evaluated
 # on a 2-core CPU in a few minutes. Channels-last makes its convolutions ~25 %
-# faster on CPU (oneDNN). An epoch is 18 iterations (150 ids, each once,
-# at 8 x 4).
+# faster on CPU (oneDNN). An epoch is 18 iterations (150 ids of 2-4
+# tracklets, i.e. one group of 4 each, at 8 x 4).
 _base_ = [
     '../_base_/models/baseline_r50.py', '../_base_/datasets/synthetic_mars.py',
     '../_base_/schedules/reid_adam_150e.py', '../_base_/default_runtime.py'

@@ -4,9 +4,10 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 
-# Full recipe: 210 epochs x 87 iterations = 18,270 iterations, 13,050 of them
-# in stage 1 (DukeMTMC-VideoReID: 702 train ids, each once per epoch, at 8 x 4
-# on one GPU).
+# Full recipe: 210 epochs x ~87 iterations = ~18,270 iterations, ~13,050 of
+# them in stage 1 (DukeMTMC-VideoReID: 702 train ids with 2,196 tracklets,
+# one group of 4 per id unless it has 8 or more; estimated, see
+# docs/benchmarks.md; 8 x 4 on one GPU).
 
 # One command trains both stages: epochs [0, 150) the encoder as the
 # baseline, then epochs [150, 210) the DI decoder on the frozen encoder.

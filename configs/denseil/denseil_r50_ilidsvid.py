@@ -5,8 +5,8 @@ _base_ = [
 ]
 
 # Full recipe: 210 epochs x 18 iterations = 3,780 iterations, 2,700 of them in
-# stage 1 (iLIDS-VID: 150 train ids per split, each once per epoch, at 8 x 4 on
-# one GPU).
+# stage 1 (iLIDS-VID: 150 train ids per split with 2 tracklets each, i.e. one
+# group of 4 per id, at 8 x 4 on one GPU).
 
 # One command trains both stages: epochs [0, 150) the encoder as the
 # baseline, then epochs [150, 210) the DI decoder on the frozen encoder.

@@ -4,6 +4,10 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 
+# Full recipe: 210 epochs x ~114 iterations = ~23,940 iterations, ~17,100 of
+# them in stage 1 (LS-VID: 842 train ids with 2,831 tracklets; estimated, see
+# docs/benchmarks.md; 8 x 4 on one GPU).
+
 # One command trains both stages: epochs [0, 150) the encoder as the
 # baseline, then epochs [150, 210) the DI decoder on the frozen encoder.
 # `--cfg-options model.encoder_checkpoint=<baseline_r50_lsvid ckpt>` skips

@@ -4,8 +4,9 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 
-# Full recipe: 210 epochs x 78 iterations = 16,380 iterations, 11,700 of them
-# in stage 1 (MARS: 625 train ids, each once per epoch, at 8 x 4 on one GPU).
+# Full recipe: 210 epochs x 235 iterations = 49,350 iterations, 35,250 of them
+# in stage 1 (MARS: every group of 4 tracklets of the 625 train ids once per
+# epoch, at 8 x 4 on one GPU).
 
 # One command trains both stages: epochs [0, 150) the encoder as the
 # baseline, then epochs [150, 210) the DI decoder on the frozen encoder.

@@ -1,7 +1,7 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""Inference APIs: build a model, extract descriptors, search a gallery."""
-from .gallery_index import GalleryIndex
+"""Inference APIs: build a model, extract descriptors; search and
+GalleryIndex re-exported from :mod:`mmreid_video.retrieval`."""
+from mmreid_video.retrieval import GalleryIndex, search
 from .inference import extract_tracklet_features, init_model
-from .search import search
 
 __all__ = ['init_model', 'extract_tracklet_features', 'search', 'GalleryIndex']

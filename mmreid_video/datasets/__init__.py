@@ -4,6 +4,7 @@ from .base_dataset import BaseVideoReIDDataset
 from .custom import CustomVideoReIDDataset
 from .dukev import DukeMTMCVideoReID
 from .ilidsvid import iLIDSVID
+from .layout import DatasetLayoutError
 from .lsvid import LSVID
 from .mars import MARS
 from .prid2011 import PRID2011
@@ -13,7 +14,8 @@ from .two_camera import TwoCameraSplitDataset
 from .worker_init import epoch_worker_init_fn
 
 __all__ = [
-    'BaseVideoReIDDataset', 'CustomVideoReIDDataset', 'MARS',
+    'BaseVideoReIDDataset', 'CustomVideoReIDDataset', 'DatasetLayoutError',
+    'MARS',
     'DukeMTMCVideoReID', 'iLIDSVID', 'LSVID', 'PRID2011',
     'TwoCameraSplitDataset', 'SyntheticMARS', 'make_synthetic_mars',
     'ensure_synthetic_mars'

@@ -2,7 +2,8 @@
 """The abstract base of every video re-ID dataset.
 
 It owns what all datasets share: the constructor, the split check, the
-layout check, id relabelling of the train split and ``num_ids``. A dataset
+layout check (with "did you mean" for a root one level off), id
+relabelling of the train split and ``num_ids``. A dataset
 class then says only what is its own: its ``LAYOUT``, the files each split
 needs and how its tracklets are listed (see ``docs/extending.md``).
 """
@@ -11,7 +12,7 @@ from typing import Callable, List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
 
-from .readers import check_layout
+from .layout import check_layout
 
 
 def relabel_pids(data_list: List[dict]) -> int:
@@ -39,7 +40,9 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
     ``split='train'`` yields the train tracklets with ``pid`` relabelled to
     0..N-1 (``ori_pid`` keeps the original); ``split='test'`` yields the
     query and gallery tracklets with their original pids and the flags
-    ``is_query`` / ``is_gallery`` (a tracklet may carry both). Every data
+    ``is_query`` / ``is_gallery`` (a tracklet may carry both). A dataset
+    with a validation split adds it to ``SPLITS`` (LS-VID: ``'val'``); every
+    split but ``'train'`` is read like ``'test'``. Every data
     info holds ``frame_paths``, ``pid``, ``camid`` (a 0-based camera index;
     ``METAINFO['camera_names']`` holds its display labels where the dataset
     defines them) and ``tracklet_id``. ``metainfo`` holds ``split`` and
@@ -49,12 +52,15 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
     :meth:`required_paths`, :meth:`load_train`, :meth:`load_test` and
     :meth:`num_train_ids`; extra constructor arguments (e.g. ``split_id``)
     are set before calling this constructor, as it may load the data.
+    Before loading, the paths of :meth:`required_paths` must exist; when
+    one does not, the error names it and, if a folder one level off holds
+    the layout (or the missing path), says "Did you mean <path>?".
 
     Args:
         data_root (str): The dataset folder (see the class's ``LAYOUT``).
             Defaults to ''.
-        split (str): ``'train'`` or ``'test'`` (query and gallery).
-            Defaults to ``'train'``.
+        split (str): ``'train'`` or ``'test'`` (query and gallery), or
+            another entry of ``SPLITS``. Defaults to ``'train'``.
         pipeline (Sequence[dict | Callable]): Transforms. Defaults to ().
         metainfo (dict, optional): Extra meta information. Defaults to None.
         indices (int | Sequence[int], optional): Use a subset of the
@@ -71,6 +77,10 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
     METAINFO: dict = dict()
     SPLITS = ('train', 'test')
     LAYOUT = ''
+    #: Whether a test split may hold queries alone or gallery tracklets
+    #: alone (tracklets to describe and search, e.g. one's own footage);
+    #: a benchmark's test split needs both.
+    PARTIAL_TEST_SPLIT = False
 
     def __init__(self,
                  data_root: str = '',
@@ -92,7 +102,7 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
             indices=indices,
             serialize_data=serialize_data,
             pipeline=list(pipeline),
-            test_mode=split == 'test',
+            test_mode=split != 'train',
             lazy_init=lazy_init,
             max_refetch=max_refetch)
         self._metainfo['split'] = split
@@ -101,6 +111,12 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
     def required_paths(self) -> Sequence[str]:
         """Files and folders that ``self.split`` reads, relative to
         ``data_root``; checked before loading."""
+
+    def alternative_required_paths(self) -> List[Sequence[str]]:
+        """The paths this split would read in each other layout the dataset
+        accepts (e.g. LS-VID's ``info/`` variant), for the "did you mean"
+        search. Defaults to none."""
+        return []
 
     @abstractmethod
     def load_train(self) -> List[dict]:
@@ -121,7 +137,8 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
             list[dict]: One data info per tracklet.
         """
         name = type(self).__name__
-        check_layout(self.data_root, self.required_paths(), self.LAYOUT, name)
+        check_layout(self.data_root, self.required_paths(), self.LAYOUT, name,
+                     self.alternative_required_paths())
         if self.split == 'train':
             data_list = self.load_train()
             self._check_not_empty(data_list, 'tracklets')
@@ -129,6 +146,9 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
             return data_list
         self._metainfo['num_ids'] = self.num_train_ids()
         data_list = self.load_test()
+        if self.PARTIAL_TEST_SPLIT:
+            self._check_not_empty(data_list, 'query or gallery tracklets')
+            return data_list
         for flag in ('is_query', 'is_gallery'):
             self._check_not_empty([i for i in data_list if i[flag]],
                                   flag[3:] + ' tracklets')

@@ -1,12 +1,12 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Readers shared by the dataset classes: ``.mat`` arrays, name lists,
-MARS-style names, layout checks and the error raised for a bad row."""
-import os
+MARS-style names and the error raised for a bad row."""
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 from scipy.io import loadmat, whosmat
+
 
 # A MARS frame name: <pid4>C<camera>T<tracklet4>F<frame3>.jpg, where pid -1
 # (junk) is written 00-1.
@@ -32,36 +32,6 @@ def format_error(file: str,
         ValueError: The error to raise.
     """
     return ValueError(f'{file}, {unit} {row}: {msg}')
-
-
-def check_layout(data_root: str, required: Sequence[str], layout: str,
-                 dataset: str) -> None:
-    """Check that the files and folders a dataset reads exist.
-
-    Only the given paths are checked (never every frame), so the check is
-    cheap even for MARS.
-
-    Args:
-        data_root (str): The dataset root.
-        required (Sequence[str]): Paths relative to ``data_root``.
-        layout (str): The expected tree, shown in the error.
-        dataset (str): Dataset name, shown in the error.
-
-    Raises:
-        FileNotFoundError: Naming the first missing path and the layout.
-    """
-    for rel in ('', *required):
-        path = osp.join(data_root, rel)
-        if not osp.exists(path or '.'):
-            raise FileNotFoundError(
-                f'{dataset}: "{path}" does not exist (data_root='
-                f'"{data_root}"). Expected layout:\n{layout}\n'
-                'See docs/dataset_prepare.md.')
-
-
-def list_visible(path: str) -> List[str]:
-    """Sorted entries of a folder, without hidden ones (``.*``)."""
-    return sorted(n for n in os.listdir(path) if not n.startswith('.'))
 
 
 def load_mat_array(path: str, key: str) -> np.ndarray:

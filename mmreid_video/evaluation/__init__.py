@@ -1,4 +1,10 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""Re-ID evaluation: functional ranking kernels and the metric."""
+"""Re-ID evaluation: functional ranking kernels, the metric, its protocol
+description and checks, and the records that let a result be reused."""
 from .functional import *  # noqa: F401,F403
 from .metrics import *  # noqa: F401,F403
+from .protocol import (check_metric_fits, check_rerank_cfg,  # noqa: F401
+                       describe_protocol)
+from .result_records import (evaluation_fingerprints,  # noqa: F401
+                             read_test_log, reusable_result,
+                             write_result_record)

@@ -16,6 +16,8 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
+from .cfg_options import parse_cfg_options
+
 
 def parse_launcher_args(
         parser: argparse.ArgumentParser,
@@ -42,6 +44,29 @@ def parse_launcher_args(
     parsed = parser.parse_args(args)
     os.environ.setdefault('LOCAL_RANK', str(parsed.local_rank))
     return parsed
+
+
+def finish_tool_args(parser: argparse.ArgumentParser,
+                     args: argparse.Namespace) -> argparse.Namespace:
+    """Complete the arguments of a tool that parsed them before importing
+    the package (so that ``--help`` answers at once).
+
+    ``cfg_options`` (raw ``KEY=VALUE`` items) become a dict as with
+    :class:`CfgOptionsAction`; a ``local_rank`` argument sets
+    ``LOCAL_RANK`` as :func:`parse_launcher_args` does.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser (for errors).
+        args (argparse.Namespace): Its parsed arguments.
+
+    Returns:
+        argparse.Namespace: ``args``, completed in place.
+    """
+    if hasattr(args, 'cfg_options'):
+        args.cfg_options = parse_cfg_options(args.cfg_options, parser)
+    if hasattr(args, 'local_rank'):
+        os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def init_cpu_distributed(launcher: str, timeout_s: int = 1800) -> None:
@@ -90,8 +115,10 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
     dist_cfg['backend'] = 'gloo'
     init_cpu_distributed(launcher, dist_cfg.get('timeout', 1800))
     wrapper_cfg = cfg.get('model_wrapper_cfg') or {}
-    if wrapper_cfg.get('type', 'MMDistributedDataParallel') in (
-            'MMDistributedDataParallel', 'ReIDDistributedDataParallel'):
+    if wrapper_cfg.get(
+            'type',
+            'MMDistributedDataParallel') in ('MMDistributedDataParallel',
+                                             'ReIDDistributedDataParallel'):
         wrapper_cfg['type'] = 'mmreid_video.ReIDDistributedDataParallel'
         # The Runner's own defaults when it builds the wrapper itself.
         wrapper_cfg.setdefault('broadcast_buffers', False)

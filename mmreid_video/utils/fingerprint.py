@@ -56,6 +56,18 @@ def fingerprint(obj: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:FINGERPRINT_HEX]
 
 
+def bytes_fingerprint(data: Any) -> str:
+    """The fingerprint of raw bytes (e.g. a serialised trained index).
+
+    Args:
+        data (bytes | memoryview | np.ndarray): A C-contiguous buffer.
+
+    Returns:
+        str: ``FINGERPRINT_HEX`` hex digits of its SHA-256.
+    """
+    return hashlib.sha256(data).hexdigest()[:FINGERPRINT_HEX]
+
+
 def file_fingerprint(path: Union[str, Path],
                      block_size: int = 1 << 20) -> str:
     """The fingerprint of a file's bytes (read in blocks: checkpoints can be

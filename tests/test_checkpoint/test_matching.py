@@ -91,3 +91,25 @@ def test_init_model_refuses_another_model(tmp_path):
     cfg = _head_config(6)
     cfg.allow_partial_load = True
     init_model(cfg, path)
+
+
+def test_mismatch_names_the_training_config_copy(tmp_path):
+    """The copy whose text the checkpoint records is named; other copies
+    (e.g. a test run's) are not."""
+    trained = "model = dict(head=dict(num_classes=8))\n"
+    (tmp_path / 'cfg.py').write_text(trained.replace('8', '4'))
+    run = tmp_path / '20260101_000000' / 'vis_data'
+    run.mkdir(parents=True)
+    (run / 'config.py').write_text(trained)
+    path = str(tmp_path / 'epoch_1.pth')
+    save_checkpoint({
+        'state_dict': _Net(out=5).state_dict(),
+        'meta': dict(cfg=trained)
+    }, path)
+    with pytest.raises(RuntimeError) as info:
+        load_model_weights(_Net(), path)
+    assert (f'It was trained with the config copy {run / "config.py"} '
+            in str(info.value))
+    (run / 'config.py').unlink()
+    with pytest.raises(RuntimeError, match='no copy of it is next to it'):
+        load_model_weights(_Net(), path)

@@ -1,12 +1,15 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """LS-VID on a tiny tree in its published layout (tests/conftest.py)."""
 import os.path as osp
+from pathlib import Path
 
 import numpy as np
 import pytest
-from fixture_trees import LSVID_QUERY, LSVID_TEST, LSVID_TRAIN, write_mat_v73
+from fixture_trees import (LSVID_QUERY, LSVID_TEST, LSVID_TRAIN,
+                           write_lsvid_root, write_mat_v73)
 
 from mmreid_video.datasets import LSVID
+from mmreid_video.datasets.readers import load_mat_array
 
 
 def infos(ds):
@@ -39,7 +42,7 @@ def test_query_gallery_membership(lsvid_root, query_in_gallery):
     data = infos(test)
     assert [d['tracklet_id'] for d in data] == [r[0] for r in LSVID_TEST]
     assert [(d['pid'], d['camid']) for d in data] == [(4, 1), (4, 4), (4, 1),
-                                                     (6, 6), (6, 8), (7, 0)]
+                                                      (6, 6), (6, 8), (7, 0)]
     queries = [i for i, d in enumerate(data) if d['is_query']]
     gallery = [i for i, d in enumerate(data) if d['is_gallery']]
     # query rows 4 and 1 of list_seq_test.txt (1-based).
@@ -164,16 +167,112 @@ def test_info_mat_errors(lsvid_root):
 
 def test_info_test_must_agree_with_list(lsvid_root):
     mat = lsvid_root / 'test/data/info_test.mat'
-    info = np.array([[1, 1, r[1], r[2]] for r in LSVID_TEST])
+    # info_test numbers the ids 0..N-1 (as the authors' file does).
+    info = np.array([[1, 1, [4, 6, 7].index(r[1]), r[2]] for r in LSVID_TEST])
     write_mat_v73(mat, dict(query=[[1]], info_test=info))
-    assert sum(d['is_query'] for d in infos(
-        LSVID(str(lsvid_root), split='test'))) == 1
-    info[4, 3] = 10  # camera of row 5: the frame names say 9
-    write_mat_v73(mat, dict(query=[[1]], info_test=info))
+    test = LSVID(str(lsvid_root), split='test')
+    assert [d['pid'] for d in infos(test)] == [r[1] for r in LSVID_TEST]
+    bad = info.copy()
+    bad[4, 3] = 10  # camera of row 5: the frame names say 9
+    write_mat_v73(mat, dict(query=[[1]], info_test=bad))
     with pytest.raises(ValueError, match=r'info_test\.mat, row 5: info_test '
-                       'has pid 6, camera 10; .* give pid 6, camera 9'):
+                       r'has camera 10; the frame names of .*list_seq_test'
+                       r'\.txt row 5 \(tracklet_test/0006/00060002\) give '
+                       'camera 9'):
+        LSVID(str(lsvid_root), split='test')
+    bad = info.copy()
+    bad[2, 2] = 2  # list pid 4 of rows 1-3 is info ids 0 and 2
+    write_mat_v73(mat, dict(query=[[1]], info_test=bad))
+    with pytest.raises(ValueError, match=r'row 3: .*list_seq_test\.txt pid 4 '
+                       r'is two info_test ids, 0 \(row 1\) and 2 \(row 3\)'):
+        LSVID(str(lsvid_root), split='test')
+    bad = info.copy()
+    bad[5, 2] = 1  # info id 1 is list pids 6 (rows 4-5) and 7 (row 6)
+    write_mat_v73(mat, dict(query=[[1]], info_test=bad))
+    with pytest.raises(ValueError, match=r'row 6: info_test pid 1 is two '
+                       r'.*list_seq_test\.txt pids, 6 \(row 4\) and 7 '
+                       r'\(row 6\)'):
         LSVID(str(lsvid_root), split='test')
     write_mat_v73(mat, dict(query=[[1]], info_test=info[:5]))
     with pytest.raises(ValueError, match=r'"info_test" must be 6 x >=4 .* '
                        r'got shape \(5, 4\)'):
         LSVID(str(lsvid_root), split='test')
+
+
+def test_info_layout_variant(lsvid_root):
+    """The lists and .mat files under info/ (several public loaders)."""
+    (lsvid_root / 'info').mkdir()
+    (lsvid_root / 'list_sequence').rename(lsvid_root / 'info/list_sequence')
+    (lsvid_root / 'test/data').rename(lsvid_root / 'info/data')
+    test = LSVID(str(lsvid_root), split='test')
+    assert [d['tracklet_id']
+            for d in infos(test)] == [r[0] for r in LSVID_TEST]
+    assert sum(d['is_query'] for d in infos(test)) == 2
+    assert test.metainfo['num_ids'] == 2
+    (lsvid_root / 'info/data/info_test.mat').unlink()
+    with pytest.raises(FileNotFoundError,
+                       match=r'"[^"]*info/data/info_test\.mat" does not '):
+        LSVID(str(lsvid_root), split='test')
+
+
+def real_root(tmp_path, lsvid_info, frames, split='test', relabel=None):
+    """A root over the real ``info_<split>.mat``; list pid = relabel(info
+    pid) (default: the same)."""
+    mat = Path(lsvid_info) / f'info_{split}.mat'
+    pids = load_mat_array(str(mat), 'info_test')[:, 2]
+    list_pids = pids if relabel is None else relabel(pids)
+    return write_lsvid_root(tmp_path, frames, mat, list_pids, split)
+
+
+def counts(ds):
+    data = infos(ds)
+    return (sum(d['is_query'] for d in data),
+            sum(d['is_gallery'] for d in data),
+            len({d['pid'] for d in data}))
+
+
+def test_real_info_test(tmp_path, lsvid_info, lsvid_real_frames):
+    """The real test split: 3,504 queries, 7,829 other test tracklets,
+    2,730 ids."""
+    root = real_root(tmp_path, lsvid_info, lsvid_real_frames)
+    assert counts(LSVID(root, split='test')) == (3504, 7829, 2730)
+
+
+def test_real_info_test_relabelled_list(tmp_path, lsvid_info,
+                                        lsvid_real_frames):
+    """A list whose pids are a relabelling of info_test's (a permutation
+    onto other numbers) loads, with the list's pids."""
+    perm = np.random.default_rng(0).permutation(2730)
+
+    def relabel(pids):
+        return 5000 + 3 * perm[pids]
+
+    root = real_root(
+        tmp_path, lsvid_info, lsvid_real_frames, relabel=relabel)
+    test = LSVID(root, split='test', query_in_gallery=True)
+    assert counts(test) == (3504, 11333, 2730)
+    info = load_mat_array(
+        str(Path(lsvid_info) / 'info_test.mat'), 'info_test')
+    assert [d['pid'] for d in infos(test)] == relabel(info[:, 2]).tolist()
+
+
+def test_real_info_test_refuses_merged_ids(tmp_path, lsvid_info,
+                                           lsvid_real_frames):
+    def merge(pids):  # info ids 4 and 5 get one list pid
+        return np.where(pids == 5, 4, pids)
+
+    root = real_root(tmp_path, lsvid_info, lsvid_real_frames, relabel=merge)
+    with pytest.raises(ValueError, match=r'info_test\.mat, row \d+: .*'
+                       r'list_seq_test\.txt pid 4 is two info_test ids, 4 '
+                       r'\(row \d+\) and 5 \(row \d+\)'):
+        LSVID(root, split='test')
+
+
+def test_real_info_val(tmp_path, lsvid_info, lsvid_real_frames):
+    """split='val': list_seq_val.txt with the real info_val.mat (MATLAB 5):
+    252 queries among 779 tracklets of 200 ids."""
+    root = real_root(tmp_path, lsvid_info, lsvid_real_frames, split='val')
+    val = LSVID(root, split='val')
+    assert counts(val) == (252, 779 - 252, 200)
+    assert val.metainfo['split'] == 'val' and val.test_mode
+    assert val.metainfo['num_ids'] == 1  # train ids of the tiny train list

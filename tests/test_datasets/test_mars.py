@@ -1,6 +1,5 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 import os.path as osp
-import shutil
 import time
 from pathlib import Path
 
@@ -11,6 +10,8 @@ from mmengine.registry import init_default_scope
 from scipy.io import loadmat, savemat
 
 from mmreid_video.datasets import MARS
+from mmreid_video.datasets.mars_layout import (mars_frame_names,
+                                               write_mars_info)
 from mmreid_video.registry import DATASETS
 
 MARS_INFO = (Path(__file__).parents[2] / '..' / 'shared' / 'data' /
@@ -22,49 +23,22 @@ needs_info = pytest.mark.skipif(
 CONFIG = Path(__file__).parents[2] / 'configs/_base_/datasets/mars.py'
 
 
-def frame_names(table: np.ndarray) -> list:
-    """Names consistent with a track table, numbered like MARS."""
-    names, count = [None] * int(table[:, 1].max()), {}
-    for start, end, pid, cam in table.tolist():
-        count[pid, cam] = count.get((pid, cam), 0) + 1
-        folder = f'{pid:04d}' if pid >= 0 else str(pid).rjust(4, '0')
-        prefix = f'{folder}C{cam}T{count[pid, cam]:04d}F'
-        names[start - 1:end] = [
-            f'{prefix}{i:03d}.jpg' for i in range(1, end - start + 2)
-        ]
-    return names
-
-
 def write_mars(root: Path, train: np.ndarray, test: np.ndarray,
                query: np.ndarray) -> None:
     """Write MARS metadata (and empty bbox folders) under ``root``."""
-    (root / 'info').mkdir(parents=True)
-    (root / 'bbox_train').mkdir()
-    (root / 'bbox_test').mkdir()
-    for sub, table in (('train', train), ('test', test)):
-        savemat(root / f'info/tracks_{sub}_info.mat',
-                {f'track_{sub}_info': table.astype(np.int32)})
-        (root /
-         f'info/{sub}_name.txt').write_text('\n'.join(frame_names(table)) +
-                                            '\n')
-    savemat(root / 'info/query_IDX.mat',
-            {'query_IDX': query.astype(np.uint16).reshape(1, -1)})
+    tables = dict(train=train, test=test)
+    names = {sub: mars_frame_names(t) for sub, t in tables.items()}
+    write_mars_info(str(root), tables, names, query)
 
 
 @pytest.fixture(scope='module')
 def real_mars(tmp_path_factory) -> Path:
     """The real MARS metadata with generated, consistent name lists."""
     root = tmp_path_factory.mktemp('mars')
-    (root / 'info').mkdir()
-    for sub in ('train', 'test'):
-        (root / f'bbox_{sub}').mkdir()
-        name = f'tracks_{sub}_info.mat'
-        shutil.copy(MARS_INFO / name, root / 'info' / name)
-        table = loadmat(MARS_INFO / name)[f'track_{sub}_info']
-        (root /
-         f'info/{sub}_name.txt').write_text('\n'.join(frame_names(table)) +
-                                            '\n')
-    shutil.copy(MARS_INFO / 'query_IDX.mat', root / 'info/query_IDX.mat')
+    train, test = (loadmat(MARS_INFO / f'tracks_{sub}_info.mat')
+                   [f'track_{sub}_info'] for sub in ('train', 'test'))
+    write_mars(root, train, test,
+               loadmat(MARS_INFO / 'query_IDX.mat')['query_IDX'])
     return root
 
 

@@ -34,6 +34,14 @@ class ToyClips(Dataset):
         return dict(inputs=frames, data_samples=sample.set_gt_label(idx % 2))
 
 
+TOY_LOADER = dict(
+    dataset=ToyClips(),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    batch_size=4,
+    num_workers=0,
+    collate_fn=dict(type='pseudo_collate'))
+
+
 class Recorder(Hook):
     priority = 'LOWEST'
 
@@ -71,12 +79,7 @@ def make_runner(work_dir,
             **model_kwargs
         },
         work_dir=work_dir,
-        train_dataloader=dict(
-            dataset=ToyClips(),
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            batch_size=4,
-            num_workers=0,
-            collate_fn=dict(type='pseudo_collate')),
+        train_dataloader=TOY_LOADER,
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         optim_wrapper=dict(optimizer=dict(type='Adam', lr=BASE_LR)),
         # Stage 1: 1-epoch warm-up, x0.1 after epoch 1; stage 2: its own
@@ -245,3 +248,58 @@ class TestTwoStageTrainingHook(TestCase):
             hook.before_train(runner)
         with self.assertRaisesRegex(ValueError, '>= 0'):
             HOOKS.build(dict(type='TwoStageTrainingHook', stage1_epochs=-1))
+
+
+CONFIGS = osp.join(osp.dirname(__file__), '..', '..', 'configs')
+
+
+def test_stage_epochs_of_configs():
+    """The stage lengths a run would use, read from the config alone."""
+    from mmengine.config import Config
+
+    from mmreid_video.engine import TwoStageTrainingHook
+    init_default_scope('mmreid_video')
+    cfg = Config.fromfile(osp.join(CONFIGS, 'denseil', 'denseil_r50_mars.py'))
+    assert TwoStageTrainingHook.stage_epochs_of(cfg) == [150, 60]
+    cfg.param_scheduler.stages.stage1.epochs = 100
+    cfg.train_cfg.max_epochs = 160
+    assert TwoStageTrainingHook.stage_epochs_of(cfg) == [100, 60]
+    cfg.custom_hooks = [dict(type='TwoStageTrainingHook', stage1_epochs=7)]
+    assert TwoStageTrainingHook.stage_epochs_of(cfg) == [7, 153]
+    cfg.model.two_stage = False  # the hook idles: one stage
+    assert TwoStageTrainingHook.stage_epochs_of(cfg) == [160]
+    base = Config.fromfile(
+        osp.join(CONFIGS, 'baseline', 'baseline_r50_mars.py'))
+    assert TwoStageTrainingHook.stage_epochs_of(base) == [150]
+    cfg.model.two_stage = True
+    cfg.custom_hooks = [dict(type='TwoStageTrainingHook')]
+    cfg.param_scheduler = dict(type='MultiStepLR', milestones=[40])
+    with pytest.raises(ValueError, match='found 0'):
+        TwoStageTrainingHook.stage_epochs_of(cfg)
+
+
+def test_iter_stage_switch_times_both_stages(tmp_path):
+    """Both stages in an iteration-based loop, each timed on its own."""
+    recorder = Recorder()
+    runner = Runner(
+        model=copy.deepcopy(MODEL),
+        work_dir=str(tmp_path),
+        train_dataloader=TOY_LOADER,
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=5),
+        optim_wrapper=dict(optimizer=dict(type='Adam', lr=BASE_LR)),
+        default_hooks=dict(checkpoint=None),
+        custom_hooks=[
+            dict(type='IterStageSwitchHook', stage1_iters=2),
+            dict(type='LoopTimelineHook', warmup_iters=0,
+                 memory_interval=None), recorder
+        ],
+        default_scope='mmreid_video',
+        log_level='WARNING')
+    runner.train()
+    assert [r[2] for r in recorder.records] == [1, 1, 2, 2, 2]
+    timeline = [h for h in runner.hooks if type(h).__name__ ==
+                'LoopTimelineHook'][0]
+    assert timeline.summary('stage1')['iters_timed'] == 2
+    assert timeline.summary('stage2')['iters_timed'] == 3
+    with pytest.raises(ValueError, match='stage1_iters'):
+        HOOKS.build(dict(type='IterStageSwitchHook', stage1_iters=-1))

@@ -1,6 +1,7 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 from unittest import TestCase
 
+import numpy as np
 import torch
 from mmengine.registry import init_default_scope
 from mmpretrain.structures import DataSample
@@ -63,6 +64,23 @@ class TestReIDDataPreprocessor(TestCase):
         raw = inputs[:3, :, 0, 0, 0] * STD[0] + MEAN[0]
         torch.testing.assert_close(
             raw, torch.arange(6.).view(3, 2), atol=1e-4, rtol=0)
+
+    def test_frame_valid_is_checked_and_kept(self):
+        frames = [torch.zeros(6, 3, 4, 2, dtype=torch.uint8)]
+        good = np.array([1, 1, 1, 1, 1, 0], bool)
+        sample = _sample(2, 3)
+        sample.set_metainfo(dict(frame_valid=good))
+        out = self.pre(dict(inputs=frames, data_samples=[sample]))
+        self.assertEqual(out['inputs'].shape, (3, 2, 3, 4, 2))
+        np.testing.assert_array_equal(out['data_samples'][0].frame_valid, good)
+        for bad, message in (
+            (good[:5], r'sample 0 has shape \(5,\), expected \(6,\)'),
+            (good.astype(np.uint8), 'must be booleans'),
+            (np.array([1, 1, 1, 1, 0, 0], bool), r'clips \[2\] have no real'),
+        ):
+            sample.set_metainfo(dict(frame_valid=bad))
+            with self.assertRaisesRegex(ValueError, message):
+                self.pre(dict(inputs=frames, data_samples=[sample]))
 
     def test_stacked_tensor_input(self):
         frames = torch.randint(0, 256, (2, 4, 3, 8, 6), dtype=torch.uint8)

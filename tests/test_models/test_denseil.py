@@ -4,6 +4,7 @@ import os.path as osp
 import tempfile
 from unittest import TestCase
 
+import numpy as np
 import torch
 from fixture_models import tiny_denseil_cfg, tiny_video_reid_cfg
 from mmengine.optim import OptimWrapper
@@ -139,6 +140,39 @@ class TestDenseIL(TestCase):
         model.set_train_stage(1)
         torch.testing.assert_close(
             model.extract_feat(x), model.extract_feat(x[:, order]))
+
+    def test_padded_frames_do_not_change_the_descriptor(self):
+        """A test sample whose last chunk is padded (frame_valid False):
+        the padded frames' pixels do not reach the descriptor, in either
+        stage; a real frame's do."""
+        gen = torch.Generator().manual_seed(3)
+        clip_len = 4
+        frames = torch.randint(
+            0, 256, (2 * clip_len, 3, H, W), dtype=torch.uint8, generator=gen)
+        valid = np.arange(2 * clip_len) < clip_len + 1  # 5 real frames
+
+        def describe(model, frames):
+            sample = DataSample(
+                metainfo=dict(
+                    clip_len=clip_len, num_clips=2, frame_valid=valid))
+            batch = dict(inputs=[frames], data_samples=[sample])
+            return model.test_step(batch)[0].pred_feature
+
+        model = self.build()
+        repainted = frames.clone()
+        repainted[clip_len + 1:] = torch.randint(
+            0, 256, (clip_len - 1, 3, H, W), dtype=torch.uint8, generator=gen)
+        changed_real = frames.clone()
+        changed_real[clip_len] = 255 - changed_real[clip_len]
+        for stage in (2, 1):
+            model.set_train_stage(stage)
+            model.eval()
+            feat = describe(model, frames)
+            torch.testing.assert_close(
+                describe(model, repainted), feat, atol=1e-5, rtol=0)
+            self.assertFalse(
+                torch.allclose(describe(model, changed_real), feat,
+                               atol=1e-3))
 
     def test_stage_is_saved_in_checkpoints(self):
         model = self.build()

@@ -154,6 +154,38 @@ class TestDIDecoder(TestCase):
         sinus = self.build(step_emb_cfg=dict(mode='sinusoidal'))
         self.assertFalse(torch.allclose(sinus(frames, T), sinus(feats, T)))
 
+    def test_padded_frames_count_zero(self):
+        """With frame_valid, a clip decodes as if it had its real frames
+        only: padded tokens are no keys and are not pooled."""
+        feats = make_feats()
+        valid = torch.tensor([[True, True, False], [True, False, False]])
+        other = tuple(f.clone() for f in make_feats(seed=1))
+        for variant, layer_blocks in (('dense', None), ('vanilla', None),
+                                      ('self', None), ('dense', [[0], [0, 1],
+                                                                 [2, 3]])):
+            neck = self.build(variant=variant, layer_blocks=layer_blocks)
+            out = neck(feats, T, frame_valid=valid)
+            for b, r in enumerate(valid.sum(1).tolist()):
+                # Clip b alone, cut to its r real frames.
+                real = tuple(f.view(B, T, *f.shape[1:])[b, :r] for f in feats)
+                torch.testing.assert_close(
+                    out[b], neck(real, r)[0], atol=1e-5, rtol=1e-5)
+            # New content in the padded frames changes nothing ...
+            mixed = tuple(
+                torch.where(valid.view(B, T, 1, 1, 1),
+                            f.view(B, T, *f.shape[1:]),
+                            g.view(B, T, *g.shape[1:])).view(f.shape)
+                for f, g in zip(feats, other))
+            torch.testing.assert_close(
+                neck(mixed, T, frame_valid=valid), out, atol=1e-6, rtol=0)
+            # ... unmasked, it does.
+            self.assertFalse(torch.allclose(neck(mixed, T), out, atol=1e-4))
+        full = torch.ones(B, T, dtype=torch.bool)
+        torch.testing.assert_close(
+            neck(feats, T, frame_valid=full), neck(feats, T))
+        with self.assertRaisesRegex(ValueError, 'frame_valid of shape'):
+            neck(feats, T, frame_valid=full[:, :2])
+
     def test_gradients_reach_every_parameter(self):
         neck = self.build().train()
         neck(make_feats(), T).sum().backward()

@@ -23,6 +23,20 @@ class TestTemporalAvgPool(TestCase):
         # A bare tensor works as well.
         torch.testing.assert_close(self.neck(maps, num_frames=3), expected)
 
+    def test_frame_valid_averages_real_frames(self):
+        maps = torch.rand(6, 4, 2, 2)
+        valid = torch.tensor([[True, True, True], [True, False, False]])
+        out = self.neck((maps, ), num_frames=3, frame_valid=valid)
+        frames = maps.mean(dim=(2, 3)).view(2, 3, 4)
+        torch.testing.assert_close(out[0], frames[0].mean(0))
+        torch.testing.assert_close(out[1], frames[1, 0])
+        # Even non-finite padding counts zero.
+        maps[4:] = float('nan')
+        torch.testing.assert_close(
+            self.neck((maps, ), num_frames=3, frame_valid=valid), out)
+        with self.assertRaisesRegex(ValueError, 'frame_valid of shape'):
+            self.neck((maps, ), num_frames=3, frame_valid=valid[:, :2])
+
     def test_single_clip_keeps_batch_axis(self):
         out = self.neck((torch.rand(2, 5, 1, 1), ), num_frames=2)
         self.assertEqual(out.shape, (1, 5))

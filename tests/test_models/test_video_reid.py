@@ -156,32 +156,63 @@ class TestVideoReID(TestCase):
             torch.testing.assert_close(
                 a.pred_feature, b.pred_feature, atol=1e-5, rtol=1e-5)
 
-    def test_predict_weights_clips_by_clip_weights(self):
+    def test_predict_masks_padded_frames(self):
+        """Padded frames (frame_valid False) count zero: in the temporal
+        mean and in the weight of their clip."""
         self.model.eval()
         clips = torch.rand(4, T, 3, H, W)
-        samples = [
-            DataSample(
-                metainfo=dict(
-                    clip_len=T,
-                    num_clips=3,
-                    clip_weights=np.array([2, 2, 1], np.float32))),
-            DataSample(metainfo=dict(clip_len=T, num_clips=1))
-        ]
-        out = self.model.predict(clips, samples)
+        valid = np.ones(3 * T, bool)
+        valid[-3:] = False  # the third clip has 1 real frame of T=4
+
+        def samples():
+            return [
+                DataSample(
+                    metainfo=dict(clip_len=T, num_clips=3,
+                                  frame_valid=valid)),
+                DataSample(metainfo=dict(clip_len=T, num_clips=1))
+            ]
+
         with torch.no_grad():
-            direct = self.model.extract_feat(clips)
+            out = self.model.predict(clips, samples())
+            frame_feats = self.model.extract_feat(clips.flatten(0, 1)[:, None])
+        # A per-frame average: the mean of the 9 real frames' descriptors.
         torch.testing.assert_close(
-            out[0].pred_feature, (2 * direct[0] + 2 * direct[1] + direct[2]) /
-            5,
-            atol=1e-5,
-            rtol=1e-5)
-        self.assertFalse(
-            torch.allclose(
-                out[0].pred_feature, direct[:3].mean(0), atol=1e-4))
-        torch.testing.assert_close(out[1].pred_feature, direct[3])
-        samples[0].set_metainfo(dict(clip_weights=[1.0, 1.0]))
-        with self.assertRaisesRegex(ValueError, r'clip_weights of shape'):
-            self.model.predict(clips, samples)
+            out[0].pred_feature, frame_feats[:9].mean(0), atol=1e-5, rtol=0)
+        torch.testing.assert_close(
+            out[1].pred_feature, frame_feats[12:].mean(0), atol=1e-5, rtol=0)
+        # New pixels in the padded frames change nothing.
+        clips[2, 1:] = torch.rand(3, 3, H, W)
+        with torch.no_grad():
+            again = self.model.predict(clips, samples())
+        torch.testing.assert_close(
+            again[0].pred_feature, out[0].pred_feature, atol=1e-6, rtol=0)
+        bad = samples()
+        bad[0].set_metainfo(dict(frame_valid=valid[:-1]))
+        with self.assertRaisesRegex(ValueError, r'expected \(12,\)'):
+            self.model.predict(clips, bad)
+        with self.assertRaisesRegex(ValueError, 'frame_valid of shape'):
+            self.model.extract_feat(
+                clips, frame_valid=torch.ones(4, T - 1, dtype=torch.bool))
+
+    def test_predict_refuses_mask_for_neck_without_frame_valid(self):
+
+        class PlainPool(torch.nn.Module):
+
+            def forward(self, feats, num_frames):
+                return feats[-1].mean(dim=(2, 3)).view(
+                    -1, num_frames, feats[-1].size(1)).mean(1)
+
+        self.model.neck = PlainPool()
+        self.model.eval()
+        clips = torch.rand(1, T, 3, H, W)
+        # Without a mask the neck is called as before.
+        self.assertEqual(self.model.extract_feat(clips).shape, (1, 128))
+        valid = np.array([True] + [False] * (T - 1))
+        with self.assertRaisesRegex(TypeError, "PlainPool takes no 'frame_"):
+            self.model.predict(clips, [
+                DataSample(
+                    metainfo=dict(clip_len=T, num_clips=1, frame_valid=valid))
+            ])
 
     def test_predict_without_samples_and_errors(self):
         self.model.eval()

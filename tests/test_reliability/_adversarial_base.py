@@ -40,26 +40,33 @@ class Case(NamedTuple):
     fragments: Optional[Tuple[str, ...]]
     # For ``fragments=None``: a check of the result.
     check: Optional[Callable[[object], bool]] = None
+    # Runs a tool in a subprocess (or trains): in the slow tier of the tests.
+    slow: bool = False
 
 
 CASES: List[Case] = []
 
 
-def err(surface: str, name: str, *fragments: str):
-    """Register ``run`` as a case whose error must contain ``fragments``."""
+def err(surface: str, name: str, *fragments: str, slow: bool = False):
+    """Register ``run`` as a case whose error must contain ``fragments``
+    (``slow``: it starts a tool process or trains)."""
 
     def wrap(run):
-        CASES.append(Case(surface, name, run, tuple(fragments)))
+        CASES.append(Case(surface, name, run, tuple(fragments), slow=slow))
         return run
 
     return wrap
 
 
-def ok(surface: str, name: str, check: Callable[[object], bool]):
-    """Register ``run`` as a case that must succeed and pass ``check``."""
+def ok(surface: str,
+       name: str,
+       check: Callable[[object], bool],
+       slow: bool = False):
+    """Register ``run`` as a case that must succeed and pass ``check``
+    (``slow``: it starts a tool process or trains)."""
 
     def wrap(run):
-        CASES.append(Case(surface, name, run, None, check))
+        CASES.append(Case(surface, name, run, None, check, slow=slow))
         return run
 
     return wrap

@@ -8,7 +8,7 @@ F = np.random.default_rng(0).standard_normal((12, 8)).astype(np.float32)
 
 
 def _index(mode='exact', feats=F, **kw):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     index = GalleryIndex(feats.shape[1], mode, **kw)
     index.add(feats, pids=np.arange(len(feats)), camids=np.zeros(len(feats), int))
     return index
@@ -33,7 +33,7 @@ for _args, _kw, _frag in (
 
     @err('index', f'GalleryIndex{_args} {_kw}', _frag)
     def _(tmp, args=_args, kw=_kw):
-        from mmreid_video.apis import GalleryIndex
+        from mmreid_video.retrieval import GalleryIndex
         GalleryIndex(*args, **kw)
 
 
@@ -41,24 +41,45 @@ for _name, _feats, _frag in (
     ('add NaN rows', np.where(np.eye(3, 8) > 0, np.nan, 1.), 'feats'),
     ('add wrong dim', np.ones((3, 5)), 'feats'),
     ('add 1-D', np.ones(8), 'feats'),
-    ('add int64', np.ones((3, 8), np.int64), 'feats'),
+    ('add bool', np.ones((3, 8), bool), 'feats'),
 ):
 
     @err('index', _name, _frag)
     def _(tmp, feats=_feats):
-        from mmreid_video.apis import GalleryIndex
+        from mmreid_video.retrieval import GalleryIndex
         GalleryIndex(8).add(feats)
+
+
+@ok('index', 'add integer descriptors (compared as floats)',
+    lambda i: i == [[1, 0]])
+def _(tmp):
+    from mmreid_video.retrieval import GalleryIndex
+    index = GalleryIndex(2)
+    index.add(np.array([[0, 3], [5, 0]], np.int64))
+    return index.search(np.array([[1., 0.]]), 2)[0].tolist()
+
+
+for _scale, _dtype in ((1e19, np.float32), (1e-30, np.float32),
+                       (1e300, np.float64)):
+
+    @ok('index', f'descriptors of {_scale:g} ({np.dtype(_dtype).name}) rank '
+        'by cosine', lambda same: same is True)
+    def _(tmp, scale=_scale, dtype=_dtype):
+        ref = _index().search(F[:3], topk=5)[0]
+        big = _index(feats=F.astype(dtype) * scale)
+        return bool((big.search(F[:3].astype(dtype) * scale, 5)[0] == ref)
+                    .all())
 
 
 @err('index', 'add pids of another length', 'pids')
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     GalleryIndex(8).add(F, pids=np.arange(3))
 
 
 @err('index', 'add float pids', 'pids')
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     GalleryIndex(8).add(F, pids=np.arange(12) + 0.5)
 
 
@@ -79,7 +100,7 @@ for _name, _query, _kw, _frag in (
 
 @err('index', 'search an empty index', 'empty')
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     GalleryIndex(8).search(F[:1])
 
 
@@ -88,10 +109,10 @@ def _(tmp):
     return tuple(_index().search(F[:1], topk=50)[0].shape)
 
 
-@ok('index', 'exact search equals apis.search',
+@ok('index', 'exact search equals retrieval.search',
     lambda same: same is True)
 def _(tmp):
-    from mmreid_video.apis import search
+    from mmreid_video.retrieval import search
     a = _index().search(F[:3], topk=5)[0]
     b = search(F[:3], F, topk=5)[0]
     return bool((a == b).all())
@@ -99,13 +120,13 @@ def _(tmp):
 
 @err('index', 'load missing file', '{tmp}/none.index')
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     GalleryIndex.load(str(tmp / 'none.index'))
 
 
 @err('index', 'load empty file', '{tmp}/g.index')
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     (tmp / 'g.index').write_bytes(b'')
     GalleryIndex.load(str(tmp / 'g.index'))
 
@@ -114,7 +135,7 @@ for _cut in (0.1, 0.5, 0.95):
 
     @err('index', f'load file truncated to {_cut:.0%}', '{tmp}/g.index')
     def _(tmp, cut=_cut):
-        from mmreid_video.apis import GalleryIndex
+        from mmreid_video.retrieval import GalleryIndex
         path = _saved(tmp)
         data = path.read_bytes()
         path.write_bytes(data[:int(len(data) * cut)])
@@ -123,7 +144,7 @@ for _cut in (0.1, 0.5, 0.95):
 
 @err('index', 'load a flipped byte', '{tmp}/g.index')
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     path = _saved(tmp)
     data = bytearray(path.read_bytes())
     data[-5] ^= 0xFF
@@ -135,7 +156,7 @@ def _(tmp):
 def _(tmp):
     import torch
 
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     torch.save(dict(a=1), tmp / 'g.index')
     GalleryIndex.load(str(tmp / 'g.index'))
 
@@ -143,7 +164,7 @@ def _(tmp):
 @ok('index', 'save over an old file replaces it whole',
     lambda n: n == 12)
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     path = tmp / 'g.index'
     path.write_bytes(b'old')
     _index().save(str(path))
@@ -152,20 +173,20 @@ def _(tmp):
 
 @ok('index', 'save into a missing folder creates it', lambda n: n == 12)
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     _index().save(str(tmp / 'no/g.index'))
     return GalleryIndex.load(str(tmp / 'no/g.index')).ntotal
 
 
 @err('index', 'merge of different dims', 'dim')
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     GalleryIndex.merge([_index(), _index(feats=np.ones((2, 4), np.float32))])
 
 
 @err('index', 'merge of different modes', 'mode')
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     big = np.random.default_rng(1).standard_normal((300, 8)).astype('f4')
     comp = _index('compressed', feats=big, nlist=2, pq_m=2)
     comp.train()
@@ -174,13 +195,13 @@ def _(tmp):
 
 @err('index', 'merge of nothing', 'merge')
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     GalleryIndex.merge([])
 
 
 @err('index', 'merge labelled with unlabelled', 'pids')
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     bare = GalleryIndex(8)
     bare.add(F)
     GalleryIndex.merge([_index(), bare])
@@ -189,20 +210,34 @@ def _(tmp):
 @ok('index', 'merge keeps order and labels',
     lambda p: p == list(range(12)) * 2)
 def _(tmp):
-    from mmreid_video.apis import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex
     return GalleryIndex.merge([_index(), _index()]).pids.tolist()
+
+
+@err('index', 'merge shards of different trainings', '{tmp}/a.gidx',
+     '{tmp}/b.gidx')
+def _(tmp):
+    from mmreid_video.retrieval import GalleryIndex
+    rng = np.random.default_rng(1)
+    for name in ('a', 'b'):
+        shard = GalleryIndex(8, 'compressed', nlist=2, pq_m=2)
+        shard.add(rng.standard_normal((300, 8)))
+        shard.train()
+        shard.save(str(tmp / f'{name}.gidx'))
+    GalleryIndex.merge([GalleryIndex.load(str(tmp / f'{n}.gidx'))
+                        for n in 'ab'])
 
 
 # ---- feature shards --------------------------------------------------------
 @err('shards', 'read a missing shard', '{tmp}/s.npz')
 def _(tmp):
-    from mmreid_video.apis.feature_shards import read_shard
+    from mmreid_video.retrieval.feature_shards import read_shard
     read_shard(str(tmp / 's.npz'))
 
 
 @err('shards', 'read a truncated shard', '{tmp}/s.npz')
 def _(tmp):
-    from mmreid_video.apis.feature_shards import read_shard
+    from mmreid_video.retrieval.feature_shards import read_shard
     np.savez(tmp / 's.npz', feats=F, indices=np.arange(12))
     data = (tmp / 's.npz').read_bytes()
     (tmp / 's.npz').write_bytes(data[:len(data) // 2])
@@ -211,18 +246,18 @@ def _(tmp):
 
 @err('shards', 'read a shard without arrays', '{tmp}/s.npz', 'lacks')
 def _(tmp):
-    from mmreid_video.apis.feature_shards import read_shard
+    from mmreid_video.retrieval.feature_shards import read_shard
     np.savez(tmp / 's.npz', other=F)
     read_shard(str(tmp / 's.npz'))
 
 
 @err('shards', 'read shards of a folder without meta', '{tmp}')
 def _(tmp):
-    from mmreid_video.apis.feature_shards import read_shards
+    from mmreid_video.retrieval.feature_shards import read_shards
     read_shards(str(tmp))
 
 
 @err('shards', 'read shards of an unknown subset', 'subset')
 def _(tmp):
-    from mmreid_video.apis.feature_shards import read_shards
+    from mmreid_video.retrieval.feature_shards import read_shards
     read_shards(str(tmp), subset='train')

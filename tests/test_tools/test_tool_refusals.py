@@ -9,6 +9,7 @@ import re
 import sys
 
 import pytest
+from fixture_trees import make_lsvid_tree
 from tool_runner import (DEMO_CONFIG, run_tool_fails, run_tool_main,
                          start_lock_holder)
 
@@ -59,3 +60,23 @@ def test_unwritable_out_fails_before_extraction(tmp_path):
         run_tool_main('tools/test.py', DEMO_CONFIG, 'missing.pth', '--out',
                       str(out), '--work-dir', str(tmp_path / 'w'))
     assert not os.path.exists(tmp_path / 'w')  # stopped before the Runner
+
+
+@pytest.mark.slow
+def test_dataset_layout_error_is_its_message_alone(tmp_path):
+    """A data_root one level off: the tool prints the "did you mean"
+    message, no traceback above it, and exits with status 1 (every tool
+    that builds a dataset calls utils.report_errors_briefly)."""
+    inner = tmp_path / 'LS-VID'
+    inner.mkdir()
+    make_lsvid_tree(inner)
+    err = run_tool_fails([
+        sys.executable, 'tools/analysis_tools/dataset_stats.py',
+        'configs/_base_/datasets/lsvid.py', '--cfg-options',
+        f'train_dataloader.dataset.data_root={tmp_path}',
+        f'test_dataloader.dataset.data_root={tmp_path}'
+    ],
+                         exit_code=1)
+    assert err.startswith('DatasetLayoutError: LSVID: "'), err
+    assert f'Did you mean data_root="{inner}"?' in err
+    assert 'Traceback' not in err

@@ -64,6 +64,11 @@ def test_train_then_test_with_dump(tmp_path, tiny_trained_run):
             in err)
     assert 'head.classifier.weight: checkpoint (8, 64) vs model (9, 64)' \
         in err
+    # ... and names the config copy its training (with num_classes=8 from
+    # --cfg-options) wrote into the work_dir.
+    copy = osp.join(run.work_dir, 'baseline_r18_demo.py')
+    assert f'It was trained with the config copy {copy} ' in err
+    assert f'`python tools/test.py {copy} {run.checkpoint}`' in err
     # A best checkpoint holds weights only: resuming from it is refused.
     best = glob.glob(osp.join(run.work_dir, 'best_*.pth'))[0]
     err = run_tool_fails(

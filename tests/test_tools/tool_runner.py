@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 from types import ModuleType
-from typing import List
+from typing import List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'baseline_r18_demo.py')
@@ -113,9 +113,10 @@ def _stop_forkserver(server: subprocess.Popen) -> None:
     server.wait()
 
 
-def _run(args: List[str], **kwargs) -> subprocess.CompletedProcess:
+def tool_process(args: List[str], **kwargs) -> subprocess.CompletedProcess:
     """Run a tool in its own process (``sys.executable`` through
-    :func:`python_cmd`) from the repository root, output captured."""
+    :func:`python_cmd`) from the repository root, output captured, whatever
+    its exit code."""
     if args[0] == sys.executable:
         args = python_cmd() + args[1:]
     return subprocess.run(
@@ -129,19 +130,22 @@ def _run(args: List[str], **kwargs) -> subprocess.CompletedProcess:
 
 def run_tool(args: List[str], **kwargs) -> subprocess.CompletedProcess:
     """Run a repository tool in a subprocess; fail with its output."""
-    proc = _run(args, **kwargs)
+    proc = tool_process(args, **kwargs)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return proc
 
 
-def run_tool_fails(args: List[str], **kwargs) -> str:
-    """Run a repository tool that must fail (exit code other than 0);
-    return its stderr. A tool that succeeds fails the test with its
-    output."""
-    proc = _run(args, **kwargs)
-    assert proc.returncode != 0, (
-        f'{args[1:3]} exited with 0:\n{proc.stdout[-3000:]}\n'
-        f'{proc.stderr[-3000:]}')
+def run_tool_fails(args: List[str],
+                   exit_code: Optional[int] = None,
+                   **kwargs) -> str:
+    """Run a repository tool that must fail: exit with ``exit_code``, or
+    with any code but 0 if None; return its stderr. Otherwise the test
+    fails with the tool's output."""
+    proc = tool_process(args, **kwargs)
+    failed = proc.returncode != 0 if exit_code is None else \
+        proc.returncode == exit_code
+    assert failed, (f'{args[1:3]} exited with {proc.returncode}:\n'
+                    f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
     return proc.stderr
 
 

@@ -14,7 +14,8 @@ ratio measured in the same run, and of the whole constructor (which adds
 MMEngine's serialisation of the data list and its ``gc.collect()``); the
 last line scales the largest tree's times in proportion to the full
 dataset's frames, an upper bound as fixed costs are scaled too. Page cache
-warm (one untimed run first).
+warm (one untimed run first). ``--json`` keeps min / median / max of every
+timing with the machine's description (load average included).
 
 Example:
     python tools/analysis_tools/benchmark_lsvid_init.py \\
@@ -26,13 +27,9 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-import time
-from typing import Callable, Dict, Tuple
+from typing import Dict, Tuple
 
 import numpy as np
-
-from mmreid_video.datasets import LSVID
-from mmreid_video.datasets.lsvid import LIST_FILES, read_sequence_list
 
 SPLITS = dict(train=(2831, 842), test=(11333, 2930))
 NUM_QUERY = 3504
@@ -43,6 +40,8 @@ def make_tree(root: str, frame_scale: float, seed: int = 0) -> int:
     """Write an LS-VID-layout tree of hard links; return its frame count."""
     import cv2
     import h5py
+
+    from mmreid_video.datasets.lsvid import LIST_FILES
     rng = np.random.default_rng(seed)
     jpeg = cv2.imencode('.jpg', np.zeros((128, 64, 3), np.uint8))[1]
     os.makedirs(osp.join(root, 'list_sequence'))
@@ -77,19 +76,10 @@ def make_tree(root: str, frame_scale: float, seed: int = 0) -> int:
 
 def glob_per_tracklet(root: str, split: str) -> int:
     """What the public loaders do: one glob per list line."""
+    from mmreid_video.datasets.lsvid import LIST_FILES, read_sequence_list
     rows = read_sequence_list(osp.join(root, LIST_FILES[split]))
     return sum(
         len(sorted(glob.glob(osp.join(root, p) + '*'))) for p, _ in rows)
-
-
-def median_time(fn: Callable, repeats: int) -> float:
-    fn()  # warm the page cache and imports
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def main() -> None:
@@ -103,7 +93,21 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument(
         '--tmpdir', default=None, help='where to build the trees')
+    parser.add_argument('--json', help='write the results to this file')
     args = parser.parse_args()
+    from mmreid_video.datasets import LSVID
+    from mmreid_video.utils.benchmark import (machine_info, time_calls,
+                                              write_report)
+
+    def timed(name: str, fn) -> float:
+        """Median seconds (page cache warm); min / median / max kept."""
+        stats = time_calls(fn, repeat=args.repeats)
+        stats.pop('result')
+        rows[-1][name] = stats
+        return stats['median']
+
+    report = dict(machine=machine_info(), rows=[])
+    rows = report['rows']
     print('| frame scale | frames | split | load_data_list (s) | glob per '
           'tracklet (s) | ratio | LSVID() (s) |')
     print('|---|---|---|---|---|---|---|')
@@ -113,12 +117,13 @@ def main() -> None:
         try:
             frames = make_tree(root, scale)
             for split in ('train', 'test'):
+                rows.append(
+                    dict(frame_scale=scale, frames=frames, split=split))
                 lazy = LSVID(root, split=split, lazy_init=True)
-                ours = median_time(lazy.load_data_list, args.repeats)
-                ref = median_time(lambda: glob_per_tracklet(root, split),
-                                  args.repeats)
-                init = median_time(lambda: LSVID(root, split=split),
-                                   args.repeats)
+                ours = timed('load_data_list_s', lazy.load_data_list)
+                ref = timed('glob_per_tracklet_s',
+                            lambda: glob_per_tracklet(root, split))
+                init = timed('init_s', lambda: LSVID(root, split=split))
                 last[split] = (ours, frames, init)
                 print(f'| {scale} | {frames:,} | {split} | {ours:.2f} | '
                       f'{ref:.2f} | {ref / ours:.1f}x | {init:.2f} |')
@@ -128,6 +133,8 @@ def main() -> None:
     print(f'scaled to {full:,.0f} frames: ' + ', '.join(
         f'{split} load_data_list {t[0] * full / t[1]:.1f} s, LSVID() '
         f'{t[2] * full / t[1]:.1f} s' for split, t in last.items()))
+    if args.json:
+        write_report(report, args.json)
 
 
 if __name__ == '__main__':

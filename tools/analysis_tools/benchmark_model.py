@@ -31,16 +31,12 @@ import argparse
 import copy
 import statistics
 import time
-from typing import Callable, List, Tuple
+from typing import TYPE_CHECKING, Callable, List, Tuple
 
-import torch
-from mmengine.config import Config
-from mmengine.optim import OptimWrapper, build_optim_wrapper
-from mmengine.registry import init_default_scope
-from mmpretrain.structures import DataSample
-
-from mmreid_video.registry import MODELS
-from mmreid_video.utils import CfgOptionsAction, load_config
+if TYPE_CHECKING:
+    import torch
+    from mmengine.config import Config
+    from mmengine.optim import OptimWrapper
 
 
 def parse_args() -> argparse.Namespace:
@@ -90,20 +86,32 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=CfgOptionsAction,
+        action='extend',
+        metavar='KEY=VALUE',
         help='override settings of the first config (A)')
     parser.add_argument(
         '--cfg-options2',
         nargs='+',
-        action=CfgOptionsAction,
+        action='extend',
+        metavar='KEY=VALUE',
         help='override settings of the second config (B), e.g. '
         'model.neck.embed_dims=256 model.head.in_channels=256')
-    return parser.parse_args()
+    parser.add_argument('--json', help='write the results to this file')
+    args = parser.parse_args()
+    # The package is imported after parsing: --help answers at once.
+    from mmreid_video.utils import finish_tool_args, parse_cfg_options
+    args.cfg_options2 = parse_cfg_options(args.cfg_options2, parser,
+                                          '--cfg-options2')
+    return finish_tool_args(parser, args)
 
 
 def build_model(path: str, cfg_options, device: str,
-                stage: int) -> Tuple[torch.nn.Module, Config]:
+                stage: int) -> Tuple['torch.nn.Module', 'Config']:
     """Build the model of a config with random weights, in eval mode."""
+    from mmengine.registry import init_default_scope
+
+    from mmreid_video.registry import MODELS
+    from mmreid_video.utils import load_config
     cfg = load_config(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -119,42 +127,83 @@ def build_model(path: str, cfg_options, device: str,
     return model.to(device).eval(), cfg
 
 
-def build_trainer(cfg: Config, model: torch.nn.Module, device: str,
-                  amp) -> OptimWrapper:
-    """The config's optimizer wrapper, switched to mixed precision."""
+def build_trainer(cfg: 'Config', model: 'torch.nn.Module', device: str,
+                  amp) -> 'OptimWrapper':
+    """The config's optimizer wrapper, switched to mixed precision as
+    ``tools/train.py --amp`` does."""
+    from mmengine.optim import build_optim_wrapper
+
+    from mmreid_video.utils import set_amp
     if 'optim_wrapper' not in cfg:
         raise KeyError(f'--train needs a config with an optim_wrapper, '
                        f'{cfg.filename} has none (use a full config, not '
                        'a _base_/models file).')
-    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
+    cfg = copy.deepcopy(cfg)
     if amp is not None:
-        optim_cfg.type = ('AmpOptimWrapper' if device.startswith('cuda')
-                          else 'CPUAmpOptimWrapper')
-        optim_cfg.dtype = amp
-    return build_optim_wrapper(model, optim_cfg)
+        set_amp(cfg, amp, cuda=device.startswith('cuda'))
+    return build_optim_wrapper(model, cfg.optim_wrapper)
 
 
 def train_batch(args: argparse.Namespace) -> dict:
     """Random uint8 clips of ``clips // 4`` identities x 4, as the
     dataloader gives them (labels, camera ids, clip length)."""
+    import torch
+    from mmpretrain.structures import DataSample
     if args.clips < 8 or args.clips % 4:
         raise ValueError('--train needs --clips = a multiple of 4, >= 8 '
                          f'(identities x 4 clips), got {args.clips}.')
     inputs = torch.randint(
         0, 256, (args.clips, args.frames, 3, *args.shape), dtype=torch.uint8)
     samples = [
-        DataSample(metainfo=dict(
-            clip_len=args.frames, num_clips=1, camid=i % 2)).set_gt_label(i //
-                                                                         4)
+        DataSample(metainfo=dict(clip_len=args.frames, num_clips=1,
+                                 camid=i % 2)).set_gt_label(i // 4)
         for i in range(args.clips)
     ]
     return dict(inputs=list(inputs), data_samples=samples)
 
 
+def time_once(fn: Callable[[], object], cuda: bool) -> float:
+    """Seconds one call of ``fn`` takes (synchronised on CUDA)."""
+    import torch
+    if cuda:
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if cuda:
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def report_runs(paths: List[str], times: List[List[float]], unit: str,
+                rate: str, report: dict) -> List[float]:
+    """Print min / median / max per model (ms per ``unit``, and ``rate``
+    per second), and the B/A ratios with two models; keep them in
+    ``report``; return the medians."""
+    from mmreid_video.utils.benchmark import summarize_times
+    stats = [summarize_times(t) for t in times]
+    for path, stat in zip(paths, stats):
+        print(f"{path}: median {stat['median'] * 1e3:.1f} ms/{unit} = "
+              f"{1 / stat['median']:.2f} {rate} (min "
+              f"{stat['min'] * 1e3:.1f}, max {stat['max'] * 1e3:.1f})")
+    report['models'] = dict(zip(paths, stats))
+    medians = [stat['median'] for stat in stats]
+    if len(medians) == 2:
+        # Back-to-back pairs share the machine load, so their median ratio
+        # is steadier than the ratio of medians on a busy machine.
+        ratio = medians[1] / medians[0]
+        paired = statistics.median(b / a for a, b in zip(*times))
+        report.update(ratio=ratio, paired_ratio=paired)
+        print(f'time ratio B/A: of medians {ratio:.3f} '
+              f'({(ratio - 1) * 100:+.1f} %), median of paired runs '
+              f'{paired:.3f} ({(paired - 1) * 100:+.1f} %)')
+    return medians
+
+
 def benchmark_train(args: argparse.Namespace, paths: List[str],
-                    models: List[torch.nn.Module],
-                    cfgs: List[Config]) -> None:
-    """Median time per training iteration (alternating models)."""
+                    models: List['torch.nn.Module'], cfgs: List['Config'],
+                    report: dict) -> None:
+    """Time training iterations (alternating models)."""
+    import torch
     cuda = args.device.startswith('cuda')
     trainers = [
         build_trainer(cfg, model, args.device, args.amp)
@@ -173,50 +222,24 @@ def benchmark_train(args: argparse.Namespace, paths: List[str],
           f' amp={args.amp} stage={args.stage} batch={args.clips} clips x '
           f'T={args.frames} HxW={args.shape[0]}x{args.shape[1]} '
           f'warmup={args.warmup} runs={args.runs}')
-    medians = [statistics.median(t) for t in times]
-    for path, median, record in zip(paths, medians, times):
-        print(f'{path}: median {median * 1e3:.1f} ms/iter = '
-              f'{1 / median:.2f} it/s (min {min(record) * 1e3:.1f}, max '
-              f'{max(record) * 1e3:.1f})')
+    report_runs(paths, times, 'iter', 'it/s', report)
     if cuda:
         peak = torch.cuda.max_memory_allocated() / 2**30
+        report['peak_gpu_mem_gb'] = peak
         print(f'peak GPU memory: {peak:.2f} GiB (all models together)')
-    if len(medians) == 2:
-        paired = statistics.median(b / a for a, b in zip(*times))
-        print(f'time ratio B/A: of medians {medians[1] / medians[0]:.3f}, '
-              f'median of paired runs {paired:.3f}')
 
 
-def time_once(fn: Callable[[], object], cuda: bool) -> float:
-    """Seconds one call of ``fn`` takes (synchronised on CUDA)."""
-    if cuda:
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    fn()
-    if cuda:
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
-
-
-def neck_head(model: torch.nn.Module, feats: tuple,
+def neck_head(model: 'torch.nn.Module', feats: tuple,
               num_frames: int) -> Callable[[], object]:
     """The part after the backbone: neck + the head's BN feature."""
     return lambda: model.head.pre_logits(model.neck(feats, num_frames))
 
 
-def main() -> None:
-    args = parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    paths = [args.config] + ([args.config2] if args.config2 else [])
-    options = [args.cfg_options, args.cfg_options2]
-    models, cfgs = zip(*[
-        build_model(path, opts, args.device, args.stage)
-        for path, opts in zip(paths, options)
-    ])
-    if args.train:
-        benchmark_train(args, paths, list(models), list(cfgs))
-        return
+def benchmark_inference(args: argparse.Namespace, paths: List[str],
+                        models: List['torch.nn.Module'],
+                        report: dict) -> None:
+    """Time ``extract_feat`` per clip, and the neck + head alone."""
+    import torch
     inputs = torch.randn(
         args.clips, args.frames, 3, *args.shape, device=args.device)
     cuda = inputs.is_cuda
@@ -248,23 +271,38 @@ def main() -> None:
           f'amp={args.amp} clips={args.clips} T={args.frames} '
           f'HxW={args.shape[0]}x'
           f'{args.shape[1]} warmup={args.warmup} runs={args.runs}')
-    medians = [statistics.median(t) for t in times]
+    medians = report_runs(paths, times, 'clip', 'clips/s', report)
     part_medians = [statistics.median(t) for t in part_times]
-    for path, median, record, part in zip(paths, medians, times, part_medians):
-        print(f'{path}: median {median * 1e3:.1f} ms/clip '
-              f'(min {min(record) * 1e3:.1f}, max {max(record) * 1e3:.1f}); '
-              f'neck + head alone {part * 1e3:.2f} ms/clip')
+    report['neck_head_s_per_clip'] = dict(zip(paths, part_medians))
+    for path, part in zip(paths, part_medians):
+        print(f'{path}: neck + head alone {part * 1e3:.2f} ms/clip')
     if len(medians) == 2:
-        # Back-to-back pairs share the machine load, so their median ratio
-        # is steadier than the ratio of medians on a busy machine.
-        ratio = medians[1] / medians[0]
-        paired = statistics.median(b / a for a, b in zip(*times))
         extra = (part_medians[1] - part_medians[0]) / medians[0]
-        print(f'ratio B/A: of medians {ratio:.3f} ({(ratio - 1) * 100:+.1f} '
-              f'%), median of paired runs {paired:.3f} '
-              f'({(paired - 1) * 100:+.1f} %)')
         print('neck + head of B minus that of A, over A\'s forward time: '
               f'{extra * 100:+.1f} % (same backbone: the extra cost of B)')
+
+
+def main() -> None:
+    args = parse_args()
+    import torch
+
+    from mmreid_video.utils.benchmark import machine_info, write_report
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    paths = [args.config] + ([args.config2] if args.config2 else [])
+    options = [args.cfg_options, args.cfg_options2]
+    models, cfgs = zip(*[
+        build_model(path, opts, args.device, args.stage)
+        for path, opts in zip(paths, options)
+    ])
+    report = dict(machine=machine_info(), args=vars(args))
+    print(f"load average: {report['machine']['load_average']}")
+    if args.train:
+        benchmark_train(args, paths, list(models), list(cfgs), report)
+    else:
+        benchmark_inference(args, paths, list(models), report)
+    if args.json:
+        write_report(report, args.json)
 
 
 if __name__ == '__main__':

@@ -5,7 +5,8 @@ The pipelines do the same work on the same synthetic JPEG tracklets
 (MARS-like 256x128 frames): restricted random sampling of T frames, decode,
 resize to 256x128, per-frame random horizontal flip, sequence-level random
 erasing, through a torch DataLoader with one worker. Two references with
-PIL + torchvision transforms are timed in the same run:
+PIL + torchvision transforms are timed in the same run, each at steady
+state (the batches the workers prefetch while starting are left out):
 
 - ``reference``: the usual re-ID recipe, ``ToTensor`` + ``Normalize`` in the
   loader, so float32 clips cross the worker boundary. Ours hands uint8 clips
@@ -19,22 +20,14 @@ Example::
     python tools/analysis_tools/benchmark_pipeline.py --json bench.json
 """
 import argparse
-import json
 import os
 import os.path as osp
 import resource
-import statistics
 import tempfile
-import time
 from typing import Callable, Dict, List, Tuple
 
 import cv2
 import numpy as np
-import torch
-from mmcv.transforms import Compose
-from mmengine.dataset import default_collate, pseudo_collate
-from mmengine.registry import init_default_scope
-from torch.utils.data import DataLoader, Dataset
 
 
 def parse_args() -> argparse.Namespace:
@@ -84,10 +77,13 @@ def make_tracklets(root: str, num_tracklets: int, num_frames: int,
     return infos
 
 
-class OursDataset(Dataset):
+class OursDataset:
     """Our registered transforms, built from config dicts."""
 
     def __init__(self, infos: List[Dict], clip_len: int) -> None:
+        from mmcv.transforms import Compose
+        from mmengine.registry import init_default_scope
+
         from mmreid_video.registry import TRANSFORMS
         init_default_scope('mmreid_video')
         self.infos = infos
@@ -108,7 +104,7 @@ class OursDataset(Dataset):
         return self.pipeline(dict(self.infos[idx], sample_idx=idx))
 
 
-class ReferenceDataset(Dataset):
+class ReferenceDataset:
     """The same work with PIL and torchvision transforms."""
 
     def __init__(self, infos: List[Dict], clip_len: int, mode: str) -> None:
@@ -132,6 +128,7 @@ class ReferenceDataset(Dataset):
         return len(self.infos)
 
     def __getitem__(self, idx: int) -> Dict:
+        import torch
         from PIL import Image
         info = self.infos[idx]
         num = len(info['frame_paths'])
@@ -153,34 +150,43 @@ def _cpu_seconds() -> float:
         children.ru_stime
 
 
-def measure(dataset: Dataset, collate: Callable,
+def measure(dataset, collate: Callable,
             args: argparse.Namespace) -> Tuple[float, float]:
     """One pass through a DataLoader.
 
     Returns:
-        tuple[float, float]: Wall-clock clips/s, timed after the first batch
-        (worker start-up excluded), and clips per CPU second of the worker
-        and main process together (less sensitive to other load on a shared
-        machine).
+        tuple[float, float]: Wall-clock clips/s at steady state
+        (:func:`mmreid_video.utils.benchmark.loader_throughput`: the
+        workers' start-up and prefetched batches left out), and clips per
+        CPU second of the worker and main process together over the whole
+        pass (less sensitive to other load on a shared machine).
     """
+    from torch.utils.data import DataLoader
+
+    from mmreid_video.utils.benchmark import loader_throughput
     indices = np.random.default_rng(1).integers(
         0, len(dataset), args.clips + args.batch_size).tolist()
     loader = DataLoader(
-        dataset, batch_size=args.batch_size, sampler=indices,
-        num_workers=args.workers, collate_fn=collate)
+        dataset,
+        batch_size=args.batch_size,
+        sampler=indices,
+        num_workers=args.workers,
+        collate_fn=collate)
+    skip = max(1, (loader.prefetch_factor or 0) * args.workers)
     cpu_start = _cpu_seconds()
-    it = iter(loader)
-    first = len(next(it)['inputs'])
-    count, start = 0, time.perf_counter()
-    for batch in it:
-        count += len(batch['inputs'])
-    wall = time.perf_counter() - start
-    del it  # joins the workers, so their CPU time is counted
-    return count / wall, (count + first) / (_cpu_seconds() - cpu_start)
+    # Its iterator is deleted at the end, so the workers' CPU time counts.
+    stats = loader_throughput(loader, len(loader) - skip, repeat=1)
+    clips = (stats['skipped'] + stats['batches']) * args.batch_size
+    return stats['median'], clips / (_cpu_seconds() - cpu_start)
 
 
 def main() -> None:
     args = parse_args()
+    import torch
+    from mmengine.dataset import default_collate, pseudo_collate
+
+    from mmreid_video.utils.benchmark import (machine_info, summarize_times,
+                                              write_report)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -206,23 +212,30 @@ def main() -> None:
             print(f'run {run}: ' + ', '.join(
                 f'{name} {r[-1][0]:.1f} clips/s ({r[-1][1]:.1f} per CPU s)'
                 for name, r in runs.items()))
-    wall = {k: statistics.median(r[0] for r in v) for k, v in runs.items()}
-    cpu = {k: statistics.median(r[1] for r in v) for k, v in runs.items()}
+    wall = {k: summarize_times([r[0] for r in v]) for k, v in runs.items()}
+    cpu = {k: summarize_times([r[1] for r in v]) for k, v in runs.items()}
+    ours = wall['ours']['median']
     result = dict(
-        ours_clips_per_s=wall['ours'],
-        reference_clips_per_s=wall['reference'],
-        ratio=wall['ours'] / wall['reference'],
-        reference_uint8_clips_per_s=wall['reference_uint8'],
-        ratio_uint8=wall['ours'] / wall['reference_uint8'])
-    print(f'median over {args.runs} runs, {args.workers} worker(s):')
+        machine=machine_info(),
+        clips_per_s=wall,
+        clips_per_cpu_s=cpu,
+        ours_clips_per_s=ours,
+        reference_clips_per_s=wall['reference']['median'],
+        ratio=ours / wall['reference']['median'],
+        reference_uint8_clips_per_s=wall['reference_uint8']['median'],
+        ratio_uint8=ours / wall['reference_uint8']['median'])
+    print(f'min / median / max over {args.runs} runs, {args.workers} '
+          f"worker(s), load average {result['machine']['load_average']}:")
+    for name, stat in wall.items():
+        print(f"  {name}: {stat['min']:.1f} / {stat['median']:.1f} / "
+              f"{stat['max']:.1f} clips/s")
     for name in ('reference', 'reference_uint8'):
-        print(f"  ours {wall['ours']:.1f} clips/s vs {name} "
-              f'{wall[name]:.1f}: ratio {wall["ours"] / wall[name]:.2f}x; '
-              f"per CPU second {cpu['ours']:.1f} vs {cpu[name]:.1f}: "
-              f"{cpu['ours'] / cpu[name]:.2f}x")
+        ref, ours_cpu = wall[name]['median'], cpu['ours']['median']
+        print(f'  ours vs {name}: ratio {ours / ref:.2f}x; per CPU second '
+              f"{ours_cpu:.1f} vs {cpu[name]['median']:.1f}: "
+              f"{ours_cpu / cpu[name]['median']:.2f}x")
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
+        write_report(result, args.json)
 
 
 if __name__ == '__main__':

@@ -5,7 +5,7 @@ Builds the compressed index (IVF-PQ with exact re-scoring of a shortlist
 from memory-mapped descriptors) and the exact index over ``--num``
 descriptors, and reports the compressed index's memory per descriptor,
 build time, queries/s and recall@10 against exact search, exact search's
-queries/s, and whether exact lists equal ``mmreid_video.apis.search``'s
+queries/s, and whether exact lists equal ``mmreid_video.retrieval.search``'s
 (which ranks with ``rank_gallery``). Timings are medians; the machine's
 load average is recorded, since other jobs change absolute numbers.
 
@@ -20,9 +20,6 @@ import resource
 import time
 
 import numpy as np
-
-from mmreid_video.apis import GalleryIndex, search
-from mmreid_video.apis.gallery_index import import_faiss
 
 # GalleryIndex's compressed parameters settable from the command line.
 INDEX_PARAMS = ('nlist', 'pq_m', 'pq_bits', 'nprobe', 'shortlist',
@@ -81,7 +78,7 @@ def parse_args():
         '--check-api',
         type=int,
         default=20,
-        help='queries compared with apis.search')
+        help='queries compared with retrieval.search')
     # Unset ones keep GalleryIndex's defaults.
     for key in INDEX_PARAMS:
         parser.add_argument(
@@ -131,26 +128,19 @@ def clustered(num: int, centres: np.ndarray, args,
     return feats, pids, rng.integers(0, args.num_cams, num)
 
 
-def timed(fn, repeat: int):
-    """Median wall time and CPU time (all threads) of ``fn``, and its last
-    result. On a shared machine CPU time tells what a run costs, wall time
-    what it got."""
-    times, cpu = [], []
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        out = fn()
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return float(np.median(times)), float(np.median(cpu)), out
-
-
 def main():
     args = parse_args()
+    # Imported once --help has been answered.
+    from mmreid_video.retrieval import GalleryIndex, search
+    from mmreid_video.retrieval.backends.faiss import import_faiss
+    from mmreid_video.utils.benchmark import (load_average, machine_info,
+                                              time_calls, write_report)
+
     faiss = import_faiss()
     if args.threads:
         faiss.omp_set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
-    load_start = os.getloadavg()
+    load_start = load_average()
     centres = make_centres(max(1, args.num // args.per_id), args, rng)
     gallery, g_pids, g_cams = clustered(args.num, centres, args, rng)
     query, q_pids, q_cams = clustered(args.num_query, centres, args, rng)
@@ -170,22 +160,27 @@ def main():
         return index.search(query[:num], 10, q_pids[:num], q_cams[:num])
 
     compressed.search(query[:50], 10)  # warm-up: page in what search reads
-    comp_s, comp_cpu, (comp_idx,
-                       _) = timed(lambda: run(compressed, args.num_query),
-                                  args.repeat)
+    # Median wall and CPU seconds: on a shared machine CPU time tells what
+    # a run costs, wall time what it got.
+    comp = time_calls(
+        lambda: run(compressed, args.num_query), args.repeat, warmup=0)
+    comp_s, comp_cpu = comp['median'], comp['cpu_s']['median']
+    comp_idx = comp['result'][0]
 
     exact = GalleryIndex(args.dim)
     exact.add(gallery, g_pids, g_cams)
     del gallery
     num_exact = min(args.exact_query, args.num_query)
-    exact_s, exact_cpu, (exact_idx, _) = timed(lambda: run(exact, num_exact),
-                                               1)
+    ref = time_calls(lambda: run(exact, num_exact), 1, warmup=0)
+    exact_s, exact_cpu = ref['median'], ref['cpu_s']['median']
+    exact_idx = ref['result'][0]
     recall = np.mean([
         len(set(a) & set(b)) / 10
         for a, b in zip(comp_idx[:num_exact].numpy(), exact_idx.numpy())
     ])
     num_check = min(args.check_api, num_exact)
-    api_idx, _ = search(query[:num_check], exact._store.array, 10,
+    # One add(): the exact index holds the normalised gallery as one part.
+    api_idx, _ = search(query[:num_check], exact.backend.vectors[0], 10,
                         q_pids[:num_check], q_cams[:num_check], g_pids, g_cams)
     mismatch = int((api_idx.numpy()
                     != exact_idx[:num_check].numpy()).any(axis=1).sum())
@@ -210,14 +205,13 @@ def main():
         exact_query=num_exact,
         faiss_threads=faiss.omp_get_max_threads(),
         cpu_count=os.cpu_count(),
-        loadavg_start=load_start[0],
-        loadavg_end=os.getloadavg()[0],
+        loadavg_start=load_start[0] if load_start else None,
+        loadavg_end=(load_average() or [None])[0],
+        machine=machine_info(),
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(results, indent=2))
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, 'w') as f:
-            json.dump(results, f, indent=2)
+        write_report(results, args.json)
 
 
 if __name__ == '__main__':

@@ -9,10 +9,6 @@ import argparse
 from typing import Dict, List
 
 import numpy as np
-from mmengine.registry import init_default_scope
-
-from mmreid_video.registry import DATASETS
-from mmreid_video.utils import CfgOptionsAction, load_config
 
 
 def split_stats(infos: List[dict], distractor_pid=None) -> Dict:
@@ -50,9 +46,18 @@ def main() -> None:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=CfgOptionsAction,
+        action='extend',
+        metavar='KEY=VALUE',
         help='override settings, e.g. train_dataloader.dataset.data_root=x')
     args = parser.parse_args()
+    # The package is imported after parsing: --help answers at once.
+    from mmengine.registry import init_default_scope
+
+    from mmreid_video.registry import DATASETS
+    from mmreid_video.utils import (finish_tool_args, load_config,
+                                    report_errors_briefly)
+    report_errors_briefly()
+    args = finish_tool_args(parser, args)
     cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

@@ -11,16 +11,10 @@ OpenMMLab convention) plus a handle for ``scaled_dot_product_attention``::
         configs/denseil/denseil_r50_mars.py
 """
 import argparse
-from typing import Any, List, Tuple
+from typing import TYPE_CHECKING, Any, List, Tuple
 
-import torch
-import torch.nn as nn
-from mmengine.analysis import FlopAnalyzer, parameter_count
-from mmengine.analysis.jit_handles import get_shape
-from mmengine.registry import init_default_scope
-
-from mmreid_video.registry import MODELS
-from mmreid_video.utils import CfgOptionsAction, load_config
+if TYPE_CHECKING:
+    import torch.nn as nn
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,13 +32,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=CfgOptionsAction,
+        action='extend',
+        metavar='KEY=VALUE',
         help='override config settings')
-    return parser.parse_args()
+    args = parser.parse_args()
+    # The package is imported after parsing: --help answers at once.
+    from mmreid_video.utils import finish_tool_args
+    return finish_tool_args(parser, args)
 
 
 def sdpa_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
     """MACs of softmax(Q K^T) V: 2 * batch * heads * Lq * Lk * head_dims."""
+    from mmengine.analysis.jit_handles import get_shape
     q_shape, k_shape = get_shape(inputs[0]), get_shape(inputs[1])
     *batch, q_len, head_dims = q_shape
     k_len = k_shape[-2]
@@ -54,32 +53,27 @@ def sdpa_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
     return 2 * num * q_len * k_len * head_dims
 
 
-class Encoder(nn.Module):
-    """The backbone on the frames of one clip."""
+def decoder_module(neck: 'nn.Module', head: 'nn.Module',
+                   num_frames: int) -> 'nn.Module':
+    """Backbone maps -> inference descriptor (neck + head BN), as one
+    module (what ``FlopAnalyzer`` counts)."""
+    import torch.nn as nn
 
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.backbone = model.backbone
+    class Decoder(nn.Module):
 
-    def forward(self, frames: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        return self.backbone(frames)
+        def __init__(self) -> None:
+            super().__init__()
+            self.neck, self.head = neck, head
 
+        def forward(self, *feats):
+            return self.head.pre_logits(self.neck(feats, num_frames))
 
-class Decoder(nn.Module):
-    """Backbone maps -> inference descriptor (neck + head BN)."""
-
-    def __init__(self, neck: nn.Module, head: nn.Module,
-                 num_frames: int) -> None:
-        super().__init__()
-        self.neck, self.head = neck, head
-        self.num_frames = num_frames
-
-    def forward(self, *feats: torch.Tensor) -> torch.Tensor:
-        return self.head.pre_logits(self.neck(feats, self.num_frames))
+    return Decoder()
 
 
-def analyse(module: nn.Module, inputs: tuple) -> Tuple[int, int, set]:
+def analyse(module: 'nn.Module', inputs: tuple) -> Tuple[int, int, set]:
     """FLOPs, parameters and the operators left uncounted."""
+    from mmengine.analysis import FlopAnalyzer, parameter_count
     analyzer = FlopAnalyzer(module, inputs)
     analyzer.set_op_handle('aten::scaled_dot_product_attention', sdpa_flop_jit)
     analyzer.unsupported_ops_warnings(False)
@@ -90,6 +84,12 @@ def analyse(module: nn.Module, inputs: tuple) -> Tuple[int, int, set]:
 
 def main() -> None:
     args = parse_args()
+    import torch
+    from mmengine.analysis import parameter_count
+    from mmengine.registry import init_default_scope
+
+    from mmreid_video.registry import MODELS
+    from mmreid_video.utils import load_config
     cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -104,8 +104,8 @@ def main() -> None:
     model.eval()
 
     frames = torch.randn(args.frames, 3, *args.shape)
-    encoder = Encoder(model)
-    decoder = Decoder(model.neck, model.head, args.frames)
+    encoder = model.backbone  # on the frames of one clip
+    decoder = decoder_module(model.neck, model.head, args.frames)
     with torch.no_grad():
         feats = encoder(frames)
     enc_flops, enc_params, enc_skip = analyse(encoder, (frames, ))

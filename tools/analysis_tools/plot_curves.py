@@ -14,11 +14,6 @@ import json
 import os.path as osp
 from typing import Dict, List, Tuple
 
-import matplotlib
-
-matplotlib.use('Agg')  # files only; no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-
 Records = List[Dict[str, float]]
 
 
@@ -109,6 +104,9 @@ def plot_curves(train: Records, val: Records, out_file: str) -> List[str]:
     panels = [p for p in panels if p[2]]
     if not panels:
         raise ValueError('The logs hold no loss, lr or metric values')
+    import matplotlib
+    matplotlib.use('Agg')  # files only; no display needed
+    import matplotlib.pyplot as plt
     fig, axes = plt.subplots(
         1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
     for ax, (title, xlabel, series) in zip(axes[0], panels):

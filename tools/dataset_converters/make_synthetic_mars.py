@@ -3,7 +3,8 @@
 
 The defaults are the data the demo configs create
 (``configs/_base_/datasets/synthetic_mars.py``): one definition, the
-defaults of :func:`mmreid_video.datasets.make_synthetic_mars`.
+defaults of :func:`mmreid_video.datasets.make_synthetic_mars` (read after
+the arguments are parsed, so that ``--help`` answers at once).
 
 Example:
     python tools/dataset_converters/make_synthetic_mars.py data/synthetic_mars
@@ -12,15 +13,10 @@ import argparse
 import inspect
 import time
 
-from mmreid_video.datasets import make_synthetic_mars
+DEFAULT_HELP = "default: make_synthetic_mars's (the demo data)"
 
 
 def parse_args() -> argparse.Namespace:
-    default = {
-        name: p.default
-        for name, p in inspect.signature(
-            make_synthetic_mars).parameters.items()
-    }
     parser = argparse.ArgumentParser(
         description='Write a synthetic video re-ID dataset in the exact '
         'MARS layout (bbox_train/, bbox_test/, info/) into a missing or '
@@ -37,21 +33,28 @@ def parse_args() -> argparse.Namespace:
         parser.add_argument(
             '--' + name.replace('_', '-'),
             type=int,
-            default=default[name],
-            help=f'default: {default[name]}')
+            default=argparse.SUPPRESS,
+            help=DEFAULT_HELP)
     for name in ('tracklets_per_id', 'frames_per_tracklet'):
         parser.add_argument(
             '--' + name.replace('_', '-'),
             type=int,
             nargs=2,
-            default=default[name],
+            default=argparse.SUPPRESS,
             metavar=('MIN', 'MAX'),
-            help=f'default: {default[name][0]} {default[name][1]}')
-    return parser.parse_args()
+            help=DEFAULT_HELP)
+    args = parser.parse_args()
+    from mmreid_video.datasets import make_synthetic_mars
+    for name, param in inspect.signature(
+            make_synthetic_mars).parameters.items():
+        if name != 'root' and not hasattr(args, name):
+            setattr(args, name, param.default)
+    return args
 
 
 def main() -> None:
     args = vars(parse_args())
+    from mmreid_video.datasets import make_synthetic_mars
     out_dir = args.pop('out_dir')
     start = time.perf_counter()
     try:

@@ -23,38 +23,43 @@ import os
 import os.path as osp
 import uuid
 import warnings
-from typing import List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 import numpy as np
-import torch
-import torch.nn as nn
-from mmengine.config import Config
 
-from mmreid_video.apis import init_model
-from mmreid_video.utils import (CfgOptionsAction, check_output_path,
-                                load_config)
+if TYPE_CHECKING:
+    import torch.nn as nn
+    from mmengine.config import Config
 
 EXPORTERS = ('torchscript', 'dynamo')
 CHOICES = ('auto', ) + EXPORTERS
 
 
-class ClipFeatureExtractor(nn.Module):
-    """Wrap ``model.extract_feat`` as the module's forward for export.
+def clip_feature_extractor(model: 'nn.Module') -> 'nn.Module':
+    """Wrap ``model.extract_feat`` as a module's forward, for export.
 
     Args:
         model (nn.Module): A model with ``extract_feat(clips) -> (B, D)``.
+
+    Returns:
+        nn.Module: Its forward maps (B, T, 3, H, W) clips to (B, D)
+        descriptors.
     """
+    import torch.nn as nn
 
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
+    class ClipFeatureExtractor(nn.Module):
 
-    def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        """Return the (B, D) descriptors of (B, T, 3, H, W) clips."""
-        return self.model.extract_feat(clips)
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, clips):
+            return self.model.extract_feat(clips)
+
+    return ClipFeatureExtractor()
 
 
-def clip_shape_from_config(cfg: Config) -> Tuple[int, int, int]:
+def clip_shape_from_config(cfg: 'Config') -> Tuple[int, int, int]:
     """Read (T, H, W) from the test pipeline.
 
     Args:
@@ -76,7 +81,7 @@ def clip_shape_from_config(cfg: Config) -> Tuple[int, int, int]:
     return int(clip_lens[0]), int(height), int(width)
 
 
-def export(model: nn.Module,
+def export(model: 'nn.Module',
            out_file: str,
            clip_shape: Sequence[int],
            opset: int = 17,
@@ -94,12 +99,13 @@ def export(model: nn.Module,
             such as DenseIL's stripe pooling need). Defaults to
             'torchscript'.
     """
+    import torch
     if exporter not in EXPORTERS:
         raise ValueError(f'exporter must be one of {EXPORTERS}, got '
                          f'{exporter!r}')
     # Batch 2: torch.export specialises a dimension whose example size is 1.
     dummy = torch.randn(2, clip_shape[0], 3, clip_shape[1], clip_shape[2])
-    wrapper = ClipFeatureExtractor(model).eval()
+    wrapper = clip_feature_extractor(model).eval()
     if exporter == 'dynamo':
         torch.onnx.export(
             wrapper, (dummy, ),
@@ -139,7 +145,7 @@ def export(model: nn.Module,
             '--exporter dynamo (pip install onnxscript).') from err
 
 
-def verify(model: nn.Module,
+def verify(model: 'nn.Module',
            onnx_file: str,
            clip_shape: Sequence[int],
            batch_size: int = 3,
@@ -158,6 +164,7 @@ def verify(model: nn.Module,
     """
     import onnx
     import onnxruntime as ort
+    import torch
 
     onnx.checker.check_model(onnx.load(onnx_file))
     generator = torch.Generator().manual_seed(seed)
@@ -219,9 +226,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=CfgOptionsAction,
+        action='extend',
+        metavar='KEY=VALUE',
         help='override config settings')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # The package is imported after parsing: --help answers at once.
+    from mmreid_video.utils import finish_tool_args
+    return finish_tool_args(parser, args)
 
 
 def _short(err: Exception) -> str:
@@ -230,7 +241,7 @@ def _short(err: Exception) -> str:
     return f'{type(err).__name__}: {lines[0][:300]}'
 
 
-def export_verified(model: nn.Module,
+def export_verified(model: 'nn.Module',
                     out_file: str,
                     clip_shape: Sequence[int],
                     exporter: str = 'auto',
@@ -300,6 +311,8 @@ def export_verified(model: nn.Module,
 
 def main(argv: Optional[List[str]] = None) -> float:
     args = parse_args(argv)
+    from mmreid_video.apis import init_model
+    from mmreid_video.utils import check_output_path, load_config
     check_output_path(args.out, '--out', ('.onnx', ))
     cfg = load_config(args.config)
     if args.cfg_options is not None:

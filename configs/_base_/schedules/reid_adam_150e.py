@@ -1,9 +1,11 @@
 # Stage-1 / baseline recipe [interpretation: the common recipe of the
 # period]: Adam 3.5e-4, weight decay 5e-4, linear warm-up for 10 epochs,
 # x0.1 at epochs 40/80/120, 150 epochs. P x K = 8 x 4 tracklets per GPU.
-# An epoch visits each training identity once (IdentitySampler
-# epoch_mode='identity', as the AP3D/TCLNet code): 78 iterations on MARS,
-# 87 on DukeMTMC-VideoReID, 18 on iLIDS-VID at 8 x 4 on one GPU.
+# An epoch uses every group of 4 tracklets of every training identity once
+# (IdentitySampler epoch_mode='group', AP3D/TCLNet's RandomIdentitySampler):
+# 235 iterations on MARS, 18 on iLIDS-VID, 11 on PRID-2011, about 87 on
+# DukeMTMC-VideoReID and 114 on LS-VID at 8 x 4 on one GPU
+# (docs/benchmarks.md).
 # The constructor keeps frozen parameters (stage 2's encoder) out of every
 # update, also from weight decay on zeroed gradients.
 optim_wrapper = dict(

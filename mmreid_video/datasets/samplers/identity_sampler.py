@@ -22,22 +22,26 @@ class IdentitySampler(Sampler):
     **Epoch** (``epoch_mode``). With ``M = P * world_size`` ids per global
     iteration:
 
-    - ``'identity'`` (default; the RandomIdentitySampler of the AP3D/TCLNet
-      code the benchmark schedules come from): every identity once per
-      epoch, in a random order, with K tracklets drawn without replacement
-      (with replacement when it has fewer than K). An epoch is
-      ``num_ids_total // M`` iterations, the last incomplete batch dropped:
-      625 MARS ids at 8 x 4 on one rank give 78.
-    - ``'group'``: each id with n_i tracklets is split, after a shuffle, into
-      ``max(1, n_i // K)`` groups of K distinct tracklets (ids with fewer
-      than K give one group drawn with replacement; leftovers of
-      ``n_i % K`` tracklets change from epoch to epoch). With G groups in
-      all an epoch is ``G // M`` iterations (235 on MARS at 8 x 4). Each
-      iteration draws M distinct ids without replacement, with probability
-      proportional to their remaining groups, and takes one group of each,
-      so every group is used at most once and nearly all once. Should fewer
-      than M ids have groups left, the batch is topped up with fresh groups
-      of other ids.
+    - ``'group'`` (default; the active ``RandomIdentitySampler`` of the
+      AP3D/TCLNet code the benchmark schedules come from): each id with n_i
+      tracklets is split, after a shuffle, into ``max(1, n_i // K)`` groups
+      of K distinct tracklets (ids with fewer than K give one group drawn
+      with replacement; leftovers of ``n_i % K`` tracklets change from epoch
+      to epoch), and an epoch uses every group once. With G groups in all an
+      epoch is ``G // M`` iterations, as AP3D's
+      ``sum(max(n_i, K) - max(n_i, K) % K) // (P * K)``: 235 on the real MARS
+      train split at 8 x 4 on one rank. Where AP3D concatenates shuffled
+      groups (so one batch may hold an id twice), each iteration here draws
+      M distinct ids without replacement, with probability proportional to
+      their remaining groups, and takes one group of each, so every group is
+      used at most once and nearly all once. Should fewer than M ids have
+      groups left, the batch is topped up with fresh groups of other ids.
+    - ``'identity'``: every identity once per epoch, in a random order, with
+      K tracklets drawn without replacement (with replacement when it has
+      fewer than K); ``num_ids_total // M`` iterations, the last incomplete
+      batch dropped (78 on MARS at 8 x 4). This is the sampler of open-reid
+      and Video-Person-ReID, which AP3D keeps only as deprecated code (on
+      MARS its epoch is a third of the epoch the schedules count).
 
     **DDP.** All ranks build the same global sequence from the same seed and
     rank r keeps ids ``[r*P, (r+1)*P)`` of every iteration, so ranks never
@@ -57,9 +61,9 @@ class IdentitySampler(Sampler):
         dataset (Sized): Dataset with ``get_data_info(i)['pid']``.
         num_ids (int): Identities per batch and rank (P).
         num_instances (int): Tracklets per identity (K).
-        epoch_mode (str): What an epoch is: ``'identity'`` (each identity
-            once) or ``'group'`` (every group of K tracklets once). Defaults
-            to ``'identity'``.
+        epoch_mode (str): What an epoch is: ``'group'`` (every group of K
+            tracklets once) or ``'identity'`` (each identity once). Defaults
+            to ``'group'``.
         seed (int, optional): Random seed shared by all ranks. Defaults to
             None (drawn and synchronised).
         rank (int, optional): Rank of this process. Defaults to None (from
@@ -68,13 +72,13 @@ class IdentitySampler(Sampler):
             (from ``mmengine.dist.get_dist_info``).
     """
 
-    EPOCH_MODES = ('identity', 'group')
+    EPOCH_MODES = ('group', 'identity')
 
     def __init__(self,
                  dataset: Sized,
                  num_ids: int,
                  num_instances: int,
-                 epoch_mode: str = 'identity',
+                 epoch_mode: str = 'group',
                  seed: Optional[int] = None,
                  rank: Optional[int] = None,
                  world_size: Optional[int] = None) -> None:

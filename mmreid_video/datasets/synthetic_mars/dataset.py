@@ -5,9 +5,10 @@ import os.path as osp
 
 from mmengine.logging import print_log
 
+from mmreid_video.fileio import is_empty_folder
 from mmreid_video.registry import DATASETS
 from ..mars import MARS
-from .files import MARKER, is_empty
+from .files import MARKER
 from .generate import make_synthetic_mars
 
 
@@ -30,7 +31,7 @@ def ensure_synthetic_mars(root: str, seed: int = 0) -> str:
         str: ``root``.
     """
     marker = osp.join(root, MARKER)
-    if is_empty(root):
+    if is_empty_folder(root):
         try:
             make_synthetic_mars(root, seed=seed)
         except FileExistsError:

@@ -1,22 +1,21 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Where the synthetic data may be written, and how, without losing files.
 
-The generator writes into a new folder beside ``root`` and renames it to
-``root`` when complete. ``root`` must be missing or empty, unless the
-caller asks to overwrite, and even then it may hold only files the
-generator wrote, unchanged since: a manifest records each file's SHA-1. The
-old data is moved aside before the new data takes its place, and only the
-files of its manifest are then removed.
+The generator writes into a new folder beside ``root`` that is renamed to
+``root`` when complete (:func:`mmreid_video.fileio.publish_folder`).
+``root`` must be missing or empty, unless the caller asks to overwrite, and
+even then it may hold only files the generator wrote, unchanged since: a
+manifest records each file's SHA-1. The old data is moved aside before the
+new data takes its place, and only the files of its manifest are then
+removed.
 """
 import hashlib
 import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 from typing import Callable, Dict, List
 
-from mmengine.logging import print_log
+from mmreid_video.fileio import is_empty_folder, publish_folder
 
 MARKER = 'synthetic_mars.json'  # the generator's summary
 MANIFEST = 'synthetic_mars_files.json'  # {relative path: SHA-1}
@@ -32,8 +31,9 @@ def _files(root: str) -> List[str]:
     found = []
     for folder, dirs, names in os.walk(root):
         dirs.sort()
-        for name in names + [d for d in dirs
-                             if osp.islink(osp.join(folder, d))]:
+        for name in names + [
+                d for d in dirs if osp.islink(osp.join(folder, d))
+        ]:
             found.append(osp.relpath(osp.join(folder, name), root))
     return sorted(found)
 
@@ -55,22 +55,16 @@ def foreign_files(root: str) -> List[str]:
     except (OSError, ValueError):
         manifest = {}
     return [
-        rel for rel in _files(root) if rel != MANIFEST and (
-            osp.islink(osp.join(root, rel)) or manifest.get(rel) !=
-            _digest(osp.join(root, rel)))
+        rel for rel in _files(root)
+        if rel != MANIFEST and (osp.islink(osp.join(
+            root, rel)) or manifest.get(rel) != _digest(osp.join(root, rel)))
     ]
 
 
-def is_empty(root: str) -> bool:
-    """True when ``root`` is missing or an empty folder."""
-    return not osp.lexists(root) or (osp.isdir(root)
-                                     and not osp.islink(root)
-                                     and not os.listdir(root))
-
-
 def publish(root: str, overwrite: bool, generate: Callable[[str],
-                                                            Dict]) -> Dict:
-    """Run ``generate`` into a new folder and make it ``root``.
+                                                           Dict]) -> Dict:
+    """Run ``generate`` into a new folder and make it ``root``
+    (:func:`mmreid_video.fileio.publish_folder`).
 
     Args:
         root (str): The target folder.
@@ -85,7 +79,7 @@ def publish(root: str, overwrite: bool, generate: Callable[[str],
         FileExistsError: ``root`` may not be written (see the module).
     """
     root = osp.normpath(root)
-    if not is_empty(root):
+    if not is_empty_folder(root):
         if not osp.isdir(root) or osp.islink(root):
             raise FileExistsError(f'"{root}" exists and is not a folder; the '
                                   'synthetic data needs a missing or empty '
@@ -103,20 +97,14 @@ def publish(root: str, overwrite: bool, generate: Callable[[str],
                 f'data generator did not write or that changed since, e.g. '
                 f'{foreign[:3]}; overwriting replaces only its own files, so '
                 'nothing was changed. Choose another folder.')
-    parent = osp.dirname(osp.abspath(root))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(root)}.new', dir=parent)
-    try:
-        summary = generate(tmp)
-        write_manifest(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp made it private
-        _swap(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)  # only what we wrote
-        raise
-    return summary
+
+    def build(folder: str) -> Dict:
+        summary = generate(folder)
+        write_manifest(folder)
+        return summary
+
+    return publish_folder(
+        root, build, remove_old=_remove_generated if overwrite else None)
 
 
 def write_manifest(root: str) -> None:
@@ -126,42 +114,12 @@ def write_manifest(root: str) -> None:
         json.dump(manifest, f, indent=0)
 
 
-def _swap(tmp: str, root: str) -> None:
-    """Rename ``tmp`` to ``root``; old generated data is moved aside, then
-    only its listed, unchanged files are removed."""
-    if is_empty(root):
-        try:
-            os.rename(tmp, root)  # replaces an empty folder atomically
-        except OSError as e:
-            raise FileExistsError(f'"{root}" was filled by another process '
-                                  f'while the synthetic data was written '
-                                  f'({e})') from e
-        return
-    old = tempfile.mkdtemp(
-        prefix=f'.{osp.basename(root)}.old', dir=osp.dirname(
-            osp.abspath(root)))
-    os.rename(root, osp.join(old, 'data'))
-    try:
-        os.rename(tmp, root)
-    except OSError:
-        os.rename(osp.join(old, 'data'), root)  # put the old data back
-        os.rmdir(old)
-        raise
-    _remove_generated(osp.join(old, 'data'))
-    for folder, _, _ in sorted(os.walk(old), reverse=True):
-        try:
-            os.rmdir(folder)
-        except OSError:
-            pass  # not empty: it holds a file that is not ours
-    if osp.exists(old):
-        print_log(
-            f'Kept files the synthetic data generator did not write in '
-            f'"{old}"', logger='current')
-
-
 def _remove_generated(folder: str) -> None:
     """Remove the files of ``folder``'s manifest that are unchanged."""
-    foreign = set(foreign_files(folder))
+    foreign = set(foreign_files(folder)) | {MANIFEST}
     for rel in _files(folder):
         if rel not in foreign:
             os.remove(osp.join(folder, rel))
+    # Last: without it, whatever a killed removal left counts as foreign.
+    if osp.isfile(osp.join(folder, MANIFEST)):
+        os.remove(osp.join(folder, MANIFEST))

@@ -13,8 +13,8 @@ from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
-from scipy.io import savemat
 
+from ..mars_layout import mars_frame_names, write_mars_info
 from ..readers import pid_folder
 from .files import MARKER, publish
 from .render import (SHIRTS, TROUSERS, render_tracklet, sample_camera,
@@ -105,38 +105,29 @@ def make_synthetic_mars(root: str,
     return publish(root, overwrite, lambda tmp: _generate(tmp, args))
 
 
-def _write_split(root: str, sub: str, tracklets: List[Tuple], cams, h: int,
-                 w: int, rng: np.random.Generator) -> np.ndarray:
-    """Render and write the tracklets of one split; returns the track table.
+def _write_frames(root: str, sub: str, tracklets: List[Tuple], cams, h: int,
+                  w: int, rng: np.random.Generator) -> Tuple:
+    """Render and write the tracklets of one split in MARS order (pid,
+    camera, then as drawn); returns the split's track table and names.
 
     Each tracklet is ``(pid, cam, num_frames, person_or_None, kind)``.
     """
-    counter: Dict[Tuple[int, int], int] = {}
-    named = []
-    for pid, cam, n, person, kind in tracklets:
-        counter[pid, cam] = counter.get((pid, cam), 0) + 1
-        prefix = f'{pid_folder(pid)}C{cam}T{counter[pid, cam]:04d}'
-        named.append((prefix, pid, cam, n, person, kind))
-    named.sort(key=lambda x: x[0])  # the real name lists are sorted
-    names, rows = [], []
-    for prefix, pid, cam, n, person, kind in named:
-        folder = osp.join(root, f'bbox_{sub}', prefix[:4])
-        os.makedirs(folder, exist_ok=True)
+    order = sorted(range(len(tracklets)), key=lambda i: tracklets[i][:2])
+    lengths = np.array([tracklets[i][2] for i in order])
+    table = np.stack([
+        np.cumsum(lengths) - lengths + 1,
+        np.cumsum(lengths), [tracklets[i][0]
+                             for i in order], [tracklets[i][1] for i in order]
+    ], 1).astype(np.int32)
+    names = mars_frame_names(table)
+    for i, (start, end, _, cam) in zip(order, table.tolist()):
+        pid, _, n, person, kind = tracklets[i]
         frames = render_tracklet(rng, person, cams[cam - 1], n, h, w, kind)
-        rows.append([len(names) + 1, len(names) + n, pid, cam])
         quality = [cv2.IMWRITE_JPEG_QUALITY, cams[cam - 1]['quality']]
-        for i, img in enumerate(frames, 1):
-            name = f'{prefix}F{i:03d}.jpg'
-            cv2.imwrite(osp.join(folder, name), img, quality)
-            names.append(name)
-    with open(osp.join(root, 'info', f'{sub}_name.txt'), 'w') as f:
-        f.write('\n'.join(names) + '\n')
-    table = np.array(rows, dtype=np.int32)
-    savemat(
-        osp.join(root, 'info', f'tracks_{sub}_info.mat'),
-        {f'track_{sub}_info': table},
-        do_compression=True)
-    return table
+        for name, img in zip(names[start - 1:end], frames):
+            cv2.imwrite(
+                osp.join(root, f'bbox_{sub}', name[:4], name), img, quality)
+    return table, names
 
 
 def _generate(root: str, args: dict) -> Dict:
@@ -184,23 +175,24 @@ def _generate(root: str, args: dict) -> Dict:
                      'distractor'))
     test += [(-1, int(rng.integers(num_cameras)) + 1, frames(), None, 'junk')
              for _ in range(args['num_junk'])]
-    os.makedirs(osp.join(root, 'info'))
-    _write_split(root, 'train', train, cams, height, width, rng)
-    table = _write_split(root, 'test', test, cams, height, width, rng)
+    tables, names = {}, {}
+    for sub, tracklets in (('train', train), ('test', test)):
+        for pid in {t[0] for t in tracklets}:
+            os.makedirs(osp.join(root, f'bbox_{sub}', pid_folder(pid)))
+        tables[sub], names[sub] = _write_frames(root, sub, tracklets, cams,
+                                                height, width, rng)
     # One query per test identity and camera (the first such tracklet).
     first = {}
-    for row, (_, _, pid, cam) in enumerate(table.tolist(), 1):
+    for row, (_, _, pid, cam) in enumerate(tables['test'].tolist(), 1):
         if pid > 0:
             first.setdefault((pid, cam), row)
-    query = np.array(sorted(first.values()), dtype=np.uint16)[None]
-    savemat(
-        osp.join(root, 'info', 'query_IDX.mat'), {'query_IDX': query},
-        do_compression=True)
+    query = np.array(sorted(first.values()))
+    write_mars_info(root, tables, names, query)
     summary = dict(
         args,
         num_train_tracklets=len(train),
         num_test_tracklets=len(test),
-        num_queries=int(query.size))
+        num_queries=len(query))
     with open(osp.join(root, MARKER), 'w') as f:
         json.dump(summary, f, indent=1)
     return summary

@@ -24,6 +24,9 @@ class PackReIDInputs(BaseTransform):
     - pid (when ``with_label``)
     - clip_len, num_clips (read by the data preprocessor; kept in
       ``meta_keys``)
+    - frame_valid (optional, np.ndarray[bool], shape (N,): which frames are
+      real rather than padding; written by ``AllFramesSample``, checked by
+      the data preprocessor and used by the model; kept in ``meta_keys``)
 
     Added Keys:
 
@@ -35,7 +38,7 @@ class PackReIDInputs(BaseTransform):
     Args:
         meta_keys (Sequence[str]): Keys copied to the metainfo when present.
             Defaults to ('pid', 'camid', 'tracklet_id', 'is_query',
-            'is_gallery', 'num_clips', 'clip_len', 'clip_weights',
+            'is_gallery', 'num_clips', 'clip_len', 'frame_valid',
             'sample_idx').
         with_label (bool): Set ``gt_label`` from ``pid`` (training, where pids
             are relabelled 0..num_ids-1). Test pipelines set it False: test
@@ -44,7 +47,7 @@ class PackReIDInputs(BaseTransform):
     """
 
     DEFAULT_META_KEYS = ('pid', 'camid', 'tracklet_id', 'is_query',
-                         'is_gallery', 'num_clips', 'clip_len', 'clip_weights',
+                         'is_gallery', 'num_clips', 'clip_len', 'frame_valid',
                          'sample_idx')
 
     def __init__(self,

@@ -160,18 +160,23 @@ class AllFramesSample(BaseClipSample):
     (``VideoReID.clips_per_forward``), so memory stays bounded. A last chunk
     of ``r < T`` real frames is read as ``last_chunk`` says:
 
-    - ``'weighted'`` (default): padded by repeating its last frame, and
-      weighted by ``r / T`` in the average (``clip_weights`` = real frames
-      per chunk), so every real frame counts alike. AP3D/TCLNet's all-frames
-      test runs the short chunk unpadded and averages per-frame features
-      over all frames, i.e. weights chunks by their real frames; a model
-      that needs T frames per clip comes closest this way.
-    - ``'pad'``: padded the same way and weighted like a full chunk (a
-      1-frame remainder becomes T copies of one frame).
+    - ``'weighted'`` (default): padded by repeating its last frame, and the
+      padded frames marked invalid in ``frame_valid``: the model ignores
+      them (temporal pooling averages the real frames, the DI decoder does
+      not attend to their tokens) and weights every chunk by its real frames
+      in the tracklet average, so every real frame counts once and a padded
+      frame not at all. This is AP3D's ``test-all.py``, which runs the short
+      chunk unpadded and averages per-frame features over all frames: for a
+      per-frame-average model the descriptor does not depend on T.
+    - ``'cycle'``: padded by cycling the chunk's own frames (``r=3, T=8``:
+      ``a b c a b c a b``), all chunks weighted alike: TCLNet's test code.
+    - ``'pad'``: padded by repeating its last frame, weighted like a full
+      chunk (a 1-frame remainder becomes T copies of one frame).
     - ``'overlap'``: the last T real frames (overlapping the previous
       chunk), weighted like a full chunk.
 
-    A tracklet shorter than T is one padded chunk in every mode.
+    A tracklet shorter than T is one chunk, padded as its mode pads
+    (``'overlap'`` pads it like ``'pad'``).
 
     Required Keys:
 
@@ -182,16 +187,16 @@ class AllFramesSample(BaseClipSample):
     - frame_inds (np.ndarray[int64], shape (num_clips * T,))
     - clip_len
     - num_clips
-    - clip_weights (np.ndarray[float32], shape (num_clips,); only with
-      ``last_chunk='weighted'``)
+    - frame_valid (np.ndarray[bool], shape (num_clips * T,): True for a
+      real frame, False for padding; only with ``last_chunk='weighted'``)
 
     Args:
         clip_len (int): Frames per chunk T. Defaults to 8.
-        last_chunk (str): ``'weighted'``, ``'pad'`` or ``'overlap'``.
-            Defaults to ``'weighted'``.
+        last_chunk (str): ``'weighted'``, ``'cycle'``, ``'pad'`` or
+            ``'overlap'``. Defaults to ``'weighted'``.
     """
 
-    LAST_CHUNK_MODES = ('weighted', 'pad', 'overlap')
+    LAST_CHUNK_MODES = ('weighted', 'cycle', 'pad', 'overlap')
 
     def __init__(self,
                  clip_len: int = 8,
@@ -206,15 +211,17 @@ class AllFramesSample(BaseClipSample):
     def transform(self, results: Dict) -> Dict:
         num_frames = self._num_frames(results)
         num_clips = math.ceil(num_frames / self.clip_len)
-        frame_inds = np.minimum(
-            np.arange(num_clips * self.clip_len), num_frames - 1)
-        if self.last_chunk == 'overlap' and num_frames > self.clip_len:
+        slots = np.arange(num_clips * self.clip_len)
+        frame_inds = np.minimum(slots, num_frames - 1)
+        last_start = (num_clips - 1) * self.clip_len
+        if self.last_chunk == 'cycle':
+            frame_inds[last_start:] = last_start + (
+                slots[last_start:] - last_start) % (num_frames - last_start)
+        elif self.last_chunk == 'overlap' and num_frames > self.clip_len:
             frame_inds[-self.clip_len:] = np.arange(
                 num_frames - self.clip_len, num_frames)
-        if self.last_chunk == 'weighted':
-            weights = np.full(num_clips, self.clip_len, dtype=np.float32)
-            weights[-1] = num_frames - (num_clips - 1) * self.clip_len
-            results['clip_weights'] = weights
+        elif self.last_chunk == 'weighted':
+            results['frame_valid'] = slots < num_frames
         return self._pack(results, frame_inds, num_clips=num_clips)
 
     def __repr__(self) -> str:

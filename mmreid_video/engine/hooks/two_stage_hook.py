@@ -1,5 +1,6 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Switch DenseIL from encoder (stage 1) to decoder (stage 2) training."""
+import inspect
 import warnings
 from typing import List, Optional
 
@@ -8,7 +9,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
 from mmreid_video.engine.schedulers import StagedMultiStepLR
-from mmreid_video.registry import HOOKS
+from mmreid_video.registry import HOOKS, MODELS
 
 
 @HOOKS.register_module()
@@ -136,19 +137,61 @@ class TwoStageTrainingHook(Hook):
 
     def _staged_stage1_epochs(self, runner) -> int:
         """First stage's length in the run's two-stage StagedMultiStepLR."""
-        staged = [
-            s for s in self._schedulers(runner)
+        return self._stage1_of([
+            s.stages for s in self._schedulers(runner)
             if isinstance(s, StagedMultiStepLR)
-        ]
-        if len(staged) != 1 or len(staged[0].stages) != 2:
+        ])
+
+    @staticmethod
+    def _stage1_of(staged: List[list]) -> int:
+        """Stage 1's epochs, given the parsed stages of each
+        StagedMultiStepLR of a run (exactly one, with two stages)."""
+        if len(staged) != 1 or len(staged[0]) != 2:
             raise ValueError(
                 'TwoStageTrainingHook: stage1_epochs is not set, so it is '
                 "read from param_scheduler=dict(type='StagedMultiStepLR', "
                 'stages=dict(stage1=..., stage2=...)), which needs exactly '
-                f'one such scheduler with two stages; found {len(staged)} '
-                + (f'with stages {[st[0] for st in staged[0].stages]}'
-                   if staged else '') + '.')
-        return staged[0].stages[0][1]
+                f'one such scheduler with two stages; found {len(staged)} ' +
+                (f'with stages {[st[0] for st in staged[0]]}' if staged else ''
+                 ) + '.')
+        return staged[0][0][1]
+
+    @classmethod
+    def stage_epochs_of(cls, cfg) -> List[int]:
+        """Epochs of each training stage of a config, without building it.
+
+        Stage 1's length is read as the hook reads it in a run: its
+        ``stage1_epochs``, else the run's :class:`StagedMultiStepLR`.
+
+        Args:
+            cfg (Config): A training config.
+
+        Returns:
+            list[int]: ``[stage1, stage2]`` for a config with this hook and
+            a two-stage model (``two_stage`` True), else ``[max_epochs]``.
+        """
+        max_epochs = cfg.train_cfg.get('max_epochs', 0)
+        hooks = [
+            h for h in cfg.get('custom_hooks', None) or []
+            if h['type'] in (cls.__name__, cls)
+        ]
+        model_cls = MODELS.get(cfg.model.type)
+        two_stage = cfg.model.get(
+            'two_stage',
+            inspect.signature(model_cls).parameters['two_stage'].default
+            if hasattr(model_cls, 'set_train_stage') else False)
+        if not hooks or not two_stage:
+            return [max_epochs]
+        stage1 = hooks[0].get('stage1_epochs')
+        if stage1 is None:
+            schedulers = cfg.get('param_scheduler') or []
+            if isinstance(schedulers, dict):
+                schedulers = [schedulers]
+            stage1 = cls._stage1_of([
+                StagedMultiStepLR.parse_stages(s['stages']) for s in schedulers
+                if s['type'] in ('StagedMultiStepLR', StagedMultiStepLR)
+            ])
+        return [stage1, max_epochs - stage1]
 
     def _reset_lr(self, runner) -> None:
         for scheduler in self._schedulers(runner):
@@ -182,3 +225,46 @@ class TwoStageTrainingHook(Hook):
             'TwoStageTrainingHook: encoder loaded from '
             f'{self._model(runner).encoder_checkpoint!r}; skipped '
             f'{self.stage1_epochs} stage-1 epochs.')
+
+
+@HOOKS.register_module()
+class IterStageSwitchHook(Hook):
+    """Run both stages of a two-stage model in an iteration-based loop.
+
+    Iterations ``[0, stage1_iters)`` train stage 1, later ones stage 2, and
+    the test loop runs the final (stage-2) model. For rehearsals and smoke
+    tests that time both stages in a few iterations
+    (``tools/analysis_tools/rehearse_scale.py``); the lr is not reset, so
+    real schedules use :class:`TwoStageTrainingHook`. One-stage models are
+    left alone.
+
+    Args:
+        stage1_iters (int): Iterations of stage 1.
+    """
+
+    # Before LoopTimelineHook ('VERY_LOW') reads the stage of an iteration.
+    priority = 'ABOVE_NORMAL'
+
+    def __init__(self, stage1_iters: int) -> None:
+        if not isinstance(stage1_iters, int) or stage1_iters < 0:
+            raise ValueError('IterStageSwitchHook: stage1_iters must be an '
+                             f'int >= 0, got {stage1_iters!r}.')
+        self.stage1_iters = stage1_iters
+
+    @staticmethod
+    def _set_stage(runner, stage: int) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        if getattr(model, 'two_stage', False) and model.train_stage != stage:
+            model.set_train_stage(stage)
+
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
+                          data_batch: Optional[dict] = None) -> None:
+        """Activate the stage of ``runner.iter``."""
+        self._set_stage(runner, 1 if runner.iter < self.stage1_iters else 2)
+
+    def before_test_epoch(self, runner) -> None:
+        """Test the final model."""
+        self._set_stage(runner, 2)

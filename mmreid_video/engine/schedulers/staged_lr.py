@@ -107,9 +107,7 @@ class StagedMultiStepLR(LRSchedulerMixin, _ParamScheduler):
                  last_step: int = -1,
                  by_epoch: bool = True,
                  verbose: bool = False) -> None:
-        if not isinstance(stages, dict) or not stages:
-            raise TypeError('StagedMultiStepLR: param_scheduler.stages must '
-                            f'be a non-empty dict of stages, got {stages!r}.')
+        parsed = self.parse_stages(stages)
         if not isinstance(epoch_length, int) or epoch_length < 1:
             # The runner drops epoch_length without convert_to_iter_based.
             raise ValueError('StagedMultiStepLR: epoch_length must be a '
@@ -122,13 +120,7 @@ class StagedMultiStepLR(LRSchedulerMixin, _ParamScheduler):
             raise ValueError('StagedMultiStepLR: warmup_factor and gamma '
                              f'must lie in (0, 1], got {warmup_factor}, '
                              f'{gamma}.')
-        names = [f'stage{i}' for i in range(1, len(stages) + 1)]
-        if sorted(stages) != sorted(names):
-            raise KeyError('StagedMultiStepLR: param_scheduler.stages must be '
-                           f'named {names} (the run order), got '
-                           f'{sorted(stages)}.')
-        self.stages = [(name, *_check_stage(name, stages[name]))
-                       for name in names]
+        self.stages = parsed
         total = sum(epochs for _, epochs, _, _ in self.stages)
         if end is not None and end != total:
             lengths = ' + '.join(f'{name}={epochs}'
@@ -148,6 +140,31 @@ class StagedMultiStepLR(LRSchedulerMixin, _ParamScheduler):
             last_step=last_step,
             by_epoch=False,
             verbose=verbose)
+
+    @staticmethod
+    def parse_stages(
+            stages: Dict[str, dict]) -> List[Tuple[str, int, int, List[int]]]:
+        """Check the ``stages`` of a config and put them in run order.
+
+        Also what reads a config's stage lengths without building the
+        scheduler (:meth:`TwoStageTrainingHook.stage_epochs_of`).
+
+        Args:
+            stages (dict[str, dict]): ``param_scheduler.stages``.
+
+        Returns:
+            list[tuple]: ``(name, epochs, warmup_epochs, milestones)`` per
+            stage, ``stage1`` first.
+        """
+        if not isinstance(stages, dict) or not stages:
+            raise TypeError('StagedMultiStepLR: param_scheduler.stages must '
+                            f'be a non-empty dict of stages, got {stages!r}.')
+        names = [f'stage{i}' for i in range(1, len(stages) + 1)]
+        if sorted(stages) != sorted(names):
+            raise KeyError('StagedMultiStepLR: param_scheduler.stages must be '
+                           f'named {names} (the run order), got '
+                           f'{sorted(stages)}.')
+        return [(name, *_check_stage(name, stages[name])) for name in names]
 
     @classmethod
     def build_iter_from_epoch(cls, *args, **kwargs) -> 'StagedMultiStepLR':

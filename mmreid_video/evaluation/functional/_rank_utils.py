@@ -1,14 +1,12 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""Helpers shared by the rank evaluation and re-ranking: label checks,
-query-gallery pairs by pid, index ranges and the one-thread context of the
-CPU path."""
+"""Helpers shared by the rank evaluation and re-ranking: query-gallery
+pairs by pid, index ranges and the one-thread context of the CPU path
+(labels are checked by :func:`mmreid_video.utils.arrays.as_labels`)."""
 from contextlib import contextmanager
-from typing import Iterator, Sequence, Tuple, Union
+from typing import Iterator, Tuple
 
 import numpy as np
 import torch
-
-from .distance import ArrayLike
 
 
 @contextmanager
@@ -29,38 +27,6 @@ def one_thread() -> Iterator[int]:
         yield num_threads
     finally:
         torch.set_num_threads(num_threads)
-
-
-def as_labels(x: Union[ArrayLike, Sequence], name: str,
-              size: int) -> np.ndarray:
-    """Check a per-item label array (pids or camids) and return it.
-
-    Args:
-        x (array-like): The labels.
-        name (str): Name used in error messages.
-        size (int): Expected length.
-
-    Returns:
-        np.ndarray: The labels as a 1-D numpy array.
-    """
-    arr = x.cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-    if arr.shape != (size, ):
-        raise ValueError(f'`{name}` must have shape ({size},), got '
-                         f'{arr.shape}')
-    if arr.dtype.kind not in 'iubf':
-        raise TypeError(f'`{name}` must hold integer ids, got dtype '
-                        f'{arr.dtype}')
-    if arr.dtype.kind == 'f' and not np.isfinite(arr).all():
-        bad = np.flatnonzero(~np.isfinite(arr))
-        raise ValueError(f'`{name}` has {len(bad)} NaN/inf entries (first '
-                         f'at index {bad[0]}); ids must be finite')
-    if arr.dtype.kind == 'f' and (arr != np.round(arr)).any():
-        # 1.5 would silently match nothing.
-        bad = np.flatnonzero(arr != np.round(arr))
-        raise ValueError(f'`{name}` has {len(bad)} entries that are not '
-                         f'integer ids (first: index {bad[0]}, '
-                         f'{float(arr[bad[0]])}); ids must be integers')
-    return arr
 
 
 def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

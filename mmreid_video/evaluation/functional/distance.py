@@ -1,13 +1,17 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Query-gallery distances computed in chunks of queries."""
-from typing import Iterator, Optional, Tuple, Union
+from typing import Iterator, Optional, Tuple
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
-ArrayLike = Union[np.ndarray, torch.Tensor]
-DeviceLike = Union[str, torch.device]
+from mmreid_video.utils.arrays import (ArrayLike, DeviceLike, as_descriptors,
+                                       check_same_dim, to_tensor)
+
+__all__ = [
+    'ArrayLike', 'DeviceLike', 'DISTANCE_METRICS', 'default_chunk_size',
+    'compute_device', 'to_tensor', 'prepare_features', 'distance_rows',
+    'iter_distance_chunks', 'compute_distance'
+]
 
 DISTANCE_METRICS = ('cosine', 'euclidean')
 # Default block: up to 2048 queries, at most 2**25 distances (128 MB float32).
@@ -41,29 +45,6 @@ def compute_device(device: Optional[DeviceLike],
     return None
 
 
-def to_tensor(x: ArrayLike,
-              name: str,
-              device: Optional[DeviceLike] = None) -> torch.Tensor:
-    """Turn an array into a tensor, sharing memory where possible.
-
-    Args:
-        x (np.ndarray | torch.Tensor): The input array.
-        name (str): Name used in error messages.
-        device (str | torch.device, optional): Target device. Defaults to
-            None (CPU).
-
-    Returns:
-        torch.Tensor: The same data on ``device``.
-    """
-    device = 'cpu' if device is None else device
-    if isinstance(x, torch.Tensor):
-        return x.detach().to(device)
-    if isinstance(x, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(x)).to(device)
-    raise TypeError(f'`{name}` must be a numpy array or a torch tensor, '
-                    f'got {type(x).__name__}')
-
-
 def prepare_features(
         feats: ArrayLike,
         metric: str,
@@ -71,6 +52,9 @@ def prepare_features(
         device: Optional[DeviceLike] = None
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Check and cast features to float32; precompute what the metric needs.
+
+    Inputs are checked by :func:`~mmreid_video.utils.arrays.as_descriptors`
+    (the rule of search and ``GalleryIndex`` too).
 
     Args:
         feats (np.ndarray | torch.Tensor): Features of shape (N, D).
@@ -81,27 +65,23 @@ def prepare_features(
 
     Returns:
         tuple[torch.Tensor, torch.Tensor]: The features (L2-normalised for
-        cosine) and their squared norms (ones for cosine).
+        cosine, whatever their magnitude) and their squared norms (ones for
+        cosine).
     """
     if metric not in DISTANCE_METRICS:
         raise ValueError(f'Unknown distance metric {metric!r}, expected one '
                          f'of {DISTANCE_METRICS}')
-    feats = to_tensor(feats, name, device).float()
-    if feats.dim() != 2:
-        raise ValueError(f'`{name}` must have shape (N, D), got '
-                         f'{tuple(feats.shape)}')
-    # NaN/inf would rank silently wrong; one cheap reduction finds them.
-    if not torch.isfinite(feats.sum()):
-        bad = (~torch.isfinite(feats)).any(dim=1).nonzero()[:, 0]
-        if len(bad):
-            raise ValueError(
-                f'`{name}` has NaN/inf values in {len(bad)} of {len(feats)} '
-                f'rows (first: row {int(bad[0])}); descriptors must be '
-                'finite')
+    feats = as_descriptors(
+        feats, name, device=device, normalize=metric == 'cosine')
     if metric == 'cosine':
-        feats = F.normalize(feats, dim=1)
         return feats, feats.new_ones(len(feats))
-    return feats, feats.pow(2).sum(dim=1)
+    sq_norms = feats.pow(2).sum(dim=1)
+    if not torch.isfinite(sq_norms).all():
+        row = int((~torch.isfinite(sq_norms)).nonzero()[0, 0])
+        raise ValueError(f'`{name}` row {row} is too large for euclidean '
+                         'distances in float32 (its squared norm overflows); '
+                         'use the cosine distance or rescale the descriptors')
+    return feats, sq_norms
 
 
 def distance_rows(query: torch.Tensor, query_sq: torch.Tensor,
@@ -167,9 +147,7 @@ def iter_distance_chunks(
     device = compute_device(device, query, gallery)
     q, q_sq = prepare_features(query, metric, 'query', device)
     g, g_sq = prepare_features(gallery, metric, 'gallery', device)
-    if q.shape[1] != g.shape[1]:
-        raise ValueError(f'Query and gallery feature dims differ: '
-                         f'{q.shape[1]} vs {g.shape[1]}')
+    check_same_dim(q.shape[1], g.shape[1])
     if chunk_size is None:
         chunk_size = default_chunk_size(len(g))
     if isinstance(chunk_size, bool) or not isinstance(chunk_size,

@@ -10,21 +10,24 @@ from mmengine.logging import print_log
 
 from mmreid_video.fileio import atomic_write
 from mmreid_video.registry import METRICS
+from mmreid_video.utils.arrays import as_descriptors, as_labels
 from ..functional import (compute_distance, evaluate_rank,
                           evaluate_rank_by_features, k_reciprocal_rerank,
                           rank_gallery)
 from ..functional.distance import DISTANCE_METRICS
-from ..functional.rank import AP_MODES
+from ..functional.rank import AP_MODES, NO_POSITIVE_MODES
+from ..protocol import check_rerank_cfg, describe_protocol
 
 _REQUIRED_KEYS = ('pred_feature', 'pid', 'camid', 'is_query', 'is_gallery',
                   'sample_idx')
 _CMC_RANKS = (1, 5, 10, 20)
 # Fields of the ``out_file`` dump, in dataset order of the test split (N
 # tracklets, Q queries, k = max_rank); visualization/ranked_results.py
-# reads them. ``camera_names`` are the dataset's display labels by camid.
+# reads them. ``camera_names`` are the dataset's display labels by camid;
+# ``protocol`` says in one line how the ranking was computed.
 DUMP_KEYS = ('features', 'pids', 'camids', 'sample_idx', 'query_indices',
              'gallery_indices', 'ranked_gallery', 'ranked_distances',
-             'query_ap', 'camera_names')
+             'query_ap', 'camera_names', 'protocol')
 
 
 def _check_out_file(out_file: Optional[str]) -> None:
@@ -56,13 +59,19 @@ class VideoReIDMetric(BaseMetric):
         max_rank (int): Length of the CMC curve; R-k for k in (1, 5, 10, 20)
             up to ``max_rank`` are reported. Defaults to 20.
         out_file (str, optional): Dump features, labels, query/gallery
-            indices, the ranked top-``max_rank`` gallery lists and the
-            dataset's ``camera_names`` (:data:`DUMP_KEYS`) to this ``.pkl``
-            or ``.npz`` file, written after the metrics are logged, through
-            a temporary file renamed into place. Defaults to None.
+            indices, the ranked top-``max_rank`` gallery lists, the
+            dataset's ``camera_names`` and the ``protocol``
+            (:data:`DUMP_KEYS`) to this ``.pkl`` or ``.npz`` file, written
+            after the metrics are logged, through a temporary file renamed
+            into place. Defaults to None.
         device (str, optional): Where distances and ranking run, e.g.
             ``'cuda'``. Defaults to None: the device the model's
             descriptors came on (CPU descriptors take the CPU path).
+        no_positive (str): A query without a valid match (same pid, other
+            camera) is left out of the means (``'skip'``), or counts as AP
+            0, INP 0 and a miss at every rank (``'zero'``, as the LS-VID
+            MATLAB kit). The log reports how many there are. Defaults to
+            ``'skip'``.
         collect_device (str): Device used to gather results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names. Defaults to
@@ -81,6 +90,7 @@ class VideoReIDMetric(BaseMetric):
                  max_rank: int = 20,
                  out_file: Optional[str] = None,
                  device: Optional[str] = None,
+                 no_positive: str = 'skip',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -90,13 +100,13 @@ class VideoReIDMetric(BaseMetric):
         if ap_mode not in AP_MODES:
             raise ValueError(f'`ap_mode` must be one of {AP_MODES}, got '
                              f'{ap_mode!r}')
+        if no_positive not in NO_POSITIVE_MODES:
+            raise ValueError(f'`no_positive` must be one of '
+                             f'{NO_POSITIVE_MODES}, got {no_positive!r}')
         if max_rank < 1:
             raise ValueError(f'`max_rank` must be >= 1, got {max_rank}')
+        check_rerank_cfg(rerank_cfg)
         rerank_cfg = dict(rerank_cfg or {})
-        unknown = set(rerank_cfg) - {'k1', 'k2', 'lambda_value'}
-        if unknown:
-            raise ValueError(f'Unknown `rerank_cfg` keys {sorted(unknown)}, '
-                             "expected 'k1', 'k2', 'lambda_value'")
         _check_out_file(out_file)
         self.distance = distance
         self.ap_mode = ap_mode
@@ -105,6 +115,7 @@ class VideoReIDMetric(BaseMetric):
         self.max_rank = max_rank
         self.out_file = out_file
         self.device = device
+        self.no_positive = no_positive
         # Where the model put its descriptors (results are kept on CPU).
         self._feature_device: Optional[torch.device] = None
 
@@ -122,33 +133,35 @@ class VideoReIDMetric(BaseMetric):
                                f'{missing}; expected keys {_REQUIRED_KEYS}')
             feat = sample['pred_feature'].detach()
             idx = int(sample['sample_idx'])
-            if not torch.isfinite(feat).all():
-                raise ValueError(f'{self.__class__.__name__}: the descriptor '
-                                 f'of sample_idx {idx} has NaN/inf values')
             if feat.device.type != 'cpu':
                 self._feature_device = feat.device
             self.results.append(
                 dict(
-                    pred_feature=feat.float().cpu().flatten(),
-                    pid=self._as_id(sample, 'pid'),
-                    camid=self._as_id(sample, 'camid'),
+                    pred_feature=self._as_descriptor(feat, idx),
+                    pid=self._as_id(sample, 'pid', idx),
+                    camid=self._as_id(sample, 'camid', idx),
                     is_query=bool(sample['is_query']),
                     is_gallery=bool(sample['is_gallery']),
                     sample_idx=idx))
 
-    def _as_id(self, sample: dict, key: str) -> int:
-        """An integer label of a sample, or an error naming the sample."""
+    # Samples are checked by the rule of every entry point (utils.arrays),
+    # named by their sample_idx.
+    @staticmethod
+    def _as_descriptor(feat: torch.Tensor, idx: int) -> torch.Tensor:
+        """A sample's descriptor as a float32 CPU vector."""
+        return as_descriptors(
+            feat.reshape(1, -1),
+            f'pred_feature of sample_idx {idx}',
+            device='cpu')[0]
+
+    @staticmethod
+    def _as_id(sample: dict, key: str, idx: int) -> int:
+        """An integer label of a sample."""
         value = sample[key]
-        value = value.item() if isinstance(value, torch.Tensor) else value
-        try:
-            number = None if isinstance(value, (str, bytes)) else float(value)
-        except (TypeError, ValueError):
-            number = None
-        if number is None or not number.is_integer():
-            raise ValueError(f'{self.__class__.__name__}: {key}={value!r} of '
-                             f'sample_idx {sample["sample_idx"]} is not an '
-                             'integer id')
-        return int(value)
+        value = value.reshape(-1) if isinstance(value, torch.Tensor) else [
+            value
+        ]
+        return int(as_labels(value, f'{key} of sample_idx {idx}', 1)[0])
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Evaluate the gathered results.
@@ -203,17 +216,22 @@ class VideoReIDMetric(BaseMetric):
             rerank_cfg=self.rerank_cfg if self.rerank else None,
             max_rank=self.max_rank,
             return_distmat=dump,
-            device=self.device or self._feature_device)
+            device=self.device or self._feature_device,
+            no_positive=self.no_positive)
         metrics = {'mAP': res['mAP'] * 100}
         for k in _CMC_RANKS:
             if k <= self.max_rank:
                 metrics[f'R{k}'] = float(res['cmc'][k - 1]) * 100
         metrics['mINP'] = res['mINP'] * 100
+        _, protocol = describe_protocol(
+            self,
+            query_in_gallery=bool(
+                (labels['is_query'] & labels['is_gallery']).any()))
         # Logged first: a failing write must not lose the evaluation.
         self._log_table(metrics, len(query), len(gallery),
-                        res['num_valid_queries'])
+                        res['num_valid_queries'], protocol, self.no_positive)
         if dump:
-            self._dump(res, feats, labels, query, gallery)
+            self._dump(res, feats, labels, query, gallery, protocol)
         return metrics
 
     @staticmethod
@@ -228,7 +246,8 @@ class VideoReIDMetric(BaseMetric):
                   rerank_cfg: Optional[dict] = None,
                   max_rank: int = 20,
                   return_distmat: bool = False,
-                  device: Optional[Union[str, torch.device]] = None) -> dict:
+                  device: Optional[Union[str, torch.device]] = None,
+                  no_positive: str = 'skip') -> dict:
         """Rank the gallery for every query and evaluate.
 
         Args:
@@ -248,6 +267,8 @@ class VideoReIDMetric(BaseMetric):
             device (str | torch.device, optional): Where distances and
                 ranking run; re-ranking always runs on CPU. Defaults to
                 None (where the descriptors are).
+            no_positive (str): ``'skip'`` or ``'zero'`` (see the class).
+                Defaults to ``'skip'``.
 
         Returns:
             dict: The output of :func:`evaluate_rank` (fractions).
@@ -272,15 +293,21 @@ class VideoReIDMetric(BaseMetric):
                 metric=distance,
                 max_rank=max_rank,
                 ap_mode=ap_mode,
-                device=device)
+                device=device,
+                no_positive=no_positive)
         res = evaluate_rank(
-            distmat, *labels, max_rank=max_rank, ap_mode=ap_mode)
+            distmat,
+            *labels,
+            max_rank=max_rank,
+            ap_mode=ap_mode,
+            no_positive=no_positive)
         if return_distmat:
             res['distmat'] = distmat
         return res
 
     def _dump(self, res: dict, feats: torch.Tensor, labels: dict,
-              query: np.ndarray, gallery: np.ndarray) -> None:
+              query: np.ndarray, gallery: np.ndarray,
+              protocol: str) -> None:
         """Write descriptors, labels and ranked lists to ``out_file``."""
         ranked, ranked_dist = rank_gallery(res['distmat'], self.max_rank,
                                            labels['pid'][query],
@@ -300,7 +327,8 @@ class VideoReIDMetric(BaseMetric):
             ranked_gallery=ranked,
             ranked_distances=ranked_dist,
             query_ap=query_ap,
-            camera_names=np.asarray(camera_names, dtype=str))
+            camera_names=np.asarray(camera_names, dtype=str),
+            protocol=protocol)
         dump = {k: fields[k] for k in DUMP_KEYS}
 
         def write(f: BinaryIO) -> None:
@@ -321,16 +349,24 @@ class VideoReIDMetric(BaseMetric):
 
     @staticmethod
     def _log_table(metrics: Dict[str, float], num_query: int,
-                   num_gallery: int, num_valid: int) -> None:
-        """Print the metrics as a paper-style table."""
+                   num_gallery: int, num_valid: int, protocol: str,
+                   no_positive: str) -> None:
+        """Print the metrics (%) as a paper-style table under their
+        protocol."""
         names = list(metrics)
         widths = [max(len(n), 6) for n in names]
         sep = '+' + '+'.join('-' * (w + 2) for w in widths) + '+'
         head = '|' + '|'.join(f' {n:^{w}} ' for n, w in zip(names, widths))
         row = '|' + '|'.join(f' {metrics[n]:^{w}.2f} '
                              for n, w in zip(names, widths))
+        without = ''
+        if num_valid < num_query:
+            without = (f'; {num_query - num_valid} without: ' +
+                       ('skipped' if no_positive == 'skip' else
+                        "counted as AP 0, no_positive='zero'"))
         print_log(
-            f'Re-ID results: {num_query} queries ({num_valid} with a valid '
-            f'match), {num_gallery} gallery\n'
+            f'Re-ID results (%): {num_query} queries ({num_valid} with a '
+            f'valid match{without}), {num_gallery} gallery\nProtocol: '
+            f'{protocol}\n'
             f'{sep}\n{head}|\n{sep}\n{row}|\n{sep}',
             logger='current')

@@ -39,18 +39,25 @@ class SDPAttention(nn.Module):
         self.kv = nn.Linear(embed_dims, 2 * embed_dims)
         self.proj = nn.Linear(embed_dims, embed_dims)
 
-    def forward(self, query: torch.Tensor,
-                key_value: torch.Tensor) -> torch.Tensor:
-        """(B, Lq, d) queries attend to (B, Lk, d) keys/values."""
+    def forward(self,
+                query: torch.Tensor,
+                key_value: torch.Tensor,
+                key_valid: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(B, Lq, d) queries attend to (B, Lk, d) keys/values; with
+        ``key_valid`` (bool (B, Lk)) only to the keys marked True."""
         B, Lq, d = query.shape
         head_dims = d // self.num_heads
         q = self.q(query).view(B, Lq, self.num_heads, head_dims)
         kv = self.kv(key_value).view(B, -1, 2, self.num_heads, head_dims)
         k, v = kv.permute(2, 0, 3, 1, 4)
+        # A bool mask: True = may be attended to; broadcast over heads and
+        # queries.
+        mask = None if key_valid is None else key_valid[:, None, None]
         out = F.scaled_dot_product_attention(
             q.transpose(1, 2),
             k,
             v,
+            attn_mask=mask,
             dropout_p=self.attn_drop if self.training else 0.)
         return self.proj(out.transpose(1, 2).reshape(B, Lq, d))
 
@@ -85,16 +92,25 @@ class DILayer(nn.Module):
         self.norm3 = nn.LayerNorm(embed_dims)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, h: torch.Tensor,
-                c: Optional[torch.Tensor]) -> torch.Tensor:
-        """Update decoder tokens h (B, L, d) with block tokens c (B, M, d)."""
-        h = self.norm1(h + self.drop(self.self_attn(h, h)))
+    def forward(self,
+                h: torch.Tensor,
+                c: Optional[torch.Tensor],
+                h_valid: Optional[torch.Tensor] = None,
+                c_valid: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Update decoder tokens h (B, L, d) with block tokens c (B, M, d).
+
+        ``h_valid`` (B, L) / ``c_valid`` (B, M), both given or both None,
+        mark the tokens of real frames: only they serve as keys.
+        """
+        h = self.norm1(h + self.drop(self.self_attn(h, h, h_valid)))
         if self.variant == 'dense':
             # Dense Attention: keys/values span h ⊕ c_l (supplement Fig. 1c).
             kv = torch.cat([h, c], dim=1)
-            h = self.norm2(h + self.drop(self.cross_attn(h, kv)))
+            kv_valid = None if h_valid is None else torch.cat(
+                [h_valid, c_valid], dim=1)
+            h = self.norm2(h + self.drop(self.cross_attn(h, kv, kv_valid)))
         elif self.variant == 'vanilla':
-            h = self.norm2(h + self.drop(self.cross_attn(h, c)))
+            h = self.norm2(h + self.drop(self.cross_attn(h, c, c_valid)))
         return self.norm3(h + self.drop(self.ffn(h)))
 
 
@@ -236,22 +252,51 @@ class DIDecoder(BaseModule):
             tokens[block] = tok.flatten(1, 2)
         return tokens
 
-    def forward(self, feats: Sequence[torch.Tensor],
-                num_frames: int) -> torch.Tensor:
+    def forward(self,
+                feats: Sequence[torch.Tensor],
+                num_frames: int,
+                frame_valid: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Decode a clip.
 
         Args:
             feats (Sequence[Tensor]): Backbone outputs, each (B*T, C, H, W).
             num_frames (int): Frames per clip ``T``.
+            frame_valid (Tensor, optional): Bool mask (B, T) of the real
+                frames. Tokens of padded frames are then no keys of any
+                attention and left out of the final average, so the
+                descriptor does not depend on them. Defaults to None (every
+                frame real).
 
         Returns:
             Tensor: Clip descriptors (B, embed_dims) (pre-BN).
         """
         tokens = self.tokens(feats, num_frames)
+        valid = None
+        if frame_valid is not None:
+            if frame_valid.shape != (feats[0].size(0) // num_frames,
+                                     num_frames):
+                raise ValueError(
+                    f'DIDecoder: frame_valid of shape '
+                    f'{tuple(frame_valid.shape)} for clips of '
+                    f'{num_frames} frames and {feats[0].size(0)} frames in '
+                    'all.')
+            # Token order is (frame, stripe): repeat each frame's flag.
+            valid = {
+                b: frame_valid.repeat_interleave(t.size(1) // num_frames, 1)
+                for b, t in tokens.items()
+            }
         h = tokens[self.input_block]
+        h_valid = None if valid is None else valid[self.input_block]
         for layer, memory in zip(self.layers, self.layer_memories):
-            c = None if self.variant == 'self' else torch.cat(
-                [tokens[b] for b in memory], dim=1)
-            h = layer(h, c)
-        # Spatial-temporal average over all T*N decoder tokens.
-        return h.mean(dim=1)
+            c = c_valid = None
+            if self.variant != 'self':
+                c = torch.cat([tokens[b] for b in memory], dim=1)
+                if valid is not None:
+                    c_valid = torch.cat([valid[b] for b in memory], dim=1)
+            h = layer(h, c, h_valid, c_valid)
+        # Spatial-temporal average over the T*N decoder tokens (real ones).
+        if h_valid is None:
+            return h.mean(dim=1)
+        h_valid = h_valid.unsqueeze(-1)
+        return h.masked_fill(~h_valid, 0).sum(dim=1) / h_valid.sum(
+            dim=1).to(h.dtype)

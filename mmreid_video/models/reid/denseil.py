@@ -6,9 +6,9 @@ from typing import Dict, List, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 from mmengine.runner import CheckpointLoader
-from mmpretrain.structures import DataSample
 
 from mmreid_video.registry import MODELS
+from ..utils.build_cfg import records_build_cfg
 from .video_reid import VideoReID
 
 # Encoder sub-modules of DenseIL, i.e. what stage 1 trains and stage 2 freezes.
@@ -65,6 +65,7 @@ class DenseIL(VideoReID):
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
+    @records_build_cfg
     def __init__(self,
                  backbone: Union[dict, nn.Module],
                  neck: Union[dict, nn.Module],
@@ -160,7 +161,9 @@ class DenseIL(VideoReID):
         return self
 
     def _branch(self) -> Tuple[nn.Module, nn.Module]:
-        """The (neck, head) of the active stage."""
+        """The (neck, head) of the active stage: they give the losses, the
+        ``'tensor'`` logits and the inference descriptor (stage 1: encoder
+        branch, stage 2: decoder branch)."""
         if self._train_stage == 1:
             return self.encoder_neck, self.encoder_head
         return self.neck, self.head
@@ -175,45 +178,6 @@ class DenseIL(VideoReID):
             with torch.no_grad():
                 return super()._backbone_forward(inputs, camera_ids)
         return super()._backbone_forward(inputs, camera_ids)
-
-    def _clip_feature(
-            self,
-            inputs: torch.Tensor,
-            camera_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
-        neck, _ = self._branch()
-        return neck(
-            self._backbone_forward(inputs, camera_ids),
-            num_frames=inputs.size(1))
-
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[DataSample]] = None,
-                mode: str = 'tensor'):
-        """See ``VideoReID.forward``; ``'tensor'`` gives the active head's
-        logits."""
-        if mode == 'tensor':
-            return self._branch()[1](
-                self._clip_feature(inputs, self._camera_ids(data_samples)))
-        return super().forward(inputs, data_samples, mode)
-
-    def extract_feat(
-            self,
-            inputs: torch.Tensor,
-            camera_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Inference descriptor: the active head's BN feature ``(B, D)``
-        (stage 1: encoder head, stage 2: decoder head). ``camera_ids``: see
-        ``VideoReID.extract_feat``."""
-        return self._branch()[1].pre_logits(
-            self._clip_feature(inputs, camera_ids))
-
-    def loss(self, inputs: torch.Tensor,
-             data_samples: List[DataSample]) -> dict:
-        """Losses of the active branch (see ``VideoReID.loss``)."""
-        if data_samples is None:
-            raise ValueError("DenseIL: mode='loss' needs data_samples.")
-        return self._branch()[1].loss(
-            self._clip_feature(inputs, self._camera_ids(data_samples)),
-            data_samples)
 
     def init_weights(self) -> None:
         """Initialize, then load ``encoder_checkpoint`` if one is set."""

@@ -1,5 +1,6 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """The video re-ID model: frames -> backbone -> temporal neck -> BNNeck."""
+import inspect
 from typing import List, Optional, Tuple, Union
 
 import torch
@@ -8,6 +9,7 @@ from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 
 from mmreid_video.registry import MODELS
+from ..utils import batch_frame_valid, records_build_cfg
 
 
 @MODELS.register_module()
@@ -28,7 +30,10 @@ class VideoReID(BaseModel):
             camera_ids)``, with each clip's ``camid`` from the data samples
             repeated for its frames.
         neck (dict | nn.Module): Neck called as ``neck(feats, num_frames=T)``
-            that returns ``(B, D)`` clip features, e.g. ``TemporalAvgPool``.
+            that returns ``(B, D)`` clip features, e.g. ``TemporalAvgPool``;
+            clips with padded frames (``frame_valid`` metainfo, written by
+            ``AllFramesSample``) call it with ``frame_valid=`` a ``(B, T)``
+            bool mask of the real frames, which it must honour.
         head (dict | nn.Module): Head with ``pre_logits``, ``forward`` and
             ``loss``, e.g. ``BNNeckHead``.
         data_preprocessor (dict | nn.Module, optional): The data
@@ -44,6 +49,7 @@ class VideoReID(BaseModel):
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
+    @records_build_cfg
     def __init__(self,
                  backbone: Union[dict, nn.Module],
                  neck: Union[dict, nn.Module],
@@ -105,8 +111,9 @@ class VideoReID(BaseModel):
             Tensor | dict | list[DataSample]: Depends on ``mode``.
         """
         if mode == 'tensor':
-            return self.head(
-                self._clip_feature(inputs, self._camera_ids(data_samples)))
+            return self._branch()[1](
+                self._clip_feature(inputs, self._camera_ids(data_samples),
+                                   self._frame_valid(inputs, data_samples)))
         elif mode == 'loss':
             return self.loss(inputs, data_samples)
         elif mode == 'predict':
@@ -189,19 +196,66 @@ class VideoReID(BaseModel):
             camera_ids = camera_ids.repeat_interleave(torch.tensor(num_clips))
         return camera_ids
 
+    def _branch(self) -> Tuple[nn.Module, nn.Module]:
+        """The (neck, head) that give the features and losses."""
+        return self.neck, self.head
+
+    @staticmethod
+    def _frame_valid(
+            inputs: torch.Tensor,
+            data_samples: Optional[List[DataSample]],
+            num_clips: Optional[List[int]] = None) -> Optional[torch.Tensor]:
+        """Real-frame mask ``(sum num_clips, T)`` of the clips from the
+        samples' ``frame_valid`` metainfo; None when every frame is real.
+
+        Args:
+            inputs (Tensor): The clips ``(N, T, 3, H, W)``.
+            data_samples (list[DataSample], optional): The batch's samples.
+            num_clips (list[int], optional): Clips per sample (test time);
+                None means one clip per sample.
+        """
+        if data_samples is None:
+            return None
+        if num_clips is None:
+            num_clips = [1] * len(data_samples)
+        valid = batch_frame_valid(data_samples, num_clips, inputs.size(1))
+        return None if valid is None else valid.to(inputs.device)
+
     def _clip_feature(
             self,
             inputs: torch.Tensor,
-            camera_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Return the pre-BN clip features ``(B, D)`` the losses use."""
-        return self.neck(
-            self._backbone_forward(inputs, camera_ids),
-            num_frames=inputs.size(1))
+            camera_ids: Optional[torch.Tensor] = None,
+            frame_valid: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Return the pre-BN clip features ``(B, D)`` the losses use.
+
+        Args:
+            inputs (Tensor): Clips of shape ``(B, T, 3, H, W)``.
+            camera_ids (Tensor, optional): See :meth:`extract_feat`.
+            frame_valid (Tensor, optional): See :meth:`extract_feat`.
+        """
+        neck = self._branch()[0]
+        feats = self._backbone_forward(inputs, camera_ids)
+        if frame_valid is None:
+            return neck(feats, num_frames=inputs.size(1))
+        name = type(self).__name__
+        if frame_valid.shape != inputs.shape[:2]:
+            raise ValueError(
+                f'{name}: frame_valid of shape {tuple(frame_valid.shape)} '
+                f'for clips of shape {tuple(inputs.shape[:2])} (B, T).')
+        if 'frame_valid' not in inspect.signature(neck.forward).parameters:
+            raise TypeError(
+                f'{name}: the neck {type(neck).__name__} takes no '
+                "'frame_valid', but these clips have padded frames; give "
+                'its forward a frame_valid argument, or test with '
+                "AllFramesSample(last_chunk='cycle'), 'pad' or 'overlap'.")
+        return neck(
+            feats, num_frames=inputs.size(1), frame_valid=frame_valid)
 
     def extract_feat(
             self,
             inputs: torch.Tensor,
-            camera_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
+            camera_ids: Optional[torch.Tensor] = None,
+            frame_valid: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute the inference descriptor of every clip.
 
         This is the one entry point that tools, benchmarks and the inference
@@ -213,12 +267,17 @@ class VideoReID(BaseModel):
                 ``(B, )``; needed by backbones with ``with_camera_ids``
                 (e.g. ``CameraAwareViT``), ignored otherwise. Defaults to
                 None.
+            frame_valid (Tensor, optional): Bool mask ``(B, T)``, True for
+                the real frames of each clip and False for padding, which
+                then counts zero in the neck. Defaults to None (every frame
+                real).
 
         Returns:
             Tensor: Descriptors (the head's BN features) of shape ``(B, D)``,
             not L2-normalized.
         """
-        return self.head.pre_logits(self._clip_feature(inputs, camera_ids))
+        return self._branch()[1].pre_logits(
+            self._clip_feature(inputs, camera_ids, frame_valid))
 
     def get_layer_depth(self, param_name: str) -> Tuple[int, int]:
         """Layer depth of a parameter, for layer-wise lr decay with
@@ -253,9 +312,11 @@ class VideoReID(BaseModel):
             dict[str, Tensor]: The head's losses and logged values.
         """
         if data_samples is None:
-            raise ValueError("VideoReID: mode='loss' needs data_samples.")
-        return self.head.loss(
-            self._clip_feature(inputs, self._camera_ids(data_samples)),
+            raise ValueError(f"{type(self).__name__}: mode='loss' needs "
+                             'data_samples.')
+        return self._branch()[1].loss(
+            self._clip_feature(inputs, self._camera_ids(data_samples),
+                               self._frame_valid(inputs, data_samples)),
             data_samples)
 
     def predict(
@@ -267,10 +328,11 @@ class VideoReID(BaseModel):
 
         Clips pass through the network ``clips_per_forward`` at a time; the
         descriptors of a sample's ``num_clips`` consecutive clips (metainfo,
-        1 when absent) are averaged, weighted by the metainfo
-        ``clip_weights`` when present (``AllFramesSample`` sets the real
-        frames per chunk). A backbone with ``with_camera_ids`` gets each
-        sample's ``camid`` for all its clips.
+        1 when absent) are averaged, each weighted by its real frames: with
+        the metainfo ``frame_valid`` (``AllFramesSample`` marks the padding
+        of a short last chunk) padded frames count zero in the neck and in
+        the weights, without it every frame is real. A backbone with
+        ``with_camera_ids`` gets each sample's ``camid`` for all its clips.
 
         Args:
             inputs (Tensor): Clips of shape ``(sum num_clips, T, 3, H, W)``.
@@ -296,22 +358,23 @@ class VideoReID(BaseModel):
         camera_ids = self._camera_ids(data_samples, num_clips)
         camera_chunks = ([None] * len(chunks) if camera_ids is None else
                          camera_ids.split(self.clips_per_forward))
-        feats = torch.cat([
-            self.extract_feat(chunk, cameras)
-            for chunk, cameras in zip(chunks, camera_chunks)
+        valid = self._frame_valid(inputs, data_samples, num_clips)
+        # A slice of full clips runs unmasked (fused attention kernels).
+        valid_chunks = ([None] * len(chunks) if valid is None else [
+            None if bool(v.all()) else v
+            for v in valid.split(self.clips_per_forward)
         ])
-        for sample, clip_feats in zip(data_samples,
-                                      feats.split(num_clips)):
-            weights = sample.metainfo.get('clip_weights')
-            if weights is None:
-                feat = clip_feats.mean(dim=0)
-            else:
-                weights = torch.as_tensor(
-                    weights, dtype=feats.dtype, device=feats.device)
-                if weights.shape != (len(clip_feats), ):
-                    raise ValueError(
-                        'VideoReID.predict: clip_weights of shape '
-                        f'{tuple(weights.shape)} for {len(clip_feats)} clips.')
-                feat = weights @ clip_feats / weights.sum()
-            sample.set_field(feat, 'pred_feature')
+        feats = torch.cat([
+            self.extract_feat(*args)
+            for args in zip(chunks, camera_chunks, valid_chunks)
+        ])
+        weights = (
+            torch.ones(len(feats), dtype=feats.dtype, device=feats.device)
+            if valid is None else valid.sum(dim=1).to(feats.dtype))
+        for sample, clip_feats, clip_weights in zip(
+                data_samples, feats.split(num_clips),
+                weights.split(num_clips)):
+            # Normalised first: no large sums in half precision.
+            sample.set_field((clip_weights / clip_weights.sum()) @ clip_feats,
+                             'pred_feature')
         return data_samples

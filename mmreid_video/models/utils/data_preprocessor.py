@@ -8,6 +8,7 @@ from mmengine.model import BaseDataPreprocessor
 from mmpretrain.structures import DataSample
 
 from mmreid_video.registry import MODELS
+from .frame_valid import clip_frame_valid
 
 
 @MODELS.register_module()
@@ -21,6 +22,12 @@ class ReIDDataPreprocessor(BaseDataPreprocessor):
     normalized, and every sample is cut into its clips, so that the output is
     ``(sum_i num_clips_i, T, 3, H, W)``. During training each sample is one
     clip, giving ``(B, T, 3, H, W)``.
+
+    A sample's optional ``frame_valid`` metainfo (which of its frames are
+    real rather than padding, from ``AllFramesSample``) is checked here,
+    before any frame reaches the model: ``num_clips * clip_len`` booleans,
+    at least one real frame per clip. The model reads it from the data
+    samples (padded frames then count zero).
 
     Args:
         mean (Sequence[Number]): Per-channel pixel mean, in the channel order
@@ -90,6 +97,8 @@ class ReIDDataPreprocessor(BaseDataPreprocessor):
                     f'ReIDDataPreprocessor: sample {i} has {num_frames} '
                     f'frames, expected num_clips * clip_len = {num_clips} * '
                     f'{clip_len}.')
+            if 'frame_valid' in sample.metainfo:
+                clip_frame_valid(sample.frame_valid, num_clips, clip_len, i)
             clips.append(
                 frames.reshape(num_clips, clip_len, *frames.shape[1:]))
         if len({c.shape[2:] for c in clips}) > 1:

@@ -14,8 +14,7 @@ from mmreid_video.datasets.samplers import (IdentityBatchSampler,
                                             identity_sampler)
 from mmreid_video.registry import DATA_SAMPLERS
 
-MARS_TRAIN = (Path(__file__).parents[3] / '..' / 'shared' / 'data' /
-              'mars_info' / 'tracks_train_info.mat').resolve()
+REPO = Path(__file__).parents[3]
 MODES = ('identity', 'group')
 
 
@@ -72,7 +71,8 @@ def batches(sampler, dataset):
 
 def test_batches_are_p_ids_by_k_instances():
     dataset = StubDataset(make_pids())
-    sampler = build(dataset, seed=0, epoch_mode='group')
+    sampler = build(dataset, seed=0)
+    assert sampler.epoch_mode == 'group'  # the default
     counts = Counter(dataset.pids)
     num_groups = sum(max(1, n // 4) for n in counts.values())
     assert sampler.num_iters == num_groups // 4
@@ -211,8 +211,7 @@ def test_errors():
 
 def test_identity_epoch_uses_each_id_once():
     dataset = StubDataset(make_pids(num_ids=30))
-    sampler = build(dataset, seed=0)  # epoch_mode='identity' by default
-    assert sampler.epoch_mode == 'identity'
+    sampler = build(dataset, seed=0, epoch_mode='identity')
     assert sampler.num_iters == 30 // 4
     counts = Counter(dataset.pids)
     for epoch in range(3):
@@ -227,19 +226,29 @@ def test_identity_epoch_uses_each_id_once():
                 assert len(set(row)) == 4
 
 
-@pytest.mark.skipif(
-    not MARS_TRAIN.exists(), reason=f'real MARS metadata not found at '
-    f'{MARS_TRAIN} (CI clones the repository next to shared/)')
-def test_epoch_length_on_real_mars():
-    table = loadmat(str(MARS_TRAIN))['track_train_info']
-    dataset = StubDataset(table[:, 2].tolist())
-    assert (len(dataset), len(set(dataset.pids))) == (8298, 625)
-    per_id = build(dataset, num_ids=8, seed=0, rank=0, world_size=1)
-    assert per_id.num_iters == 78 and len(per_id) == 78 * 32
-    per_group = build(
-        dataset, num_ids=8, seed=0, rank=0, world_size=1, epoch_mode='group')
-    assert per_group.num_iters == 235
-    assert len(list(per_id)) == 78 * 32
+def test_epoch_length_on_real_mars_with_shipped_config(mars_info):
+    """AP3D's epoch on the real MARS train split: every group of K once,
+    ``sum(max(n, K) - max(n, K) % K) // (P * K)`` = 235 iterations."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(REPO / 'configs/baseline/baseline_r50_mars.py'))
+    table = loadmat(str(Path(mars_info) / 'tracks_train_info.mat'))
+    dataset = StubDataset(table['track_train_info'][:, 2].tolist())
+    counts = np.array(list(Counter(dataset.pids).values()))
+    assert (len(dataset), len(counts)) == (8298, 625)
+    k = cfg.train_dataloader.sampler.num_instances
+    padded = np.maximum(counts, k)
+    ap3d_len = int((padded - padded % k).sum()) // cfg.train_dataloader.\
+        batch_size
+    sampler = build(
+        dataset, **cfg.train_dataloader.sampler, seed=0, rank=0, world_size=1)
+    assert sampler.epoch_mode == 'group'
+    assert sampler.num_iters == ap3d_len == 235
+    assert len(list(sampler)) == len(sampler) == 235 * 32
+    # The deprecated identity-once epoch is a third of it.
+    per_id = build(
+        dataset, num_ids=8, seed=0, rank=0, world_size=1,
+        epoch_mode='identity')
+    assert per_id.num_iters == 78
 
 
 @pytest.mark.parametrize('mode', MODES)

@@ -136,22 +136,22 @@ def test_all_frames_covers_every_frame_once(num_frames):
 def test_all_frames_last_chunk_modes(num_frames):
     clip_len = 8
     num_clips = -(-num_frames // clip_len)
-    rest = num_frames - (num_clips - 1) * clip_len
     padded = np.minimum(np.arange(num_clips * clip_len), num_frames - 1)
     pad = build('AllFramesSample', clip_len=clip_len, last_chunk='pad')
     out = pad(tracklet(num_frames))
     np.testing.assert_array_equal(out['frame_inds'], padded)
-    assert 'clip_weights' not in out
+    assert 'frame_valid' not in out
+    # 'weighted': padded alike, the padding marked invalid.
     weighted = build('AllFramesSample', clip_len=clip_len)(
         tracklet(num_frames))
     np.testing.assert_array_equal(weighted['frame_inds'], padded)
-    np.testing.assert_array_equal(weighted['clip_weights'],
-                                  [8] * (num_clips - 1) + [rest])
-    assert weighted['clip_weights'].dtype == np.float32
+    valid = weighted['frame_valid']
+    assert valid.dtype == np.bool_ and valid.shape == padded.shape
+    assert valid[:num_frames].all() and not valid[num_frames:].any()
     out = build('AllFramesSample', clip_len=clip_len,
                 last_chunk='overlap')(tracklet(num_frames))
-    assert 'clip_weights' not in out
-    if num_frames < clip_len:  # one chunk: padded in every mode
+    assert 'frame_valid' not in out
+    if num_frames < clip_len:  # one chunk: padded like 'pad'
         np.testing.assert_array_equal(out['frame_inds'], padded)
     else:  # the last T real frames, every frame covered
         np.testing.assert_array_equal(out['frame_inds'][:-clip_len],
@@ -162,3 +162,17 @@ def test_all_frames_last_chunk_modes(num_frames):
     with pytest.raises(ValueError, match='last_chunk must be one of'):
         build('AllFramesSample', last_chunk='drop')
     assert repr(pad) == "AllFramesSample(clip_len=8, last_chunk='pad')"
+
+
+def test_all_frames_cycle_pads_with_the_chunk_own_frames():
+    """TCLNet: the short chunk repeats its own frames in order."""
+    cycle = build('AllFramesSample', clip_len=8, last_chunk='cycle')
+    out = cycle(tracklet(3))
+    np.testing.assert_array_equal(out['frame_inds'], [0, 1, 2, 0, 1, 2, 0, 1])
+    out = cycle(tracklet(19))
+    assert out['num_clips'] == 3 and 'frame_valid' not in out
+    np.testing.assert_array_equal(out['frame_inds'][:16], np.arange(16))
+    np.testing.assert_array_equal(out['frame_inds'][16:],
+                                  [16, 17, 18, 16, 17, 18, 16, 17])
+    np.testing.assert_array_equal(
+        cycle(tracklet(16))['frame_inds'], np.arange(16))

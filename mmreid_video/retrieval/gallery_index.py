@@ -1,0 +1,300 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""A gallery index for galleries beyond one distance matrix: a small facade
+over a search engine (``backends/``)."""
+from typing import Dict, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from mmreid_video.evaluation.functional import topk_metrics
+from mmreid_video.utils.arrays import ArrayLike, Labels, as_descriptors
+from ._exact import check_exclusion, check_topk, optional_labels
+from .backends import GalleryBackend, get_backend
+
+
+class GalleryIndex:
+    """Top-k search over a large gallery of descriptors.
+
+    Descriptors (numpy arrays or tensors, any finite magnitude) are checked
+    and L2-normalised as the evaluator does
+    (:mod:`mmreid_video.utils.arrays`) and compared by cosine distance
+    ``1 - <q, g>``. Results follow :func:`mmreid_video.retrieval.search`:
+    gallery rows best first, ties in gallery order, exclusion by labels.
+    The engine is a backend (``backend='faiss'``, the default: a gallery in
+    this process); the modes of faiss:
+
+    - ``'exact'``: a float32 brute-force inner product (faiss on a GPU,
+      a BLAS GEMM on CPU) proposes candidates; they are re-scored exactly
+      and ranked by
+      :func:`~mmreid_video.evaluation.functional.rank_gallery`. The
+      candidate list grows until no item outside it can enter the top-k
+      (float32 rounding error is bounded), so the lists equal
+      :func:`~mmreid_video.retrieval.search`'s. Descriptors stay in memory.
+      Parameters: ``use_gpu='auto'``, ``block_size=256``.
+    - ``'compressed'``: an IVF-PQ index (``nlist`` lists, ``pq_m`` codes of
+      ``pq_bits`` bits each, by default as many as possible up to 128
+      that divide D, ``nprobe`` lists searched; 4-bit codes are scanned by
+      faiss's SIMD fast-scan kernels, on CPU) proposes a ``shortlist`` per
+      query, re-scored exactly from the full descriptors, which stay on
+      disk, memory-mapped (in a temporary file under ``vectors_dir``, or in
+      the saved index file). It is trained on ``train_size`` descriptors
+      (default: 39 per list, faiss's k-means minimum; drawn with ``seed``)
+      of a sample (:meth:`train`) or of its own when first searched; later
+      additions are encoded with that training. Shards encoded with one
+      training (a saved, trained, empty template loaded for each) merge by
+      joining their encoded lists. Parameters: ``nlist=4096, pq_m=None,
+      pq_bits=4, nprobe=192, shortlist=100, train_size=None, seed=0,
+      vectors_dir=None, use_gpu='auto', block_size=64``.
+
+    faiss GPU resources are used when faiss sees a GPU (``use_gpu='auto'``)
+    or always (``True``), except by fast-scan codes, which faiss searches on
+    CPU only; ``block_size`` queries are searched at a time. The exact mode
+    on CPU runs without faiss installed.
+
+    Args:
+        dim (int): Descriptor length D.
+        mode (str): ``'exact'`` or ``'compressed'``. Defaults to 'exact'.
+        backend (str): The engine, a key of
+            ``mmreid_video.retrieval.backends.BACKENDS``. Defaults to
+            'faiss'.
+        **params: The backend's parameters of the mode, overriding its
+            defaults.
+
+    Examples:
+        >>> index = GalleryIndex(4)
+        >>> index.add(np.eye(4, dtype=np.float32), camids=[0, 0, 1, 1])
+        >>> index.search(np.eye(4)[:1], topk=2, query_camids=[0])[0]
+        tensor([[2, 3]])
+    """
+
+    def __init__(self,
+                 dim: int,
+                 mode: str = 'exact',
+                 backend: str = 'faiss',
+                 **params) -> None:
+        self._backend = get_backend(backend)(dim, mode, **params)
+
+    @classmethod
+    def _of(cls, backend: GalleryBackend) -> 'GalleryIndex':
+        index = cls.__new__(cls)
+        index._backend = backend
+        return index
+
+    # ----------------------------------------------------------- content
+    @property
+    def backend(self) -> GalleryBackend:
+        """The engine (``backend.name`` is its name)."""
+        return self._backend
+
+    @property
+    def dim(self) -> int:
+        """Descriptor length D."""
+        return self._backend.dim
+
+    @property
+    def mode(self) -> str:
+        """``'exact'`` or ``'compressed'``."""
+        return self._backend.mode
+
+    @property
+    def params(self) -> dict:
+        """The mode's parameters, defaults filled in."""
+        return self._backend.params
+
+    @property
+    def ntotal(self) -> int:
+        """Number of gallery items."""
+        return self._backend.ntotal
+
+    @property
+    def pids(self) -> Optional[np.ndarray]:
+        """(N, ) int64 pids, or None when added without."""
+        return self._backend.labels('pids')
+
+    @property
+    def camids(self) -> Optional[np.ndarray]:
+        """(N, ) int64 camids, or None when added without."""
+        return self._backend.labels('camids')
+
+    def memory_bytes(self) -> int:
+        """Bytes the index holds in memory (descriptors of the compressed
+        mode are on disk and not counted)."""
+        return self._backend.memory_bytes()
+
+    def add(self,
+            feats: ArrayLike,
+            pids: Optional[Labels] = None,
+            camids: Optional[Labels] = None) -> None:
+        """Append gallery descriptors (rows ``ntotal`` onwards).
+
+        Args:
+            feats (np.ndarray | torch.Tensor): (n, D) descriptors.
+            pids (array-like, optional): (n, ) int ids. Defaults to None.
+            camids (array-like, optional): (n, ) int camera ids. Defaults
+                to None.
+        """
+        rows = as_descriptors(feats, 'feats', self.dim, normalize=True)
+        labels = dict(
+            pids=optional_labels(pids, 'pids', len(rows)),
+            camids=optional_labels(camids, 'camids', len(rows)))
+        given = tuple(sorted(k for k, v in labels.items() if v is not None))
+        held = self._backend.label_names
+        if self.ntotal and given != held:
+            raise ValueError(
+                f'The index holds labels {list(held)} for its {self.ntotal} '
+                f'items; add() got {list(given)}: every add() must give the '
+                'same labels')
+        self._backend.add(rows.numpy(), labels)
+
+    def train(self, sample: Optional[ArrayLike] = None) -> None:
+        """Train the compressed index and encode the stored descriptors
+        (done on first search when not called).
+
+        Trained on a ``sample`` while empty, then saved, the index is a
+        template: every shard loaded from it encodes its descriptors with
+        this one training, and :meth:`merge` joins such shards without
+        training or encoding again.
+
+        Args:
+            sample (np.ndarray | torch.Tensor, optional): (n, D) descriptors
+                to train on (``train_size`` of them are drawn with ``seed``).
+                Defaults to None (the stored descriptors).
+        """
+        if sample is not None:
+            sample = as_descriptors(
+                sample, 'sample', self.dim, normalize=True).numpy()
+        self._backend.train(sample)
+
+    def remove(self, rows: Sequence[int]) -> None:
+        """Delete gallery rows (backends whose engine can)."""
+        self._backend.remove(np.asarray(rows, np.int64))
+
+    # ------------------------------------------------------------ search
+    def search(
+        self,
+        query_feats: ArrayLike,
+        topk: int = 10,
+        query_pids: Optional[Labels] = None,
+        query_camids: Optional[Labels] = None
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Top-k gallery items of each query.
+
+        With query pids and camids the re-ID rule applies (gallery items
+        with the query's pid *and* camera are left out; the index needs
+        pids and camids); with camids alone same-camera items are left out.
+
+        Args:
+            query_feats (np.ndarray | torch.Tensor): (Q, D) descriptors.
+            topk (int): List length; at most ``ntotal``. Defaults to 10.
+            query_pids (array-like, optional): (Q, ) int ids.
+            query_camids (array-like, optional): (Q, ) int camera ids.
+
+        Returns:
+            tuple[Tensor, Tensor]: As :func:`mmreid_video.retrieval.search`:
+            (Q, k) int64 gallery rows and float32 distances, best first,
+            -1 / inf padding.
+        """
+        if self.ntotal == 0:
+            raise ValueError('The GalleryIndex is empty: add() first')
+        q = as_descriptors(
+            query_feats, 'query_feats', self.dim, normalize=True).numpy()
+        topk = check_topk(topk)
+        q_pids = optional_labels(query_pids, 'query_pids', len(q))
+        q_cams = optional_labels(query_camids, 'query_camids', len(q))
+        held = self._backend.label_names
+        check_exclusion(q_pids, q_cams, 'pids' in held, 'camids' in held)
+        indices, dists = self._backend.search(q, min(topk, self.ntotal),
+                                              q_pids, q_cams)
+        return torch.from_numpy(indices), torch.from_numpy(dists)
+
+    def evaluate(self,
+                 query_feats: ArrayLike,
+                 query_pids: Labels,
+                 query_camids: Labels,
+                 topk: int = 100,
+                 ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
+        """R-n and mAP@k from the index's top-k lists (re-ID rule).
+
+        Args:
+            query_feats (np.ndarray | torch.Tensor): (Q, D) descriptors.
+            query_pids (array-like): (Q, ) int ids.
+            query_camids (array-like): (Q, ) int camera ids.
+            topk (int): List length k of mAP@k. Defaults to 100.
+            ranks (Sequence[int]): The n of R-n. Defaults to (1, 5, 10).
+
+        Returns:
+            dict: ``R1``, ``R5``, ``R10``, ``mAP@{k}`` (fractions) and
+            ``num_valid_queries``; see
+            :func:`~mmreid_video.evaluation.functional.topk_metrics`.
+        """
+        if query_pids is None or query_camids is None:
+            raise ValueError('evaluate() needs query_pids and query_camids')
+        indices, _ = self.search(query_feats, topk, query_pids, query_camids)
+        return topk_metrics(indices.numpy(), query_pids, query_camids,
+                            self.pids, self.camids, ranks)
+
+    # ------------------------------------------------------ persistence
+    def save(self, path: str) -> None:
+        """Persist the index (faiss: one file, written to a temporary file
+        next to ``path`` and renamed over it when complete).
+
+        Args:
+            path (str): Destination file.
+        """
+        self._backend.save(str(path))
+
+    @classmethod
+    def load(cls, path: str, backend: str = 'faiss',
+             **kwargs) -> 'GalleryIndex':
+        """Re-open a saved index.
+
+        faiss: descriptors are memory-mapped from the file (an exact index
+        reads them into memory when it is searched).
+
+        Args:
+            path (str): What :meth:`save` wrote to.
+            backend (str): Its backend. Defaults to 'faiss'.
+            **kwargs: The backend's options; faiss: ``verify=True`` (check
+                every section's CRC-32, reading the file once) and
+                ``vectors_dir`` (temporary folder for descriptors added to a
+                compressed index later).
+
+        Returns:
+            GalleryIndex: The index.
+
+        Raises:
+            IndexFileError: The file is truncated, corrupt or does not
+                describe a valid index; the message names it.
+        """
+        return cls._of(get_backend(backend).load(str(path), **kwargs))
+
+    @classmethod
+    def merge(cls,
+              indices: Sequence['GalleryIndex'],
+              retrain: bool = False) -> 'GalleryIndex':
+        """Join shards into one index, rows in the given order.
+
+        The result searches exactly like one index built by adding every
+        shard's descriptors in that order. Compressed shards encoded with
+        one training (each loaded from one trained template) are joined by
+        their encoded lists, nothing trained or encoded again; shards of
+        different trainings are refused, naming both, unless ``retrain``.
+
+        Args:
+            indices (Sequence[GalleryIndex]): Shards of one backend, mode,
+                dimension, parameters and labels.
+            retrain (bool): Train the result afresh over all descriptors
+                (on first search or :meth:`train`). Defaults to False.
+
+        Returns:
+            GalleryIndex: A new index.
+        """
+        if not indices or not all(isinstance(i, cls) for i in indices):
+            raise TypeError('merge() needs a non-empty sequence of '
+                            'GalleryIndex objects')
+        engines = {type(i.backend) for i in indices}
+        if len(engines) > 1:
+            raise ValueError('Cannot merge indices of different backends: '
+                             f'{sorted(e.name for e in engines)}')
+        return cls._of(engines.pop().merge([i.backend for i in indices],
+                                           retrain=retrain))
