@@ -115,9 +115,11 @@ def _folders_to_json(root: Path) -> dict:
     return json.loads((root / 'annotations.json').read_text())
 
 
-@ok('odd data', 'folders_to_json: OS files and ._ AppleDouble frames',
+@ok('odd data',
+    'folders_to_json: OS files and ._ AppleDouble frames',
     lambda ann: [t['frame_paths'] for t in ann['train']] ==
-    [['train/1/t1/0.jpg', 'train/1/t1/1.jpg']])
+    [['train/1/t1/0.jpg', 'train/1/t1/1.jpg']],
+    slow=True)
 def _(tmp):
     root = _tree(tmp, ['0.jpg', '1.jpg', '._0.jpg', 'Thumbs.db'])
     strays(root / 'train', root / 'train/1')
