@@ -69,24 +69,27 @@ def test_worker_error_surfaces_message_and_file(tmp_path, tiny_mars_root):
         num_workers=2,
         persistent_workers=True,
         collate_fn=pseudo_collate)
-    msg = _first_error(loader)
-    # Shut the persistent workers down now; left to the garbage collector,
-    # their queues may go first and each join then waits for a timeout.
-    del loader
+    batches = iter(loader)
+    msg = _first_error(batches)
+    # Shut the persistent workers down now (as DataLoader's __del__ does):
+    # left to the garbage collector, their queues may go first and each
+    # join then waits 5 s, in whichever later test collects them.
+    batches._shutdown_workers()
     assert 'in DataLoader worker process' in msg
     assert f'Frame file not found: {missing}' in msg
     # The worker's traceback points at the transform that failed.
     assert 'transforms/loading.py' in msg
 
 
-def _first_error(loader: DataLoader) -> str:
-    """Iterate ``loader`` and return the error message it raises.
+def _first_error(batches) -> str:
+    """Iterate ``batches`` (a DataLoader iterator) and return the error
+    message it raises.
 
     Returning only the text drops the traceback, which would keep the
-    loader's iterator (and its workers) alive in a reference cycle.
+    iterator (and its workers) alive in a reference cycle.
     """
     try:
-        for _ in loader:
+        for _ in batches:
             pass
     except FileNotFoundError as err:
         return str(err)
