@@ -182,6 +182,7 @@ def with_cameras(camids, num_clips=1):
     ]
 
 
+@pytest.mark.slow  # a ViT forward
 def test_camera_embedding_takes_each_samples_camid():
     cfg = load_cfg(
         DENSEIL_VIT, **{
