@@ -7,6 +7,11 @@
 Writes, per query, its tracklet id and the top-k gallery rows (and their
 distances; -1 / inf padding); ``--gallery-features`` adds the gallery
 tracklet ids. ``--metrics`` adds R1/R5/R10 and mAP@k (re-ID rule).
+
+Queries whose provenance (checkpoint weights, model config, test pipeline)
+differs from the index's are refused, naming what differs, unless
+``--allow-foreign-queries``; ``--gallery-features`` must be the extraction
+the index was built from.
 """
 import argparse
 import json
@@ -43,6 +48,12 @@ def parse_args() -> argparse.Namespace:
         help='subset the index was built from')
     parser.add_argument(
         '--metrics', action='store_true', help='also compute R-n, mAP@k')
+    parser.add_argument(
+        '--allow-foreign-queries',
+        action='store_true',
+        help='search with queries of another model, config or test '
+        'pipeline than the index\'s (refused otherwise; a warning says what '
+        'differs)')
     return parser.parse_args()
 
 
@@ -52,12 +63,19 @@ def main() -> None:
 
     from mmreid_video.fileio import atomic_write
     from mmreid_video.retrieval import GalleryIndex
-    from mmreid_video.retrieval.feature_shards import read_shards
+    from mmreid_video.retrieval.feature_shards import (read_provenance,
+                                                       read_shards)
     from mmreid_video.utils import check_output_path
+    from mmreid_video.utils.provenance import check_provenance
 
     # Before the index is loaded and searched.
     check_output_path(args.out, '--out', suffixes=('.json', ))
     index = GalleryIndex.load(args.index)
+    foreign = index.check_queries(
+        read_provenance(args.features), f'the queries {args.features}',
+        args.allow_foreign_queries)
+    if foreign:
+        print(f'Warning (--allow-foreign-queries): {foreign}')
     query = read_shards(args.features, args.subset)
     labels = dict(
         reid=(query['pids'], query['camids']),
@@ -70,6 +88,14 @@ def main() -> None:
         distances=np.where(np.isinf(dists.numpy()), None,
                            dists.numpy()).tolist())
     if args.gallery_features:
+        check_provenance(
+            read_provenance(args.gallery_features),
+            index.provenance,
+            f'--gallery-features {args.gallery_features}',
+            f'the index {args.index}',
+            hint='The index was built from another extraction: its rows '
+            'would be named after other tracklets. Pass the folder the '
+            'index was built from.')
         names = read_shards(args.gallery_features,
                             args.gallery_subset)['tracklet_ids']
         if len(names) != index.ntotal:

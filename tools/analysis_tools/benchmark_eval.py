@@ -437,8 +437,8 @@ def main():
               f"{dv['rank_gallery_identical']}; tie-heavy cases identical: "
               f"{dv['ties_identical_to_cpu']}")
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(report, f, indent=2)
+        from mmreid_video.fileio import atomic_write
+        atomic_write(json.dumps(report, indent=2).encode(), args.json)
 
 
 if __name__ == '__main__':
