@@ -4,169 +4,24 @@ of different provenance meeting (descriptors, shards, indexes, dumps), reads
 that may wait forever, and writes that race, fill the disk or are killed.
 
 The tools run in this process (``run_main``); the extractions, indexes and
-dumps they start from are built once per session (:class:`Built`) and
-copied into each case's folder.
+dumps they start from are built once per session (``_provenance_artefacts``)
+and copied into each case's folder.
 """
-import errno
 import json
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
 import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, List
 
 import numpy as np
-import torch
 from _adversarial_base import err, ok
 from _adversarial_tools import run_main
-from tool_runner import DEMO_CONFIG, REPO, tiny_cfg_options
-
-# Shards of 4 tracklets: the tiny test split has several.
-SHARD_SIZE = '4'
-TEST_DATA = dict(
-    num_train_ids=2,
-    num_test_ids=3,
-    tracklets_per_id=(2, 2),
-    frames_per_tracklet=(4, 4),
-    num_distractors=1,
-    num_junk=1)
-
-
-class Built:
-    """Artefacts built once (a tiny MARS tree, checkpoints, extractions,
-    indexes, a metric dump) under one temporary folder."""
-    _root: Path = None
-    _made: Dict[str, Path] = {}
-
-    @classmethod
-    def folder(cls) -> Path:
-        if cls._root is None:
-            cls._root = Path(tempfile.mkdtemp(prefix='adv_prov_'))
-        return cls._root
-
-    @classmethod
-    def get(cls, name: str, make) -> Path:
-        if name not in cls._made:
-            cls._made[name] = make(cls.folder() / name)
-        return cls._made[name]
-
-
-def data_root(seed: int = 1) -> Path:
-    """A tiny MARS-layout tree (read only: never changed by a case)."""
-
-    def make(path):
-        from mmreid_video.datasets import make_synthetic_mars
-        make_synthetic_mars(str(path), seed=seed, **TEST_DATA)
-        return path
-
-    return Built.get(f'mars_{seed}', make)
-
-
-def options(root: Path, *extra: str) -> List[str]:
-    return tiny_cfg_options(str(root)) + list(extra)
-
-
-def tiny_state(seed: int) -> dict:
-    """Random weights of the tiny demo model."""
-    from mmengine.config import Config
-
-    from mmreid_video.apis import init_model
-    cfg = Config.fromfile(DEMO_CONFIG)
-    from mmreid_video.utils import parse_cfg_options
-    cfg.merge_from_dict(parse_cfg_options(options(data_root())))
-    torch.manual_seed(seed)
-    return init_model(cfg).state_dict()
-
-
-def checkpoint(name: str = 'a') -> str:
-    """``a`` and ``b``: two trainings; ``a_resaved``: ``a``'s weights saved
-    again with other meta data and an optimizer state."""
-
-    def make(path):
-        if name == 'a_resaved':
-            state = torch.load(checkpoint('a'), weights_only=False)
-            torch.save(
-                dict(
-                    meta=dict(epoch=7, note='re-saved'),
-                    optimizer=dict(state={}, param_groups=[]),
-                    state_dict=state['state_dict']), path)
-        else:
-            torch.save(
-                dict(state_dict=tiny_state(dict(a=0, b=1)[name])), path)
-        return path
-
-    return str(Built.get(f'{name}.pth', make))
-
-
-def extract(ckpt: str, out: Path, root: Path = None, *extra: str) -> str:
-    return run_main('tools/extract_features.py', DEMO_CONFIG, ckpt, '--data',
-                    'test', '--out', str(out), '--shard-size', SHARD_SIZE,
-                    '--cfg-options', *options(root or data_root(), *extra))
-
-
-def extraction(name: str = 'a', tmp: Path = None) -> Path:
-    """The test split extracted with checkpoint ``name`` (copied into
-    ``tmp`` when given)."""
-    made = Built.get(f'feats_{name}',
-                     lambda p: (extract(checkpoint(name), p), p)[1])
-    if tmp is None:
-        return made
-    shutil.copytree(made, tmp / f'feats_{name}')
-    return tmp / f'feats_{name}'
-
-
-def index_file(name: str, tmp: Path, subset: str = 'gallery') -> Path:
-    """An index of extraction ``name`` built by tools/build_index.py."""
-    out = tmp / f'{name}_{subset}.gidx'
-    run_main('tools/build_index.py', str(extraction(name)), '--out', str(out),
-             '--subset', subset)
-    return out
-
-
-def search(index: Path, queries: Path, out: Path, *extra: str) -> dict:
-    run_main('tools/search.py', str(index), str(queries), '--out', str(out),
-             '--topk', '3', *extra)
-    with open(out) as f:
-        return json.load(f)
-
-
-def hidden(folder: Path) -> List[str]:
-    """Hidden entries (temporary files and folders of writers)."""
-    return sorted(n for n in os.listdir(folder) if n.startswith('.'))
-
-
-@contextmanager
-def full_disk():
-    """Writes fail as on a full disk when their data is synced."""
-    real = os.fsync
-
-    def fsync(fd):
-        if os.path.isfile(f'/proc/self/fd/{fd}'):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real(fd)
-
-    os.fsync = fsync
-    try:
-        yield
-    finally:
-        os.fsync = real
-
-
-def killed_mid_save(code: str) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter that is SIGKILLed when it first
-    syncs a file it writes (i.e. mid-save, the temporary file complete but
-    not yet renamed)."""
-    prelude = ('import os, signal\n'
-               'os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)\n')
-    return subprocess.run([sys.executable, '-c', prelude + code],
-                          cwd=REPO,
-                          env=dict(os.environ, PYTHONPATH=REPO),
-                          capture_output=True,
-                          text=True)
+from _provenance_artefacts import (checkpoint, data_root, dump_file, extract,
+                                   extraction, fifo_frame, full_disk, hidden,
+                                   index_file, killed_mid_save, options,
+                                   resumable, search, search_truncated,
+                                   tiny_config)
+from tool_runner import DEMO_CONFIG
 
 
 # ---- provenance: descriptors of different models meeting -------------------
@@ -217,8 +72,7 @@ def _(tmp):
 @err('provenance', 'extract_features.py: resume after the checkpoint file '
      'was replaced in place', 'weights', '{tmp}/feats_a')
 def _(tmp):
-    out = extraction('a', tmp)
-    os.remove(out / 'shard_00001.npz')
+    out = resumable(tmp)
     ckpt = tmp / 'latest.pth'
     shutil.copy(checkpoint('a'), ckpt)
     with open(out / 'meta.json') as f:  # the run used this path
@@ -232,8 +86,7 @@ def _(tmp):
 @err('provenance', 'extract_features.py: resume with another test pipeline',
      'pipeline', '{tmp}/feats_a')
 def _(tmp):
-    out = extraction('a', tmp)
-    os.remove(out / 'shard_00001.npz')
+    out = resumable(tmp)
     extract(checkpoint('a'), out, None,
             'test_dataloader.dataset.pipeline.0.clip_len=2')
 
@@ -241,8 +94,7 @@ def _(tmp):
 @err('provenance', 'extract_features.py: resume on another dataset at the '
      'same data_root', 'data', '{tmp}/feats_a')
 def _(tmp):
-    out = extraction('a', tmp)
-    os.remove(out / 'shard_00001.npz')
+    out = resumable(tmp)
     root = tmp / 'mars'
     shutil.copytree(data_root(2), root)  # regenerated with another seed
     extract(checkpoint('a'), out, root)
@@ -274,18 +126,6 @@ def _(tmp):
 def _(tmp):
     run_main('tools/build_index.py', '--merge', str(index_file('a', tmp)),
              str(index_file('b', tmp)), '--out', str(tmp / 'm.gidx'))
-
-
-def dump_file(tmp: Path) -> Path:
-    """A tools/test.py --out dump of checkpoint ``a`` on the tiny tree."""
-
-    def make(path):
-        run_main('tools/test.py', DEMO_CONFIG, checkpoint('a'), '--out',
-                 str(path), '--work-dir', str(path.parent / 'test_run'),
-                 '--cfg-options', *options(data_root()))
-        return path
-
-    return Built.get('dump.pkl', make)
 
 
 @err('provenance', 'vis_ranked_list.py --dump drawn against another dataset',
@@ -322,20 +162,7 @@ def _(tmp):
 @err('provenance', 'GalleryIndex: file truncated in place after load',
      '{tmp}/a_gallery.gidx')
 def _(tmp):
-    # A read of a mapped page past the end kills the process (SIGBUS): the
-    # search runs in a child.
-    path = index_file('a', tmp)
-    code = (
-        'import sys, numpy as np\n'
-        'from mmreid_video.retrieval import GalleryIndex\n'
-        f'index = GalleryIndex.load({str(path)!r})\n'
-        f'open({str(path)!r}, "r+b").truncate(4096)\n'
-        'index.search(np.ones((2, index.dim), np.float32), 3)\n')
-    proc = subprocess.run([sys.executable, '-c', code],
-                          cwd=REPO,
-                          env=dict(os.environ, PYTHONPATH=REPO),
-                          capture_output=True,
-                          text=True)
+    proc = search_truncated(index_file('a', tmp))
     if proc.returncode:
         raise RuntimeError(f'exit {proc.returncode}: {proc.stderr[-800:]}')
 
@@ -349,21 +176,10 @@ def _(tmp):
 
 
 # ---- reads that may wait forever -------------------------------------------
-def _fifo_frame(tmp: Path) -> tuple:
-    """A copy of the tiny tree whose first test frame blocks when read."""
-    from mmreid_video.datasets import MARS
-    root = tmp / 'mars'
-    shutil.copytree(data_root(), root)
-    frame = MARS(str(root), split='test').get_data_info(0)['frame_paths'][0]
-    os.remove(frame)
-    os.mkfifo(frame)
-    return root, frame
-
-
 @err('hang', 'extract_features.py: a frame whose read blocks (FIFO)',
      'took more than 1 s', 'F001.jpg')
 def _(tmp):
-    root, _ = _fifo_frame(tmp)
+    root, info = fifo_frame(tmp)
     extract(checkpoint('a'), tmp / 'out', root,
             'default_hooks.sample_timeout.timeout=1')
 
@@ -372,18 +188,11 @@ def _(tmp):
      'took more than 1 s', 'F001.jpg')
 def _(tmp):
     from mmreid_video.apis import extract_tracklet_features, init_model
-    from mmreid_video.datasets import MARS
-    root, _ = _fifo_frame(tmp)
-    from mmengine.config import Config
-
-    from mmreid_video.utils import parse_cfg_options
-    cfg = Config.fromfile(DEMO_CONFIG)
-    cfg.merge_from_dict(
-        parse_cfg_options(
-            options(root, 'default_hooks.sample_timeout.timeout=1')))
-    model = init_model(cfg, checkpoint('a'))
-    frames = MARS(str(root), split='test').get_data_info(0)['frame_paths']
-    extract_tracklet_features(model, [frames])
+    root, info = fifo_frame(tmp)
+    model = init_model(
+        tiny_config(root, 'default_hooks.sample_timeout.timeout=1'),
+        checkpoint('a'))
+    extract_tracklet_features(model, [info['frame_paths']])
 
 
 @err('hang', 'GalleryIndex.load of a named pipe', '{tmp}/g.gidx')

@@ -8,17 +8,16 @@ process."""
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
-from _adversarial_provenance import (checkpoint, data_root, dump_file, extract,
-                                     extraction, index_file, options, search)
 from _adversarial_tools import run_main
+from _provenance_artefacts import (checkpoint, data_root, dump_file, extract,
+                                   extraction, index_file, options, resumable,
+                                   search, search_truncated)
 from mmengine.registry import init_default_scope
-from tool_runner import DEMO_CONFIG, REPO
+from tool_runner import DEMO_CONFIG
 
 from mmreid_video.retrieval import GalleryIndex, IndexFileError
 from mmreid_video.retrieval.feature_shards import read_shards
@@ -55,8 +54,7 @@ def test_provenance_is_recorded_in_every_artefact(tmp_path):
 
 
 def test_resume_with_other_checkpoint_content_names_both(tmp_path):
-    out = extraction('a', tmp_path)
-    os.remove(out / 'shard_00001.npz')
+    out = resumable(tmp_path)
     with pytest.raises(ValueError, match='weights') as info:
         extract(checkpoint('b'), out)
     msg = str(info.value)
@@ -109,18 +107,8 @@ def test_index_file_changed_in_place_after_load(tmp_path):
         dst.write(src.read())  # cp: same inode and size, other bytes
     with pytest.raises(IndexFileError, match=f'{path}: changed on disk'):
         index.search(q, 3)
-    # A shorter file: read in a child, as a mapped page past the end would
-    # kill the process (SIGBUS).
+    # A shorter file (in a child: a mapped page past the end is SIGBUS).
     shutil.copy(other, path)
-    code = ('import numpy as np\n'
-            'from mmreid_video.retrieval import GalleryIndex\n'
-            f'index = GalleryIndex.load({str(path)!r})\n'
-            f'open({str(path)!r}, "r+b").truncate(4096)\n'
-            'index.search(np.ones((2, index.dim), np.float32), 3)\n')
-    proc = subprocess.run([sys.executable, '-c', code],
-                          cwd=REPO,
-                          env=dict(os.environ, PYTHONPATH=REPO),
-                          capture_output=True,
-                          text=True)
+    proc = search_truncated(path)
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert f'IndexFileError: {path}: changed on disk' in proc.stderr

@@ -4,10 +4,9 @@ unique temporary names, name the path on ENOSPC and leave nothing behind."""
 import os
 
 import pytest
-from _adversarial_provenance import (data_root, dump_file, extraction,
-                                     full_disk, hidden, killed_mid_save,
-                                     options)
 from _adversarial_tools import run_main
+from _provenance_artefacts import (data_root, dump_file, extraction, full_disk,
+                                   hidden, killed_mid_save, options)
 from mmengine.registry import init_default_scope
 from tool_runner import DEMO_CONFIG
 
