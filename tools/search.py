@@ -76,6 +76,15 @@ def main() -> None:
         args.allow_foreign_queries)
     if foreign:
         print(f'Warning (--allow-foreign-queries): {foreign}')
+    if args.gallery_features:
+        check_provenance(
+            read_provenance(args.gallery_features),
+            index.provenance,
+            f'--gallery-features {args.gallery_features}',
+            f'the index {args.index}',
+            hint='The index was built from another extraction: its rows '
+            'would be named after other tracklets. Pass the folder the '
+            'index was built from.')
     query = read_shards(args.features, args.subset)
     labels = dict(
         reid=(query['pids'], query['camids']),
@@ -88,14 +97,6 @@ def main() -> None:
         distances=np.where(np.isinf(dists.numpy()), None,
                            dists.numpy()).tolist())
     if args.gallery_features:
-        check_provenance(
-            read_provenance(args.gallery_features),
-            index.provenance,
-            f'--gallery-features {args.gallery_features}',
-            f'the index {args.index}',
-            hint='The index was built from another extraction: its rows '
-            'would be named after other tracklets. Pass the folder the '
-            'index was built from.')
         names = read_shards(args.gallery_features,
                             args.gallery_subset)['tracklet_ids']
         if len(names) != index.ntotal:

@@ -1,6 +1,6 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Artefacts of the provenance, hang and write cases of issue 23
-(``_adversarial_provenance.py``, ``test_provenance.py``,
+(``_adversarial_provenance.py``, ``test_artefact_provenance.py``,
 ``test_no_hang.py``, ``test_safe_writes.py``): a tiny MARS tree, two
 checkpoints, their extractions and indexes and a metric dump, each built
 once per session (:class:`Built`) by the tools run in this process
