@@ -168,7 +168,7 @@ def remove_stale_temps(folder: Union[str, Path],
         if stale:
             try:
                 os.remove(path)
-            except FileNotFoundError:  # removed by another process
+            except OSError:  # removed meanwhile, or not ours to remove
                 continue
             removed.append(path)
     return removed
