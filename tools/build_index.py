@@ -5,7 +5,10 @@
 [--subset gallery] [--mode compressed --param nlist=4096 nprobe=256]``
 
 Rows of the index are the selected tracklets in dataset order (the order
-of ``read_shards``), with their pids and camids.
+of ``read_shards``), with their pids and camids. The index records the
+extraction's provenance (checkpoint weights, model config, test pipeline,
+data); shards of another extraction or dimension in the folder, a template
+of another model and merges of indexes of different models are refused.
 
 A compressed gallery built apart (one index per machine or extraction) is
 trained once and merged without encoding again:
@@ -116,8 +119,11 @@ def load_template(path: str):
 def main() -> None:
     args = parse_args()
     from mmreid_video.retrieval import GalleryIndex
-    from mmreid_video.retrieval.feature_shards import read_shards
+    from mmreid_video.retrieval.feature_shards import (read_provenance,
+                                                       read_shards)
     from mmreid_video.utils import check_output_path
+    from mmreid_video.utils.provenance import (DESCRIPTOR_PARTS,
+                                               check_provenance)
 
     # Before the shards are read and the index is trained.
     check_output_path(args.out, '--out')
@@ -128,8 +134,18 @@ def main() -> None:
         what = f'from {len(args.merge)} index files'
     else:
         shards = read_shards(args.features, args.subset)
+        provenance = read_provenance(args.features)
         if args.trained:
             index = load_template(args.trained)
+            check_provenance(
+                provenance,
+                index.provenance,
+                args.features,
+                f'the template {args.trained}',
+                DESCRIPTOR_PARTS,
+                hint='A training on another model\'s descriptors encodes '
+                'these as noise: train a template on a sample of this '
+                'model\'s descriptors (--train-only).')
         else:
             index = GalleryIndex(shards['feats'].shape[1], args.mode
                                  or 'exact', **args.param)
@@ -141,6 +157,7 @@ def main() -> None:
         else:
             index.add(shards['feats'], shards['pids'] if known else None,
                       shards['camids'])
+        index.provenance = provenance
         what = f'{args.subset} tracklets' + ('' if known else (
             f' ({(~shards["pid_known"]).sum()} of unknown identity: the '
             'index holds no pids, search it with --rule camera or none)'))

@@ -14,6 +14,11 @@ and frames), which ``tools/visualizations/vis_ranked_list.py
 --search-results`` draws. ``--metrics`` adds R1/R5/R10 and mAP@k in %
 (re-ID rule). Queries of unknown identity (one's own footage) are searched
 with ``--rule camera`` (or ``none``).
+
+Queries whose provenance (checkpoint weights, model config, test pipeline)
+differs from the index's are refused, naming what differs, unless
+``--allow-foreign-queries``; ``--gallery-features`` must be the extraction
+the index was built from.
 """
 import argparse
 import json
@@ -65,6 +70,12 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=20,
         help='queries printed in the table (default 20; --out holds all)')
+    parser.add_argument(
+        '--allow-foreign-queries',
+        action='store_true',
+        help='search with queries of another model, config or test '
+        'pipeline than the index\'s (refused otherwise; a warning says what '
+        'differs)')
     args = parser.parse_args()
     if args.show < 0:
         parser.error('--show must be >= 0')
@@ -75,16 +86,32 @@ def main() -> None:
     args = parse_args()
     from mmreid_video.fileio import atomic_write
     from mmreid_video.retrieval import GalleryIndex
-    from mmreid_video.retrieval.feature_shards import read_shards
+    from mmreid_video.retrieval.feature_shards import (read_provenance,
+                                                       read_shards)
     from mmreid_video.retrieval.search_results import (
         percent_metrics, query_records, read_gallery, results_table,
         rule_labels, search_protocol)
     from mmreid_video.utils import check_output_path
+    from mmreid_video.utils.provenance import check_provenance
 
     # Before the index is loaded and searched.
     if args.out:
         check_output_path(args.out, '--out', suffixes=('.json', ))
     index = GalleryIndex.load(args.index)
+    foreign = index.check_queries(
+        read_provenance(args.features), f'the queries {args.features}',
+        args.allow_foreign_queries)
+    if foreign:
+        print(f'Warning (--allow-foreign-queries): {foreign}')
+    if args.gallery_features:
+        check_provenance(
+            read_provenance(args.gallery_features),
+            index.provenance,
+            f'--gallery-features {args.gallery_features}',
+            f'the index {args.index}',
+            hint='The index was built from another extraction: its rows '
+            'would be named after other tracklets. Pass the folder the '
+            'index was built from.')
     query = read_shards(args.features, args.subset)
     where = f'{args.features} ({args.subset})'
     labels = rule_labels(args.rule, query, where)

@@ -8,6 +8,10 @@ import torch
 
 from mmreid_video.evaluation.functional import topk_metrics
 from mmreid_video.utils.arrays import ArrayLike, Labels, as_descriptors
+from mmreid_video.utils.provenance import (DESCRIPTOR_PARTS, ProvenanceError,
+                                           as_provenance, check_provenance,
+                                           merged_provenance,
+                                           provenance_mismatch)
 from ._exact import check_exclusion, check_topk, optional_labels
 from .backends import GalleryBackend, get_backend
 
@@ -50,6 +54,10 @@ class GalleryIndex:
     or always (``True``), except by fast-scan codes, which faiss searches on
     CPU only; ``block_size`` queries are searched at a time. The exact mode
     on CPU runs without faiss installed.
+
+    :attr:`provenance` says what made the descriptors (set by
+    ``tools/build_index.py`` from the extraction); it is saved with the
+    index, and :meth:`merge` refuses indexes of different models.
 
     Args:
         dim (int): Descriptor length D.
@@ -115,6 +123,60 @@ class GalleryIndex:
     def camids(self) -> Optional[np.ndarray]:
         """(N, ) int64 camids, or None when added without."""
         return self._backend.labels('camids')
+
+    @property
+    def provenance(self) -> Optional[dict]:
+        """What made the descriptors (see
+        :mod:`mmreid_video.utils.provenance`), saved with the index; None
+        when unknown (e.g. an index built from bare arrays)."""
+        return self._backend.provenance
+
+    @provenance.setter
+    def provenance(self, value: Optional[dict]) -> None:
+        self._backend.provenance = as_provenance(value,
+                                                 'GalleryIndex.provenance')
+
+    def check_queries(self,
+                      provenance: Optional[dict],
+                      source: str,
+                      allow_foreign: bool = False) -> Optional[str]:
+        """Refuse query descriptors of another model than the gallery's.
+
+        Queries compare with the gallery when the weights, model config and
+        test pipeline of their provenance are the index's (their data may
+        differ). Two unknown provenances pass with a warning.
+
+        Args:
+            provenance (dict, optional): The queries' provenance, e.g. the
+                ``read_provenance`` of their extraction folder.
+            source (str): Where the queries come from, for the message.
+            allow_foreign (bool): Return the difference instead of raising
+                (the user knows). Defaults to False.
+
+        Returns:
+            str | None: With ``allow_foreign``, what differs (None when
+            nothing does).
+
+        Raises:
+            ProvenanceError: They differ, naming each part and both
+                fingerprints.
+        """
+        name = f'the index {self.backend.source}'
+        if allow_foreign:
+            return provenance_mismatch(provenance, self.provenance, source,
+                                       name, DESCRIPTOR_PARTS)
+        check_provenance(
+            provenance,
+            self.provenance,
+            source,
+            name,
+            DESCRIPTOR_PARTS,
+            hint='Descriptors of different models do not compare: extract '
+            'the queries with the checkpoint, config and test pipeline of '
+            'the gallery (or rebuild the index with tools/build_index.py '
+            'from the matching extraction); tools/search.py '
+            '--allow-foreign-queries searches anyway.')
+        return None
 
     def memory_bytes(self) -> int:
         """Bytes the index holds in memory (descriptors of the compressed
@@ -249,7 +311,9 @@ class GalleryIndex:
         """Re-open a saved index.
 
         faiss: descriptors are memory-mapped from the file (an exact index
-        reads them into memory when it is searched).
+        reads them into memory when it is searched); a file changed in
+        place afterwards (``cp`` over it) is refused, naming it, before its
+        descriptors are read again.
 
         Args:
             path (str): What :meth:`save` wrote to.
@@ -263,8 +327,9 @@ class GalleryIndex:
             GalleryIndex: The index.
 
         Raises:
-            IndexFileError: The file is truncated, corrupt or does not
-                describe a valid index; the message names it.
+            IndexFileError: The file is truncated, corrupt, not a regular
+                file or does not describe a valid index; the message names
+                it.
         """
         return cls._of(get_backend(backend).load(str(path), **kwargs))
 
@@ -279,6 +344,9 @@ class GalleryIndex:
         one training (each loaded from one trained template) are joined by
         their encoded lists, nothing trained or encoded again; shards of
         different trainings are refused, naming both, unless ``retrain``.
+        Shards of different models (their provenance's weights, config or
+        pipeline differ, or one records none) are refused, naming both;
+        the result's provenance is theirs (its data part joins theirs).
 
         Args:
             indices (Sequence[GalleryIndex]): Shards of one backend, mode,
@@ -296,5 +364,19 @@ class GalleryIndex:
         if len(engines) > 1:
             raise ValueError('Cannot merge indices of different backends: '
                              f'{sorted(e.name for e in engines)}')
-        return cls._of(engines.pop().merge([i.backend for i in indices],
-                                           retrain=retrain))
+        first = indices[0]
+        for pos, other in enumerate(indices[1:], 1):
+            why = provenance_mismatch(
+                other.provenance, first.provenance,
+                f'shard {pos} ({other.backend.source})',
+                f'shard 0 ({first.backend.source})', DESCRIPTOR_PARTS)
+            if why:
+                raise ProvenanceError(
+                    f'Cannot merge: {why}. Their descriptors do not '
+                    'compare: merge only indexes of one model\'s '
+                    'descriptors (tools/build_index.py records where they '
+                    'came from).')
+        merged = cls._of(engines.pop().merge([i.backend for i in indices],
+                                             retrain=retrain))
+        merged.provenance = merged_provenance(i.provenance for i in indices)
+        return merged

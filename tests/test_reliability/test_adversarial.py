@@ -11,11 +11,13 @@ import _adversarial_index  # noqa: F401
 import _adversarial_mars  # noqa: F401
 import _adversarial_models  # noqa: F401
 import _adversarial_odd_data  # noqa: F401
+import _adversarial_provenance  # noqa: F401
 import _adversarial_runs  # noqa: F401
 import _adversarial_tools  # noqa: F401
 import pytest
 from _adversarial_base import CASES, classify
 from mmengine.registry import init_default_scope
+
 
 def test_case_names_are_unique():
     names = [(c.surface, c.name) for c in CASES]

@@ -18,7 +18,10 @@ gallery can apply; a backend gets only checked data:
   because excluded rows took its places;
 - results: (Q, k) int64 rows best first, ties in row order, and float32
   distances ``1 - <q, g>``; lists with fewer than k rows left after
-  exclusion are padded with -1 / inf; ``1 <= k <= ntotal``.
+  exclusion are padded with -1 / inf; ``1 <= k <= ntotal``;
+- ``provenance`` (a dict or None, set by ``GalleryIndex``) is persisted by
+  ``save`` and restored by ``load``; ``GalleryIndex.merge`` checks and
+  sets it on the result.
 """
 from abc import ABCMeta, abstractmethod
 from typing import Dict, Optional, Sequence, Tuple
@@ -49,6 +52,10 @@ class GalleryBackend(metaclass=ABCMeta):
         self.dim = dim
         self.mode = mode
         self.params = params
+        # What made the descriptors (mmreid_video.utils.provenance), kept
+        # with the gallery where it persists (faiss: the file's header;
+        # Milvus: the collection's metadata); None when unknown.
+        self.provenance: Optional[dict] = None
 
     @property
     @abstractmethod
