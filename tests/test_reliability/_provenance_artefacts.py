@@ -140,6 +140,14 @@ def search(index: Path, queries: Path, out: Path, *extra: str) -> dict:
         return json.load(f)
 
 
+def ranked_rows(results: dict) -> List[List[int]]:
+    """Each query's ranked index rows of a ``search.py --out`` file, padded
+    with -1 to its top-k as :func:`mmreid_video.retrieval.search` pads."""
+    return [[r['row'] for r in q['results']] + [-1] *
+            (results['topk'] - len(q['results']))
+            for q in results['queries']]
+
+
 def hidden(folder: Path) -> List[str]:
     """Hidden entries (temporary files and folders of writers)."""
     return sorted(n for n in os.listdir(folder) if n.startswith('.'))

@@ -14,8 +14,9 @@ import pytest
 import torch
 from _adversarial_tools import run_main
 from _provenance_artefacts import (checkpoint, data_root, dump_file, extract,
-                                   extraction, index_file, options, resumable,
-                                   search, search_truncated)
+                                   extraction, index_file, options,
+                                   ranked_rows, resumable, search,
+                                   search_truncated)
 from mmengine.registry import init_default_scope
 from tool_runner import DEMO_CONFIG
 
@@ -84,7 +85,7 @@ def test_search_refuses_foreign_queries_unless_allowed(tmp_path):
     q = read_shards(str(extraction('b')), 'query')
     g = read_shards(str(extraction('a')), 'gallery')
     from mmreid_video.retrieval import search as exact
-    assert got['indices'] == exact(q['feats'], g['feats'], 3, q['pids'],
+    assert ranked_rows(got) == exact(q['feats'], g['feats'], 3, q['pids'],
                                    q['camids'], g['pids'],
                                    g['camids'])[0].tolist()
 
