@@ -7,7 +7,8 @@ import numpy as np
 import torch
 
 from mmreid_video.evaluation.functional import topk_metrics
-from mmreid_video.utils.arrays import ArrayLike, Labels, as_descriptors
+from mmreid_video.utils.arrays import (ArrayLike, Labels, as_descriptors,
+                                       as_labels)
 from ._exact import check_exclusion, check_topk, optional_labels
 from .backends import GalleryBackend, get_backend
 
@@ -20,8 +21,9 @@ class GalleryIndex:
     (:mod:`mmreid_video.utils.arrays`) and compared by cosine distance
     ``1 - <q, g>``. Results follow :func:`mmreid_video.retrieval.search`:
     gallery rows best first, ties in gallery order, exclusion by labels.
-    The engine is a backend (``backend='faiss'``, the default: a gallery in
-    this process); the modes of faiss:
+    The engine is a backend: ``backend='faiss'`` (the default) keeps the
+    gallery in this process, ``backend='milvus'`` in a Milvus collection
+    (see below); the modes of faiss:
 
     - ``'exact'``: a float32 brute-force inner product (faiss on a GPU,
       a BLAS GEMM on CPU) proposes candidates; they are re-scored exactly
@@ -49,6 +51,24 @@ class GalleryIndex:
     faiss GPU resources are used when faiss sees a GPU (``use_gpu='auto'``)
     or always (``True``), except by fast-scan codes, which faiss searches on
     CPU only; ``block_size`` queries are searched at a time.
+
+    ``backend='milvus'`` keeps the gallery in the collection ``collection``
+    (default ``'gallery'``) at ``uri``: a local path ending in ``.db`` runs
+    the embedded milvus-lite in this process (one process holds a ``.db``
+    at a time; others wait up to ``lock_timeout`` seconds for
+    :meth:`close`), a URI such as ``http://host:19530`` a Milvus server or
+    cluster (``token`` for credentials). The exclusion rules are filter
+    expressions on the ``pid`` and ``camid`` fields, one request per
+    distinct filter (``concurrency`` requests at a time). ``'exact'`` is a
+    FLAT index; ``'compressed'`` takes ``index_type`` ``'HNSW'`` (default),
+    ``'IVF_FLAT'``, ``'IVF_SQ8'`` or ``'IVF_PQ'`` with Milvus's
+    ``index_params`` / ``search_params`` dicts (defaults in
+    ``backends.milvus.INDEX_TYPES``). Rows are the collection's keys:
+    :meth:`add` numbers them from the collection's counter or takes
+    ``ids``, :meth:`remove` deletes them, :meth:`save` flushes. Parameters:
+    ``uri, collection='gallery', index_type, index_params=None,
+    search_params=None, token=None, timeout=30.0, lock_timeout=60.0,
+    concurrency=4, insert_batch=4096``.
 
     Args:
         dim (int): Descriptor length D.
@@ -120,19 +140,34 @@ class GalleryIndex:
         mode are on disk and not counted)."""
         return self._backend.memory_bytes()
 
+    def _descriptors(self, feats: ArrayLike, name: str) -> np.ndarray:
+        """Checked, normalised rows; errors name where a gallery kept
+        outside this process lives."""
+        try:
+            return as_descriptors(
+                feats, name, self.dim, normalize=True).numpy()
+        except (TypeError, ValueError) as err:
+            if self._backend.location is None:
+                raise
+            raise type(err)(f'{err} ({self._backend.location})') from None
+
     def add(self,
             feats: ArrayLike,
             pids: Optional[Labels] = None,
-            camids: Optional[Labels] = None) -> None:
-        """Append gallery descriptors (rows ``ntotal`` onwards).
+            camids: Optional[Labels] = None,
+            ids: Optional[Labels] = None) -> None:
+        """Append gallery descriptors (rows numbered on from the last).
 
         Args:
             feats (np.ndarray | torch.Tensor): (n, D) descriptors.
             pids (array-like, optional): (n, ) int ids. Defaults to None.
             camids (array-like, optional): (n, ) int camera ids. Defaults
                 to None.
+            ids (array-like, optional): (n, ) row numbers, distinct, >= 0
+                and not yet held (milvus; e.g. disjoint ranges of writers
+                adding at once). Defaults to None (the next numbers).
         """
-        rows = as_descriptors(feats, 'feats', self.dim, normalize=True)
+        rows = self._descriptors(feats, 'feats')
         labels = dict(
             pids=optional_labels(pids, 'pids', len(rows)),
             camids=optional_labels(camids, 'camids', len(rows)))
@@ -143,7 +178,12 @@ class GalleryIndex:
                 f'The index holds labels {list(held)} for its {self.ntotal} '
                 f'items; add() got {list(given)}: every add() must give the '
                 'same labels')
-        self._backend.add(rows.numpy(), labels)
+        if ids is not None:
+            if not self._backend.keyed:
+                raise ValueError(f'The {self._backend.name} backend numbers '
+                                 'rows in the order added: no ids')
+            ids = as_labels(ids, 'ids', len(rows))
+        self._backend.add(rows, labels, ids)
 
     def train(self, sample: Optional[ArrayLike] = None) -> None:
         """Train the compressed index and encode the stored descriptors
@@ -164,9 +204,15 @@ class GalleryIndex:
                 sample, 'sample', self.dim, normalize=True).numpy()
         self._backend.train(sample)
 
-    def remove(self, rows: Sequence[int]) -> None:
-        """Delete gallery rows (backends whose engine can)."""
-        self._backend.remove(np.asarray(rows, np.int64))
+    def remove(self, rows: Labels) -> None:
+        """Delete gallery rows by number (milvus: rows never held are
+        refused, naming them).
+
+        Args:
+            rows (array-like): Row numbers, e.g. ``search`` results.
+        """
+        rows = np.asarray(rows)
+        self._backend.remove(as_labels(rows.ravel(), 'rows', rows.size))
 
     # ------------------------------------------------------------ search
     def search(
@@ -195,8 +241,7 @@ class GalleryIndex:
         """
         if self.ntotal == 0:
             raise ValueError('The GalleryIndex is empty: add() first')
-        q = as_descriptors(
-            query_feats, 'query_feats', self.dim, normalize=True).numpy()
+        q = self._descriptors(query_feats, 'query_feats')
         topk = check_topk(topk)
         q_pids = optional_labels(query_pids, 'query_pids', len(q))
         q_cams = optional_labels(query_camids, 'query_camids', len(q))
@@ -228,19 +273,42 @@ class GalleryIndex:
         """
         if query_pids is None or query_camids is None:
             raise ValueError('evaluate() needs query_pids and query_camids')
-        indices, _ = self.search(query_feats, topk, query_pids, query_camids)
-        return topk_metrics(indices.numpy(), query_pids, query_camids,
-                            self.pids, self.camids, ranks)
+        indices = self.search(query_feats, topk, query_pids,
+                              query_camids)[0].numpy()
+        rows = self._backend.row_numbers()
+        if len(rows) and rows[-1] != len(rows) - 1:
+            # Keyed rows with gaps: positions in the label arrays.
+            indices = np.where(indices >= 0,
+                               np.searchsorted(rows, indices), -1)
+        return topk_metrics(indices, query_pids, query_camids, self.pids,
+                            self.camids, ranks)
 
     # ------------------------------------------------------ persistence
-    def save(self, path: str) -> None:
+    def save(self, path: Optional[str] = None) -> None:
         """Persist the index (faiss: one file, written to a temporary file
-        next to ``path`` and renamed over it when complete).
+        next to ``path`` and renamed over it when complete; milvus: flush
+        the collection, so a process killed afterwards loses no row).
 
         Args:
-            path (str): Destination file.
+            path (str, optional): Destination file (faiss). Defaults to
+                None (milvus: where the collection lives).
         """
-        self._backend.save(str(path))
+        if path is None and self._backend.location is None:
+            raise ValueError(f'The {self._backend.name} backend saves to a '
+                             'file: save(path)')
+        self._backend.save(None if path is None else str(path))
+
+    def close(self) -> None:
+        """Release what the backend holds (milvus: the connection; a local
+        ``.db`` is then free for another process). Also on leaving a
+        ``with GalleryIndex...`` block."""
+        self._backend.close()
+
+    def __enter__(self) -> 'GalleryIndex':
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @classmethod
     def load(cls, path: str, backend: str = 'faiss',
@@ -248,15 +316,20 @@ class GalleryIndex:
         """Re-open a saved index.
 
         faiss: descriptors are memory-mapped from the file (an exact index
-        reads them into memory when it is searched).
+        reads them into memory when it is searched). milvus: the
+        collection is opened where it lives, e.g.
+        ``GalleryIndex.load('gallery.db', 'milvus', collection='g')``.
 
         Args:
-            path (str): What :meth:`save` wrote to.
+            path (str): What :meth:`save` wrote to (milvus: the uri).
             backend (str): Its backend. Defaults to 'faiss'.
             **kwargs: The backend's options; faiss: ``verify=True`` (check
                 every section's CRC-32, reading the file once) and
                 ``vectors_dir`` (temporary folder for descriptors added to a
-                compressed index later).
+                compressed index later); milvus: ``collection`` and the
+                connection parameters (``token``, ``timeout``,
+                ``lock_timeout``, ``concurrency``, ``insert_batch``) and
+                ``search_params`` (for this process).
 
         Returns:
             GalleryIndex: The index.

@@ -130,7 +130,10 @@ class FaissBackend(GalleryBackend):
             parts[:] = [np.concatenate(parts)]
         return parts[0]
 
-    def add(self, rows: np.ndarray, labels: Labels) -> None:
+    def add(self,
+            rows: np.ndarray,
+            labels: Labels,
+            ids: Optional[np.ndarray] = None) -> None:
         self._store.append(rows)
         for name, value in labels.items():
             if value is not None:

@@ -1,0 +1,180 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""Connections of the milvus backend: the embedded engine (milvus-lite) for
+a local ``.db`` path, a Milvus server for a ``http(s)://`` (or ``tcp://``,
+``unix:``) URI, and errors that name the URI and collection.
+
+milvus-lite runs in this process (its gRPC server on threads) and holds an
+exclusive lock on its ``.db`` folder, so one process at a time opens a
+local gallery: :class:`Connection` waits up to ``lock_timeout`` seconds for
+another process to close it, and releases the embedded engine when the last
+connection of this process to that folder closes.
+"""
+import os
+import os.path as osp
+import threading
+import time
+from typing import Callable, Dict, Optional
+
+LOCAL_SUFFIX = '.db'
+# Seconds between two tries to open a local gallery another process holds.
+_LOCK_POLL_S = 0.05
+# Embedded engines this process opened: folder -> open connections.
+_EMBEDDED: Dict[str, int] = {}
+_EMBEDDED_LOCK = threading.Lock()
+
+
+def import_pymilvus():
+    """Import pymilvus, or fail with the install hint."""
+    try:
+        import pymilvus
+    except ImportError as err:
+        raise ImportError(
+            "GalleryIndex(backend='milvus') needs pymilvus (and milvus-lite "
+            'for a local .db uri): `pip install pymilvus milvus-lite`; see '
+            'requirements/optional.txt') from err
+    return pymilvus
+
+
+def is_local(uri: str) -> bool:
+    """Whether ``uri`` names a local milvus-lite folder (no URI scheme)."""
+    return not uri.startswith(('http://', 'https://', 'tcp://', 'unix:'))
+
+
+def check_uri(uri) -> str:
+    """A valid ``uri`` parameter, local paths made absolute."""
+    if not isinstance(uri, (str, os.PathLike)) or not str(uri):
+        raise ValueError(
+            "backend='milvus' needs uri=: a local path ending in '.db' (the "
+            'embedded milvus-lite) or a server URI such as '
+            f'http://localhost:19530, got {uri!r}')
+    uri = os.fspath(uri)
+    if not is_local(uri):
+        return uri
+    if not uri.endswith(LOCAL_SUFFIX):
+        raise ValueError(f'A local Milvus uri must end with {LOCAL_SUFFIX!r} '
+                         f'(milvus-lite\'s rule), got {uri!r}')
+    return osp.abspath(uri)
+
+
+def _lock_free(folder: str) -> bool:
+    """Whether no process holds milvus-lite's lock on ``folder`` now."""
+    lock = osp.join(folder, 'LOCK')
+    try:
+        import fcntl
+    except ImportError:  # Windows: milvus-lite's own check decides
+        return True
+    if not osp.exists(lock):
+        return True
+    with open(lock, 'a') as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return True
+
+
+class Connection:
+    """A pymilvus client of one Milvus, embedded or a server.
+
+    Args:
+        uri (str): A local path ending in ``.db`` or a server URI.
+        collection (str): The collection, for error messages.
+        token (str, optional): Server credentials (``user:password`` or an
+            API key). Defaults to None.
+        timeout (float): Seconds to connect and per request.
+        lock_timeout (float): Seconds to wait for another process to close
+            a local gallery.
+    """
+
+    def __init__(self, uri: str, collection: str, token: Optional[str],
+                 timeout: float, lock_timeout: float) -> None:
+        self.uri = check_uri(uri)
+        self.collection = collection
+        self.timeout = timeout
+        self.local = is_local(self.uri)
+        pymilvus = import_pymilvus()
+        self.errors = (pymilvus.MilvusException, )
+        if self.local:
+            self.client = self._open_local(pymilvus, lock_timeout)
+        else:
+            try:
+                self.client = pymilvus.MilvusClient(
+                    uri=self.uri, token=token or '', timeout=timeout)
+            except self.errors as err:
+                raise ConnectionError(
+                    f'Cannot reach Milvus at {self.uri} (collection '
+                    f'{collection!r}) within {timeout} s: {_reason(err)}. '
+                    'Is the server running and the URI right?') from None
+
+    @property
+    def where(self) -> str:
+        """The collection and its URI, for messages."""
+        return f'Milvus collection {self.collection!r} at {self.uri}'
+
+    def _open_local(self, pymilvus, lock_timeout: float):
+        os.makedirs(osp.dirname(self.uri), exist_ok=True)
+        deadline = time.monotonic() + lock_timeout
+        with _EMBEDDED_LOCK:
+            mine = _EMBEDDED.get(self.uri, 0) > 0
+        while True:
+            if mine or _lock_free(self.uri):
+                try:
+                    client = pymilvus.MilvusClient(uri=self.uri)
+                    break
+                except self.errors as err:
+                    # Taken by another process since the check: wait.
+                    # Otherwise milvus-lite failed (and logged why).
+                    if mine or _lock_free(self.uri):
+                        raise RuntimeError(
+                            f'{self.where}: milvus-lite cannot open '
+                            f'{self.uri}: {_reason(err)}') from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f'{self.uri} is held by another process (milvus-lite '
+                    'opens a .db in one process at a time) and was not '
+                    f'released within lock_timeout={lock_timeout} s; close '
+                    'the GalleryIndex there (close() or a with block), or '
+                    'serve the gallery from a Milvus server and use its '
+                    'http:// uri')
+            time.sleep(_LOCK_POLL_S)
+        with _EMBEDDED_LOCK:
+            _EMBEDDED[self.uri] = _EMBEDDED.get(self.uri, 0) + 1
+        return client
+
+    def call(self, what: str, fn: Callable, *args, **kwargs):
+        """Run a client method; engine errors name the collection and URI.
+
+        Args:
+            what (str): What is being done, e.g. ``'insert'``.
+            fn (Callable): A ``MilvusClient`` method.
+        """
+        kwargs.setdefault('timeout', self.timeout)
+        try:
+            return fn(*args, **kwargs)
+        except self.errors as err:
+            raise RuntimeError(f'{self.where}: {what} failed: '
+                               f'{_reason(err)}') from None
+
+    def close(self) -> None:
+        """Close the client; release the embedded engine (and its lock on
+        the folder) when no other connection of this process uses it."""
+        client, self.client = getattr(self, 'client', None), None
+        if client is None:
+            return
+        client.close()
+        if not self.local:
+            return
+        with _EMBEDDED_LOCK:
+            left = _EMBEDDED.get(self.uri, 1) - 1
+            if left > 0:
+                _EMBEDDED[self.uri] = left
+                return
+            _EMBEDDED.pop(self.uri, None)
+        from milvus_lite.server_manager import server_manager_instance
+        server_manager_instance.release_server(self.uri)
+
+
+def _reason(err: Exception) -> str:
+    """The message of a pymilvus exception (its repr is often empty)."""
+    return getattr(err, 'message', None) or str(err) or type(err).__name__

@@ -1,0 +1,453 @@
+# Copyright (c) mmreid_video contributors. All rights reserved.
+"""The milvus backend: a gallery in a Milvus collection, embedded
+(milvus-lite, a local ``.db`` folder) or on a Milvus server or cluster (a
+URI), written by several processes and kept by the engine."""
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import numpy as np
+
+from ._milvus_client import Connection, check_uri, import_pymilvus
+from .base import GalleryBackend, Labels, Pair
+
+# Collection properties: the gallery's description (a JSON dict written by
+# collection_meta) and the next free row number.
+META_KEY = 'mmreid_video.meta'
+NEXT_ROW_KEY = 'mmreid_video.next_row'
+META_FORMAT = 1
+# Milvus's limits: results per query (topk), and rows a query returns.
+MAX_TOPK = 16384
+_QUERY_LIMIT = 16384
+# Queries per search request (a 2048-d float32 request stays at 8 MB).
+_MAX_NQ = 1024
+# Index types by mode: Milvus's build and search parameters and defaults
+# (m=None: the largest divisor of the dimension up to 64).
+INDEX_TYPES = dict(
+    FLAT=({}, {}),
+    IVF_FLAT=(dict(nlist=1024), dict(nprobe=64)),
+    IVF_SQ8=(dict(nlist=1024), dict(nprobe=64)),
+    IVF_PQ=(dict(nlist=1024, m=None, nbits=8), dict(nprobe=64)),
+    HNSW=(dict(M=16, efConstruction=200), dict(ef=128)))
+PARAMS = dict(
+    exact=dict(index_type='FLAT', index_params=None, search_params=None),
+    compressed=dict(index_type='HNSW', index_params=None, search_params=None))
+# Where and how this process connects: never stored with the gallery.
+CONNECTION = dict(
+    uri=None,
+    collection='gallery',
+    token=None,
+    timeout=30.0,
+    lock_timeout=60.0,
+    concurrency=4,
+    insert_batch=4096)
+_POSITIVE = ('timeout', 'concurrency', 'insert_batch')
+# Scalar field of each label.
+FIELDS = dict(pids='pid', camids='camid')
+
+
+def check_params(dim: int, mode: str, params: dict) -> dict:
+    """Fill in defaults and validate the parameters of a mode."""
+    if mode not in PARAMS:
+        raise ValueError(f'mode must be one of {tuple(PARAMS)}, got '
+                         f'{mode!r}')
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise ValueError(f'dim must be an integer >= 1, got {dim!r}')
+    allowed = dict(CONNECTION, **PARAMS[mode])
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise TypeError(f'Unknown milvus {mode} GalleryIndex parameters '
+                        f'{unknown}; allowed: {sorted(allowed)}')
+    out = dict(allowed, **params)
+    out['uri'] = check_uri(out['uri'])
+    name = out['collection']
+    if not isinstance(name, str) or not name or not name.replace(
+            '_', 'a').isalnum() or name[0].isdigit():
+        raise ValueError('collection must be a name of letters, digits and '
+                         f'underscores, not starting with a digit; got '
+                         f'{name!r}')
+    for key in _POSITIVE + ('lock_timeout', ):
+        value = out[key]
+        if isinstance(value, bool) or not isinstance(
+                value, (int, float)) or value < (key in _POSITIVE):
+            raise ValueError(f'milvus parameter {key} must be a positive '
+                             f'number, got {value!r}')
+    kind = out['index_type']
+    kinds = ['FLAT'] if mode == 'exact' else sorted(set(INDEX_TYPES) - {
+        'FLAT'})
+    if kind not in kinds:
+        raise ValueError(
+            f'The {mode} mode takes index_type in {kinds}, got {kind!r}' +
+            ('' if mode == 'compressed' else
+             " (the ANN index types are mode='compressed')"))
+    for key, default in zip(('index_params', 'search_params'),
+                            INDEX_TYPES[kind]):
+        given = out[key] or {}
+        if not isinstance(given, dict):
+            raise ValueError(f'{key} must be a dict, got {given!r}')
+        out[key] = dict(default, **given)
+    if out['index_params'].get('m', 0) is None:
+        out['index_params']['m'] = max(m for m in range(1, min(dim, 64) + 1)
+                                       if dim % m == 0)
+    return out
+
+
+def collection_meta(backend: 'MilvusBackend',
+                    labels: Optional[List[str]]) -> dict:
+    """The description a collection holds (its ``mmreid_video.meta``
+    property): what it is and how it was made.
+
+    The one place that writes it (:meth:`MilvusBackend.load` reads it), so
+    a new field, e.g. a provenance fingerprint, is added here.
+    """
+    return dict(
+        format=META_FORMAT,
+        backend=backend.name,
+        mode=backend.mode,
+        dim=backend.dim,
+        params={k: backend.params[k]
+                for k in PARAMS[backend.mode]},
+        labels=labels)
+
+
+def _chunks(values: np.ndarray, size: int) -> Iterator[np.ndarray]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+class MilvusBackend(GalleryBackend):
+    """A gallery in a Milvus collection.
+
+    Rows are the collection's int64 primary key (``row``), with the
+    ``vector`` and the ``pid`` and ``camid`` scalar fields; the index is
+    ``index_type`` (FLAT in the exact mode) by inner product of the unit
+    rows. Exclusion rules are filter expressions on ``pid`` and ``camid``;
+    queries that share one (their pid and camera) share a request. See
+    :class:`~mmreid_video.retrieval.GalleryIndex` for the parameters.
+    """
+    name = 'milvus'
+    #: Rows are keys: ``add(..., ids=...)`` names them.
+    keyed = True
+
+    def __init__(self, dim: int, mode: str = 'exact', **params) -> None:
+        super().__init__(dim, mode, **check_params(dim, mode, params))
+        self._connect()
+        client = self._conn.client
+        if self._conn.call('look up', client.has_collection, self._name):
+            raise ValueError(
+                f'{self.location} exists already: open it with '
+                f'GalleryIndex.load({self.params["uri"]!r}, '
+                f"backend='milvus', collection={self._name!r})")
+        self._meta = collection_meta(self, None)
+        self._create()
+
+    def _connect(self) -> None:
+        p = self.params
+        self._name = p['collection']
+        self._table_cache = None
+        self._conn = Connection(p['uri'], self._name, p['token'],
+                                p['timeout'], p['lock_timeout'])
+
+    def _create(self) -> None:
+        pymilvus, client = import_pymilvus(), self._conn.client
+        types = pymilvus.DataType
+        schema = client.create_schema(
+            auto_id=False,
+            enable_dynamic_field=False,
+            description='mmreid_video GalleryIndex')
+        schema.add_field('row', types.INT64, is_primary=True)
+        schema.add_field('vector', types.FLOAT_VECTOR, dim=self.dim)
+        schema.add_field('pid', types.INT64)
+        schema.add_field('camid', types.INT64)
+        index = client.prepare_index_params()
+        index.add_index(
+            field_name='vector',
+            index_type=self.params['index_type'],
+            metric_type='IP',
+            params=self.params['index_params'])
+        self._conn.call(
+            'create the collection',
+            client.create_collection,
+            self._name,
+            schema=schema,
+            index_params=index,
+            consistency_level='Strong',
+            properties={
+                META_KEY: json.dumps(self._meta),
+                NEXT_ROW_KEY: '0'
+            })
+
+    # ----------------------------------------------------------- content
+    @property
+    def location(self) -> str:
+        return self._conn.where
+
+    source = location
+
+    def _properties(self) -> Dict[str, str]:
+        client = self._conn.client
+        return self._conn.call('describe', client.describe_collection,
+                               self._name).get('properties', {})
+
+    def _set_properties(self, **props) -> None:
+        client = self._conn.client
+        self._conn.call(
+            'write its properties',
+            client.alter_collection_properties,
+            self._name,
+            properties={k: str(v)
+                        for k, v in props.items()})
+
+    @property
+    def ntotal(self) -> int:
+        client = self._conn.client
+        rows = self._conn.call(
+            'count rows',
+            client.query,
+            self._name,
+            filter='',
+            output_fields=['count(*)'])
+        return int(rows[0]['count(*)'])
+
+    @property
+    def label_names(self) -> Tuple[str, ...]:
+        return tuple(self._meta['labels'] or ())
+
+    def _table(self) -> Dict[str, np.ndarray]:
+        """Every row number with its labels, by row number (fetched again
+        when rows were added or deleted since)."""
+        next_row = int(self._properties()[NEXT_ROW_KEY])
+        token = (self.ntotal, next_row)
+        if self._table_cache is not None and self._table_cache[0] == token:
+            return self._table_cache[1]
+        client, parts = self._conn.client, []
+        for start in range(0, next_row, _QUERY_LIMIT):
+            parts += self._conn.call(
+                'read labels',
+                client.query,
+                self._name,
+                filter=f'row >= {start} and row < {start + _QUERY_LIMIT}',
+                output_fields=['row', 'pid', 'camid'],
+                limit=_QUERY_LIMIT)
+        table = {
+            key: np.array([r[key] for r in parts], np.int64)
+            for key in ('row', 'pid', 'camid')
+        }
+        order = np.argsort(table['row'], kind='stable')
+        table = {k: v[order] for k, v in table.items()}
+        self._table_cache = (token, table)
+        return table
+
+    def labels(self, name: str) -> Optional[np.ndarray]:
+        if name not in self.label_names:
+            return None
+        return self._table()[FIELDS[name]]
+
+    def row_numbers(self) -> np.ndarray:
+        return self._table()['row']
+
+    # ----------------------------------------------------------- writing
+    def _reserve(self, num: int, floor: int = 0) -> int:
+        """Take ``num`` row numbers from the counter (before the rows are
+        inserted: a crash in between leaves a gap, never a reused
+        number); ``floor`` moves it past rows numbered by the caller."""
+        start = max(int(self._properties()[NEXT_ROW_KEY]), floor)
+        self._set_properties(**{NEXT_ROW_KEY: start + num})
+        return start
+
+    def _check_new(self, ids: np.ndarray) -> None:
+        if (ids < 0).any() or len(np.unique(ids)) != len(ids):
+            raise ValueError(f'ids must be distinct integers >= 0 ({ids} '
+                             'given)')
+        taken = self._existing(ids)
+        if len(taken):
+            raise ValueError(f'{self.location} already holds rows '
+                             f'{taken[:10].tolist()} (of the ids given)')
+
+    def _existing(self, ids: np.ndarray) -> np.ndarray:
+        client, found = self._conn.client, []
+        for part in _chunks(ids, _QUERY_LIMIT):
+            found += self._conn.call(
+                'look up rows',
+                client.query,
+                self._name,
+                filter=f'row in {part.tolist()}',
+                output_fields=['row'],
+                limit=_QUERY_LIMIT)
+        return np.sort(np.array([r['row'] for r in found], np.int64))
+
+    def add(self,
+            rows: np.ndarray,
+            labels: Labels,
+            ids: Optional[np.ndarray] = None) -> None:
+        given = sorted(k for k, v in labels.items() if v is not None)
+        meta = json.loads(self._properties()[META_KEY])
+        if meta['labels'] is None:
+            meta['labels'] = given
+            self._set_properties(**{META_KEY: json.dumps(meta)})
+        elif meta['labels'] != given:
+            raise ValueError(f'{self.location} holds labels '
+                             f'{meta["labels"]}; add() got {given}')
+        self._meta = meta
+        if ids is None:
+            ids = np.arange(len(rows)) + self._reserve(len(rows))
+        else:
+            self._check_new(ids)
+            self._reserve(0, floor=int(ids.max()) + 1)
+        zeros = np.zeros(len(rows), np.int64)
+        pids, camids = (zeros if labels[k] is None else labels[k]
+                        for k in FIELDS)
+        client, step = self._conn.client, self.params['insert_batch']
+        for start in range(0, len(rows), step):
+            stop = start + step
+            data = [
+                dict(row=i, vector=v, pid=p, camid=c)
+                for i, v, p, c in zip(ids[start:stop].tolist(),
+                                      rows[start:stop], pids[start:stop].
+                                      tolist(), camids[start:stop].tolist())
+            ]
+            self._conn.call('insert', client.insert, self._name, data)
+
+    def remove(self, rows: np.ndarray) -> None:
+        """Delete rows by number; all of them must be held."""
+        rows = np.unique(rows)
+        missing = np.setdiff1d(rows, self._existing(rows))
+        if len(missing):
+            raise KeyError(f'{self.location} holds no rows '
+                           f'{missing[:10].tolist()}')
+        client = self._conn.client
+        for part in _chunks(rows, _QUERY_LIMIT):
+            self._conn.call(
+                'delete', client.delete, self._name, ids=part.tolist())
+
+    # ------------------------------------------------------------ search
+    def search(self, query: np.ndarray, k: int,
+               query_pids: Optional[np.ndarray],
+               query_camids: Optional[np.ndarray]) -> Pair:
+        if k > MAX_TOPK:
+            raise ValueError(f'Milvus returns at most {MAX_TOPK} results '
+                             f'per query, topk={k} was asked')
+        if query_pids is not None:
+            keys = np.stack([query_pids, query_camids], 1)
+            rule = 'not (pid == {} and camid == {})'
+        elif query_camids is not None:
+            keys, rule = query_camids[:, None], 'camid != {}'
+        else:
+            keys, rule = np.zeros((len(query), 0), np.int64), ''
+        # One request per filter (and per _MAX_NQ queries).
+        groups, inverse = np.unique(keys, axis=0, return_inverse=True)
+        order = np.argsort(inverse.ravel(), kind='stable')
+        bounds = np.cumsum(np.bincount(inverse.ravel(),
+                                       minlength=len(groups)))
+        requests = [(rule.format(*groups[g].tolist()), part)
+                    for g, members in enumerate(np.split(order, bounds[:-1]))
+                    for part in _chunks(members, _MAX_NQ)]
+        indices = np.full((len(query), k), -1, np.int64)
+        dists = np.full((len(query), k), np.inf, np.float32)
+        params = dict(self.params['search_params'])
+        if 'ef' in params:  # HNSW searches at least k candidates
+            params['ef'] = max(params['ef'], k)
+        client = self._conn.client
+
+        def run(request):
+            expr, rows = request
+            return rows, self._conn.call(
+                'search',
+                client.search,
+                self._name,
+                data=query[rows],
+                limit=k,
+                filter=expr,
+                output_fields=['row'],
+                search_params=dict(metric_type='IP', params=params))
+
+        workers = min(self.params['concurrency'], len(requests))
+        with ThreadPoolExecutor(max(workers, 1)) as pool:
+            for rows, result in pool.map(run, requests):
+                for row, hits in zip(rows, result):
+                    ids = np.array(hits.ids, np.int64)
+                    sims = np.array(hits.distances, np.float64)
+                    # Best first, ties in row order.
+                    dist = (1.0 - sims).astype(np.float32)
+                    best = np.lexsort((ids, dist))
+                    indices[row, :len(ids)] = ids[best]
+                    dists[row, :len(ids)] = dist[best]
+        return indices, dists
+
+    # ------------------------------------------------------ persistence
+    def save(self, path: Optional[str] = None) -> None:
+        """Flush: every row added so far is on the engine's disk (a
+        process killed afterwards loses none). ``path`` is None or the
+        collection's uri: a collection is kept where it lives."""
+        if path is not None and check_uri(path) != self.params['uri']:
+            raise ValueError(f'{self.location} is kept by Milvus where it '
+                             f'lives; save() flushes it (path=None), it '
+                             f'cannot be written to {path!r}')
+        client = self._conn.client
+        self._conn.call('flush', client.flush, self._name)
+
+    @classmethod
+    def load(cls,
+             path: str,
+             collection: str = CONNECTION['collection'],
+             **connection) -> 'MilvusBackend':
+        """Open a collection made by a ``GalleryIndex``.
+
+        Args:
+            path (str): Its uri (a local ``.db`` path or a server URI).
+            collection (str): Its name. Defaults to 'gallery'.
+            **connection: ``token``, ``timeout``, ``lock_timeout``,
+                ``concurrency``, ``insert_batch``, and ``search_params``
+                (overriding the stored ones in this process).
+        """
+        backend = cls.__new__(cls)
+        search_params = connection.pop('search_params', None)
+        unknown = sorted(set(connection) - set(CONNECTION))
+        if unknown:
+            raise TypeError(f'Unknown milvus load() options {unknown}')
+        params = dict(CONNECTION, **connection, uri=path,
+                      collection=collection)
+        backend.params = params  # for _connect
+        backend._connect()
+        client = backend._conn.client
+        where = backend.location
+        try:
+            if not backend._conn.call('look up', client.has_collection,
+                                      collection):
+                names = backend._conn.call('list collections',
+                                           client.list_collections)
+                raise ValueError(f'{where}: no such collection (the uri '
+                                 f'holds {sorted(names)})')
+            props = backend._properties()
+            if META_KEY not in props:
+                raise ValueError(f'{where} was not made by a GalleryIndex '
+                                 f'(no {META_KEY!r} property)')
+            meta = json.loads(props[META_KEY])
+            if meta.get('format') != META_FORMAT:
+                raise ValueError(f'{where}: meta format '
+                                 f'{meta.get("format")}, expected '
+                                 f'{META_FORMAT}')
+            stored = dict(meta['params'])
+            if search_params is not None:
+                stored['search_params'] = dict(stored['search_params'],
+                                               **search_params)
+            GalleryBackend.__init__(
+                backend, meta['dim'], meta['mode'],
+                **check_params(meta['dim'], meta['mode'],
+                               dict(params, **stored)))
+            backend._meta = meta
+            backend._conn.call('load', client.load_collection, collection)
+        except BaseException:
+            backend.close()
+            raise
+        return backend
+
+    @classmethod
+    def merge(cls, shards, **kwargs):
+        raise NotImplementedError(
+            'Milvus galleries are not merged: every writer adds to one '
+            'collection (GalleryIndex.load(uri, backend="milvus", '
+            'collection=...).add(...))')
+
+    def close(self) -> None:
+        self._conn.close()
