@@ -60,15 +60,14 @@ class GalleryIndex:
     cluster (``token`` for credentials). The exclusion rules are filter
     expressions on the ``pid`` and ``camid`` fields, one request per
     distinct filter (``concurrency`` requests at a time). ``'exact'`` is a
-    FLAT index; ``'compressed'`` takes ``index_type`` ``'HNSW'`` (default),
-    ``'IVF_FLAT'``, ``'IVF_SQ8'`` or ``'IVF_PQ'`` with Milvus's
-    ``index_params`` / ``search_params`` dicts (defaults in
-    ``backends.milvus.INDEX_TYPES``). Rows are the collection's keys:
-    :meth:`add` numbers them from the collection's counter or takes
-    ``ids``, :meth:`remove` deletes them, :meth:`save` flushes. Parameters:
-    ``uri, collection='gallery', index_type, index_params=None,
-    search_params=None, token=None, timeout=30.0, lock_timeout=60.0,
-    concurrency=4, insert_batch=4096``.
+    FLAT index; ``'compressed'`` takes ``index_type`` ``'HNSW'`` (default;
+    ``M=16, efConstruction=200, ef=128``), ``'IVF_FLAT'`` or ``'IVF_SQ8'``
+    (``nlist=1024, nprobe=64``) or ``'IVF_PQ'`` (also ``m`` and
+    ``nbits=8``), Milvus's parameters of that index type. Rows are the
+    collection's keys: :meth:`add` numbers them from the collection's
+    counter or takes ``ids``, :meth:`remove` deletes them, :meth:`save`
+    flushes. Parameters: ``uri, collection='gallery', token=None,
+    timeout=30.0, lock_timeout=60.0, concurrency=4, insert_batch=4096``.
 
     Args:
         dim (int): Descriptor length D.
@@ -329,7 +328,7 @@ class GalleryIndex:
                 compressed index later); milvus: ``collection`` and the
                 connection parameters (``token``, ``timeout``,
                 ``lock_timeout``, ``concurrency``, ``insert_batch``) and
-                ``search_params`` (for this process).
+                search parameters (``nprobe``, ``ef``) for this process.
 
         Returns:
             GalleryIndex: The index.

@@ -13,9 +13,11 @@ import os
 import os.path as osp
 import threading
 import time
-from typing import Callable, Dict, Optional
+from typing import Dict, List, Optional
 
 LOCAL_SUFFIX = '.db'
+# Rows one query returns at most (Milvus's limit).
+QUERY_LIMIT = 16384
 # Seconds between two tries to open a local gallery another process holds.
 _LOCK_POLL_S = 0.05
 # Embedded engines this process opened: folder -> open connections.
@@ -142,19 +144,59 @@ class Connection:
             _EMBEDDED[self.uri] = _EMBEDDED.get(self.uri, 0) + 1
         return client
 
-    def call(self, what: str, fn: Callable, *args, **kwargs):
-        """Run a client method; engine errors name the collection and URI.
+    def call(self, what: str, method: str, *args, **kwargs):
+        """Run a ``MilvusClient`` method; engine errors name the collection
+        and URI.
 
         Args:
             what (str): What is being done, e.g. ``'insert'``.
-            fn (Callable): A ``MilvusClient`` method.
+            method (str): The method, e.g. ``'insert'``.
         """
         kwargs.setdefault('timeout', self.timeout)
         try:
-            return fn(*args, **kwargs)
+            return getattr(self.client, method)(*args, **kwargs)
         except self.errors as err:
             raise RuntimeError(f'{self.where}: {what} failed: '
                                f'{_reason(err)}') from None
+
+    # Of the collection:
+    def exists(self) -> bool:
+        """Whether the collection exists."""
+        return self.call('look up', 'has_collection', self.collection)
+
+    def properties(self) -> Dict[str, str]:
+        """The collection's properties (fresh from the engine)."""
+        return self.call('describe', 'describe_collection',
+                         self.collection).get('properties', {})
+
+    def set_properties(self, **props) -> None:
+        """Write collection properties (values as strings)."""
+        self.call(
+            'write its properties',
+            'alter_collection_properties',
+            self.collection,
+            properties={k: str(v)
+                        for k, v in props.items()})
+
+    def count(self) -> int:
+        """Rows in the collection (deleted ones not counted)."""
+        rows = self.call(
+            'count rows',
+            'query',
+            self.collection,
+            filter='',
+            output_fields=['count(*)'])
+        return int(rows[0]['count(*)'])
+
+    def query(self, what: str, expr: str, fields: List[str]) -> List[dict]:
+        """Rows matching a filter expression, at most ``QUERY_LIMIT``."""
+        return self.call(
+            what,
+            'query',
+            self.collection,
+            filter=expr,
+            output_fields=fields,
+            limit=QUERY_LIMIT)
 
     def close(self) -> None:
         """Close the client; release the embedded engine (and its lock on

@@ -8,7 +8,9 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
-from ._milvus_client import Connection, check_uri, import_pymilvus
+from ._milvus_client import (QUERY_LIMIT, Connection, check_uri,
+                             import_pymilvus)
+from ._milvus_params import CONNECTION, INDEX_TYPES, check_params, index_params
 from .base import GalleryBackend, Labels, Pair
 
 # Collection properties: the gallery's description (a JSON dict written by
@@ -16,80 +18,12 @@ from .base import GalleryBackend, Labels, Pair
 META_KEY = 'mmreid_video.meta'
 NEXT_ROW_KEY = 'mmreid_video.next_row'
 META_FORMAT = 1
-# Milvus's limits: results per query (topk), and rows a query returns.
+# Milvus's limit of results per query.
 MAX_TOPK = 16384
-_QUERY_LIMIT = 16384
 # Queries per search request (a 2048-d float32 request stays at 8 MB).
 _MAX_NQ = 1024
-# Index types by mode: Milvus's build and search parameters and defaults
-# (m=None: the largest divisor of the dimension up to 64).
-INDEX_TYPES = dict(
-    FLAT=({}, {}),
-    IVF_FLAT=(dict(nlist=1024), dict(nprobe=64)),
-    IVF_SQ8=(dict(nlist=1024), dict(nprobe=64)),
-    IVF_PQ=(dict(nlist=1024, m=None, nbits=8), dict(nprobe=64)),
-    HNSW=(dict(M=16, efConstruction=200), dict(ef=128)))
-PARAMS = dict(
-    exact=dict(index_type='FLAT', index_params=None, search_params=None),
-    compressed=dict(index_type='HNSW', index_params=None, search_params=None))
-# Where and how this process connects: never stored with the gallery.
-CONNECTION = dict(
-    uri=None,
-    collection='gallery',
-    token=None,
-    timeout=30.0,
-    lock_timeout=60.0,
-    concurrency=4,
-    insert_batch=4096)
-_POSITIVE = ('timeout', 'concurrency', 'insert_batch')
 # Scalar field of each label.
 FIELDS = dict(pids='pid', camids='camid')
-
-
-def check_params(dim: int, mode: str, params: dict) -> dict:
-    """Fill in defaults and validate the parameters of a mode."""
-    if mode not in PARAMS:
-        raise ValueError(f'mode must be one of {tuple(PARAMS)}, got '
-                         f'{mode!r}')
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-        raise ValueError(f'dim must be an integer >= 1, got {dim!r}')
-    allowed = dict(CONNECTION, **PARAMS[mode])
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise TypeError(f'Unknown milvus {mode} GalleryIndex parameters '
-                        f'{unknown}; allowed: {sorted(allowed)}')
-    out = dict(allowed, **params)
-    out['uri'] = check_uri(out['uri'])
-    name = out['collection']
-    if not isinstance(name, str) or not name or not name.replace(
-            '_', 'a').isalnum() or name[0].isdigit():
-        raise ValueError('collection must be a name of letters, digits and '
-                         f'underscores, not starting with a digit; got '
-                         f'{name!r}')
-    for key in _POSITIVE + ('lock_timeout', ):
-        value = out[key]
-        if isinstance(value, bool) or not isinstance(
-                value, (int, float)) or value < (key in _POSITIVE):
-            raise ValueError(f'milvus parameter {key} must be a positive '
-                             f'number, got {value!r}')
-    kind = out['index_type']
-    kinds = ['FLAT'] if mode == 'exact' else sorted(set(INDEX_TYPES) - {
-        'FLAT'})
-    if kind not in kinds:
-        raise ValueError(
-            f'The {mode} mode takes index_type in {kinds}, got {kind!r}' +
-            ('' if mode == 'compressed' else
-             " (the ANN index types are mode='compressed')"))
-    for key, default in zip(('index_params', 'search_params'),
-                            INDEX_TYPES[kind]):
-        given = out[key] or {}
-        if not isinstance(given, dict):
-            raise ValueError(f'{key} must be a dict, got {given!r}')
-        out[key] = dict(default, **given)
-    if out['index_params'].get('m', 0) is None:
-        out['index_params']['m'] = max(m for m in range(1, min(dim, 64) + 1)
-                                       if dim % m == 0)
-    return out
 
 
 def collection_meta(backend: 'MilvusBackend',
@@ -105,8 +39,10 @@ def collection_meta(backend: 'MilvusBackend',
         backend=backend.name,
         mode=backend.mode,
         dim=backend.dim,
-        params={k: backend.params[k]
-                for k in PARAMS[backend.mode]},
+        params=dict(
+            index_type=backend.params['index_type'],
+            **index_params(backend.params, 0),
+            **index_params(backend.params, 1)),
         labels=labels)
 
 
@@ -132,8 +68,7 @@ class MilvusBackend(GalleryBackend):
     def __init__(self, dim: int, mode: str = 'exact', **params) -> None:
         super().__init__(dim, mode, **check_params(dim, mode, params))
         self._connect()
-        client = self._conn.client
-        if self._conn.call('look up', client.has_collection, self._name):
+        if self._conn.exists():
             raise ValueError(
                 f'{self.location} exists already: open it with '
                 f'GalleryIndex.load({self.params["uri"]!r}, '
@@ -164,10 +99,10 @@ class MilvusBackend(GalleryBackend):
             field_name='vector',
             index_type=self.params['index_type'],
             metric_type='IP',
-            params=self.params['index_params'])
+            params=index_params(self.params, 0))
         self._conn.call(
             'create the collection',
-            client.create_collection,
+            'create_collection',
             self._name,
             schema=schema,
             index_params=index,
@@ -184,30 +119,9 @@ class MilvusBackend(GalleryBackend):
 
     source = location
 
-    def _properties(self) -> Dict[str, str]:
-        client = self._conn.client
-        return self._conn.call('describe', client.describe_collection,
-                               self._name).get('properties', {})
-
-    def _set_properties(self, **props) -> None:
-        client = self._conn.client
-        self._conn.call(
-            'write its properties',
-            client.alter_collection_properties,
-            self._name,
-            properties={k: str(v)
-                        for k, v in props.items()})
-
     @property
     def ntotal(self) -> int:
-        client = self._conn.client
-        rows = self._conn.call(
-            'count rows',
-            client.query,
-            self._name,
-            filter='',
-            output_fields=['count(*)'])
-        return int(rows[0]['count(*)'])
+        return self._conn.count()
 
     @property
     def label_names(self) -> Tuple[str, ...]:
@@ -216,19 +130,15 @@ class MilvusBackend(GalleryBackend):
     def _table(self) -> Dict[str, np.ndarray]:
         """Every row number with its labels, by row number (fetched again
         when rows were added or deleted since)."""
-        next_row = int(self._properties()[NEXT_ROW_KEY])
+        next_row = int(self._conn.properties()[NEXT_ROW_KEY])
         token = (self.ntotal, next_row)
         if self._table_cache is not None and self._table_cache[0] == token:
             return self._table_cache[1]
-        client, parts = self._conn.client, []
-        for start in range(0, next_row, _QUERY_LIMIT):
-            parts += self._conn.call(
-                'read labels',
-                client.query,
-                self._name,
-                filter=f'row >= {start} and row < {start + _QUERY_LIMIT}',
-                output_fields=['row', 'pid', 'camid'],
-                limit=_QUERY_LIMIT)
+        parts = []
+        for start in range(0, next_row, QUERY_LIMIT):
+            parts += self._conn.query(
+                'read labels', f'row >= {start} and row < '
+                f'{start + QUERY_LIMIT}', ['row', 'pid', 'camid'])
         table = {
             key: np.array([r[key] for r in parts], np.int64)
             for key in ('row', 'pid', 'camid')
@@ -251,8 +161,8 @@ class MilvusBackend(GalleryBackend):
         """Take ``num`` row numbers from the counter (before the rows are
         inserted: a crash in between leaves a gap, never a reused
         number); ``floor`` moves it past rows numbered by the caller."""
-        start = max(int(self._properties()[NEXT_ROW_KEY]), floor)
-        self._set_properties(**{NEXT_ROW_KEY: start + num})
+        start = max(int(self._conn.properties()[NEXT_ROW_KEY]), floor)
+        self._conn.set_properties(**{NEXT_ROW_KEY: start + num})
         return start
 
     def _check_new(self, ids: np.ndarray) -> None:
@@ -265,15 +175,10 @@ class MilvusBackend(GalleryBackend):
                              f'{taken[:10].tolist()} (of the ids given)')
 
     def _existing(self, ids: np.ndarray) -> np.ndarray:
-        client, found = self._conn.client, []
-        for part in _chunks(ids, _QUERY_LIMIT):
-            found += self._conn.call(
-                'look up rows',
-                client.query,
-                self._name,
-                filter=f'row in {part.tolist()}',
-                output_fields=['row'],
-                limit=_QUERY_LIMIT)
+        found = []
+        for part in _chunks(ids, QUERY_LIMIT):
+            found += self._conn.query('look up rows',
+                                      f'row in {part.tolist()}', ['row'])
         return np.sort(np.array([r['row'] for r in found], np.int64))
 
     def add(self,
@@ -281,10 +186,10 @@ class MilvusBackend(GalleryBackend):
             labels: Labels,
             ids: Optional[np.ndarray] = None) -> None:
         given = sorted(k for k, v in labels.items() if v is not None)
-        meta = json.loads(self._properties()[META_KEY])
+        meta = json.loads(self._conn.properties()[META_KEY])
         if meta['labels'] is None:
             meta['labels'] = given
-            self._set_properties(**{META_KEY: json.dumps(meta)})
+            self._conn.set_properties(**{META_KEY: json.dumps(meta)})
         elif meta['labels'] != given:
             raise ValueError(f'{self.location} holds labels '
                              f'{meta["labels"]}; add() got {given}')
@@ -297,7 +202,7 @@ class MilvusBackend(GalleryBackend):
         zeros = np.zeros(len(rows), np.int64)
         pids, camids = (zeros if labels[k] is None else labels[k]
                         for k in FIELDS)
-        client, step = self._conn.client, self.params['insert_batch']
+        step = self.params['insert_batch']
         for start in range(0, len(rows), step):
             stop = start + step
             data = [
@@ -306,7 +211,7 @@ class MilvusBackend(GalleryBackend):
                                       rows[start:stop], pids[start:stop].
                                       tolist(), camids[start:stop].tolist())
             ]
-            self._conn.call('insert', client.insert, self._name, data)
+            self._conn.call('insert', 'insert', self._name, data)
 
     def remove(self, rows: np.ndarray) -> None:
         """Delete rows by number; all of them must be held."""
@@ -315,10 +220,8 @@ class MilvusBackend(GalleryBackend):
         if len(missing):
             raise KeyError(f'{self.location} holds no rows '
                            f'{missing[:10].tolist()}')
-        client = self._conn.client
-        for part in _chunks(rows, _QUERY_LIMIT):
-            self._conn.call(
-                'delete', client.delete, self._name, ids=part.tolist())
+        for part in _chunks(rows, QUERY_LIMIT):
+            self._conn.call('delete', 'delete', self._name, ids=part.tolist())
 
     # ------------------------------------------------------------ search
     def search(self, query: np.ndarray, k: int,
@@ -344,16 +247,15 @@ class MilvusBackend(GalleryBackend):
                     for part in _chunks(members, _MAX_NQ)]
         indices = np.full((len(query), k), -1, np.int64)
         dists = np.full((len(query), k), np.inf, np.float32)
-        params = dict(self.params['search_params'])
+        params = index_params(self.params, 1)
         if 'ef' in params:  # HNSW searches at least k candidates
             params['ef'] = max(params['ef'], k)
-        client = self._conn.client
 
         def run(request):
             expr, rows = request
             return rows, self._conn.call(
                 'search',
-                client.search,
+                'search',
                 self._name,
                 data=query[rows],
                 limit=k,
@@ -383,42 +285,39 @@ class MilvusBackend(GalleryBackend):
             raise ValueError(f'{self.location} is kept by Milvus where it '
                              f'lives; save() flushes it (path=None), it '
                              f'cannot be written to {path!r}')
-        client = self._conn.client
-        self._conn.call('flush', client.flush, self._name)
+        self._conn.call('flush', 'flush', self._name)
 
     @classmethod
     def load(cls,
              path: str,
              collection: str = CONNECTION['collection'],
-             **connection) -> 'MilvusBackend':
+             **options) -> 'MilvusBackend':
         """Open a collection made by a ``GalleryIndex``.
 
         Args:
             path (str): Its uri (a local ``.db`` path or a server URI).
             collection (str): Its name. Defaults to 'gallery'.
-            **connection: ``token``, ``timeout``, ``lock_timeout``,
-                ``concurrency``, ``insert_batch``, and ``search_params``
-                (overriding the stored ones in this process).
+            **options: Connection parameters (``token``, ``timeout``,
+                ``lock_timeout``, ``concurrency``, ``insert_batch``) and
+                search parameters of its index type (e.g. ``nprobe``,
+                ``ef``) overriding the stored ones in this process.
         """
         backend = cls.__new__(cls)
-        search_params = connection.pop('search_params', None)
-        unknown = sorted(set(connection) - set(CONNECTION))
-        if unknown:
-            raise TypeError(f'Unknown milvus load() options {unknown}')
-        params = dict(CONNECTION, **connection, uri=path,
-                      collection=collection)
-        backend.params = params  # for _connect
+        backend.params = dict(
+            CONNECTION,
+            **{k: v
+               for k, v in options.items() if k in CONNECTION},
+            uri=path,
+            collection=collection)
         backend._connect()
-        client = backend._conn.client
         where = backend.location
         try:
-            if not backend._conn.call('look up', client.has_collection,
-                                      collection):
+            if not backend._conn.exists():
                 names = backend._conn.call('list collections',
-                                           client.list_collections)
+                                           'list_collections')
                 raise ValueError(f'{where}: no such collection (the uri '
                                  f'holds {sorted(names)})')
-            props = backend._properties()
+            props = backend._conn.properties()
             if META_KEY not in props:
                 raise ValueError(f'{where} was not made by a GalleryIndex '
                                  f'(no {META_KEY!r} property)')
@@ -427,16 +326,22 @@ class MilvusBackend(GalleryBackend):
                 raise ValueError(f'{where}: meta format '
                                  f'{meta.get("format")}, expected '
                                  f'{META_FORMAT}')
-            stored = dict(meta['params'])
-            if search_params is not None:
-                stored['search_params'] = dict(stored['search_params'],
-                                               **search_params)
+            stored = meta['params']
+            search = INDEX_TYPES[stored['index_type']][1]
+            unknown = sorted(set(options) - set(CONNECTION) - set(search))
+            if unknown:
+                raise TypeError(f'Unknown milvus load() options {unknown}; '
+                                f'allowed: {sorted(CONNECTION)} and the '
+                                f'search parameters {sorted(search)}')
+            params = dict(backend.params, **stored, **{
+                k: v
+                for k, v in options.items() if k in search
+            })
             GalleryBackend.__init__(
                 backend, meta['dim'], meta['mode'],
-                **check_params(meta['dim'], meta['mode'],
-                               dict(params, **stored)))
+                **check_params(meta['dim'], meta['mode'], params))
             backend._meta = meta
-            backend._conn.call('load', client.load_collection, collection)
+            backend._conn.call('load', 'load_collection', collection)
         except BaseException:
             backend.close()
             raise
