@@ -3,6 +3,8 @@
 
 ``python tools/search.py gallery.gidx FEATURES_DIR --out results.json
 [--subset query] [--topk 10] [--rule reid|camera|none] [--metrics]``
+(a Milvus collection: ``search.py FEATURES_DIR --backend milvus --uri
+gallery.db [--collection gallery] --out ...``)
 
 Writes, per query, its tracklet id and the top-k gallery rows (and their
 distances; -1 / inf padding); ``--gallery-features`` adds the gallery
@@ -18,11 +20,25 @@ SUBSETS = ('all', 'query', 'gallery')
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('index', help='file written by tools/build_index.py')
+    parser.add_argument(
+        'index',
+        nargs='?',
+        help='file written by tools/build_index.py (faiss)')
     parser.add_argument(
         'features',
+        nargs='?',
         help='output folder of '
         'tools/extract_features.py holding the queries')
+    parser.add_argument(
+        '--backend',
+        choices=['faiss', 'milvus'],
+        default='faiss',
+        help='search engine of the gallery (milvus: a collection at --uri)')
+    parser.add_argument(
+        '--uri',
+        help='milvus: the collection\'s local .db path or server URI')
+    parser.add_argument(
+        '--collection', default='gallery', help='milvus collection')
     parser.add_argument('--out', required=True, help='JSON file to write')
     parser.add_argument('--subset', default='query', choices=SUBSETS)
     parser.add_argument('--topk', type=int, default=10)
@@ -43,7 +59,14 @@ def parse_args() -> argparse.Namespace:
         help='subset the index was built from')
     parser.add_argument(
         '--metrics', action='store_true', help='also compute R-n, mAP@k')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.backend == 'milvus' and args.uri and args.features is None:
+        args.index, args.features = None, args.index  # FEATURES_DIR only
+    if args.features is None or (args.backend == 'milvus') != bool(
+            args.uri) or (args.uri and args.index):
+        parser.error('give INDEX FEATURES_DIR (faiss), or FEATURES_DIR '
+                     '--backend milvus --uri URI')
+    return args
 
 
 def main() -> None:
@@ -57,7 +80,8 @@ def main() -> None:
 
     # Before the index is loaded and searched.
     check_output_path(args.out, '--out', suffixes=('.json', ))
-    index = GalleryIndex.load(args.index)
+    index = GalleryIndex.load(args.index) if args.uri is None else \
+        GalleryIndex.load(args.uri, 'milvus', collection=args.collection)
     query = read_shards(args.features, args.subset)
     labels = dict(
         reid=(query['pids'], query['camids']),

@@ -9,6 +9,8 @@ local gallery: :class:`Connection` waits up to ``lock_timeout`` seconds for
 another process to close it, and releases the embedded engine when the last
 connection of this process to that folder closes.
 """
+import contextlib
+import logging
 import os
 import os.path as osp
 import threading
@@ -58,22 +60,31 @@ def check_uri(uri) -> str:
     return osp.abspath(uri)
 
 
-def _lock_free(folder: str) -> bool:
-    """Whether no process holds milvus-lite's lock on ``folder`` now."""
-    lock = osp.join(folder, 'LOCK')
+class _LastError(logging.Handler):
+    """Keeps the exception milvus-lite logs when it cannot start (pymilvus
+    then raises without it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error: Optional[BaseException] = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.error = record.exc_info[1]
+
+
+@contextlib.contextmanager
+def _engine_error():
+    """Catch (instead of print) what milvus-lite logs while it starts."""
+    logger = logging.getLogger('milvus_lite.server_manager')
+    handler, propagate = _LastError(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
     try:
-        import fcntl
-    except ImportError:  # Windows: milvus-lite's own check decides
-        return True
-    if not osp.exists(lock):
-        return True
-    with open(lock, 'a') as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        fcntl.flock(f, fcntl.LOCK_UN)
-    return True
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 class Connection:
@@ -115,22 +126,20 @@ class Connection:
         return f'Milvus collection {self.collection!r} at {self.uri}'
 
     def _open_local(self, pymilvus, lock_timeout: float):
+        from milvus_lite import DataDirLockedError
         os.makedirs(osp.dirname(self.uri), exist_ok=True)
         deadline = time.monotonic() + lock_timeout
-        with _EMBEDDED_LOCK:
-            mine = _EMBEDDED.get(self.uri, 0) > 0
         while True:
-            if mine or _lock_free(self.uri):
+            with _engine_error() as caught:
                 try:
                     client = pymilvus.MilvusClient(uri=self.uri)
                     break
                 except self.errors as err:
-                    # Taken by another process since the check: wait.
-                    # Otherwise milvus-lite failed (and logged why).
-                    if mine or _lock_free(self.uri):
+                    if not isinstance(caught.error, DataDirLockedError):
                         raise RuntimeError(
                             f'{self.where}: milvus-lite cannot open '
-                            f'{self.uri}: {_reason(err)}') from None
+                            f'{self.uri}: {caught.error or _reason(err)}'
+                        ) from None
             if time.monotonic() > deadline:
                 raise TimeoutError(
                     f'{self.uri} is held by another process (milvus-lite '
@@ -197,6 +206,24 @@ class Connection:
             filter=expr,
             output_fields=fields,
             limit=QUERY_LIMIT)
+
+    def indexed(self) -> bool:
+        """Whether every flushed row of the collection is indexed: a
+        server says so (``describe_index``); milvus-lite, whose answer
+        does not follow its background builds, when every data file of
+        the collection's folder has its index file."""
+        if not self.local:
+            info = self.call('describe its index', 'describe_index',
+                             self.collection, 'vector')
+            return not info.get('pending_index_rows') and info.get(
+                'indexed_rows', 0) >= info.get('total_rows', 0)
+        folder = osp.join(self.uri, 'collections', self.collection)
+        names = [n for _, _, files in os.walk(folder) for n in files]
+        data = {
+            n[:-len('.parquet')]
+            for n in names if n.startswith('data_') and n.endswith('.parquet')
+        }
+        return data <= {n.split('.')[0] for n in names if n.endswith('.idx')}
 
     def close(self) -> None:
         """Close the client; release the embedded engine (and its lock on

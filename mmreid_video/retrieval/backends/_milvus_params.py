@@ -1,7 +1,9 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Parameters of the milvus backend: index types with their build and
 search parameters, and how a process connects."""
-from ._milvus_client import check_uri
+import re
+
+from ._milvus_client import check_uri, is_local
 
 # Index types: Milvus's build and search parameters, with our defaults
 # (m=None: the largest divisor of the dimension up to 64).
@@ -11,6 +13,9 @@ INDEX_TYPES = dict(
     IVF_SQ8=(dict(nlist=1024), dict(nprobe=64)),
     IVF_PQ=(dict(nlist=1024, m=None, nbits=8), dict(nprobe=64)),
     HNSW=(dict(M=16, efConstruction=200), dict(ef=128)))
+# Index types milvus-lite accepts but does not build (it logs the failure
+# and searches unindexed).
+LITE_CANNOT_BUILD = ('IVF_PQ', )
 # The index type of each mode, and its default.
 MODES = dict(
     exact=('FLAT', ['FLAT']),
@@ -49,6 +54,12 @@ def check_params(dim: int, mode: str, params: dict) -> dict:
             f'The {mode} mode takes index_type in {kinds}, got {kind!r}' +
             ('' if mode == 'compressed' else
              " (ANN index types are mode='compressed')"))
+    uri = check_uri(params.get('uri'))
+    if kind in LITE_CANNOT_BUILD and is_local(uri):
+        raise ValueError(
+            f'milvus-lite (a local .db uri) does not build {kind} indexes '
+            '(3.2 builds FLAT, IVF_FLAT, IVF_SQ8 and HNSW; it would search '
+            'unindexed); use one of those, or a Milvus server for IVF_PQ')
     build, search = INDEX_TYPES[kind]
     allowed = dict(CONNECTION, index_type=kind, **build, **search)
     unknown = sorted(set(params) - set(allowed))
@@ -57,10 +68,10 @@ def check_params(dim: int, mode: str, params: dict) -> dict:
                         f'{unknown} (index_type {kind}); allowed: '
                         f'{sorted(allowed)}')
     out = dict(allowed, **params)
-    out['uri'] = check_uri(out['uri'])
+    out['uri'] = uri
     name = out['collection']
-    if not isinstance(name, str) or not name or not name.replace(
-            '_', 'a').isalnum() or name[0].isdigit():
+    if not isinstance(name, str) or not re.fullmatch(
+            '[A-Za-z_][A-Za-z0-9_]*', name):
         raise ValueError('collection must be a name of letters, digits and '
                          f'underscores, not starting with a digit; got '
                          f'{name!r}')

@@ -3,6 +3,7 @@
 (milvus-lite, a local ``.db`` folder) or on a Milvus server or cluster (a
 URI), written by several processes and kept by the engine."""
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -95,22 +96,30 @@ class MilvusBackend(GalleryBackend):
         schema.add_field('pid', types.INT64)
         schema.add_field('camid', types.INT64)
         index = client.prepare_index_params()
+        build = index_params(self.params, 0)
+        # pymilvus 3 sends build parameters as flat key-value pairs, which
+        # Milvus reads; milvus-lite reads the JSON ``params`` pair (which
+        # Milvus reads too).
         index.add_index(
             field_name='vector',
             index_type=self.params['index_type'],
             metric_type='IP',
-            params=index_params(self.params, 0))
+            params=dict(build, params=build))
         self._conn.call(
             'create the collection',
             'create_collection',
             self._name,
             schema=schema,
-            index_params=index,
             consistency_level='Strong',
             properties={
                 META_KEY: json.dumps(self._meta),
                 NEXT_ROW_KEY: '0'
             })
+        # Not waiting for the index of an empty collection (sync=False):
+        # pymilvus would poll for it.
+        self._conn.call(
+            'create its index', 'create_index', self._name, index, sync=False)
+        self._conn.call('load', 'load_collection', self._name)
 
     # ----------------------------------------------------------- content
     @property
@@ -276,6 +285,28 @@ class MilvusBackend(GalleryBackend):
                     dists[row, :len(ids)] = dist[best]
         return indices, dists
 
+    def wait_for_index(self, timeout: float = 3600.0) -> float:
+        """Wait until the engine has indexed every flushed row.
+
+        Milvus indexes segments in the background after a flush (milvus-lite
+        on a thread of this process); until then searches scan the rows
+        without the index: exact results, index-free speed. A server
+        reports its progress; milvus-lite's is read from its folder.
+
+        Args:
+            timeout (float): Seconds to wait at most. Defaults to 3600.
+
+        Returns:
+            float: Seconds waited.
+        """
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if self._conn.indexed():
+                return time.monotonic() - start
+            time.sleep(0.2)
+        raise TimeoutError(f'{self.location}: rows not indexed within '
+                           f'{timeout} s')
+
     # ------------------------------------------------------ persistence
     def save(self, path: Optional[str] = None) -> None:
         """Flush: every row added so far is on the engine's disk (a
@@ -333,10 +364,8 @@ class MilvusBackend(GalleryBackend):
                 raise TypeError(f'Unknown milvus load() options {unknown}; '
                                 f'allowed: {sorted(CONNECTION)} and the '
                                 f'search parameters {sorted(search)}')
-            params = dict(backend.params, **stored, **{
-                k: v
-                for k, v in options.items() if k in search
-            })
+            params = dict(backend.params, **stored)
+            params.update((k, v) for k, v in options.items() if k in search)
             GalleryBackend.__init__(
                 backend, meta['dim'], meta['mode'],
                 **check_params(meta['dim'], meta['mode'], params))
