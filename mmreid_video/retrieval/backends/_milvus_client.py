@@ -208,22 +208,32 @@ class Connection:
             limit=QUERY_LIMIT)
 
     def indexed(self) -> bool:
-        """Whether every flushed row of the collection is indexed: a
-        server says so (``describe_index``); milvus-lite, whose answer
-        does not follow its background builds, when every data file of
-        the collection's folder has its index file."""
+        """Whether every flushed row of the collection is indexed, as far
+        as one look tells: a server says so (``describe_index``);
+        milvus-lite, whose answer does not follow its background builds,
+        when every data file of the collection's folder has its index file
+        and no file changed size since the last look (an index file is
+        written in place)."""
         if not self.local:
             info = self.call('describe its index', 'describe_index',
                              self.collection, 'vector')
             return not info.get('pending_index_rows') and info.get(
                 'indexed_rows', 0) >= info.get('total_rows', 0)
         folder = osp.join(self.uri, 'collections', self.collection)
-        names = [n for _, _, files in os.walk(folder) for n in files]
+        sizes = {}
+        for root, _, files in os.walk(folder):
+            for name in files:
+                with contextlib.suppress(OSError):  # removed by compaction
+                    sizes[name] = osp.getsize(osp.join(root, name))
         data = {
             n[:-len('.parquet')]
-            for n in names if n.startswith('data_') and n.endswith('.parquet')
+            for n in sizes if n.startswith('data_') and n.endswith('.parquet')
         }
-        return data <= {n.split('.')[0] for n in names if n.endswith('.idx')}
+        stable, self._sizes = sizes == getattr(self, '_sizes', None), sizes
+        return stable and data <= {
+            n.split('.')[0]
+            for n in sizes if n.endswith('.idx')
+        }
 
     def close(self) -> None:
         """Close the client; release the embedded engine (and its lock on

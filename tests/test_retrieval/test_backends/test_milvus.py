@@ -357,3 +357,35 @@ def test_build_index_and_search_tools(tmp_path, monkeypatch, capsys):
         _run_tool(monkeypatch, capsys, 'tools/search.py', folder, '--uri',
                   uri, '--out', str(res))
     assert '--backend milvus --uri URI' in capsys.readouterr().err
+
+
+def test_a_server_uri(tmp_path, free_port):
+    """The same code on a server URI: milvus-lite's own gRPC server (the
+    Milvus protocol) stands in for a Milvus standalone here."""
+    server = subprocess.Popen([
+        sys.executable, '-u', '-m', 'milvus_lite', 'server', '--data-dir',
+        str(tmp_path / 'served.db'), '--host', '127.0.0.1', '--port',
+        str(free_port)
+    ],
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT,
+                              text=True)
+    try:
+        assert 'listening' in server.stdout.readline()
+        uri = f'http://127.0.0.1:{free_port}'
+        feats, pids, cams = clustered(4, dim=16)
+        index = GalleryIndex(16, backend='milvus', uri=uri, collection='g')
+        index.add(feats, pids, cams)
+        index.save()
+        assert index.backend.wait_for_index(30) < 30
+        index.close()
+        with GalleryIndex.load(uri, 'milvus', collection='g') as index:
+            assert index.backend.location == f"Milvus collection 'g' at {uri}"
+            got = index.search(feats[::9], 10, pids[::9], cams[::9])
+            ref = search(feats[::9], feats, 10, pids[::9], cams[::9], pids,
+                         cams)
+            assert_equal_ties_aside(got, ref,
+                                    compute_distance(feats[::9], feats))
+    finally:
+        server.send_signal(signal.SIGINT)  # its graceful shutdown
+        server.wait(30)
