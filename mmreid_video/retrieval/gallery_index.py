@@ -238,7 +238,8 @@ class GalleryIndex:
             (Q, k) int64 gallery rows and float32 distances, best first,
             -1 / inf padding.
         """
-        if self.ntotal == 0:
+        total = self.ntotal  # a request, for a Milvus collection
+        if total == 0:
             raise ValueError('The GalleryIndex is empty: add() first')
         q = self._descriptors(query_feats, 'query_feats')
         topk = check_topk(topk)
@@ -246,7 +247,7 @@ class GalleryIndex:
         q_cams = optional_labels(query_camids, 'query_camids', len(q))
         held = self._backend.label_names
         check_exclusion(q_pids, q_cams, 'pids' in held, 'camids' in held)
-        indices, dists = self._backend.search(q, min(topk, self.ntotal),
+        indices, dists = self._backend.search(q, min(topk, total),
                                               q_pids, q_cams)
         return torch.from_numpy(indices), torch.from_numpy(dists)
 

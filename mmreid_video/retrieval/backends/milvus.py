@@ -134,6 +134,8 @@ class MilvusBackend(GalleryBackend):
 
     @property
     def label_names(self) -> Tuple[str, ...]:
+        if self._meta['labels'] is None:  # another writer may have added
+            self._meta = json.loads(self._conn.properties()[META_KEY])
         return tuple(self._meta['labels'] or ())
 
     def _table(self) -> Dict[str, np.ndarray]:
