@@ -4,6 +4,7 @@ search parameters, and how a process connects."""
 import re
 
 from ._milvus_client import check_uri, is_local
+from .base import check_mode_and_dim
 
 # Index types: Milvus's build and search parameters, with our defaults
 # (m=None: the largest divisor of the dimension up to 64).
@@ -42,11 +43,7 @@ def _check_positive(key: str, value, integer: bool) -> None:
 
 def check_params(dim: int, mode: str, params: dict) -> dict:
     """Fill in defaults and validate the parameters of a mode."""
-    if mode not in MODES:
-        raise ValueError(f'mode must be one of {tuple(MODES)}, got '
-                         f'{mode!r}')
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-        raise ValueError(f'dim must be an integer >= 1, got {dim!r}')
+    check_mode_and_dim(mode, MODES, dim)
     default, kinds = MODES[mode]
     kind = params.get('index_type', default)
     if kind not in kinds:

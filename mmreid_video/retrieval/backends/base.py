@@ -35,6 +35,15 @@ Pair = Tuple[np.ndarray, np.ndarray]
 Labels = Dict[str, Optional[np.ndarray]]
 
 
+def check_mode_and_dim(mode: str, modes: Sequence[str], dim: int) -> None:
+    """Refuse a mode the backend does not have, or a dimension < 1."""
+    if mode not in modes:
+        raise ValueError(f'mode must be one of {tuple(modes)}, got '
+                         f'{mode!r}')
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise ValueError(f'dim must be an integer >= 1, got {dim!r}')
+
+
 class GalleryBackend(metaclass=ABCMeta):
     """The engine of a :class:`~mmreid_video.retrieval.GalleryIndex`.
 
