@@ -389,3 +389,24 @@ def test_a_server_uri(tmp_path, free_port):
     finally:
         server.send_signal(signal.SIGINT)  # its graceful shutdown
         server.wait(30)
+
+
+def test_benchmark_tool(tmp_path, monkeypatch, capsys):
+    out = tmp_path / 'bench.json'
+    _run_tool(monkeypatch, capsys,
+              'tools/analysis_tools/benchmark_retrieval.py', '--backend',
+              'milvus', '--index-type', 'IVF_FLAT', '--param', 'nlist=8',
+              'nprobe=8', '--num', '1000', '--dim', '16', '--num-query', '20',
+              '--exact-query', '10', '--repeat', '1', '--json', str(out))
+    with open(out) as f:
+        res = json.load(f)
+    # The keys of the faiss benchmark, and Milvus's own.
+    assert {'num', 'dim', 'bytes_per_vector', 'recall_at_10', 'qps',
+            'build_s'} <= set(res) and res['num'] == 1000
+    assert res['recall_at_10'] == 1.0  # all lists probed
+    assert res['exact_lists_differing_from_search'] == 0
+    assert res['bytes_per_vector'] > 16 * 4
+    assert res['flat']['insert_rows_per_s'] > 0
+    assert set(res['qps_by_rule']) == {'camera', 'none'}
+    assert res['compressed_params']['index_type'] == 'IVF_FLAT'
+    assert 'uri' not in res['compressed_params']
