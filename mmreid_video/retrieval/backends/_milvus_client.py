@@ -187,13 +187,14 @@ class Connection:
             properties={k: str(v)
                         for k, v in props.items()})
 
-    def count(self) -> int:
-        """Rows in the collection (deleted ones not counted)."""
+    def count(self, expr: str = '') -> int:
+        """Rows in the collection (deleted ones not counted), or those
+        matching a filter expression."""
         rows = self.call(
             'count rows',
             'query',
             self.collection,
-            filter='',
+            filter=expr,
             output_fields=['count(*)'])
         return int(rows[0]['count(*)'])
 

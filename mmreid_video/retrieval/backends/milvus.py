@@ -69,13 +69,17 @@ class MilvusBackend(GalleryBackend):
     def __init__(self, dim: int, mode: str = 'exact', **params) -> None:
         super().__init__(dim, mode, **check_params(dim, mode, params))
         self._connect()
-        if self._conn.exists():
-            raise ValueError(
-                f'{self.location} exists already: open it with '
-                f'GalleryIndex.load({self.params["uri"]!r}, '
-                f"backend='milvus', collection={self._name!r})")
-        self._meta = collection_meta(self, None)
-        self._create()
+        try:
+            if self._conn.exists():
+                raise ValueError(
+                    f'{self.location} exists already: open it with '
+                    f'GalleryIndex.load({self.params["uri"]!r}, '
+                    f"backend='milvus', collection={self._name!r})")
+            self._meta = collection_meta(self, None)
+            self._create()
+        except BaseException:
+            self.close()  # an embedded engine's folder is free again
+            raise
 
     def _connect(self) -> None:
         p = self.params
@@ -145,11 +149,18 @@ class MilvusBackend(GalleryBackend):
         token = (self.ntotal, next_row)
         if self._table_cache is not None and self._table_cache[0] == token:
             return self._table_cache[1]
-        parts = []
-        for start in range(0, next_row, QUERY_LIMIT):
-            parts += self._conn.query(
-                'read labels', f'row >= {start} and row < '
-                f'{start + QUERY_LIMIT}', ['row', 'pid', 'camid'])
+        # Ranges of row numbers halved until a query returns all of one
+        # (a query returns at most QUERY_LIMIT rows, in no set order).
+        parts, todo = [], [(0, next_row)]
+        while todo:
+            low, high = todo.pop()
+            expr = f'row >= {low} and row < {high}'
+            if high - low > QUERY_LIMIT and self._conn.count(expr) > \
+                    QUERY_LIMIT:
+                todo += [(low, (low + high) // 2), ((low + high) // 2, high)]
+            else:
+                parts += self._conn.query('read labels', expr,
+                                          ['row', 'pid', 'camid'])
         table = {
             key: np.array([r[key] for r in parts], np.int64)
             for key in ('row', 'pid', 'camid')
@@ -178,8 +189,9 @@ class MilvusBackend(GalleryBackend):
 
     def _check_new(self, ids: np.ndarray) -> None:
         if (ids < 0).any() or len(np.unique(ids)) != len(ids):
-            raise ValueError(f'ids must be distinct integers >= 0 ({ids} '
-                             'given)')
+            raise ValueError('ids must be distinct integers >= 0, got '
+                             f'{len(ids)} with {len(np.unique(ids))} '
+                             f'distinct, smallest {ids.min()}')
         taken = self._existing(ids)
         if len(taken):
             raise ValueError(f'{self.location} already holds rows '
