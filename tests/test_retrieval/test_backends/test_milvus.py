@@ -18,6 +18,7 @@ from fixture_descriptors import clustered, tied_data
 
 from mmreid_video.evaluation.functional import compute_distance
 from mmreid_video.retrieval import GalleryIndex, search
+from mmreid_video.retrieval.backends import milvus
 from mmreid_video.retrieval.backends.milvus import NEXT_ROW_KEY
 from mmreid_video.retrieval.feature_shards import (shard_path, write_meta,
                                                    write_shard)
@@ -94,15 +95,19 @@ def test_flat_lists_equal_exact_search(uri, data):
     index.close()
 
 
-def test_keyed_rows_delete_and_evaluate(uri):
+def test_keyed_rows_delete_and_evaluate(uri, monkeypatch):
     feats, pids, cams = clustered(1, dim=16)
     index = GalleryIndex(16, backend='milvus', uri=uri, collection='keyed')
     index.add(feats[:300], pids[:300], cams[:300])
     index.add(feats[300:], pids[300:], cams[300:], ids=np.arange(300) + 1000)
     index.add(feats[:2], pids[:2], cams[:2])  # numbered after the ids
-    rows = index.backend.row_numbers()
-    np.testing.assert_array_equal(
-        rows, np.r_[np.arange(300), np.arange(1000, 1302)])
+    with monkeypatch.context() as patch:
+        # Labels are read in ranges of at most QUERY_LIMIT rows.
+        patch.setattr(milvus, 'QUERY_LIMIT', 64)
+        rows = index.backend.row_numbers()
+        np.testing.assert_array_equal(
+            rows, np.r_[np.arange(300), np.arange(1000, 1302)])
+        np.testing.assert_array_equal(index.camids, np.r_[cams, cams[:2]])
     found = index.search(feats[300:305], 1)[0].numpy()[:, 0]
     np.testing.assert_array_equal(found, np.arange(1000, 1005))
     index.remove([1300, 1301])
