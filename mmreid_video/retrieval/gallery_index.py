@@ -59,11 +59,13 @@ class GalleryIndex:
     :meth:`close`), a URI such as ``http://host:19530`` a Milvus server or
     cluster (``token`` for credentials). The exclusion rules are filter
     expressions on the ``pid`` and ``camid`` fields, one request per
-    distinct filter (``concurrency`` requests at a time). ``'exact'`` is a
-    FLAT index; ``'compressed'`` takes ``index_type`` ``'HNSW'`` (default;
-    ``M=16, efConstruction=200, ef=128``), ``'IVF_FLAT'`` or ``'IVF_SQ8'``
-    (``nlist=1024, nprobe=64``) or ``'IVF_PQ'`` (also ``m`` and
-    ``nbits=8``), Milvus's parameters of that index type. Rows are the
+    distinct filter (``concurrency`` requests at a time); scores are the
+    engine's float32 inner products, so ``'exact'``, a FLAT index, lists
+    as :func:`~mmreid_video.retrieval.search` does up to ties and
+    float32 near-ties; ``'compressed'`` takes ``index_type`` ``'HNSW'``
+    (default; ``M=16, efConstruction=200, ef=128``), ``'IVF_FLAT'`` or
+    ``'IVF_SQ8'`` (``nlist=1024, nprobe=64``) or ``'IVF_PQ'`` (also ``m``
+    and ``nbits=8``), Milvus's parameters of that index type. Rows are the
     collection's keys: :meth:`add` numbers them from the collection's
     counter or takes ``ids``, :meth:`remove` deletes them, :meth:`save`
     flushes. Parameters: ``uri, collection='gallery', token=None,
