@@ -3,8 +3,9 @@
 
 Plain helpers that tests import live beside this file (several test folders
 have a conftest module, so this one cannot be imported by name):
-``fixture_trees`` (dataset trees), ``fixture_models`` (tiny model configs)
-and ``test_tools/tool_runner`` (running and importing tool scripts).
+``fixture_trees`` (dataset trees), ``fixture_models`` (tiny model configs),
+``fixture_rank`` (a per-query rank-evaluation loop and random cases) and
+``test_tools/tool_runner`` (running and importing tool scripts).
 """
 import os
 import socket

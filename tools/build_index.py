@@ -189,11 +189,17 @@ def main() -> None:
         else:
             index = GalleryIndex(shards['feats'].shape[1], args.mode
                                  or 'exact', **args.param)
+        # Pids of unknown identities (one's own footage) are placeholders:
+        # such a gallery holds no pids, so the re-ID rule is refused on it.
+        known = shards['pid_known'].all()
         if args.train_only:
             index.train(shards['feats'])
         else:
-            index.add(shards['feats'], shards['pids'], shards['camids'])
-        what = f'{args.subset} tracklets'
+            index.add(shards['feats'], shards['pids'] if known else None,
+                      shards['camids'])
+        what = f'{args.subset} tracklets' + ('' if known else (
+            f' ({(~shards["pid_known"]).sum()} of unknown identity: the '
+            'index holds no pids, search it with --rule camera or none)'))
     if index.mode == 'compressed' and not index.backend.is_trained:
         index.train()
     index.save(args.out)

@@ -17,7 +17,6 @@ GalleryIndex.
 import argparse
 import os
 import os.path as osp
-import time
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
@@ -102,27 +101,6 @@ def dataset_cfg(cfg: 'Config', args: argparse.Namespace) -> dict:
         pipeline=test.pipeline)
 
 
-class Progress:
-    """One line of tracklets done / total, rate and ETA (rank 0 only)."""
-
-    def __init__(self, total: int, show: bool) -> None:
-        self.total, self.done, self.show = total, 0, show
-        self.start = time.perf_counter()
-
-    def __call__(self, num: int) -> None:
-        self.done += num
-        if not self.show:
-            return
-        elapsed = time.perf_counter() - self.start
-        rate = self.done / max(elapsed, 1e-9)
-        eta = (self.total - self.done) / max(rate, 1e-9)
-        print(
-            f'\r[{self.done}/{self.total}] {rate:.1f} tracklets/s, '
-            f'elapsed {elapsed:.0f}s, ETA {eta:.0f}s',
-            end='',
-            flush=True)
-
-
 def shard_complete(path: str, rows: range) -> bool:
     """Whether a shard file exists and holds exactly its tracklets."""
     from mmreid_video.retrieval.feature_shards import read_shard
@@ -149,8 +127,10 @@ def main() -> None:
                                                        shard_arrays,
                                                        shard_path, shard_rows,
                                                        write_meta, write_shard)
-    from mmreid_video.utils import (load_config, setup_distributed,
+    from mmreid_video.utils import (Progress, load_config,
+                                    report_errors_briefly, setup_distributed,
                                     teardown_distributed)
+    report_errors_briefly()
 
     cfg = load_config(args.config)
     if args.cfg_options:
@@ -193,14 +173,17 @@ def main() -> None:
         num_workers=test_loader.get('num_workers', 0)
         if args.num_workers is None else args.num_workers)
     progress = Progress(
-        sum(len(shard_rows(meta, s)) for s in todo), show=rank == 0)
+        sum(len(shard_rows(meta, s)) for s in todo),
+        'tracklets',
+        show=rank == 0)
     for shard in todo:
         rows = shard_rows(meta, shard)
         write_shard(
             shard_path(args.out, shard),
             shard_arrays(model, dataset, rows, loader_kwargs, progress))
+    progress.close()
     if rank == 0:
-        print(f'\nDone: {args.out} ({len(dataset)} tracklets)')
+        print(f'Done: {args.out} ({len(dataset)} tracklets)')
     teardown_distributed()
 
 

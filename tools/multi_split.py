@@ -14,7 +14,8 @@ A rerun reuses a split's result ("cached from ...") only when all four are
 unchanged; other test settings (e.g. ``--cfg-options
 test_evaluator.ap_mode=trapezoid``) re-test the split's checkpoint without
 retraining (``--retest`` re-tests every split anyway). A tested split is
-never retrained (``--force`` retrains from scratch; other training settings
+never retrained (``--force`` retrains from scratch, replacing the split's
+checkpoints: ``train.py --overwrite``; other training settings
 than it was trained with are named in a warning); a split whose training
 was interrupted continues from its last checkpoint (``train.py --resume``).
 ``summary.md`` names the protocol.
@@ -132,9 +133,11 @@ def run_split(i: int, args: argparse.Namespace, root: str) -> dict:
     trained = args.force or not tested
     if trained:
         # An interrupted run continues from its last checkpoint; a split
-        # without one starts afresh (train.py refuses an empty --resume).
+        # without one starts afresh (train.py refuses an empty --resume);
+        # --force replaces a split's run (train.py refuses to otherwise).
         resumable = not args.force and find_resume_checkpoint(work_dir)
-        resume = ['--resume'] if resumable else []
+        resume = ['--resume'] if resumable else (
+            ['--overwrite'] if args.force else [])
         run([
             sys.executable,
             osp.join(tools, 'train.py'), args.config, '--work-dir', work_dir,

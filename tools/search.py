@@ -1,25 +1,38 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Search a GalleryIndex with extracted query descriptors.
 
-``python tools/search.py gallery.gidx FEATURES_DIR --out results.json
-[--subset query] [--topk 10] [--rule reid|camera|none] [--metrics]``
+``python tools/search.py gallery.gidx FEATURES_DIR [--subset query]
+[--topk 10] [--rule reid|camera|none] [--gallery-features DIR] [--metrics]
+[--out results.json]``
 (a Milvus collection: ``search.py FEATURES_DIR --backend milvus --uri
-gallery.db [--collection gallery] --out ...``)
+gallery.db [--collection gallery] ...``)
 
-Writes, per query, its tracklet id and the top-k gallery rows (and their
-distances; -1 / inf padding); ``--gallery-features`` adds the gallery
-tracklet ids. ``--metrics`` adds R1/R5/R10 and mAP@k (re-ID rule).
+Prints the protocol (distance, exclusion rule, index mode and backend) and
+a table of each query's top-k gallery items (``--show`` queries);
+``--out`` writes every query's record: tracklet id, pid and camid (null
+when unknown), preview frames, and its ranked gallery items (index row,
+distance, and with ``--gallery-features`` their tracklet ids, identities
+and frames), which ``tools/visualizations/vis_ranked_list.py
+--search-results`` draws. ``--metrics`` adds R1/R5/R10 and mAP@k in %
+(re-ID rule). Queries of unknown identity (one's own footage) are searched
+with ``--rule camera`` (or ``none``).
 """
 import argparse
 import json
+import os.path as osp
 
-# mmreid_video.retrieval.feature_shards.SUBSETS; written out, since the
-# package (torch, mm*) is imported only after --help has been answered.
+# mmreid_video.retrieval.feature_shards.SUBSETS and search_results.EXCLUSION;
+# written out, since the package (torch, mm*) is imported only after --help
+# has been answered.
 SUBSETS = ('all', 'query', 'gallery')
+RULES = ('reid', 'camera', 'none')
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        epilog=__doc__[__doc__.index('Prints'):],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         'index',
         nargs='?',
@@ -39,27 +52,38 @@ def parse_args() -> argparse.Namespace:
         help='milvus: the collection\'s local .db path or server URI')
     parser.add_argument(
         '--collection', default='gallery', help='milvus collection')
-    parser.add_argument('--out', required=True, help='JSON file to write')
+    parser.add_argument(
+        '--out', help='JSON file of the per-query records (optional)')
     parser.add_argument('--subset', default='query', choices=SUBSETS)
     parser.add_argument('--topk', type=int, default=10)
     parser.add_argument(
         '--rule',
         default='reid',
-        choices=['reid', 'camera', 'none'],
+        choices=RULES,
         help='leave out gallery items of the query\'s pid and camera '
-        '(reid), of its camera (camera), or nothing (none)')
+        '(reid; needs query pids), of its camera (camera: queries of '
+        'unknown identity), or nothing (none)')
     parser.add_argument(
         '--gallery-features',
-        help='extraction folder the index was built from (its gallery '
-        'subset), to name the results')
+        help='extraction folder the index was built from, to name the '
+        'results (tracklet ids, identities, frames for figures)')
     parser.add_argument(
         '--gallery-subset',
         default='gallery',
         choices=SUBSETS,
         help='subset the index was built from')
     parser.add_argument(
-        '--metrics', action='store_true', help='also compute R-n, mAP@k')
+        '--metrics',
+        action='store_true',
+        help='also compute R-n and mAP@k in %% (needs query pids)')
+    parser.add_argument(
+        '--show',
+        type=int,
+        default=20,
+        help='queries printed in the table (default 20; --out holds all)')
     args = parser.parse_args()
+    if args.show < 0:
+        parser.error('--show must be >= 0')
     if args.backend == 'milvus' and args.uri and args.features is None:
         args.index, args.features = None, args.index  # FEATURES_DIR only
     if args.features is None or (args.backend == 'milvus') != bool(
@@ -71,44 +95,67 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    import numpy as np
-
     from mmreid_video.fileio import atomic_write
     from mmreid_video.retrieval import GalleryIndex
     from mmreid_video.retrieval.feature_shards import read_shards
+    from mmreid_video.retrieval.search_results import (
+        percent_metrics, query_records, read_gallery, results_table,
+        rule_labels, search_protocol)
     from mmreid_video.utils import check_output_path
 
     # Before the index is loaded and searched.
-    check_output_path(args.out, '--out', suffixes=('.json', ))
-    index = GalleryIndex.load(args.index) if args.uri is None else \
-        GalleryIndex.load(args.uri, 'milvus', collection=args.collection)
+    if args.out:
+        check_output_path(args.out, '--out', suffixes=('.json', ))
+    if args.uri is None:
+        index, source = GalleryIndex.load(args.index), osp.abspath(args.index)
+    else:
+        index = GalleryIndex.load(
+            args.uri, 'milvus', collection=args.collection)
+        source = index.backend.location
     query = read_shards(args.features, args.subset)
-    labels = dict(
-        reid=(query['pids'], query['camids']),
-        camera=(None, query['camids']),
-        none=(None, None))[args.rule]
-    indices, dists = index.search(query['feats'], args.topk, *labels)
-    results = dict(
-        query_tracklet_ids=query['tracklet_ids'].tolist(),
-        indices=indices.tolist(),
-        distances=np.where(np.isinf(dists.numpy()), None,
-                           dists.numpy()).tolist())
-    if args.gallery_features:
-        names = read_shards(args.gallery_features,
-                            args.gallery_subset)['tracklet_ids']
-        if len(names) != index.ntotal:
-            raise ValueError(f'{args.gallery_features} has {len(names)} '
-                             f'gallery tracklets, the index {index.ntotal}')
-        results['gallery_tracklet_ids'] = [[
-            names[i] if i >= 0 else None for i in row
-        ] for row in indices.tolist()]
+    where = f'{args.features} ({args.subset})'
+    labels = rule_labels(args.rule, query, where)
     if args.metrics:
-        results['metrics'] = index.evaluate(query['feats'], query['pids'],
-                                            query['camids'], args.topk)
-        print(json.dumps(results['metrics']))
-    # Written whole, then renamed: an earlier result is never half-lost.
-    atomic_write(json.dumps(results).encode(), args.out)
-    print(f'{args.out}: top-{args.topk} of {len(indices)} queries')
+        rule_labels('reid', query, where)  # R-n and mAP need identities
+    gallery = None
+    if args.gallery_features:
+        gallery = read_gallery(args.gallery_features, args.gallery_subset,
+                               index.ntotal)
+    indices, dists = index.search(query['feats'], args.topk, *labels)
+    protocol, text = search_protocol(index, args.rule, args.topk, query,
+                                     args.metrics)
+    records = query_records(query, indices.numpy(), dists.numpy(), index,
+                            gallery)
+    results = dict(
+        protocol=protocol,
+        protocol_text=text,
+        index=source,
+        query_features=osp.abspath(args.features),
+        query_subset=args.subset,
+        gallery_features=osp.abspath(args.gallery_features)
+        if args.gallery_features else None,
+        gallery_subset=args.gallery_subset if args.gallery_features else None,
+        topk=args.topk,
+        queries=records)
+    print(f'{len(records)} queries of {where} searched in {source} '
+          f'({index.ntotal} gallery items)\nProtocol: {text}')
+    print(results_table(records, args.show))
+    if args.show < len(records):
+        print(f'({args.show} of {len(records)} queries shown' +
+              (f'; all in {args.out})' if args.out else '; --show N for '
+               'more, --out FILE for every record)'))
+    if args.metrics:
+        results['metrics'] = percent_metrics(
+            index.evaluate(query['feats'], query['pids'], query['camids'],
+                           args.topk))
+        print('Metrics (%): ' +
+              ', '.join(f'{k} {v:.2f}' for k, v in results['metrics'].items()
+                        if not k.startswith('num_')) +
+              f' ({results["metrics"]["num_valid_queries"]} queries with a '
+              'match)')
+    if args.out:
+        atomic_write(json.dumps(results, indent=1).encode(), args.out)
+        print(f'{args.out}: the records of {len(records)} queries')
 
 
 if __name__ == '__main__':

@@ -75,9 +75,12 @@ def main() -> None:
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from mmreid_video.utils import (load_config, setup_distributed,
+    from mmreid_video.utils import (check_config, load_config,
+                                    report_errors_briefly, setup_distributed,
                                     teardown_distributed)
+    report_errors_briefly()
     cfg = merge_args(load_config(args.config), args)
+    check_config(cfg, args.cfg_options)
     setup_distributed(cfg, args.launcher)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

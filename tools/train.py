@@ -3,6 +3,7 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
 LAUNCHERS = ['none', 'pytorch', 'slurm', 'mpi']
 
@@ -18,6 +19,11 @@ def parse_args() -> argparse.Namespace:
         const='auto',
         help='resume from the given checkpoint, or, without a path, from '
         'the latest checkpoint in the work directory')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='delete the checkpoints another run left in the work directory '
+        '(a new training refuses to replace them otherwise)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -103,12 +109,20 @@ def main() -> None:
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from mmreid_video.utils import (load_config, lock_work_dir,
-                                    setup_distributed, teardown_distributed)
+    from mmreid_video.checkpoint import claim_work_dir
+    from mmreid_video.utils import (check_config, load_config, lock_work_dir,
+                                    report_errors_briefly, setup_distributed,
+                                    teardown_distributed)
+    report_errors_briefly()
     cfg = merge_args(load_config(args.config), args)
+    check_config(cfg, args.cfg_options)
     if is_rank_zero(args.launcher):
         # Before the Runner writes anything into the work_dir.
         lock_work_dir(cfg.work_dir)
+        for path in claim_work_dir(cfg.work_dir,
+                                   cfg.load_from if cfg.resume else None,
+                                   args.overwrite):
+            print(f'--overwrite: removed {path}', file=sys.stderr)
     setup_distributed(cfg, args.launcher)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

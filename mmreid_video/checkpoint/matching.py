@@ -6,7 +6,9 @@ MMEngine loads ``load_from``, ``tools/test.py``'s checkpoint and
 different model only logs its missing keys and the model is then evaluated
 with random weights. :func:`check_weights_match` turns every missing,
 unexpected or differently shaped weight into an error naming the file and the
-first keys, unless the config opts into partial loading with
+first keys, and weights of another architecture with the same names and
+shapes into one naming the config keys that differ (see
+:mod:`.model_fingerprint`), unless the config opts into partial loading with
 ``allow_partial_load = True``.
 """
 import re
@@ -19,6 +21,7 @@ from mmengine.runner import CheckpointLoader, load_state_dict
 from torch import nn
 
 from .config_copy import training_config_hint
+from .model_fingerprint import check_same_architecture
 
 # The config key that opts into loading only the matching weights.
 PARTIAL_LOAD_KEY = 'allow_partial_load'
@@ -115,7 +118,8 @@ def check_weights_match(model: nn.Module,
                         filename: str,
                         allow_partial: bool = False,
                         logger: Optional[MMLogger] = None) -> None:
-    """Raise unless the checkpoint holds exactly the model's weights.
+    """Raise unless the checkpoint holds exactly the model's weights, of
+    the model's architecture.
 
     Args:
         model (nn.Module): The (unwrapped) model to load into.
@@ -128,11 +132,15 @@ def check_weights_match(model: nn.Module,
             current MMLogger.
 
     Raises:
-        RuntimeError: Weights are missing, unexpected or of another shape
-            and ``allow_partial`` is False.
+        RuntimeError: Weights are missing, unexpected or of another shape,
+            or the checkpoint records another architecture than the model's
+            ``build_cfg``, and ``allow_partial`` is False.
     """
     differences = compare_weights(model, weights_of(checkpoint, filename))
     if not any(differences):
+        check_same_architecture(
+            getattr(model, 'build_cfg', None), checkpoint, filename,
+            allow_partial, logger)
         return
     summary = _describe(model, *differences)
     model_name = type(model).__name__

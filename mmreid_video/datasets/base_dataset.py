@@ -77,6 +77,10 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
     METAINFO: dict = dict()
     SPLITS = ('train', 'test')
     LAYOUT = ''
+    #: Whether a test split may hold queries alone or gallery tracklets
+    #: alone (tracklets to describe and search, e.g. one's own footage);
+    #: a benchmark's test split needs both.
+    PARTIAL_TEST_SPLIT = False
 
     def __init__(self,
                  data_root: str = '',
@@ -142,6 +146,9 @@ class BaseVideoReIDDataset(BaseDataset, metaclass=ABCMeta):
             return data_list
         self._metainfo['num_ids'] = self.num_train_ids()
         data_list = self.load_test()
+        if self.PARTIAL_TEST_SPLIT:
+            self._check_not_empty(data_list, 'query or gallery tracklets')
+            return data_list
         for flag in ('is_query', 'is_gallery'):
             self._check_not_empty([i for i in data_list if i[flag]],
                                   flag[3:] + ' tracklets')

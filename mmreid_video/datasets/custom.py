@@ -24,13 +24,22 @@ class CustomVideoReIDDataset(BaseVideoReIDDataset):
 
     ``frame_paths`` are in temporal order, relative to ``data_root`` unless
     absolute. ``tracklet_id`` is optional (defaults to ``"<list>/<index>"``).
+    The train split needs the ``"train"`` list; the test split needs
+    ``"query"`` or ``"gallery"`` or both (a query set alone is tracklets to
+    describe and search, e.g. with ``tools/extract_features.py``, not to
+    evaluate). ``pid`` may be missing or ``null`` in ``query`` and
+    ``gallery`` when the identity is unknown (one's own footage): such a
+    tracklet gets a pid of its own (negative, below every given pid), so it
+    matches no other at evaluation, and ``pid_known=False``, which search
+    tools read to refuse the re-ID rule for it.
     ``camid`` may be missing or ``null`` when cameras are unknown: such a
     tracklet counts as its own camera (it gets a unique negative id). At
     evaluation the same-id-same-camera exclusion then removes only the query
     itself, so same-id tracklets of the query's real camera count as correct
     matches and the results are optimistic compared with a cross-camera
     protocol. A tracklet listed in both ``query`` and ``gallery`` (same
-    ``tracklet_id``) appears once with both flags set. The dataset has no
+    ``tracklet_id``) appears once with both flags set; a frame in two test
+    tracklets of different ids is an error. The dataset has no
     ``camera_names``: figures show ``cam <camid>``.
     ``tools/dataset_converters/folders_to_json.py`` writes this file from a
     ``{train,query,gallery}/<pid>/<tracklet>/`` tree.
@@ -47,6 +56,7 @@ class CustomVideoReIDDataset(BaseVideoReIDDataset):
               '  <ann_file>.json   {"train": [...], "query": [...], '
               '"gallery": [...]}\n'
               '  <frames listed in it, relative to data_root>')
+    PARTIAL_TEST_SPLIT = True
 
     def __init__(self, ann_file: str = '', **kwargs) -> None:
         if not ann_file:
@@ -65,23 +75,29 @@ class CustomVideoReIDDataset(BaseVideoReIDDataset):
     def _load(self) -> Dict[str, List[dict]]:
         """Every tracklet of every list in the JSON file, checked.
 
-        The train split needs the ``"train"`` list, the test split all
-        three; every list present is checked, whatever the split.
+        The train split needs the ``"train"`` list, the test split
+        ``"query"`` or ``"gallery"``; every list present is checked,
+        whatever the split.
         """
         path = self._json_path()
         try:
             ann = json.loads(read_text(path))
         except json.JSONDecodeError as e:
             raise ValueError(f'{path}: not valid JSON ({e})') from None
-        needed = ('train', ) if self.split == 'train' else LISTS
+        if not isinstance(ann, dict):
+            raise ValueError(f'{path}: expected an object with the lists '
+                             f'{list(LISTS)}, got {type(ann).__name__}')
+        needed = ('train', ) if self.split == 'train' else ('query', 'gallery')
+        if not any(key in ann for key in needed):
+            raise ValueError(f'{path}: the {self.split} split needs a list '
+                             'under key ' + ' or '.join(f'"{k}"'
+                                                        for k in needed))
         lists, unknown_cam = {}, [0]
         for key in LISTS:
-            if not isinstance(ann, dict) or not isinstance(
-                    ann.get(key), list):
-                if key in needed or (isinstance(ann, dict) and key in ann):
-                    raise ValueError(
-                        f'{path}: expected a list under key "{key}"')
+            if key not in ann:
                 continue
+            if not isinstance(ann[key], list):
+                raise ValueError(f'{path}: expected a list under key "{key}"')
             lists[key] = [
                 self._parse_tracklet(t, key, i, unknown_cam)
                 for i, t in enumerate(ann[key])
@@ -100,14 +116,15 @@ class CustomVideoReIDDataset(BaseVideoReIDDataset):
         return self._load()['train']
 
     def num_train_ids(self) -> int:
-        return len({info['pid'] for info in self._load()['train']})
+        return len({info['pid'] for info in self._load().get('train', [])})
 
     def load_test(self) -> List[dict]:
-        """Test infos: query then gallery, a shared tracklet only once."""
+        """Test infos: query then gallery, a shared tracklet only once;
+        unknown identities get pids of their own."""
         lists = self._load()
         data_list, by_id = [], {}
         for key in ('query', 'gallery'):
-            for i, info in enumerate(lists[key]):
+            for i, info in enumerate(lists.get(key, [])):
                 old = by_id.get(info['tracklet_id'])
                 if old is None:
                     info.update(
@@ -123,7 +140,30 @@ class CustomVideoReIDDataset(BaseVideoReIDDataset):
                         'gallery, with the same pid and frames')
                 # Keep the query's camera (it may be a unique unknown one).
                 old['is_gallery'] = True
+        given = [i['pid'] for i in data_list if i['pid'] is not None]
+        next_unknown = min(given + [0]) - 1
+        for info in data_list:
+            info['pid_known'] = info['pid'] is not None
+            if not info['pid_known']:
+                info['pid'], next_unknown = next_unknown, next_unknown - 1
+        self._check_frames_owned_once(data_list)
         return data_list
+
+    def _check_frames_owned_once(self, data_list: List[dict]) -> None:
+        """Two test tracklets sharing a frame match each other perfectly (a
+        query finds a copy of itself in the gallery): refuse them."""
+        owner = {}
+        for info in data_list:
+            for frame in info['frame_paths']:
+                first = owner.setdefault(frame, info['tracklet_id'])
+                if first != info['tracklet_id']:
+                    raise ValueError(
+                        f'{self._json_path()}: frame "{frame}" belongs to '
+                        f'tracklet "{first}" and to tracklet '
+                        f'"{info["tracklet_id"]}"; a query and a gallery '
+                        'tracklet of the same frames would match each other '
+                        'perfectly. List such a tracklet once under one '
+                        'tracklet_id in both "query" and "gallery".')
 
     def _parse_tracklet(self, t: dict, key: str, index: int,
                         unknown_cam: List[int]) -> dict:
@@ -133,9 +173,12 @@ class CustomVideoReIDDataset(BaseVideoReIDDataset):
             raise format_error(path, row, 'expected an object')
         pid, camid = t.get('pid'), t.get('camid')
         frames = t.get('frame_paths')
-        if not isinstance(pid, int) or isinstance(pid, bool):
-            raise format_error(path, row,
-                               f'"pid" must be an integer, got {pid!r}')
+        if pid is None and key != 'train':
+            pass  # identity unknown: a pid of its own, given by load_test
+        elif not isinstance(pid, int) or isinstance(pid, bool):
+            raise format_error(
+                path, row, f'"pid" must be an integer, got {pid!r}' +
+                ('' if key == 'train' else ' (or null: identity unknown)'))
         if camid is None:
             unknown_cam[0] -= 1
             camid = unknown_cam[0]

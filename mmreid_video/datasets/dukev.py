@@ -6,7 +6,7 @@ from typing import List
 
 from mmreid_video.registry import DATASETS
 from .base_dataset import BaseVideoReIDDataset
-from .readers import list_visible
+from .listing import list_visible
 
 # Both published name forms: 0001C6F0099X30823.jpg, 0001_C6_F0099_X30823.jpg
 FRAME_NAME = re.compile(r'^([0-9]{4})_?C([0-9]+)_?F([0-9]+)_?X[0-9]+\.jpg$')
@@ -23,7 +23,8 @@ class DukeMTMCVideoReID(BaseVideoReIDDataset):
     tracklets (``is_query``) followed by the gallery tracklets
     (``is_gallery``); the gallery also holds the 408 distractor ids. Folders
     are listed at initialisation (there is no metadata file); images are
-    not opened. Hidden files (``.*``) are ignored; any other file whose name
+    not opened. Hidden files (``.*``) and those operating systems add
+    (``Thumbs.db``, ``desktop.ini``) are ignored; any other file whose name
     does not parse raises.
 
     Args: see :class:`BaseVideoReIDDataset` (``data_root`` is the

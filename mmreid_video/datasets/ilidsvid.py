@@ -7,7 +7,8 @@ from typing import List, Tuple
 import numpy as np
 
 from mmreid_video.registry import DATASETS
-from .readers import format_error, list_visible, load_mat_array
+from .listing import list_visible
+from .readers import format_error, load_mat_array
 from .two_camera import TwoCameraSplitDataset
 
 
@@ -17,7 +18,9 @@ class iLIDSVID(TwoCameraSplitDataset):
 
     ``ls_set`` (10 x 300) of the splits file lists, per split, 1-based
     indices into the sorted list of person folders: the first half are the
-    **test** persons, the rest the train persons. The protocol is
+    **test** persons, the rest the train persons. Indices are positions, so
+    the folders must be exactly the persons a row lists (300): one more
+    would shift them to other persons, and is an error. The protocol is
     :class:`TwoCameraSplitDataset`'s: cam1 sequences are the queries, cam2
     sequences the gallery.
 
@@ -66,6 +69,17 @@ class iLIDSVID(TwoCameraSplitDataset):
         if ls_set.ndim != 2 or ls_set.shape[1] % 2 or not ls_set.size:
             raise ValueError(f'{path}: ls_set must be (num_splits, 2k) with '
                              f'k >= 1, got shape {ls_set.shape}')
+        if ls_set.shape[1] != len(persons):
+            # Indices are positions among the sorted folders: one folder
+            # more or less silently shifts them to other persons.
+            raise ValueError(
+                f'{path}: ls_set lists {ls_set.shape[1]} persons per split, '
+                'by their position among the sorted person folders, but '
+                f'{osp.join(self.data_root, self.SEQUENCES)} holds '
+                f'{len(persons)} person folders ({", ".join(persons[:3])}, '
+                f'...); with a folder more or less every index points at '
+                'another person. Keep exactly the persons of the published '
+                'dataset.')
         if self.split_id >= len(ls_set):
             raise ValueError(f'split_id {self.split_id} is out of range: '
                              f'{path} has {len(ls_set)} splits')

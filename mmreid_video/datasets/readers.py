@@ -1,12 +1,12 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Readers shared by the dataset classes: ``.mat`` arrays, name lists,
 MARS-style names and the error raised for a bad row."""
-import os
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 from scipy.io import loadmat, whosmat
+
 
 # A MARS frame name: <pid4>C<camera>T<tracklet4>F<frame3>.jpg, where pid -1
 # (junk) is written 00-1.
@@ -32,11 +32,6 @@ def format_error(file: str,
         ValueError: The error to raise.
     """
     return ValueError(f'{file}, {unit} {row}: {msg}')
-
-
-def list_visible(path: str) -> List[str]:
-    """Sorted entries of a folder, without hidden ones (``.*``)."""
-    return sorted(n for n in os.listdir(path) if not n.startswith('.'))
 
 
 def load_mat_array(path: str, key: str) -> np.ndarray:

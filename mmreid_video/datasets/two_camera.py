@@ -6,7 +6,7 @@ import re
 from typing import List, Pattern, Tuple
 
 from .base_dataset import BaseVideoReIDDataset
-from .readers import list_visible
+from .listing import list_visible
 
 
 class TwoCameraSplitDataset(BaseVideoReIDDataset):

@@ -58,6 +58,9 @@ _TEXT = dict(
     query_in_gallery='query_in_gallery={}'.format,
     exclusion='excluded: {}'.format,
     max_rank='CMC to rank {}'.format,
+    no_positive=lambda mode: ('queries without a valid match skipped'
+                              if mode == 'skip' else
+                              'queries without a valid match count AP 0'),
     unit='values in {}'.format)
 _NOT_IN_TEXT = ('metric', )
 
@@ -126,7 +129,8 @@ def describe_protocol(metric: MetricLike,
         full ``{k1, k2, lambda_value}``, defaults filled in) and a one-line
         description, e.g. ``'cosine distance, standard AP, no re-ranking,
         query_in_gallery=True, excluded: same pid and camera as the query,
-        CMC to rank 20, values in %'``.
+        CMC to rank 20, queries without a valid match skipped, values in
+        %'``.
 
     Examples:
         >>> _, text = describe_protocol(dict(type='VideoReIDMetric',
@@ -236,6 +240,14 @@ def check_metric_fits(metric: BaseMetric, labels: Mapping[str, Sequence],
     is_query = np.asarray(labels['is_query'], dtype=bool)
     is_gallery = np.asarray(labels['is_gallery'], dtype=bool)
     num = int(is_query.sum() + is_gallery.sum())
+    if not is_query.any() or not is_gallery.any():
+        # A custom test set may list queries alone: tracklets to search.
+        raise ValueError(
+            f'The test set has {int(is_query.sum())} queries and '
+            f'{int(is_gallery.sum())} gallery tracklets; {key} needs both. '
+            'To search a query set against a gallery, use '
+            'tools/extract_features.py, tools/build_index.py and '
+            'tools/search.py (docs/retrieval.md).')
     if getattr(metric, 'rerank', False):
         cfg = dict(RERANK_DEFAULTS, **(metric.rerank_cfg or {}))
         if cfg['k1'] >= num:

@@ -6,8 +6,13 @@ checkpoint, data, number of tracklets, shard size) and one
 ``shard_{i:05d}.npz`` per block of ``shard_size`` consecutive tracklets,
 each written atomically, with the arrays ``feats`` (n, D) float32,
 ``indices`` (dataset positions), ``pids``, ``camids``, ``is_query``,
-``is_gallery`` and ``tracklet_ids``. The layout does not depend on the
-number of processes, so a run can resume with another one.
+``is_gallery`` and ``tracklet_ids``, and, in shards written since they were
+added, ``pid_known`` (False for a tracklet of unknown identity, e.g. one's
+own footage: its pid is a placeholder of its own) and ``preview_frames``
+(n, :data:`PREVIEW_FRAMES`) absolute paths of evenly sampled frames of each
+tracklet (``''`` padding), so that search results can be drawn without the
+dataset. The layout does not depend on the number of processes, so a run
+can resume with another one.
 """
 import json
 import os
@@ -21,12 +26,18 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from mmreid_video.fileio import atomic_write, remove_stale_temps
 from mmreid_video.utils.arrays import as_descriptors, as_labels
+from mmreid_video.visualization.ranked_list import sample_indices
 
 
 META_FILE = 'meta.json'
 SUBSETS = ('all', 'query', 'gallery')
 _KEYS = ('feats', 'indices', 'pids', 'camids', 'is_query', 'is_gallery',
          'tracklet_ids')
+# Arrays of newer shards; read_shards fills ``pid_known`` of older ones
+# (all True) and leaves out ``preview_frames`` unless every shard has it.
+_OPTIONAL_KEYS = ('pid_known', 'preview_frames')
+# Frames per tracklet kept for figures (a ranked list shows 4 by default).
+PREVIEW_FRAMES = 8
 
 
 def shard_path(folder: str, shard: int) -> str:
@@ -123,8 +134,17 @@ def read_shard(path: str,
         raise ValueError(f'{path} lacks the arrays {missing}')
     # The rule of every entry point (utils.arrays), named by the file.
     as_descriptors(arrays['feats'], f'{path}: feats')
+    num = len(arrays['feats'])
     for key in ('pids', 'camids', 'indices'):
-        as_labels(arrays[key], f'{path}: {key}', len(arrays['feats']))
+        as_labels(arrays[key], f'{path}: {key}', num)
+    for key, dtype, ndim in (('pid_known', 'b', 1), ('preview_frames', 'U',
+                                                     2)):
+        if key in arrays and (arrays[key].dtype.kind != dtype
+                              or arrays[key].ndim != ndim
+                              or len(arrays[key]) != num):
+            raise ValueError(f'{path}: {key} is {arrays[key].dtype} '
+                             f'{arrays[key].shape}, expected {ndim}-d '
+                             f'{np.dtype(dtype).name} with {num} rows')
     if rows is not None and not np.array_equal(arrays['indices'],
                                                np.asarray(rows)):
         raise ValueError(f'{path} holds other tracklets than shard rows '
@@ -169,7 +189,18 @@ def shard_arrays(model: torch.nn.Module, dataset: Dataset, rows: range,
         camids=np.array([i['camid'] for i in infos], np.int64),
         is_query=np.array([i.get('is_query', False) for i in infos]),
         is_gallery=np.array([i.get('is_gallery', False) for i in infos]),
-        tracklet_ids=np.array([str(i['tracklet_id']) for i in infos]))
+        tracklet_ids=np.array([str(i['tracklet_id']) for i in infos]),
+        pid_known=np.array([i.get('pid_known', True) for i in infos], bool),
+        preview_frames=np.array(
+            [preview_frames(i['frame_paths']) for i in infos], dtype=str))
+
+
+def preview_frames(frame_paths: List[str]) -> List[str]:
+    """:data:`PREVIEW_FRAMES` evenly sampled frames of a tracklet (first
+    and last included), absolute, ``''`` padded."""
+    keep = sample_indices(len(frame_paths), PREVIEW_FRAMES)
+    paths = [osp.abspath(frame_paths[i]) for i in keep]
+    return paths + [''] * (PREVIEW_FRAMES - len(paths))
 
 
 def read_shards(folder: str, subset: str = 'all') -> Dict[str, np.ndarray]:
@@ -199,7 +230,11 @@ def read_shards(folder: str, subset: str = 'all') -> Dict[str, np.ndarray]:
         read_shard(shard_path(folder, i), shard_rows(meta, i))
         for i in range(total)
     ]
-    out = {k: np.concatenate([p[k] for p in parts]) for k in _KEYS}
+    for part in parts:
+        part.setdefault('pid_known', np.ones(len(part['feats']), bool))
+    keys = _KEYS + tuple(
+        k for k in _OPTIONAL_KEYS if all(k in p for p in parts))
+    out = {k: np.concatenate([p[k] for p in parts]) for k in keys}
     if subset != 'all':
         keep = out[f'is_{subset}']
         if not keep.any():

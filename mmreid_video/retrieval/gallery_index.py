@@ -50,7 +50,8 @@ class GalleryIndex:
 
     faiss GPU resources are used when faiss sees a GPU (``use_gpu='auto'``)
     or always (``True``), except by fast-scan codes, which faiss searches on
-    CPU only; ``block_size`` queries are searched at a time.
+    CPU only; ``block_size`` queries are searched at a time. The exact mode
+    on CPU runs without faiss installed.
 
     ``backend='milvus'`` keeps the gallery in the collection ``collection``
     (default ``'gallery'``) at ``uri``: a local path ending in ``.db`` runs
@@ -277,13 +278,27 @@ class GalleryIndex:
             raise ValueError('evaluate() needs query_pids and query_camids')
         indices = self.search(query_feats, topk, query_pids,
                               query_camids)[0].numpy()
-        rows = self._backend.row_numbers()
-        if len(rows) and rows[-1] != len(rows) - 1:
-            # Keyed rows with gaps: positions in the label arrays.
-            indices = np.where(indices >= 0,
-                               np.searchsorted(rows, indices), -1)
-        return topk_metrics(indices, query_pids, query_camids, self.pids,
-                            self.camids, ranks)
+        return topk_metrics(
+            self.positions(indices), query_pids, query_camids, self.pids,
+            self.camids, ranks)
+
+    def positions(self, rows: np.ndarray) -> np.ndarray:
+        """Where gallery rows are in :attr:`pids` / :attr:`camids` (and in
+        the arrays the index was built from, in that order): the rows
+        themselves, unless a keyed backend (milvus) holds rows with gaps
+        (deleted, or numbered by ``ids``).
+
+        Args:
+            rows (np.ndarray): Row numbers, e.g. ``search`` results; -1
+                (padding) stays -1.
+
+        Returns:
+            np.ndarray: int64 positions, the shape of ``rows``.
+        """
+        held = self._backend.row_numbers()
+        if not len(held) or held[-1] == len(held) - 1:
+            return np.asarray(rows, np.int64)
+        return np.where(rows >= 0, np.searchsorted(held, rows), -1)
 
     # ------------------------------------------------------ persistence
     def save(self, path: Optional[str] = None) -> None:

@@ -1,19 +1,22 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""``--cfg-options`` that also take ``dict(...)`` values.
+"""``--cfg-options`` that also take ``dict(...)`` values and keep spaces.
 
 MMEngine's :class:`~mmengine.config.DictAction` parses numbers, booleans,
 strings and lists/tuples of them; ``dict(type='X')`` stays the string
 ``"dict(type='X')"`` (and ``dict(a=1,b=2)`` recurses without end), so e.g.
 ``visualizer.vis_backends=[dict(type='LocalVisBackend'),dict(type=
-'TensorboardVisBackend')]`` fails when the visualizer is built.
-:class:`CfgOptionsAction` parses a value that contains ``dict(`` as a Python
-expression made of literals, lists, tuples and ``dict(key=value)`` calls
-(never running code); other values go through ``DictAction`` unchanged.
+'TensorboardVisBackend')]`` fails when the visualizer is built. It also
+deletes every space of a value: ``data_root=/data/my runs`` becomes
+``/data/myruns``, another folder (where a synthetic dataset is then
+generated afresh). :class:`CfgOptionsAction` parses a value that contains
+``dict(`` or is a quoted Python list/tuple as a Python expression made of
+literals, lists, tuples and ``dict(key=value)`` calls (never running code);
+other values as ``DictAction`` does, but with their inner spaces kept.
 """
 import argparse
 import ast
 import copy
-from typing import Any, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from mmengine.config import DictAction
 
@@ -56,8 +59,46 @@ def parse_dict_value(text: str) -> Any:
     return _literal(tree.body)
 
 
+def parse_config_text(text: str) -> Dict[str, Any]:
+    """Read config text of ``key = value`` lines (as ``Config.pretty_text``
+    writes it, e.g. into a checkpoint's ``meta['cfg']``) without running it.
+
+    Args:
+        text (str): The text.
+
+    Returns:
+        dict: Each assigned name and its value.
+
+    Raises:
+        ValueError: A statement is not ``name = <literal, list, tuple or
+            dict(key=value) call>``.
+    """
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as err:
+        raise ValueError(f'cannot parse the config text: {err.msg}') from err
+    values = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            raise ValueError(f'line {node.lineno} of the config text is not '
+                             '`name = value`')
+        values[node.targets[0].id] = _literal(node.value)
+    return values
+
+
+def _is_literal(text: str) -> bool:
+    """Whether ``text`` parses as a safe literal expression."""
+    try:
+        parse_dict_value(text)
+    except ValueError:
+        return False
+    return True
+
+
 class CfgOptionsAction(DictAction):
-    """:class:`~mmengine.config.DictAction` that also parses ``dict(...)``.
+    """:class:`~mmengine.config.DictAction` that also parses ``dict(...)``
+    and keeps the spaces inside values.
 
     Examples:
         >>> import argparse
@@ -67,21 +108,48 @@ class CfgOptionsAction(DictAction):
         >>> parser.parse_args(['--cfg-options',
         ...     "a=[dict(type='X',k=1),dict(type='Y')]"]).cfg_options
         {'a': [{'type': 'X', 'k': 1}, {'type': 'Y'}]}
+        >>> parser.parse_args(['--cfg-options',
+        ...     'root=/data/my runs']).cfg_options
+        {'root': '/data/my runs'}
     """
 
+    @classmethod
+    def parse_value(cls, value: str) -> Any:
+        """Parse one ``KEY=VALUE`` value (see the class docstring).
+
+        Args:
+            value (str): The text after the first ``=``.
+
+        Returns:
+            Any: A literal, a list/tuple of them, or the string itself.
+
+        Raises:
+            ValueError: A ``dict(...)`` value is not made of literals.
+        """
+        text = value.strip()
+        if 'dict(' in text or (text.startswith(('[', '('))
+                               and _is_literal(text)):
+            return parse_dict_value(text)
+        if any(c in text for c in '[]()'):
+            # Unquoted lists such as [a,(1,b)]: MMEngine's parser, which
+            # drops spaces.
+            return cls._parse_iterable(text)
+        items = [
+            cls._parse_int_float_bool(item.strip().strip('\'"'))
+            for item in text.strip('\'"').split(',')
+        ]
+        return items[0] if len(items) == 1 else items
+
     def __call__(self, parser, namespace, values, option_string=None):
-        """Parse ``KEY=VALUE`` items as DictAction does, plus dicts."""
+        """Parse ``KEY=VALUE`` items (see :meth:`parse_value`)."""
         options = copy.copy(getattr(namespace, self.dest, None) or {})
         for item in values or []:
             if '=' not in item:
                 parser.error(f'{option_string} {item!r}: expected KEY=VALUE, '
                              'e.g. train_cfg.max_epochs=10')
             key, value = item.split('=', maxsplit=1)
-            if 'dict(' not in value:
-                options[key] = self._parse_iterable(value)
-                continue
             try:
-                options[key] = parse_dict_value(value)
+                options[key] = self.parse_value(value)
             except ValueError as err:
                 parser.error(f'{option_string} {key}: {err}')
         setattr(namespace, self.dest, options)

@@ -81,10 +81,38 @@ def select_queries(dump: dict,
                    query_index: Optional[Sequence[int]] = None,
                    pids: Optional[Sequence[int]] = None,
                    seed: int = 0) -> np.ndarray:
-    """Choose the queries to draw.
+    """Choose the queries of a dump to draw.
 
     Args:
         dump (dict): From :func:`load_ranking_dump`.
+        select, num, query_index, pids, seed: See :func:`choose_queries`.
+
+    Returns:
+        np.ndarray: Positions in ``dump['query_indices']``.
+    """
+    return choose_queries(
+        len(dump['query_indices']),
+        select,
+        num,
+        query_index,
+        pids,
+        seed,
+        query_pids=dump['pids'][dump['query_indices']].tolist(),
+        query_ap=dump['query_ap'])
+
+
+def choose_queries(num_q: int,
+                   select: str = 'first',
+                   num: int = 8,
+                   query_index: Optional[Sequence[int]] = None,
+                   pids: Optional[Sequence[int]] = None,
+                   seed: int = 0,
+                   query_pids: Sequence[Optional[int]] = (),
+                   query_ap: Optional[np.ndarray] = None) -> np.ndarray:
+    """Choose queries to draw, of a dump or of search results.
+
+    Args:
+        num_q (int): Number of queries.
         select (str): ``'first'``, ``'random'``, ``'best'`` or ``'worst'``
             (by AP; queries without a valid match are left out).
             Defaults to 'first'.
@@ -94,11 +122,14 @@ def select_queries(dump: dict,
         pids (Sequence[int], optional): Keep only queries of these persons
             before selecting. Defaults to None.
         seed (int): Seed of ``'random'``. Defaults to 0.
+        query_pids (Sequence[int | None]): Each query's pid (None:
+            unknown), for ``pids``.
+        query_ap (np.ndarray, optional): Each query's AP, for ``'best'`` and
+            ``'worst'``; None when there is none (search results).
 
     Returns:
-        np.ndarray: Positions in ``dump['query_indices']``.
+        np.ndarray: Positions in the query list.
     """
-    num_q = len(dump['query_indices'])
     if query_index is not None:
         out = np.asarray(query_index, dtype=np.int64)
         if out.size == 0 or out.min() < 0 or out.max() >= num_q:
@@ -108,12 +139,16 @@ def select_queries(dump: dict,
     if select not in SELECT_MODES:
         raise ValueError(f'select must be one of {SELECT_MODES}, got '
                          f'{select!r}')
+    if select in ('best', 'worst') and query_ap is None:
+        raise ValueError(f'select={select!r} sorts by AP, which search '
+                         'results have not: use first or random')
     if num < 1:
         raise ValueError(f'num must be >= 1, got {num}')
     candidates = np.arange(num_q)
     if pids is not None:
-        q_pids = dump['pids'][dump['query_indices']]
-        candidates = candidates[np.isin(q_pids, pids)]
+        wanted = set(pids)
+        candidates = np.array(
+            [q for q in candidates if query_pids[q] in wanted], np.int64)
         if candidates.size == 0:
             raise ValueError(f'No query has a pid in {list(pids)}')
     if select == 'random':
@@ -121,7 +156,7 @@ def select_queries(dump: dict,
         return np.sort(
             rng.choice(candidates, min(num, len(candidates)), replace=False))
     if select in ('best', 'worst'):
-        ap = dump['query_ap'][candidates]
+        ap = query_ap[candidates]
         candidates = candidates[~np.isnan(ap)]
         ap = ap[~np.isnan(ap)]
         # Stable: equal APs keep query order.

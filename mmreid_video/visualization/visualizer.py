@@ -10,18 +10,20 @@ from mmengine.visualization import BaseVisBackend, Visualizer
 
 from mmreid_video.registry import VISUALIZERS
 from .ranked_results import draw_ranked_figures
+from .ranked_search import draw_search_figures
 
 
 @VISUALIZERS.register_module()
 class ReIDVisualizer(Visualizer):
     """Visualizer that draws and records ranked-list figures.
 
-    :meth:`draw_ranked_lists` is the one way figures are made, used by
-    ``RankedListVisualizationHook`` and ``tools/visualizations/
-    vis_ranked_list.py``. Records go to every configured backend:
-    ``LocalVisBackend`` writes ``vis_data/vis_image/{name}_{step}.png``,
-    ``TensorboardVisBackend`` adds an image summary (needs ``pip install
-    tensorboard``).
+    :meth:`draw_ranked_lists` (from a metric dump) and
+    :meth:`draw_search_results` (from ``tools/search.py`` results) are the
+    ways figures are made, used by ``RankedListVisualizationHook`` and
+    ``tools/visualizations/vis_ranked_list.py``. Records go to every
+    configured backend: ``LocalVisBackend`` writes
+    ``vis_data/vis_image/{name}_{step}.png``, ``TensorboardVisBackend`` adds
+    an image summary (needs ``pip install tensorboard``).
 
     Args:
         name (str): Instance name. Defaults to 'visualizer'.
@@ -85,6 +87,41 @@ class ReIDVisualizer(Visualizer):
         """
         figures = draw_ranked_figures(dump, queries, frames_of, topk,
                                       per_figure, frames_per_tracklet)
+        self._record(figures, name, out_dir)
+        return figures
+
+    def draw_search_results(self,
+                            results: dict,
+                            queries: Sequence[int],
+                            topk: int = 5,
+                            per_figure: int = 8,
+                            frames_per_tracklet: int = 4,
+                            name: str = 'ranked_list',
+                            out_dir: Optional[str] = None,
+                            path: str = 'the results') -> List[np.ndarray]:
+        """Draw ranked lists of ``tools/search.py`` results and record every
+        figure, as :meth:`draw_ranked_lists` does.
+
+        Args:
+            results (dict): From :func:`~mmreid_video.retrieval.
+                search_results.read_search_results`.
+            queries (Sequence[int]): Positions in ``results['queries']``.
+            topk, per_figure, frames_per_tracklet, name, out_dir: As in
+                :meth:`draw_ranked_lists`.
+            path (str): The results file, for messages.
+
+        Returns:
+            list[np.ndarray]: The RGB uint8 figures.
+        """
+        figures = draw_search_figures(results, queries, topk, per_figure,
+                                      frames_per_tracklet, path)
+        self._record(figures, name, out_dir)
+        return figures
+
+    def _record(self, figures: List[np.ndarray], name: str,
+                out_dir: Optional[str]) -> None:
+        """Figure ``i`` to every backend (step ``i``) and, with
+        ``out_dir``, to ``{out_dir}/{name}_{i}.png``."""
         if out_dir is not None:
             mmengine.mkdir_or_exist(out_dir)
         for i, image in enumerate(figures):
@@ -95,4 +132,3 @@ class ReIDVisualizer(Visualizer):
                 if not cv2.imwrite(path,
                                    cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
                     raise OSError(f'Cannot write the figure {path}')
-        return figures

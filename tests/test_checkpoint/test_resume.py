@@ -73,3 +73,44 @@ def test_check_resumable_names_what_is_missing_or_restored():
         dict(best, optimizer={}), 'best.pth', needs_schedulers=False)
     with pytest.raises(RuntimeError, match='epoch/iteration counters'):
         check_resumable(dict(full, meta={}), 'f.pth')
+
+
+def test_same_run_refuses_changes_that_alter_it():
+    from mmengine.config import Config
+
+    from mmreid_video.checkpoint import check_same_run
+    saved = dict(
+        train_dataloader=dict(batch_size=8, num_workers=4,
+                              dataset=dict(data_root='a')),
+        model=dict(type='VideoReID', clips_per_forward=64),
+        default_hooks=dict(logger=dict(interval=50)),
+        data_root='a')  # a helper variable: its use is compared
+    new = Config(saved).copy()
+    new.train_dataloader.num_workers = 0
+    new.default_hooks.logger.interval = 5
+    new.model.clips_per_forward = 8
+    new.data_root = 'b'
+    harmless = check_same_run(saved, new, 'e.pth')
+    assert [c[0] for c in harmless] == [
+        'model.clips_per_forward', 'train_dataloader.num_workers',
+        'default_hooks.logger.interval'
+    ]
+    new.train_dataloader.batch_size = 4
+    new.train_dataloader.dataset.data_root = 'b'
+    with pytest.raises(RuntimeError) as info:
+        check_same_run(saved, new, 'e.pth')
+    msg = str(info.value)
+    assert ("train_dataloader.batch_size: 8 -> 4; "
+            "train_dataloader.dataset.data_root: 'a' -> 'b'") in msg
+    assert 'load_from=e.pth' in msg and 'num_workers' not in msg
+    assert check_same_run(None, new, 'e.pth') == []
+
+
+def test_pointer_of_a_copied_work_dir_names_its_own_file(tmp_path):
+    original, copy = tmp_path / 'a', tmp_path / 'b'
+    for folder in (original, copy):
+        folder.mkdir()
+        _touch(folder / 'epoch_2.pth')
+        # MMEngine's pointer holds the path it saved to: the original's.
+        (folder / 'last_checkpoint').write_text(str(original / 'epoch_2.pth'))
+    assert find_resume_checkpoint(str(copy)) == str(copy / 'epoch_2.pth')

@@ -165,12 +165,11 @@ def test_non_utf8_file_names_file_and_line(tmp_path):
 
 
 @pytest.mark.parametrize('split, empty, what', [
-    ('train', 'train', 'tracklets'),
-    ('test', 'query', 'query tracklets'),
-    ('test', 'gallery', 'gallery tracklets'),
+    ('train', ('train', ), 'tracklets'),
+    ('test', ('query', 'gallery'), 'query or gallery tracklets'),
 ])
 def test_empty_split_names_dataset_and_split(tmp_path, split, empty, what):
-    ann = dict(CUSTOM_ANN, **{empty: []})
+    ann = dict(CUSTOM_ANN, **{key: [] for key in empty})
     with pytest.raises(
             ValueError, match=rf"CustomVideoReIDDataset: the '{split}' split "
             rf'of data_root ".*" has no {what}'):
@@ -178,3 +177,54 @@ def test_empty_split_names_dataset_and_split(tmp_path, split, empty, what):
             data_root=str(tmp_path),
             ann_file=write_custom_ann(tmp_path, ann),
             split=split)
+
+
+def test_frames_under_two_test_tracklets_are_refused(tmp_path):
+    ann = json.loads(json.dumps(CUSTOM_ANN))
+    ann['gallery'].append(
+        dict(ann['query'][0], tracklet_id='g/copy', camid=3))
+    with pytest.raises(
+            ValueError,
+            match=r'ann.json: frame ".*q/30/0.jpg" belongs to tracklet '
+            r'"q/30" and to tracklet "g/copy"'):
+        CustomVideoReIDDataset(
+            data_root=str(tmp_path),
+            ann_file=write_custom_ann(tmp_path, ann),
+            split='test')
+
+
+def test_query_set_of_unknown_identity(tmp_path):
+    """A query list alone, without pids: tracklets to describe and search.
+    Each unknown identity gets a pid of its own, below every given one."""
+    query = [{
+        k: v
+        for k, v in custom_tracklet(None, cam, 2, name).items() if k != 'pid'
+    } for cam, name in ((1, 'q/a'), (None, 'q/b'))]
+    query.append(custom_tracklet(-1, 0, 2, 'q/junk'))
+    ds = CustomVideoReIDDataset(
+        data_root=str(tmp_path),
+        ann_file=write_custom_ann(tmp_path, dict(query=query)),
+        split='test')
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert [(i['tracklet_id'], i['pid'], i['pid_known'], i['is_query'],
+             i['is_gallery'])
+            for i in infos] == [('q/a', -2, False, True, False),
+                                ('q/b', -3, False, True, False),
+                                ('q/junk', -1, True, True, False)]
+    assert infos[0]['camid'] == 1 and infos[1]['camid'] < 0
+    assert ds.metainfo['num_ids'] == 0
+    # A query listed in the gallery too keeps one unknown identity.
+    ann = dict(query=query[:1], gallery=[dict(query[0], pid=None)])
+    ds = CustomVideoReIDDataset(
+        data_root=str(tmp_path),
+        ann_file=write_custom_ann(tmp_path, ann),
+        split='test')
+    assert len(ds) == 1 and ds.get_data_info(0)['is_gallery']
+    # Train tracklets need their identity.
+    ann = dict(train=[dict(query[0], pid=None)])
+    with pytest.raises(
+            ValueError,
+            match=r'row train\[0\]: "pid" must be an '
+            r'integer, got None$'):
+        CustomVideoReIDDataset(
+            data_root=str(tmp_path), ann_file=write_custom_ann(tmp_path, ann))

@@ -138,3 +138,15 @@ def test_empty_split_names_dataset_and_split(tmp_path):
                 ValueError, match=rf"the 'test' split .* has no {sub} "
                 'tracklets'):
             DukeMTMCVideoReID(str(root), split='test')
+
+
+def test_os_files_are_skipped(dukev):
+    for folder in ('train', 'train/0001', 'train/0001/0001'):
+        for name in ('Thumbs.db', 'desktop.ini', '._0001C6F0100X30823.jpg'):
+            (dukev / folder / name).write_bytes(b'x')
+    ds = DukeMTMCVideoReID(str(dukev))
+    assert [len(ds.get_data_info(i)['frame_paths'])
+            for i in range(len(ds))] == [3, 2, 1]
+    (dukev / 'train/0001/0001/notes.txt').write_bytes(b'x')
+    with pytest.raises(ValueError, match='0001/notes.txt: frame name'):
+        DukeMTMCVideoReID(str(dukev))

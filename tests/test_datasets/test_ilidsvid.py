@@ -128,3 +128,28 @@ def test_empty_split_names_dataset_and_split(ilids):
     savemat(mat, {'ls_set': np.zeros((1, 0))})
     with pytest.raises(ValueError, match=r'ls_set must be .*k >= 1'):
         iLIDSVID(str(ilids))
+
+
+def test_person_folder_outside_the_split_is_refused(ilids):
+    # person003 sorts between person002 and person005: every later index
+    # would point at the next person.
+    for cam in ('cam1', 'cam2'):
+        folder = ilids / 'i-LIDS-VID/sequences' / cam / 'person003'
+        folder.mkdir()
+        (folder / f'{cam}_person003_1.png').write_bytes(b'')
+    with pytest.raises(
+            ValueError,
+            match=r'splits_ilidsvid\.mat: ls_set lists 6 persons per split, '
+            r'by their position .* holds 7 person folders \(person001, '
+            r'person002, person003, \.\.\.\)'):
+        iLIDSVID(str(ilids))
+
+
+def test_os_files_are_skipped(ilids):
+    seq = ilids / 'i-LIDS-VID/sequences'
+    for name in ('Thumbs.db', 'desktop.ini', '.DS_Store'):
+        (seq / 'cam1' / name).write_bytes(b'x')
+        (seq / 'cam2/person001' / name).write_bytes(b'x')
+    test = iLIDSVID(str(ilids), split='test')
+    assert [len(test.get_data_info(i)['frame_paths'])
+            for i in range(len(test))] == [3] * 6

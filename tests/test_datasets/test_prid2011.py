@@ -40,8 +40,13 @@ def test_frames_sorted_by_number(prid_root):
         osp.join(str(folder), f'{f:04d}.png')
         for f in [*range(1, num + 1), 10]
     ]
+    # Files operating systems add are skipped; any other file is named.
     (folder / 'Thumbs.db').touch()
-    with pytest.raises(ValueError, match=r'person_0001/Thumbs\.db: expected '
+    (folder / 'desktop.ini').touch()
+    assert PRID2011(str(prid_root), split='test',
+                    split_id=1).get_data_info(4)['frame_paths'] == paths
+    (folder / 'notes.txt').touch()
+    with pytest.raises(ValueError, match=r'person_0001/notes\.txt: expected '
                        r'a frame named <number>\.png'):
         PRID2011(str(prid_root), split='test', split_id=1)
 

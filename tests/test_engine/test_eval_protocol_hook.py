@@ -58,7 +58,8 @@ def test_protocol_in_log_line_and_json(tmp_path, tiny_mars_root):
         record = json.load(f)
     protocol = ('cosine distance, trapezoid AP, no re-ranking, '
                 'query_in_gallery=True, excluded: same pid and camera as the '
-                'query, CMC to rank 20, values in %')
+                'query, CMC to rank 20, queries without a valid match '
+                'skipped, values in %')
     assert record['reid/protocol'] == protocol
     with open(glob.glob(str(tmp_path / 'log' / '*' / '*.log'))[0]) as f:
         text = f.read()

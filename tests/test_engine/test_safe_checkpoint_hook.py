@@ -201,3 +201,111 @@ def test_full_disk_while_writing_the_pointer_names_it(tmp_path, monkeypatch):
         f'[Errno 28] No space left on device while writing {tmp_path}/'
         f'last_checkpoint after saving {tmp_path}/epoch_1.pth; --resume '
         'falls back to the newest epoch_N.pth')
+
+
+def test_unknown_arguments_fail_when_built():
+    # MMEngine would pass them to Runner.save_checkpoint after an epoch.
+    with pytest.raises(TypeError) as info:
+        HOOKS.build(dict(type='SafeCheckpointHook', max_keep_ckpt=1))
+    assert "'max_keep_ckpt' (did you mean 'max_keep_ckpts'?)" in str(
+        info.value)
+    assert 'default_hooks.checkpoint' in str(info.value)
+
+
+def test_checkpoints_carry_the_model_architecture(tmp_path):
+    from fixture_models import tiny_denseil_cfg
+
+    from mmreid_video.checkpoint import architecture_meta
+    from mmreid_video.registry import MODELS
+    cfg = tiny_denseil_cfg()
+    model = MODELS.build(cfg)
+    checkpoint = dict(meta=dict(epoch=1))
+    _hook().before_save_checkpoint(
+        _FakeRunner(tmp_path, 'safe_ckpt_meta', model=model), checkpoint)
+    assert checkpoint['meta']['epoch'] == 1
+    meta = architecture_meta(cfg)
+    assert checkpoint['meta']['model_fingerprint'] == meta[
+        'model_fingerprint']
+    assert checkpoint['meta']['model_architecture']['neck']['type'] == \
+        'DIDecoder'
+
+
+def _resumable(model, **cfg):
+    return dict(
+        meta=dict(epoch=2, iter=20, cfg=Config(cfg).pretty_text),
+        state_dict=model.state_dict(),
+        optimizer={},
+        param_schedulers=[],
+        message_hub={})
+
+
+def test_resume_refuses_a_config_that_alters_the_run(tmp_path):
+    hook = _hook()
+    runner = _load_runner(
+        tmp_path,
+        'safe_ckpt_same_run',
+        resume=True,
+        train_dataloader=dict(batch_size=4, num_workers=0),
+        default_hooks=dict(logger=dict(interval=5)))
+    saved = dict(
+        train_dataloader=dict(batch_size=8, num_workers=2),
+        default_hooks=dict(logger=dict(interval=50)))
+    with pytest.raises(RuntimeError) as info:
+        hook.after_load_checkpoint(runner,
+                                   _resumable(runner.model, **saved))
+    msg = str(info.value)
+    assert 'train_dataloader.batch_size: 8 -> 4' in msg
+    assert 'num_workers' not in msg and 'interval' not in msg
+    # Harmless changes alone pass, with a note.
+    saved['train_dataloader']['batch_size'] = 4
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    runner.logger.addHandler(handler)
+    hook.after_load_checkpoint(runner, _resumable(runner.model, **saved))
+    runner.logger.removeHandler(handler)
+    assert any('default_hooks.logger.interval: 50 -> 5' in r
+               and 'train_dataloader.num_workers: 2 -> 0' in r
+               for r in records)
+
+
+class _ValLoop:
+
+    def __init__(self):
+        self.runs = 0
+
+    def run(self):
+        self.runs += 1
+
+
+def _train_loop(epoch, max_epochs, val_interval, val_begin=1):
+    """An epoch-based loop resumed at ``epoch``, without its Runner."""
+    from mmengine.runner import EpochBasedTrainLoop
+    from mmengine.runner.utils import calc_dynamic_intervals
+    loop = EpochBasedTrainLoop.__new__(EpochBasedTrainLoop)
+    loop._epoch, loop._max_epochs = epoch or 0, max_epochs
+    loop.val_begin = val_begin
+    loop.dynamic_milestones, loop.dynamic_intervals = calc_dynamic_intervals(
+        val_interval, None)
+    return loop
+
+
+@pytest.mark.parametrize('epoch,max_epochs,interval,runs', [
+    (4, 4, 3, 1),  # the last epoch: always validated
+    (3, 9, 3, 1),  # a validation epoch
+    (2, 9, 3, 0),  # no validation after it
+    (None, 4, 1, 0),  # not resumed
+])
+def test_resume_runs_the_validation_of_the_resumed_epoch(
+        tmp_path, epoch, max_epochs, interval, runs):
+    hook = _hook()
+    runner = _FakeRunner(
+        tmp_path,
+        f'safe_ckpt_val_{epoch}_{max_epochs}',
+        train_loop=_train_loop(epoch, max_epochs, interval),
+        val_loop=_ValLoop())
+    hook._resumed_epoch = epoch
+    hook.before_train(runner)
+    assert runner.val_loop.runs == runs
+    hook.before_train(runner)  # once only
+    assert runner.val_loop.runs == runs

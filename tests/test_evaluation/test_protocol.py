@@ -17,7 +17,7 @@ init_default_scope('mmreid_video')
 
 TEXT = ('cosine distance, standard AP, no re-ranking, query_in_gallery=True, '
         'excluded: same pid and camera as the query, CMC to rank 20, '
-        'values in %')
+        'queries without a valid match skipped, values in %')
 
 
 def test_describe_instance_config_and_plain_settings():
@@ -32,6 +32,7 @@ def test_describe_instance_config_and_plain_settings():
         query_in_gallery=True,
         exclusion='same pid and camera as the query',
         max_rank=20,
+        no_positive='skip',
         unit='%')
     # A config dict gives the same settings as the metric it builds; where
     # results go (out_file, device, prefix) is not part of the protocol.
@@ -60,15 +61,18 @@ def test_describe_instance_config_and_plain_settings():
 def test_new_constructor_argument_is_picked_up():
     """A setting added to the metric appears without editing protocol.py."""
 
-    class WithNoPositive(VideoReIDMetric):
+    class WithNewSetting(VideoReIDMetric):
 
-        def __init__(self, no_positive: str = 'skip', **kwargs) -> None:
+        def __init__(self, new_setting: int = 1, **kwargs) -> None:
             super().__init__(**kwargs)
-            self.no_positive = no_positive
+            self.new_setting = new_setting
 
-    settings, text = describe_protocol(WithNoPositive(no_positive='zero'))
-    assert settings['no_positive'] == 'zero'
-    assert text.endswith('CMC to rank 20, no_positive=zero, values in %')
+    settings, text = describe_protocol(WithNewSetting(new_setting=3))
+    assert settings['new_setting'] == 3
+    assert text.endswith('queries without a valid match skipped, '
+                         'new_setting=3, values in %')
+    _, text = describe_protocol(VideoReIDMetric(no_positive='zero'))
+    assert 'queries without a valid match count AP 0' in text
 
 
 def test_rerank_cfg_refused_at_construction():
@@ -112,6 +116,13 @@ def test_checks_against_the_test_set(tmp_path):
     same_cam = dict(labels, camid=np.array([0, 1, 0, 1, 1]))
     with pytest.raises(ValueError, match='None of the 2 queries'):
         check_metric_fits(VideoReIDMetric(), same_cam, 'test_evaluator')
+    # A query set alone (a custom JSON of one's own footage) is searched.
+    queries_only = dict(labels, is_gallery=np.zeros(5, bool))
+    with pytest.raises(
+            ValueError,
+            match='has 2 queries and 0 gallery '
+            'tracklets; test_evaluator needs both.*search.py'):
+        check_metric_fits(VideoReIDMetric(), queries_only, 'test_evaluator')
     with pytest.raises(PermissionError, match='test_evaluator.out_file'):
         check_metric_fits(
             VideoReIDMetric(out_file='/proc/nope/x.pkl'), labels,

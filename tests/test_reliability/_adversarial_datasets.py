@@ -286,9 +286,23 @@ def CUSTOM_ANN_COPY():
     return json.loads(json.dumps(CUSTOM_ANN))
 
 
-@err('Custom', 'empty query list', 'ann.json', 'query')
+@err('Custom', 'empty query and gallery lists', 'ann.json',
+     'query or gallery')
 def _(tmp):
-    build_custom(custom(tmp, ann=dict(CUSTOM_ANN_COPY(), query=[])), 'test')
+    build_custom(
+        custom(tmp, ann=dict(CUSTOM_ANN_COPY(), query=[], gallery=[])),
+        'test')
+
+
+# A gallery alone (one's own footage, to index) is a test split; the
+# evaluation refuses it before the run (check_metric_fits).
+@ok('Custom', 'empty query list: the gallery alone',
+    lambda flags: flags == [(False, True)] * 2)
+def _(tmp):
+    ds = build_custom(
+        custom(tmp, ann=dict(CUSTOM_ANN_COPY(), query=[])), 'test')
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    return [(info['is_query'], info['is_gallery']) for info in infos]
 
 
 for _key, _index, _field, _bad in (('train', 0, 'pid',

@@ -10,6 +10,8 @@ import _adversarial_eval  # noqa: F401
 import _adversarial_index  # noqa: F401
 import _adversarial_mars  # noqa: F401
 import _adversarial_models  # noqa: F401
+import _adversarial_odd_data  # noqa: F401
+import _adversarial_runs  # noqa: F401
 import _adversarial_tools  # noqa: F401
 import pytest
 from _adversarial_base import CASES, classify

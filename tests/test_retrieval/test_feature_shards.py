@@ -6,8 +6,10 @@ import os
 import numpy as np
 import pytest
 
-from mmreid_video.retrieval.feature_shards import (read_shards, shard_path,
-                                                   write_meta, write_shard)
+from mmreid_video.retrieval.feature_shards import (PREVIEW_FRAMES,
+                                                   preview_frames, read_shards,
+                                                   shard_path, write_meta,
+                                                   write_shard)
 
 
 def _shard(rows, dim=4):
@@ -68,3 +70,41 @@ def test_write_removes_only_its_own_stale_temporary_files(tmp_path):
     write_shard(shard_path(str(tmp_path), 0), _shard(range(3)))
     assert sorted(os.listdir(tmp_path)) == sorted(
         kept + ['meta.json', 'shard_00000.npz'])
+
+
+def test_optional_arrays_of_newer_shards(tmp_path):
+    """``pid_known`` and ``preview_frames``: read when every shard has them,
+    ``pid_known`` True for older shards, wrong shapes named."""
+    write_meta(str(tmp_path), dict(data='x', num_tracklets=5, shard_size=3))
+    frames = np.array([
+        preview_frames([f'/d/{i}.jpg' for i in range(n)]) for n in (1, 3, 20)
+    ])
+    assert frames.shape == (3, PREVIEW_FRAMES)
+    assert frames[0].tolist() == ['/d/0.jpg'] + [''] * (PREVIEW_FRAMES - 1)
+    assert frames[2][[0, -1]].tolist() == ['/d/0.jpg', '/d/19.jpg']
+    newer = dict(
+        _shard(range(3)),
+        pid_known=np.array([True, False, False]),
+        preview_frames=frames)
+    write_shard(shard_path(str(tmp_path), 0), newer)
+    write_shard(shard_path(str(tmp_path), 1), _shard(range(3, 5)))  # older
+    out = read_shards(str(tmp_path))
+    assert out['pid_known'].tolist() == [True, False, False, True, True]
+    assert 'preview_frames' not in out
+    write_shard(
+        shard_path(str(tmp_path), 1),
+        dict(
+            _shard(range(3, 5)),
+            pid_known=np.ones(2, bool),
+            preview_frames=frames[:2]))
+    out = read_shards(str(tmp_path), 'query')
+    # query rows: 0 and 2 of shard 0, 3 (its row 0) of shard 1
+    assert out['preview_frames'].tolist() == frames[[0, 2, 0]].tolist()
+    write_shard(
+        shard_path(str(tmp_path), 1),
+        dict(_shard(range(3, 5)), preview_frames=frames[0]))
+    with pytest.raises(
+            ValueError,
+            match=r'shard_00001.npz: preview_frames '
+            r'is <U\d+ \(8,\), expected 2-d'):
+        read_shards(str(tmp_path))

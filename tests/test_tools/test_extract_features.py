@@ -4,19 +4,27 @@ tools/build_index.py and tools/search.py end to end."""
 import argparse
 import json
 import os
+import os.path as osp
 import signal
 import sys
 import time
 
+import cv2
 import numpy as np
 import pytest
 import torch
 from mmengine.config import Config, DictAction
 
 from mmreid_video.apis import init_model
+from mmreid_video.datasets import MARS
 from mmreid_video.retrieval import GalleryIndex, search
 from mmreid_video.retrieval.feature_shards import read_shards, shard_path
-from tool_runner import DEMO_CONFIG, run_tool, start_tool, tiny_cfg_options
+from mmreid_video.retrieval.search_results import read_search_results
+from mmreid_video.visualization import (QUERY_COLOR, UNKNOWN_COLOR,
+                                        RankedListLayout, draw_search_figures,
+                                        search_rows)
+from tool_runner import (DEMO_CONFIG, load_tool, run_tool, start_tool,
+                         tiny_cfg_options)
 
 
 @pytest.fixture(scope='module')
@@ -121,13 +129,38 @@ def test_build_index_and_search_cli(tmp_path, reference):
         res = json.load(f)
     q, g = read_shards(str(reference),
                        'query'), read_shards(str(reference), 'gallery')
-    expected, _ = search(q['feats'], g['feats'], 5, q['pids'], q['camids'],
-                         g['pids'], g['camids'])
-    assert res['indices'] == expected.tolist()
-    assert res['query_tracklet_ids'] == q['tracklet_ids'].tolist()
-    assert res['gallery_tracklet_ids'][0][0] == g['tracklet_ids'][expected[0,
-                                                                           0]]
+    expected, dists = search(q['feats'], g['feats'], 5, q['pids'], q['camids'],
+                             g['pids'], g['camids'])
+    assert [[r['row'] for r in record['results']] for record in res['queries']
+            ] == [[i for i in row if i >= 0] for row in expected.tolist()]
+    first = res['queries'][0]
+    assert [r['tracklet_id']
+            for r in res['queries']] == q['tracklet_ids'].tolist()
+    assert (first['pid'], first['camid']) == (q['pids'][0], q['camids'][0])
+    row = expected[0, 0]
+    assert first['results'][0] == dict(
+        rank=1,
+        row=int(row),
+        distance=pytest.approx(float(dists[0, 0])),
+        tracklet_id=g['tracklet_ids'][row],
+        pid=int(g['pids'][row]),
+        camid=int(g['camids'][row]),
+        frames=[f for f in g['preview_frames'][row] if f])
     assert set(res['metrics']) == {'R1', 'R5', 'mAP@5', 'num_valid_queries'}
+    assert 1 < res['metrics']['R5'] <= 100  # in %
+    assert res['protocol'] == dict(
+        distance='cosine',
+        exclusion='same pid and camera as the query',
+        index_mode='exact',
+        index_backend='faiss',
+        topk=5,
+        metrics='R1/R5/R10 and mAP@5 of the top-5 lists under the re-ID rule '
+        '(AP@k over min(positives, k))',
+        unit='%')
+    assert res['protocol_text'].startswith(
+        'cosine distance, excluded: same pid and camera as the query, '
+        'index_mode=exact, index_backend=faiss, topk=5, metrics=')
+    assert res['protocol_text'].endswith(', values in %')
 
 
 def test_build_index_shards_of_one_training_merge_cli(tmp_path, reference):
@@ -169,3 +202,117 @@ def test_build_index_shards_of_one_training_merge_cli(tmp_path, reference):
     np.testing.assert_array_equal(
         got.search(q['feats'], 5)[0].numpy(),
         one.search(q['feats'], 5)[0].numpy())
+
+
+def _without_faiss(tool, *args):
+    """A tool's command line in a process where ``import faiss`` fails."""
+    return [
+        sys.executable, '-c',
+        'import runpy, sys; sys.modules["faiss"] = None; '
+        'sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], '
+        'run_name="__main__")', tool, *map(str, args)
+    ]
+
+
+def test_own_footage_query_set_searches_and_draws(tmp_path, checkpoint,
+                                                  tiny_mars_root, reference,
+                                                  monkeypatch, capsys):
+    """Issue 24.5: a query-only JSON without pids (one camera known, one
+    not) is extracted, searched against an exact index built without faiss,
+    with camera exclusion, printed as a table and drawn from the results."""
+    test = MARS(data_root=tiny_mars_root, split='test')
+    picked = [test.get_data_info(i) for i in (0, 3)]
+    query = [
+        dict(
+            tracklet_id='footage/cam_a',
+            camid=picked[0]['camid'],
+            frame_paths=picked[0]['frame_paths']),
+        dict(
+            tracklet_id='footage/cam_b', frame_paths=picked[1]['frame_paths'])
+    ]
+    (tmp_path / 'mine.json').write_text(json.dumps(dict(query=query)))
+    feats, index = tmp_path / 'mine', tmp_path / 'gallery.gidx'
+    log = run_tool([
+        sys.executable, 'tools/extract_features.py', DEMO_CONFIG, checkpoint,
+        '--data',
+        str(tmp_path / 'mine.json'), '--out',
+        str(feats), '--cfg-options', *tiny_cfg_options(tiny_mars_root)
+    ]).stdout
+    # Not a terminal: whole progress lines (issue 24.6).
+    assert '\r' not in log and '\n[2/2] ' in log
+    q = read_shards(str(feats), 'query')
+    assert q['pid_known'].tolist() == [False, False]
+    assert q['camids'][0] == picked[0]['camid'] and q['camids'][1] < 0
+    # Indexed as a gallery, unknown identities leave the index without pids.
+    monkeypatch.setattr(sys, 'argv', [
+        'build_index.py',
+        str(feats), '--out',
+        str(tmp_path / 'mine.gidx'), '--subset', 'query'
+    ])
+    load_tool('tools/build_index.py').main()
+    assert '(2 of unknown identity: the index holds no pids' in \
+        capsys.readouterr().out
+    mine = GalleryIndex.load(str(tmp_path / 'mine.gidx'))
+    assert mine.pids is None and mine.camids.tolist() == q['camids'].tolist()
+    run_tool(_without_faiss('tools/build_index.py', reference, '--out', index))
+    out = tmp_path / 'results.json'
+    stdout = run_tool(
+        _without_faiss('tools/search.py', index, feats, '--rule', 'camera',
+                       '--topk', 3, '--gallery-features', reference, '--out',
+                       out)).stdout
+    g = read_shards(str(reference), 'gallery')
+    rows, dists = search(
+        q['feats'],
+        g['feats'],
+        3,
+        query_camids=q['camids'],
+        gallery_camids=g['camids'])
+    assert (g['camids'][rows[0]] != q['camids'][0]).all()  # camera excluded
+    lines = stdout.splitlines()
+    assert lines[1] == (
+        'Protocol: cosine distance, excluded: same camera as the query '
+        '(nothing for 1 query of unknown camera), index_mode=exact, '
+        'index_backend=faiss, topk=3')
+    assert lines[2].split() == [
+        'query', 'pid', 'camid', 'rank', 'distance', 'gallery', 'item', 'pid',
+        'camid'
+    ]
+    table = [line.split() for line in lines[3:9]]
+    for qi, camid in ((0, str(picked[0]['camid'])), (1, '?')):
+        for rank in range(3):
+            row = rows[qi, rank]
+            want = [
+                str(rank + 1), f'{dists[qi, rank]:.4f}',
+                g['tracklet_ids'][row],
+                str(g['pids'][row]),
+                str(g['camids'][row])
+            ]
+            head = [f'footage/cam_{"ab"[qi]}', '?', camid] if rank == 0 else []
+            assert table[3 * qi + rank] == head + want
+    with open(out) as f:
+        assert json.load(f)['queries'][1]['camid'] is None
+
+    files = load_tool('tools/visualizations/vis_ranked_list.py').main([
+        '--search-results',
+        str(out), '--out-dir',
+        str(tmp_path / 'figures'), '--topk', '3', '--frames', '2'
+    ])
+    assert files == [str(tmp_path / 'figures' / 'ranked_list_0.png')]
+    image = cv2.imread(files[0])[..., ::-1]
+    results = read_search_results(str(out))
+    np.testing.assert_array_equal(
+        image,
+        draw_search_figures(results, [0, 1], 3, frames_per_tracklet=2)[0])
+    layout = RankedListLayout(2, 4, frames_per_tracklet=2)
+    assert image.shape == layout.shape
+    for r in range(2):  # identities unknown: grey gallery cells
+        assert tuple(image[layout.box_origin(r, 0)[::-1]]) == QUERY_COLOR
+        assert tuple(image[layout.box_origin(r, 1)[::-1]]) == UNKNOWN_COLOR
+    panels = search_rows(results, [0, 1], 3, 2)
+    assert panels[0][0].lines == ('query', f'cam_a cam {picked[0]["camid"]}')
+    assert panels[1][0].lines == ('query', 'cam_b')
+    row = rows[1, 0]
+    assert panels[1][1][0].lines == (
+        f'#1 d={dists[1, 0]:.3f}',
+        f'{osp.basename(g["tracklet_ids"][row])} id {g["pids"][row]} '
+        f'cam {g["camids"][row]}')

@@ -14,7 +14,8 @@ from tool_runner import REPO, tool_env
 TOOLS = sorted(
     osp.relpath(p, REPO)
     for p in glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True)
-) + ['demo/video_reid_demo.py']
+    # ``_name.py``: a private module of a tool, not a command.
+    if not osp.basename(p).startswith('_')) + ['demo/video_reid_demo.py']
 # CPU seconds (user + sys) of the whole child process; importing torch and
 # the mm* packages alone takes 2-3 s of CPU, argparse a few hundredths.
 CPU_LIMIT_S = 3.0

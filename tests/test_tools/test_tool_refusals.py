@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+from fixture_trees import make_lsvid_tree
 from tool_runner import DEMO_CONFIG, REPO
 
 
@@ -23,11 +24,12 @@ def test_second_training_on_a_work_dir_is_refused(tmp_path):
     hold = ('import sys, time; from mmreid_video.utils import lock_work_dir; '
             'lock_work_dir(sys.argv[1]); print("locked", flush=True); '
             'time.sleep(300)')
-    holder = subprocess.Popen([sys.executable, '-c', hold, str(tmp_path)],
-                              cwd=REPO,
-                              env=dict(os.environ, PYTHONPATH=REPO),
-                              stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen(
+        [sys.executable, '-c', hold, str(tmp_path)],
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=REPO),
+        stdout=subprocess.PIPE,
+        text=True)
     try:
         assert holder.stdout.readline().strip() == 'locked'
         err = _fails([
@@ -74,3 +76,26 @@ def test_unwritable_out_fails_before_extraction(tmp_path):
     assert f'PermissionError: --out {out}: cannot write into' in err
     assert 'nothing was computed yet' in err
     assert not os.path.exists(tmp_path / 'w')  # stopped before the Runner
+
+
+def test_dataset_layout_error_is_its_message_alone(tmp_path):
+    """A data_root one level off: the tool prints the "did you mean"
+    message, no traceback above it, and exits with status 1 (every tool
+    that builds a dataset calls utils.report_errors_briefly)."""
+    inner = tmp_path / 'LS-VID'
+    inner.mkdir()
+    make_lsvid_tree(inner)
+    proc = subprocess.run([
+        sys.executable, 'tools/analysis_tools/dataset_stats.py',
+        'configs/_base_/datasets/lsvid.py', '--cfg-options',
+        f'train_dataloader.dataset.data_root={tmp_path}',
+        f'test_dataloader.dataset.data_root={tmp_path}'
+    ],
+                          cwd=REPO,
+                          env=dict(os.environ, PYTHONPATH=REPO),
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith('DatasetLayoutError: LSVID: "'), proc.stderr
+    assert f'Did you mean data_root="{inner}"?' in proc.stderr
+    assert 'Traceback' not in proc.stderr

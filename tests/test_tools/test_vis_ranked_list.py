@@ -6,7 +6,7 @@ import glob
 import json
 import os.path as osp
 import tempfile
-from unittest import TestCase
+from unittest import TestCase, mock
 
 import cv2
 import mmengine
@@ -161,3 +161,15 @@ class TestVisRankedList(TestCase):
                 init_model(cfg_file, ckpt), tracklets, batch_size=4)
             test_path = F.normalize(torch.from_numpy(dump['features']), dim=1)
             torch.testing.assert_close(api, test_path, atol=1e-5, rtol=0)
+
+    def test_search_results_mode_arguments(self):
+        """--search-results draws without a config; what needs one, or an
+        AP, is refused before anything is read."""
+        tool = load_tool('tools/visualizations/vis_ranked_list.py')
+        for argv in (['cfg.py', '--search-results', 'r.json'
+                      ], ['--search-results', 'r.json', '--dump', 'd.pkl'],
+                     ['--search-results', 'r.json', '--select', 'worst'], []):
+            with self.assertRaises(SystemExit), mock.patch('sys.stderr'):
+                tool.parse_args(argv)
+        args = tool.parse_args(['--search-results', 'r.json', '--num', '2'])
+        self.assertEqual((args.config, args.search_results), (None, 'r.json'))

@@ -87,3 +87,35 @@ def test_parse_after_argparse_as_the_action(capsys):
         parse_cfg_options(['max_epochs'], parser)
     assert "--cfg-options 'max_epochs': expected KEY=VALUE" in \
         capsys.readouterr().err
+
+
+def test_values_keep_their_spaces():
+    # MMEngine's parser turns "/data/my runs" into "/data/myruns".
+    assert _parse('a=/data/my runs/mars', "b=['x y', 'z']", 'c=1, 2',
+                  "d=' padded '", 'e=[a, b]', 'f=(1,2)', 'g=1e-3x') == {
+                      'a': '/data/my runs/mars',
+                      'b': ['x y', 'z'],
+                      'c': [1, 2],
+                      'd': 'padded',
+                      'e': ['a', 'b'],
+                      'f': (1, 2),
+                      'g': '1e-3x'
+                  }
+
+
+def test_config_text_is_read_without_running_it():
+    from mmengine.config import Config
+
+    from mmreid_video.utils.cfg_options import parse_config_text
+    cfg = Config(dict(model=dict(type='X', s=(1, 2)), lr=1e-3, names=['a']))
+    assert parse_config_text(cfg.pretty_text) == {
+        'lr': 1e-3,
+        'model': {
+            's': (1, 2),
+            'type': 'X'
+        },
+        'names': ['a']
+    }
+    for text in ('import os', "x = __import__('os')", 'x, y = 1, 2'):
+        with pytest.raises(ValueError):
+            parse_config_text(text)

@@ -54,7 +54,9 @@ def main() -> None:
     from mmengine.registry import init_default_scope
 
     from mmreid_video.registry import DATASETS
-    from mmreid_video.utils import finish_tool_args, load_config
+    from mmreid_video.utils import (finish_tool_args, load_config,
+                                    report_errors_briefly)
+    report_errors_briefly()
     args = finish_tool_args(parser, args)
     cfg = load_config(args.config)
     if args.cfg_options:

@@ -218,9 +218,11 @@ def main() -> None:
                                                    read_mars_info)
     from mmreid_video.engine import TwoStageTrainingHook
     from mmreid_video.registry import DATASETS
-    from mmreid_video.utils import load_config, run_plan
+    from mmreid_video.utils import (load_config, report_errors_briefly,
+                                    run_plan)
     from mmreid_video.utils.benchmark import (load_average, machine_info,
                                               write_report)
+    report_errors_briefly()
     if args.device == 'cuda' and not torch.cuda.is_available():
         raise RuntimeError('--device cuda: no CUDA device is available')
     cfg = load_config(args.config)

@@ -2,14 +2,17 @@
 """Build a CustomVideoReIDDataset JSON file from a tracklet folder tree.
 
 The tree is ``<root>/{train,query,gallery}/<pid>/<tracklet>/<frames>``
-(``<pid>`` an integer). Frames are ordered by the numbers in their names.
-Cameras are parsed with ``--cam-pattern`` (a regex whose first group is the
-camera number, matched against ``<tracklet>/<first frame name>``); the
-camera numbers found, in increasing order, become the 0-based ``camid`` 0,
-1, ... (``C1``..``C6`` give 0..5, as the MARS loader's ``camera - 1``).
-Without it every tracklet counts as its own camera (see
-``CustomVideoReIDDataset``), so same-camera matches count at evaluation; the
-tool warns.
+(``<pid>`` an integer); tracklets of unknown identity (your own footage)
+sit in ``<root>/{query,gallery}/<tracklet>/<frames>`` and get ``"pid":
+null``. Lists may be missing: a query set alone is ``<root>/query/...``.
+Frames are ordered by the numbers in their names. Cameras are parsed with
+``--cam-pattern`` (a regex whose first group is the camera number, matched
+against ``<tracklet>/<first frame name>``); the camera numbers found, in
+increasing order, become the 0-based ``camid`` 0, 1, ... (``C1``..``C6``
+give 0..5, as the MARS loader's ``camera - 1``). Without it every tracklet
+counts as its own camera (see ``CustomVideoReIDDataset``), so same-camera
+matches count at evaluation and are not excluded from a search; the tool
+warns. (:mod:`mmreid_video.datasets.tracklet_folders` reads the tree.)
 
 Example:
     python tools/dataset_converters/folders_to_json.py data/my_cams \\
@@ -17,74 +20,8 @@ Example:
 """
 import argparse
 import json
-import os
 import os.path as osp
-import re
 import sys
-from typing import Dict, List, Optional
-
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
-
-
-def natural_key(name: str) -> list:
-    """Sort key that orders the numbers inside a name numerically."""
-    return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', name)]
-
-
-def convert(root: str, cam_pattern: Optional[str] = None) -> Dict:
-    """Collect the tracklets of ``root``.
-
-    Args:
-        root (str): The tree root.
-        cam_pattern (str, optional): Regex with the camera number as its
-            first group; the numbers found are mapped, in increasing order,
-            to camid 0, 1, ... Defaults to None (unknown cameras).
-
-    Returns:
-        dict: ``{"train": [...], "query": [...], "gallery": [...]}``.
-    """
-    cam_re = re.compile(cam_pattern) if cam_pattern else None
-    ann: Dict[str, List[dict]] = {}
-    for sub in ('train', 'query', 'gallery'):
-        sub_dir = osp.join(root, sub)
-        if not osp.isdir(sub_dir):
-            raise FileNotFoundError(
-                f'"{sub_dir}" does not exist; expected '
-                '<root>/{train,query,gallery}/<pid>/<tracklet>/<frames>')
-        ann[sub] = []
-        for pid in sorted(os.listdir(sub_dir), key=natural_key):
-            pid_dir = osp.join(sub_dir, pid)
-            if not re.fullmatch(r'-?\d+', pid):
-                raise ValueError(f'{pid_dir}: pid folders must be integers')
-            for trk in sorted(os.listdir(pid_dir), key=natural_key):
-                folder = osp.join(pid_dir, trk)
-                frames = sorted((f for f in os.listdir(folder)
-                                 if f.lower().endswith(IMAGE_EXTS)),
-                                key=natural_key)
-                if not frames:
-                    raise ValueError(f'{folder}: no image frames')
-                camid = None
-                if cam_re is not None:
-                    m = cam_re.search(f'{trk}/{frames[0]}')
-                    if m is None:
-                        raise ValueError(f'{folder}: --cam-pattern '
-                                         f'{cam_pattern!r} does not match '
-                                         f'"{trk}/{frames[0]}"')
-                    camid = int(m.group(1))  # a number until mapped below
-                ann[sub].append(
-                    dict(
-                        tracklet_id=f'{sub}/{pid}/{trk}',
-                        pid=int(pid),
-                        camid=camid,
-                        frame_paths=[f'{sub}/{pid}/{trk}/{f}'
-                                     for f in frames]))
-    if cam_re is not None:
-        tracklets = [t for sub in ann.values() for t in sub]
-        numbers = sorted({t['camid'] for t in tracklets})
-        for t in tracklets:
-            t['camid'] = numbers.index(t['camid'])
-        print(f'camera numbers {numbers} -> camid 0..{len(numbers) - 1}')
-    return ann
 
 
 def main() -> None:
@@ -99,6 +36,7 @@ def main() -> None:
         'without it cameras are unknown')
     args = parser.parse_args()
     # Imported after parsing: --help answers at once.
+    from mmreid_video.datasets.tracklet_folders import tree_annotations
     from mmreid_video.fileio import atomic_write
     from mmreid_video.utils import check_output_path
     if args.cam_pattern is None:
@@ -107,14 +45,18 @@ def main() -> None:
             'tracklet counts as its own camera: at evaluation, tracklets of '
             "the query's person from the query's own camera count as "
             'matches (optimistic results, not comparable with published '
-            'ones). Pass --cam-pattern REGEX (group 1: the camera number) '
+            'ones), and a search (tools/search.py --rule camera) leaves '
+            "out none of the query camera's tracklets. Pass --cam-pattern "
+            'REGEX (group 1: the camera number) '
             'to read cameras from the names.',
             file=sys.stderr)
     out = args.out or osp.join(args.root, 'annotations.json')
     if osp.isdir(args.root):
         # Before the tree is walked; the default lives in the root itself.
         check_output_path(out, '--out', suffixes=('.json', ))
-    ann = convert(args.root, args.cam_pattern)
+    ann, numbers = tree_annotations(args.root, args.cam_pattern)
+    if numbers is not None:
+        print(f'camera numbers {numbers} -> camid 0..{len(numbers) - 1}')
     # Whole or not at all: an existing annotation file is never truncated.
     atomic_write(json.dumps(ann).encode(), out)
     print(f'{out}: ' + ', '.join(f'{len(v)} {k}'

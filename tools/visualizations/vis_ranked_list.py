@@ -1,16 +1,19 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Draw ranked lists: query tracklets and their top-k gallery tracklets.
 
-Two modes::
+Three modes::
 
     # run the test, then draw (the dump is kept in OUT_DIR)
     python tools/visualizations/vis_ranked_list.py CONFIG CHECKPOINT
     # draw from a `tools/test.py CONFIG CKPT --out FILE` dump, no model run
     python tools/visualizations/vis_ranked_list.py CONFIG --dump FILE
+    # draw from a `tools/search.py INDEX FEATURES --out FILE` results file
+    python tools/visualizations/vis_ranked_list.py --search-results FILE
 
-The config gives the test dataset (frame paths). Query choice: ``--select
-first|random|best|worst`` (by AP) with ``--num``, optionally only the
-queries of ``--pids``; or explicit ``--query-index`` positions. Writes
+The config gives the test dataset (frame paths); search results carry
+their frame paths. Query choice: ``--select first|random|best|worst`` (by
+AP; dumps only) with ``--num``, optionally only the queries of ``--pids``;
+or explicit ``--query-index`` positions. Writes
 ``OUT_DIR/ranked_list_{i}.png``, ``--per-figure`` queries each.
 """
 import argparse
@@ -21,11 +24,18 @@ from typing import List, Optional
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Draw re-ID ranked lists to PNG files')
-    parser.add_argument('config', help='test config file')
+    parser.add_argument(
+        'config',
+        nargs='?',
+        help='test config file (not with --search-results)')
     parser.add_argument(
         'checkpoint', nargs='?', help='checkpoint (runs the test)')
     parser.add_argument(
         '--dump', help='metric dump from tools/test.py --out (no test run)')
+    parser.add_argument(
+        '--search-results',
+        metavar='FILE',
+        help='results of tools/search.py --out (no config, no model run)')
     parser.add_argument(
         '--out-dir', default='work_dirs/vis_ranked_list', help='output folder')
     parser.add_argument('--topk', type=int, default=5, help='results shown')
@@ -55,7 +65,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         metavar='KEY=VALUE',
         help='override config settings')
     args = parser.parse_args(argv)
-    if (args.checkpoint is None) == (args.dump is None):
+    if args.search_results is not None:
+        if args.config or args.dump or args.cfg_options or args.work_dir:
+            parser.error('--search-results FILE draws without CONFIG, '
+                         'CHECKPOINT, --dump, --cfg-options or --work-dir')
+    elif args.config is None:
+        parser.error('give CONFIG (with CHECKPOINT or --dump FILE) or '
+                     '--search-results FILE')
+    elif (args.checkpoint is None) == (args.dump is None):
         parser.error('give either CHECKPOINT (run the test) or --dump FILE')
     # The package is imported after parsing: --help answers at once.
     from mmreid_video.utils import finish_tool_args
@@ -63,6 +80,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.select not in SELECT_MODES:
         parser.error(f'--select: invalid choice {args.select!r} (choose '
                      f'from {", ".join(SELECT_MODES)})')
+    if args.search_results and args.select in ('best', 'worst'):
+        parser.error(f'--select {args.select} sorts by AP, which search '
+                     'results have not: use first or random')
     return finish_tool_args(parser, args)
 
 
@@ -89,17 +109,47 @@ def run_test(cfg, args: argparse.Namespace) -> tuple:
     return dump_file, runner.test_dataloader.dataset
 
 
+def draw_search_results(args: argparse.Namespace) -> tuple:
+    """Draw from a results file of tools/search.py; return (figures,
+    queries, protocol)."""
+    from mmreid_video.retrieval.search_results import read_search_results
+    from mmreid_video.visualization import ReIDVisualizer, choose_queries
+    results = read_search_results(args.search_results)
+    records = results['queries']
+    queries = choose_queries(
+        len(records),
+        args.select,
+        args.num,
+        args.query_index,
+        args.pids,
+        args.seed,
+        query_pids=[r['pid'] for r in records])
+    figures = ReIDVisualizer(name='vis_ranked_list').draw_search_results(
+        results,
+        queries,
+        args.topk,
+        args.per_figure,
+        args.frames,
+        out_dir=args.out_dir,
+        path=args.search_results)
+    return figures, queries, results['protocol_text']
+
+
 def main(argv: Optional[List[str]] = None) -> List[str]:
     args = parse_args(argv)
     import mmengine
     from mmengine.registry import init_default_scope
 
     from mmreid_video.registry import DATASETS
-    from mmreid_video.utils import load_config
+    from mmreid_video.utils import load_config, report_errors_briefly
     from mmreid_video.visualization import (ReIDVisualizer,
                                             check_dump_matches,
                                             dataset_frames,
                                             load_ranking_dump, select_queries)
+    report_errors_briefly()
+    if args.search_results is not None:
+        figures, queries, protocol = draw_search_results(args)
+        return _report(args, figures, queries, args.search_results, protocol)
     cfg = load_config(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -118,12 +168,17 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     figures = ReIDVisualizer(name='vis_ranked_list').draw_ranked_lists(
         dump, queries, dataset_frames(dataset, args.frames), args.topk,
         args.per_figure, args.frames, out_dir=args.out_dir)
+    return _report(args, figures, queries, dump_file, dump['protocol'])
+
+
+def _report(args: argparse.Namespace, figures: list, queries: list,
+            source: str, protocol: str) -> List[str]:
     files = [
         osp.join(args.out_dir, f'ranked_list_{i}.png')
         for i in range(len(figures))
     ]
-    print(f'Drew {len(queries)} queries (top-{args.topk}) from {dump_file} '
-          f'(protocol: {dump["protocol"]}) into {", ".join(files)}')
+    print(f'Drew {len(queries)} queries (top-{args.topk}) from {source} '
+          f'(protocol: {protocol}) into {", ".join(files)}')
     return files
 
 

@@ -7,9 +7,9 @@ dataset_type = 'LSVID'
 data_root = 'data/lsvid'
 # False: the gallery is the test tracklets that are not queries (7,829, as
 # the public PyTorch loaders and the papers using them); True: every test
-# tracklet, queries included (the gallery of the authors' MATLAB kit; the
-# kit's whole protocol also needs test_evaluator.no_positive='zero' and
-# ap_mode='trapezoid', see docs/dataset_prepare.md).
+# tracklet, queries included (the gallery of the authors' MATLAB kit, whose
+# whole protocol also needs test_evaluator no_positive='zero',
+# ap_mode='trapezoid' and distance='euclidean': docs/evaluation.md).
 query_in_gallery = False
 
 train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))

@@ -8,8 +8,17 @@
   work_dir) would never write one again until the old best score is beaten;
   here the next validation writes one.
 - Loading (``load_from``, ``tools/test.py``, ``--resume``) refuses weights of
-  another model and resuming from a file without a training state (see
-  :mod:`mmreid_video.checkpoint`).
+  another model (also of another architecture with the same weight names and
+  shapes: every checkpoint carries its model's architecture and fingerprint
+  in ``meta``), resuming from a file without a training state, and resuming
+  with a config that alters the run (see :mod:`mmreid_video.checkpoint`).
+- An epoch's checkpoint is written before the validation that follows the
+  epoch, so a run killed in between and resumed from it would skip that
+  validation (and its best checkpoint) for good: when the resumed epoch is
+  one that validation follows, that validation runs before training goes
+  on.
+- Unknown arguments fail when the hook is built: MMEngine passes them to
+  ``Runner.save_checkpoint`` at the first save, after a whole epoch.
 - MMEngine 0.10 builds its deprecated ``FileClient`` on every save (even with
   ``backend_args``), which logs a deprecation notice each time; the notice
   is dropped while this hook saves, and nowhere else.
@@ -23,9 +32,14 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
+from mmengine.runner import EpochBasedTrainLoop
 
-from mmreid_video.checkpoint import (PARTIAL_LOAD_KEY, check_resumable,
-                                     check_weights_match)
+from mmreid_video.checkpoint import (PARTIAL_LOAD_KEY, architecture_meta,
+                                     check_resumable, check_same_run,
+                                     check_weights_match, saved_config)
+from mmreid_video.checkpoint.saved_config import describe_changes
+from mmreid_video.utils.config_check import (accepted_arguments,
+                                             unknown_argument)
 from mmreid_video.registry import HOOKS
 
 
@@ -89,6 +103,19 @@ class SafeCheckpointHook(CheckpointHook):
     with a warning, instead of being refused.
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        known = accepted_arguments(CheckpointHook)
+        unknown = [
+            unknown_argument(key, known) for key in kwargs if key not in known
+        ]
+        if unknown:
+            raise TypeError(
+                f'{type(self).__name__} (default_hooks.checkpoint) got '
+                f'unknown arguments {", ".join(unknown)}; it takes '
+                f'{", ".join(known)}.')
+        super().__init__(*args, **kwargs)
+        self._resumed_epoch = None
+
     def _best_paths(self) -> Dict[str, Optional[str]]:
         """Key indicator -> recorded best checkpoint path."""
         if len(self.key_indicators) == 1:
@@ -102,13 +129,17 @@ class SafeCheckpointHook(CheckpointHook):
             self.best_ckpt_path_dict[key] = path
 
     def before_train(self, runner) -> None:
-        """Set up as MMEngine does, then forget recorded best checkpoints
-        that are missing or belong to another work_dir, so that the next
-        validation writes one here."""
+        """Set up as MMEngine does, forget recorded best checkpoints that are
+        missing or belong to another work_dir (so that the next validation
+        writes one here), then run the validation a resume would skip."""
         with _no_file_client_notices():
             super().before_train(runner)
-        if self.save_best is None:
-            return
+        if self.save_best is not None:
+            self._forget_lost_best(runner)
+        self._validate_resumed_epoch(runner)
+
+    def _forget_lost_best(self, runner) -> None:
+        """Forget best checkpoints that are missing or of another folder."""
         single = len(self.key_indicators) == 1
         for key, path in self._best_paths().items():
             if path is None or (self.file_backend.exists(path)
@@ -124,6 +155,38 @@ class SafeCheckpointHook(CheckpointHook):
                 f'The best checkpoint recorded for {key}, {path}, is missing '
                 f'or outside {self.out_dir}; its score is forgotten and the '
                 'next validation writes a new best checkpoint.')
+
+    def _validate_resumed_epoch(self, runner) -> None:
+        """Run the validation that follows the resumed epoch.
+
+        The checkpoint of epoch N is written before the validation after
+        epoch N, so whether that validation ran is unknown; running it again
+        on the same weights gives the same metrics and best checkpoint.
+        """
+        epoch, self._resumed_epoch = self._resumed_epoch, None
+        if epoch is None or runner.val_loop is None:
+            return
+        loop = runner.train_loop
+        if not isinstance(loop, EpochBasedTrainLoop):
+            return
+        # The interval the loop applies after epoch N (dynamic intervals).
+        loop._decide_current_val_interval()
+        if epoch < loop.val_begin or (epoch % loop.val_interval
+                                      and epoch != loop.max_epochs):
+            return
+        runner.logger.info(
+            f'Resumed at the end of epoch {epoch}, whose checkpoint is '
+            'written before the validation that follows it: running that '
+            'validation now.')
+        runner.val_loop.run()
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Record the model's architecture and its fingerprint in ``meta``,
+        for the checks of later loads."""
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        checkpoint.setdefault('meta', {}).update(
+            architecture_meta(getattr(model, 'build_cfg', None)))
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
         """Write a new best checkpoint, then remove the one it replaces."""
@@ -162,8 +225,9 @@ class SafeCheckpointHook(CheckpointHook):
                 'epoch_N.pth') from err
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Refuse another model's weights, and resuming without a training
-        state; log what a resume restores.
+        """Refuse another model's weights, resuming without a training state
+        and resuming with a config that alters the run; log what a resume
+        restores and the harmless config changes.
 
         Called by the Runner after reading a checkpoint and before putting it
         into the model.
@@ -173,15 +237,28 @@ class SafeCheckpointHook(CheckpointHook):
         # The Runner loads ``load_from`` (tools/train.py puts the --resume
         # checkpoint there too) and does not pass the name to hooks.
         filename = str(runner.cfg.get('load_from'))
+        resuming = runner.cfg.get('resume', False)
+        if resuming:
+            saved = saved_config(checkpoint)
+            if saved is None:
+                runner.logger.warning(
+                    f'--resume: {filename} records no config (meta.cfg), so '
+                    'whether this config alters its run is not checked.')
+            harmless = check_same_run(saved, runner.cfg, filename)
+            if harmless:
+                runner.logger.info(
+                    '--resume: config changes that do not alter the run: ' +
+                    describe_changes(harmless, len(harmless)) + '.')
         check_weights_match(
             model,
             checkpoint,
             filename,
             allow_partial=runner.cfg.get(PARTIAL_LOAD_KEY, False),
             logger=runner.logger)
-        if runner.cfg.get('resume', False):
+        if resuming:
             restored = check_resumable(
                 checkpoint, filename, needs_schedulers=bool(
                     runner.param_schedulers))
             runner.logger.info(f'Resuming from {filename}: restoring ' +
                                ', '.join(restored) + '.')
+            self._resumed_epoch = checkpoint['meta']['epoch']

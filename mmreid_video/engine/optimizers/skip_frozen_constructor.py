@@ -58,6 +58,10 @@ class SkipFrozenOptimWrapperConstructor:
             Defaults to None.
     """
 
+    # Keys of the optim_wrapper config read here besides the wrapper's own
+    # arguments (for mmreid_video.utils.config_check).
+    wrapper_keys = ('base_constructor', )
+
     def __init__(self,
                  optim_wrapper_cfg: dict,
                  paramwise_cfg: Optional[dict] = None) -> None:

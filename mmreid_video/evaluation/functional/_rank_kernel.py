@@ -1,34 +1,50 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""The counting kernel behind :mod:`.rank`: ranks of positives, no sort.
+"""The counting kernel behind :mod:`.rank`: ranks of positives.
 
 AP, CMC and mINP only need the rank of each positive among the valid items,
-i.e. how many valid items come before it, so rows are never fully sorted.
-Unique int64 keys ``(order-preserving float32 bits << 31) | gallery index``
-order items by distance and then by gallery order. Per query, one float
-comparison finds the items up to the last positive (the head), junk left
-out; when they are few (the usual case for a trained model), sorting the
-keys of just them places every positive, otherwise one counting pass per
-positive over the row's keys does (about nine per MARS query). Other dtypes
-are compared as they are, with the same tie rule.
+i.e. how many valid items come before it (by distance, then by gallery
+order), so no ranked list is built. Per row:
 
-On CPU, work runs on sub-blocks of queries, one Python thread
-per core; on another device (or an explicitly named one) each block of
-distances is ranked where it is, in one piece. Both give the same ranks.
+- One comparison with the distance of the row's last positive finds the
+  *head*, the only items that can come before a positive. A trained
+  model's heads are short (on MARS-like data at mAP 0.85 the median is
+  0.2% of the gallery); they are gathered and sorted on their own. Rows
+  whose head is long (a weak model) are sorted whole, a SIMD sort of floats
+  in numpy that costs about as much as six counting passes. A cost
+  estimate chooses per row.
+- In the sorted values, binary search counts the items with a smaller
+  value. A positive whose value another item shares (rare outside built
+  cases) counts the tied items before it by gallery index in one pass over
+  its row; a row with many such positives is ranked by a stable sort
+  instead (unique ranks in (value, gallery index) order).
+- Junk is counted the same way among the row's junk items and subtracted;
+  the distances are only read.
+
+float16, bfloat16 and float32 compare as float32, other dtypes as float64.
+The CPU path works in numpy on sub-blocks of about 2**20 distances, one
+Python thread per core; the device path (another device, or an explicitly
+named one) sorts the rows of each block where it is, with torch. Both give
+the same ranks.
 """
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import torch
 
+from ._rank_ops import Array, NumpyOps, Ops, TorchOps, padded, slots
 from ._rank_utils import match_pairs, one_thread, ranges
 
-# Measured cost of sorting, per element and halving step, in units of one
-# element of a counting pass: the two strategies below are chosen per row.
-_SORT_COST = 14
 # Distances per CPU ranking sub-block (4 MB float32): measured faster than
-# cache-sized 2**18 (fewer per-block ops), still many blocks per thread.
+# cache-sized 2**18 (fewer per-block ops), no slower than 2**22.
 _SUB_BLOCK_SIZE = 1 << 20
+# Measured cost of gathering one head item, in elements of a row sort.
+_GATHER_COST = 8
+# Elements of the temporaries of one tie-breaking step.
+_STEP_SIZE = 1 << 22
+# Tied positives of a row above which a stable sort of the row is cheaper
+# than one pass per tied positive (measured ~60x a pass).
+_TIE_PASSES = 64
 RowsFn = Callable[[slice], torch.Tensor]
 
 
@@ -56,184 +72,245 @@ def sort_keys(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return keys
 
 
-def _count_per_positive(values: torch.Tensor, pos_v: torch.Tensor,
-                        pos_i: Optional[torch.Tensor],
-                        pos_cnt: np.ndarray) -> torch.Tensor:
-    """Items before each positive, one counting pass per positive.
+def _count_sorted(ops: Ops, ordered: Array, pos_v: Array,
+                  pos_valid: Array) -> Tuple[Array, Array]:
+    """Items of each row with a smaller value than each positive.
 
-    Ties in ``values`` are broken by gallery index when ``pos_i`` is given
-    (unique keys need no tie-break).
+    Binary search in the sorted values; a positive whose value another item
+    shares is flagged: there the gallery index decides (:func:`_add_ties`).
+
+    Args:
+        ops: :class:`NumpyOps` or :class:`TorchOps`.
+        ordered: Per row, ascending, the values of every item that can
+            come before a positive, the positives among them, padded with
+            +inf (R, M).
+        pos_v: Value of each positive (R, n).
+        pos_valid: False for padding slots (R, n).
+
+    Returns:
+        tuple: int64 counts (R, n) and the tied positives (R, n) bool.
     """
-    device = values.device
-    # Rows by descending count: the rows with a k-th positive are a prefix,
-    # so no pass is spent on padding.
-    order_np = np.argsort(-pos_cnt, kind='stable')
-    order = torch.from_numpy(order_np).to(device)
-    values, pos_v, cnt = values[order], pos_v[order], pos_cnt[order_np]
-    before = torch.zeros(pos_v.shape, dtype=torch.int64, device=device)
-    col = torch.arange(values.shape[1], device=device)
-    for k in range(int(cnt.max())):
-        m = int(np.count_nonzero(cnt > k))
-        rows, v = values[:m], pos_v[:m, k:k + 1]
-        before[:m, k] = torch.count_nonzero(rows < v, dim=1)
-        if pos_i is not None:
-            index = pos_i[order[:m], k:k + 1]
-            before[:m, k] += torch.count_nonzero(
-                (rows == v) & (col < index), dim=1)
-    return before[torch.argsort(order)]
+    before = ops.searchsorted(ordered, pos_v)
+    num_equal = ops.searchsorted(ordered, pos_v, right=True) - before
+    return before, pos_valid & (num_equal > 1)
 
 
-def _count_by_stable_sort(values: torch.Tensor,
-                          pos_i: torch.Tensor) -> torch.Tensor:
-    """Items before each positive: its position in a stable row sort."""
-    order = values.sort(dim=1, stable=True).indices
-    arange = torch.arange(values.shape[1], device=values.device)
-    position = torch.empty_like(order).scatter_(
-        1, order, arange.expand_as(order).contiguous())
-    return position.gather(1, pos_i.clamp(max=values.shape[1] - 1))
+def _rank_counts(ops: Ops, values: Array, pos_i: Array,
+                 junk_i: Optional[Array]) -> Array:
+    """Valid items before each positive, for rows with many ties.
 
+    A stable sort of a row gives each item a unique rank in (value, gallery
+    index) order; a positive's rank counts the items before it, and the
+    junk among them is found by binary search in the sorted junk ranks:
+    O(G log G) per row, however many ties.
 
-def _head_entries(dist: torch.Tensor, bound: torch.Tensor,
-                  junk_rows: torch.Tensor, junk_g: torch.Tensor,
-                  in_numpy: bool) -> Tuple[torch.Tensor, torch.Tensor]:
-    """(row, column) of the non-junk items with ``dist <= bound``, by row.
+    Args:
+        ops: :class:`NumpyOps` or :class:`TorchOps`.
+        values: The rows' distances (T, G).
+        pos_i: Gallery index of each positive (T, n), padding G.
+        junk_i: Gallery index of each junk item (T, m), padding G, or
+            None (no junk).
 
-    The CPU path runs this in numpy (``in_numpy``), whose comparison and
-    nonzero scan (on 8-byte words, most of which are zero) were each ~5x
-    faster than torch's on one thread; the device path in torch.
+    Returns:
+        int64 counts (T, n); padding slots are meaningless.
     """
-    if not in_numpy:
-        head = dist <= bound[:, None]
-        head[junk_rows, junk_g] = False
-        return torch.nonzero(head, as_tuple=True)
-    num_rows, num_g = dist.shape
-    size = num_rows * num_g
-    buf = np.empty(-(-size // 8) * 8, dtype=bool)
-    buf[size:] = False
-    head = buf[:size].reshape(num_rows, num_g)
-    np.less_equal(dist.numpy(), bound.numpy()[:, None], out=head)
-    head[junk_rows.numpy(), junk_g.numpy()] = False
-    words = np.flatnonzero(buf.view(np.uint64))
-    offsets = np.flatnonzero(buf.view(np.uint8).reshape(-1, 8)[words])
-    flat = torch.from_numpy(words[offsets // 8] * 8 + offsets % 8)
-    return flat // num_g, flat % num_g
-
-
-def _count_before_float(dist: torch.Tensor, pos_keys: torch.Tensor,
-                        pos_cnt: np.ndarray, junk_rows: torch.Tensor,
-                        junk_g: torch.Tensor, in_numpy: bool) -> torch.Tensor:
-    """Items before each positive, for float32 distances.
-
-    Only the items up to the last positive (the head) can come before a
-    positive; they are found by one float comparison, without building
-    keys for the whole block.
-    """
-    device = dist.device
-    num_rows, num_g = dist.shape
-    fill = torch.iinfo(torch.int64).max
-    cnt = torch.from_numpy(pos_cnt).to(device)
-    last = pos_keys[torch.arange(num_rows, device=device), cnt - 1]
-    # Items tied with the last positive but after it in gallery order sort
-    # after every positive, so ``<=`` may include them.
-    bound = dist.gather(1, (last & ((1 << 31) - 1))[:, None])[:, 0]
-    rows, cols = _head_entries(dist, bound, junk_rows, junk_g, in_numpy)
-    num_head = torch.bincount(rows, minlength=num_rows)
-    # Usually the last positive is near the top: sorting the few items
-    # before it gives the position of every positive. Rows with a long head
-    # and few positives take one counting pass per positive instead.
-    sort_cost = num_head * torch.log2(num_head + 2.0) * _SORT_COST
-    short = sort_cost <= cnt * num_g
-    before = torch.empty(pos_keys.shape, dtype=torch.int64, device=device)
-    if short.any():
-        sel = short.nonzero()[:, 0]
-        if len(sel) < num_rows:
-            keep = short[rows]
-            row_in_sel = torch.cumsum(short, 0) - 1
-            rows, cols = row_in_sel[rows[keep]], cols[keep]
-        counts = num_head[sel]
-        slot = torch.arange(len(rows), device=device) - (counts.cumsum(0) -
-                                                         counts)[rows]
-        heads = torch.full((len(sel), int(counts.max()) + 1),
-                           fill,
-                           device=device)
-        heads[rows, slot] = sort_keys(dist[sel[rows], cols].contiguous(),
-                                      cols)
-        before[sel] = torch.searchsorted(
-            heads.sort(dim=1).values, pos_keys[sel])
-    if not short.all():
-        sel = (~short).nonzero()[:, 0]
-        keys = sort_keys(dist[sel].contiguous(),
-                         torch.arange(num_g, device=device))
-        # Junk is pushed behind everything.
-        row_in_sel = torch.full((num_rows, ), -1, device=device)
-        row_in_sel[sel] = torch.arange(len(sel), device=device)
-        junk_sel = row_in_sel[junk_rows]
-        keep = junk_sel >= 0
-        keys[junk_sel[keep], junk_g[keep]] = fill
-        before[sel] = _count_per_positive(keys, pos_keys[sel], None,
-                                          pos_cnt[sel.cpu().numpy()])
+    num_rows, num_g = values.shape
+    before = ops.full(tuple(pos_i.shape), 0, pos_i.dtype)
+    step = max(1, _STEP_SIZE // num_g)
+    for start in range(0, num_rows, step):
+        rows = slice(start, start + step)
+        rank = ops.inverse_rows(ops.argsort_rows(values[rows]))
+        pos_rank = ops.take_rows(rank, pos_i[rows].clip(max=num_g - 1))
+        before[rows] = pos_rank
+        if junk_i is not None:
+            junk_rank = ops.take_rows(rank, junk_i[rows].clip(max=num_g - 1))
+            junk_rank[junk_i[rows] == num_g] = num_g
+            before[rows] -= ops.searchsorted(
+                ops.sort_rows(junk_rank), pos_rank)
     return before
+
+
+def _add_ties(ops: Ops, before: Array, tied: Array, values: Array,
+              pos_v: Array, pos_i: Array, junk_v: Optional[Array],
+              junk_i: Optional[Array]) -> None:
+    """Add to ``before`` the valid items that tie with a positive and come
+    first by gallery index.
+
+    Each tied positive takes one pass over its row (and its junk); a row
+    with more than ``_TIE_PASSES`` of them is ranked by
+    :func:`_rank_counts` instead.
+
+    Args:
+        ops: :class:`NumpyOps` or :class:`TorchOps`.
+        before (Array): Valid items with a smaller value (C, n); updated.
+        tied (Array): The positives whose value another item shares (C, n).
+        values: Distances (C, G).
+        pos_v, pos_i: Value and gallery index of each positive (C, n).
+        junk_v, junk_i: Value and gallery index of each junk item (C, m),
+            padded with +inf and G, or None (no junk).
+    """
+    many = tied.sum(1) > _TIE_PASSES
+    rows = ops.nonzero(many)[0]
+    if len(rows):
+        before[rows] = _rank_counts(ops, values[rows], pos_i[rows],
+                                    None if junk_i is None else junk_i[rows])
+    rows, slots = ops.nonzero(tied & ~many[:, None])
+    columns = ops.asarray(np.arange(values.shape[1]))
+    step = max(1, _STEP_SIZE // values.shape[1])
+    for start in range(0, len(rows), step):
+        r, k = rows[start:start + step], slots[start:start + step]
+        value, index = pos_v[r, k, None], pos_i[r, k, None]
+        before[r, k] += ((values[r] == value) & (columns < index)).sum(1)
+        if junk_v is not None:
+            before[r, k] -= ((junk_v[r] == value)
+                             & (junk_i[r] < index)).sum(1)
+
+
+def _head_entries(values: np.ndarray, bound: np.ndarray
+                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The head items of the rows whose head is short (CPU path).
+
+    One comparison finds each row's head (``values <= bound``); the mask is
+    then counted and scanned as 8-byte words (one row per whole number of
+    words): passes over 1/8 of the elements, most of them zero.
+
+    Args:
+        values (np.ndarray): Distances (C, G).
+        bound (np.ndarray): Distance of each row's last positive (C, ).
+
+    Returns:
+        tuple[np.ndarray]: ``short`` (C, ) bool, and the row and column of
+        every head item of the short rows, grouped by row.
+    """
+    num_rows, num_g = values.shape
+    row_words = -(-num_g // 8)
+    mask = np.zeros((num_rows, row_words * 8), dtype=bool)
+    np.less_equal(values, bound[:, None], out=mask[:, :num_g])
+    # Bytes are 0 or 1: the top byte of w * 0x0101..01 is their sum.
+    per_word = ((mask.view(np.uint64) * np.uint64(0x0101010101010101)) >>
+                np.uint64(56))
+    num_head = per_word.sum(axis=1, dtype=np.int64)
+    short = num_head <= _short_width(num_head, num_g)
+    per_word[~short] = 0
+    words = np.flatnonzero(per_word)
+    offsets = np.flatnonzero(mask.view(np.uint8).reshape(-1, 8)[words])
+    index = words[offsets // 8] * 8 + offsets % 8
+    return short, index // (row_words * 8), index % (row_words * 8)
+
+
+def _short_width(num_head: np.ndarray, num_g: int) -> int:
+    """Longest head that is gathered and sorted on its own.
+
+    Short heads are gathered (``_GATHER_COST`` per item) and padded to the
+    longest of them, the other rows are sorted whole; the width minimises
+    the estimated cost (-1: sort every row whole).
+    """
+    lengths = np.sort(num_head)
+    num_short = np.arange(1, len(lengths) + 1)
+    cost = (_GATHER_COST * np.cumsum(lengths) + num_short * lengths +
+            (len(lengths) - num_short) * num_g)
+    best = int(np.argmin(cost))
+    return int(lengths[best]) if cost[best] < len(lengths) * num_g else -1
+
+
+def _count_before(ops: Ops, values: Array, pos_v: Array, pos_cnt: np.ndarray,
+                  pos_valid: Array) -> Tuple[Array, Array]:
+    """Items (junk included) with a smaller value than each positive.
+
+    Args:
+        ops: :class:`NumpyOps` (with the head shortcut) or
+            :class:`TorchOps` (every row sorted whole).
+        values: Distances (C, G).
+        pos_v: Positives' values (C, n), ascending per row, padded with
+            +inf.
+        pos_cnt (np.ndarray): Positives per row (C, ), > 0.
+        pos_valid: False for padding slots (C, n).
+
+    Returns:
+        tuple: int64 counts (C, n), padding slots meaningless, and the tied
+        positives (C, n) bool (see :func:`_count_sorted`).
+    """
+    if isinstance(ops, TorchOps):
+        return _count_sorted(ops, ops.sort_rows(values), pos_v, pos_valid)
+    num_rows = len(values)
+    short, rows, cols = _head_entries(
+        values, pos_v[np.arange(num_rows), pos_cnt - 1])
+    before = np.empty(pos_v.shape, dtype=np.int64)
+    tied = np.empty(pos_v.shape, dtype=bool)
+    for sel in (np.flatnonzero(short), np.flatnonzero(~short)):
+        if len(sel) == 0:
+            continue
+        if short[sel[0]]:
+            head_rows, head_slot = slots(
+                np.bincount(rows, minlength=num_rows)[sel])
+            ordered = ops.sort_rows(
+                padded(ops, head_rows, head_slot, values[rows, cols],
+                       (len(sel), int(head_slot.max()) + 1), np.inf))
+        else:
+            ordered = ops.sort_rows(values[sel])
+        # Every item that ties with a positive is in the head.
+        before[sel], tied[sel] = _count_sorted(ops, ordered, pos_v[sel],
+                                               pos_valid[sel])
+    return before, tied
 
 
 def _chunk_ranks(dist: torch.Tensor, pos_g: np.ndarray, pos_cnt: np.ndarray,
                  junk_g: np.ndarray, junk_cnt: np.ndarray,
-                 on_device: bool) -> torch.Tensor:
+                 on_device: bool) -> np.ndarray:
     """1-based ranks of the positives of a block of queries.
 
     Args:
-        dist (torch.Tensor): Distances (C, G), on any device.
+        dist (torch.Tensor): Distances (C, G), on any device; not modified.
         pos_g (np.ndarray): Gallery indices of the positives, grouped by
             row, ascending gallery order.
         pos_cnt (np.ndarray): Number of positives per row (C, ), > 0.
-        junk_g (np.ndarray): Gallery indices of the junk items, grouped.
+        junk_g (np.ndarray): Gallery indices of the junk items, grouped
+            likewise.
         junk_cnt (np.ndarray): Number of junk items per row (C, ).
-        on_device (bool): Only torch ops (the device path), also on CPU.
+        on_device (bool): Torch ops where ``dist`` is (the device path),
+            also on CPU; otherwise numpy.
 
     Returns:
-        torch.Tensor: int64 ranks (C, max(pos_cnt)) on ``dist``'s device,
-        ascending per row; entries past a row's count are meaningless.
+        np.ndarray: int64 ranks (C, max(pos_cnt)), ascending per row;
+        entries past a row's count are meaningless.
     """
-    device = dist.device
-
-    def moved(a: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(a).to(device)
-
     # A sum is a cheap read-only pass; only a non-finite one needs a look.
     if not torch.isfinite(dist.sum()) and torch.isnan(dist).any():
         raise ValueError('The distance matrix contains NaN')
-    num_rows, num_g = dist.shape
-    local = moved(np.repeat(np.arange(num_rows), pos_cnt))
-    slot = moved(
-        np.arange(len(pos_g)) - np.repeat(np.cumsum(pos_cnt) - pos_cnt,
-                                          pos_cnt))
-    pos_g_t = moved(pos_g)
-    junk_rows = moved(np.repeat(np.arange(num_rows), junk_cnt))
-    junk_g_t = moved(junk_g)
-    shape = (num_rows, int(pos_cnt.max()))
     if dist.dtype in (torch.float16, torch.bfloat16, torch.float32):
-        dist = dist.float().contiguous()
-        pos_keys = torch.full(
-            shape, torch.iinfo(torch.int64).max, device=device)
-        pos_keys[local, slot] = sort_keys(dist[local, pos_g_t], pos_g_t)
-        pos_keys = pos_keys.sort(dim=1).values
-        return _count_before_float(dist, pos_keys, pos_cnt, junk_rows,
-                                   junk_g_t, not on_device) + 1
-    # Other dtypes are compared as they are; NaN compares false and sorts
-    # last, so junk set to NaN never comes before.
-    values = dist.to(torch.float64, copy=True)
-    pos_v = torch.full(shape, float('inf'), dtype=values.dtype, device=device)
-    pos_v[local, slot] = values[local, pos_g_t]
-    pos_i = torch.full(shape, num_g, dtype=torch.int64, device=device)
-    pos_i[local, slot] = pos_g_t
-    # Stable sort by value keeps ascending gallery order inside ties.
-    pos_v, perm = torch.sort(pos_v, dim=1, stable=True)
-    pos_i = pos_i.gather(1, perm)
-    values[junk_rows, junk_g_t] = float('nan')
-    if pos_cnt.mean() * 2 > _SORT_COST * np.log2(num_g + 2):
-        before = _count_by_stable_sort(values, pos_i)
+        values = dist.float().contiguous()
     else:
-        before = _count_per_positive(values, pos_v, pos_i, pos_cnt)
-    return before + 1
+        values = dist.to(torch.float64).contiguous()
+    if on_device:
+        ops = TorchOps(dist.device)
+    else:
+        ops, values = NumpyOps, values.numpy()
+    num_rows, num_g = values.shape
+    rows, slot = (ops.asarray(a) for a in slots(pos_cnt))
+    gallery = ops.asarray(pos_g)
+    shape = (num_rows, int(pos_cnt.max()))
+    pos_v = padded(ops, rows, slot, values[rows, gallery], shape, np.inf)
+    pos_i = padded(ops, rows, slot, gallery, shape, num_g)
+    # Positives come in gallery order: a stable sort by value orders them
+    # by (value, gallery index), padding last.
+    order = ops.argsort_rows(pos_v)
+    pos_v, pos_i = ops.take_rows(pos_v, order), ops.take_rows(pos_i, order)
+    pos_valid = ops.asarray(np.arange(shape[1]) < pos_cnt[:, None])
+    before, tied = _count_before(ops, values, pos_v, pos_cnt, pos_valid)
+    junk_v = junk_i = None
+    if len(junk_g):
+        # Junk is counted among the row's junk items and left out (a tie
+        # with junk was flagged above: junk is among the row's items).
+        rows, slot = (ops.asarray(a) for a in slots(junk_cnt))
+        gallery = ops.asarray(junk_g)
+        shape = (num_rows, int(junk_cnt.max()))
+        junk_v = padded(ops, rows, slot, values[rows, gallery], shape, np.inf)
+        junk_i = padded(ops, rows, slot, gallery, shape, num_g)
+        before -= ops.searchsorted(ops.sort_rows(junk_v), pos_v)
+    if tied.any():
+        _add_ties(ops, before, tied, values, pos_v, pos_i, junk_v, junk_i)
+    ranks = before + 1
+    return ranks if isinstance(ranks, np.ndarray) else ranks.cpu().numpy()
 
 
 def positive_ranks(get_rows: RowsFn,
@@ -252,8 +329,8 @@ def positive_ranks(get_rows: RowsFn,
         q_pids, g_pids, q_camids, g_camids (np.ndarray): Labels.
         chunk_size (int): Queries per ``get_rows`` call.
         on_device (bool): Rank each block where ``get_rows`` puts it, in
-            one piece and with torch ops only, instead of in CPU sub-blocks
-            on one Python thread per core. Defaults to False.
+            one piece and with torch ops, instead of in numpy on CPU
+            sub-blocks on one Python thread per core. Defaults to False.
 
     Returns:
         tuple[np.ndarray]: indices of the valid queries (ascending), their
@@ -284,7 +361,7 @@ def positive_ranks(get_rows: RowsFn,
         r = _chunk_ranks(dist, pos_g[ranges(pos_ptr[rows], pos_cnt[rows])],
                          pos_cnt[rows],
                          junk_g[ranges(junk_ptr[rows], junk_cnt[rows])],
-                         junk_cnt[rows], on_device).cpu().numpy()
+                         junk_cnt[rows], on_device)
         ranks[rows, :r.shape[1]] = r
 
     blocks = ((start, get_rows(slice(start, min(start + chunk_size, num_q))))
@@ -316,49 +393,3 @@ def positive_ranks(get_rows: RowsFn,
     pad = np.arange(ranks.shape[1]) >= pos_cnt[:, None]
     ranks[pad] = np.broadcast_to(last[:, None], ranks.shape)[pad]
     return valid, pos_cnt, ranks
-
-
-def metrics_from_ranks(ranks: np.ndarray, pos_cnt: np.ndarray,
-                       max_rank: int, ap_mode: str) -> Dict:
-    """mAP, CMC and mINP from the 1-based ranks of the positives.
-
-    Per-query sums run left to right (``cumsum``), like a per-query loop
-    over the ranked list, so results match such a loop bit for bit.
-
-    Args:
-        ranks (np.ndarray): (num_valid, width) ascending ranks, padded.
-        pos_cnt (np.ndarray): Number of positives per query.
-        max_rank (int): Length of the CMC curve.
-        ap_mode (str): ``'standard'`` or ``'trapezoid'``.
-
-    Returns:
-        dict: ``mAP``, ``cmc``, ``mINP``, ``num_valid_queries`` and the
-        per-query ``AP`` array.
-    """
-    hits = np.arange(1, ranks.shape[1] + 1)
-    is_hit = hits < pos_cnt[:, None] + 1
-    precision = hits / ranks
-    if ap_mode == 'standard':
-        terms = np.where(is_hit, precision, 0.0)
-        ap = np.cumsum(terms, axis=1)[:, -1] / pos_cnt
-    else:
-        # MARS compute_AP.m: each new hit adds the trapezoid between the
-        # previous list position (precision (k-1)/(r-1), or 1 at the top)
-        # and this one; non-hit positions add exactly zero.
-        ngood = pos_cnt[:, None]
-        recall_step = hits / ngood - (hits - 1) / ngood
-        old_precision = np.where(ranks > 1, (hits - 1) / np.maximum(
-            ranks - 1, 1), 1.0)
-        terms = np.where(is_hit,
-                         recall_step * ((old_precision + precision) / 2), 0.0)
-        ap = np.cumsum(terms, axis=1)[:, -1]
-    num_valid = len(pos_cnt)
-    first = np.minimum(ranks[:, 0], max_rank + 1)
-    cmc = np.cumsum(np.bincount(first, minlength=max_rank + 2)[1:max_rank + 1])
-    inp = pos_cnt / ranks[:, -1]
-    return dict(
-        mAP=float(np.mean(ap)),
-        cmc=cmc / num_valid,
-        mINP=float(np.mean(inp)),
-        num_valid_queries=num_valid,
-        AP=ap)

@@ -20,23 +20,28 @@ import numpy as np
 import torch
 
 from mmreid_video.utils.arrays import as_labels
-from ._rank_kernel import (RowsFn, metrics_from_ranks, positive_ranks,
-                           sort_keys)
+from ._rank_kernel import RowsFn, positive_ranks, sort_keys
+from ._rank_metrics import metrics_from_ranks
 from ._rank_utils import match_pairs
 from .distance import (ArrayLike, DeviceLike, compute_device,
                        default_chunk_size, distance_rows, prepare_features,
                        to_tensor)
 
 AP_MODES = ('standard', 'trapezoid')
+# What a query without a valid match (same pid, other camera) counts as.
+NO_POSITIVE_MODES = ('skip', 'zero')
 
 
 def _evaluate(get_rows: RowsFn, num_g: int, q_pids, g_pids, q_camids,
-              g_camids, max_rank: int, ap_mode: str,
+              g_camids, max_rank: int, ap_mode: str, no_positive: str,
               chunk_size: Optional[int], on_device: bool) -> Dict:
     """Shared checks and driver of the two public entry points."""
     if ap_mode not in AP_MODES:
         raise ValueError(f'`ap_mode` must be one of {AP_MODES}, got '
                          f'{ap_mode!r}')
+    if no_positive not in NO_POSITIVE_MODES:
+        raise ValueError(f'`no_positive` must be one of {NO_POSITIVE_MODES}, '
+                         f'got {no_positive!r}')
     if max_rank < 1:
         raise ValueError(f'`max_rank` must be >= 1, got {max_rank}')
     num_q = len(q_pids)
@@ -55,17 +60,25 @@ def _evaluate(get_rows: RowsFn, num_g: int, q_pids, g_pids, q_camids,
     valid, pos_cnt, ranks = positive_ranks(get_rows, q_pids, g_pids,
                                            q_camids, g_camids, chunk_size,
                                            on_device)
-    num_skipped = num_q - len(valid)
+    num_no_positive = num_q - len(valid)
     if len(valid) == 0:
         raise ValueError(f'None of the {num_q} queries has a valid gallery '
                          'match (same pid, different camera)')
-    if num_skipped:
-        warnings.warn(f'{num_skipped} of {num_q} queries have no valid '
-                      'gallery match (same pid, different camera) and are '
-                      'skipped')
-    results = metrics_from_ranks(ranks, pos_cnt, max_rank, ap_mode)
-    results['num_skipped_queries'] = num_skipped
-    results['valid_query_indices'] = valid
+    zero = no_positive == 'zero'
+    if num_no_positive:
+        warnings.warn(f'{num_no_positive} of {num_q} queries have no valid '
+                      'gallery match (same pid, different camera) and ' +
+                      ("count as AP 0, INP 0 and a miss at every rank "
+                       "(no_positive='zero')" if zero else 'are skipped'))
+    if zero:
+        results = metrics_from_ranks(ranks, pos_cnt, max_rank, ap_mode, valid,
+                                     num_q)
+        results['valid_query_indices'] = np.arange(num_q)
+    else:
+        results = metrics_from_ranks(ranks, pos_cnt, max_rank, ap_mode)
+        results['valid_query_indices'] = valid
+    results['num_no_positive'] = num_no_positive
+    results['num_skipped_queries'] = 0 if zero else num_no_positive
     return results
 
 
@@ -77,7 +90,8 @@ def evaluate_rank(distmat: ArrayLike,
                   max_rank: int = 20,
                   ap_mode: str = 'standard',
                   chunk_size: Optional[int] = None,
-                  device: Optional[DeviceLike] = None) -> Dict:
+                  device: Optional[DeviceLike] = None,
+                  no_positive: str = 'skip') -> Dict:
     """Evaluate a query-gallery distance matrix.
 
     Args:
@@ -96,12 +110,18 @@ def evaluate_rank(distmat: ArrayLike,
             array. Defaults to None (up to 2048, at most 2**25 values).
         device (str | torch.device, optional): Where to rank. Defaults to
             None (where ``distmat`` is).
+        no_positive (str): A query without a valid match (same pid, other
+            camera) is left out of the means (``'skip'``), or counts as AP
+            0, INP 0 and a miss at every rank of the CMC (``'zero'``, the
+            LS-VID MATLAB kit). Defaults to ``'skip'``.
 
     Returns:
         dict: ``mAP`` (float in [0, 1]), ``cmc`` (np.ndarray of length
-        ``max_rank``, fractions), ``mINP`` (float), ``num_valid_queries``,
-        ``num_skipped_queries``, per-query ``AP`` and
-        ``valid_query_indices`` (the queries ``AP`` refers to).
+        ``max_rank``, fractions), ``mINP`` (float), ``num_valid_queries``
+        (queries with a valid match), ``num_no_positive`` (without),
+        ``num_skipped_queries`` (left out), per-query ``AP`` and
+        ``valid_query_indices`` (the queries ``AP`` refers to: those with
+        a valid match, or every query with ``no_positive='zero'``).
 
     Examples:
         >>> distmat = np.array([[0.1, 0.2, 0.3]], dtype=np.float32)
@@ -119,7 +139,7 @@ def evaluate_rank(distmat: ArrayLike,
                          f'{len(q_pids)} query pids')
     return _evaluate(lambda rows: dist[rows], dist.shape[1],
                      q_pids, g_pids, q_camids, g_camids, max_rank, ap_mode,
-                     chunk_size, device is not None)
+                     no_positive, chunk_size, device is not None)
 
 
 def evaluate_rank_by_features(query_feats: ArrayLike,
@@ -132,7 +152,8 @@ def evaluate_rank_by_features(query_feats: ArrayLike,
                               max_rank: int = 20,
                               ap_mode: str = 'standard',
                               chunk_size: Optional[int] = None,
-                              device: Optional[DeviceLike] = None) -> Dict:
+                              device: Optional[DeviceLike] = None,
+                              no_positive: str = 'skip') -> Dict:
     """Like :func:`evaluate_rank`, computing distances chunk by chunk.
 
     The full (Q, G) matrix never exists; each chunk's distances are ranked
@@ -152,6 +173,8 @@ def evaluate_rank_by_features(query_feats: ArrayLike,
             Defaults to None (up to 2048, at most 2**25 values).
         device (str | torch.device, optional): Where distances and ranking
             run. Defaults to None (where the features are).
+        no_positive (str): ``'skip'`` or ``'zero'``, as in
+            :func:`evaluate_rank`. Defaults to ``'skip'``.
 
     Returns:
         dict: Same keys as :func:`evaluate_rank`.
@@ -170,7 +193,8 @@ def evaluate_rank_by_features(query_feats: ArrayLike,
         return distance_rows(q[rows], q_sq[rows], g, g_sq, metric)
 
     return _evaluate(get_rows, len(g), q_pids, g_pids, q_camids, g_camids,
-                     max_rank, ap_mode, chunk_size, device is not None)
+                     max_rank, ap_mode, no_positive, chunk_size,
+                     device is not None)
 
 
 def rank_gallery(distmat: ArrayLike,

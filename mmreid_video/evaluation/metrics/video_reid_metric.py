@@ -15,7 +15,7 @@ from ..functional import (compute_distance, evaluate_rank,
                           evaluate_rank_by_features, k_reciprocal_rerank,
                           rank_gallery)
 from ..functional.distance import DISTANCE_METRICS
-from ..functional.rank import AP_MODES
+from ..functional.rank import AP_MODES, NO_POSITIVE_MODES
 from ..protocol import check_rerank_cfg, describe_protocol
 
 _REQUIRED_KEYS = ('pred_feature', 'pid', 'camid', 'is_query', 'is_gallery',
@@ -67,6 +67,11 @@ class VideoReIDMetric(BaseMetric):
         device (str, optional): Where distances and ranking run, e.g.
             ``'cuda'``. Defaults to None: the device the model's
             descriptors came on (CPU descriptors take the CPU path).
+        no_positive (str): A query without a valid match (same pid, other
+            camera) is left out of the means (``'skip'``), or counts as AP
+            0, INP 0 and a miss at every rank (``'zero'``, as the LS-VID
+            MATLAB kit). The log reports how many there are. Defaults to
+            ``'skip'``.
         collect_device (str): Device used to gather results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names. Defaults to
@@ -85,6 +90,7 @@ class VideoReIDMetric(BaseMetric):
                  max_rank: int = 20,
                  out_file: Optional[str] = None,
                  device: Optional[str] = None,
+                 no_positive: str = 'skip',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -94,6 +100,9 @@ class VideoReIDMetric(BaseMetric):
         if ap_mode not in AP_MODES:
             raise ValueError(f'`ap_mode` must be one of {AP_MODES}, got '
                              f'{ap_mode!r}')
+        if no_positive not in NO_POSITIVE_MODES:
+            raise ValueError(f'`no_positive` must be one of '
+                             f'{NO_POSITIVE_MODES}, got {no_positive!r}')
         if max_rank < 1:
             raise ValueError(f'`max_rank` must be >= 1, got {max_rank}')
         check_rerank_cfg(rerank_cfg)
@@ -106,6 +115,7 @@ class VideoReIDMetric(BaseMetric):
         self.max_rank = max_rank
         self.out_file = out_file
         self.device = device
+        self.no_positive = no_positive
         # Where the model put its descriptors (results are kept on CPU).
         self._feature_device: Optional[torch.device] = None
 
@@ -206,7 +216,8 @@ class VideoReIDMetric(BaseMetric):
             rerank_cfg=self.rerank_cfg if self.rerank else None,
             max_rank=self.max_rank,
             return_distmat=dump,
-            device=self.device or self._feature_device)
+            device=self.device or self._feature_device,
+            no_positive=self.no_positive)
         metrics = {'mAP': res['mAP'] * 100}
         for k in _CMC_RANKS:
             if k <= self.max_rank:
@@ -218,7 +229,7 @@ class VideoReIDMetric(BaseMetric):
                 (labels['is_query'] & labels['is_gallery']).any()))
         # Logged first: a failing write must not lose the evaluation.
         self._log_table(metrics, len(query), len(gallery),
-                        res['num_valid_queries'], protocol)
+                        res['num_valid_queries'], protocol, self.no_positive)
         if dump:
             self._dump(res, feats, labels, query, gallery, protocol)
         return metrics
@@ -235,7 +246,8 @@ class VideoReIDMetric(BaseMetric):
                   rerank_cfg: Optional[dict] = None,
                   max_rank: int = 20,
                   return_distmat: bool = False,
-                  device: Optional[Union[str, torch.device]] = None) -> dict:
+                  device: Optional[Union[str, torch.device]] = None,
+                  no_positive: str = 'skip') -> dict:
         """Rank the gallery for every query and evaluate.
 
         Args:
@@ -255,6 +267,8 @@ class VideoReIDMetric(BaseMetric):
             device (str | torch.device, optional): Where distances and
                 ranking run; re-ranking always runs on CPU. Defaults to
                 None (where the descriptors are).
+            no_positive (str): ``'skip'`` or ``'zero'`` (see the class).
+                Defaults to ``'skip'``.
 
         Returns:
             dict: The output of :func:`evaluate_rank` (fractions).
@@ -279,9 +293,14 @@ class VideoReIDMetric(BaseMetric):
                 metric=distance,
                 max_rank=max_rank,
                 ap_mode=ap_mode,
-                device=device)
+                device=device,
+                no_positive=no_positive)
         res = evaluate_rank(
-            distmat, *labels, max_rank=max_rank, ap_mode=ap_mode)
+            distmat,
+            *labels,
+            max_rank=max_rank,
+            ap_mode=ap_mode,
+            no_positive=no_positive)
         if return_distmat:
             res['distmat'] = distmat
         return res
@@ -330,7 +349,8 @@ class VideoReIDMetric(BaseMetric):
 
     @staticmethod
     def _log_table(metrics: Dict[str, float], num_query: int,
-                   num_gallery: int, num_valid: int, protocol: str) -> None:
+                   num_gallery: int, num_valid: int, protocol: str,
+                   no_positive: str) -> None:
         """Print the metrics (%) as a paper-style table under their
         protocol."""
         names = list(metrics)
@@ -339,8 +359,14 @@ class VideoReIDMetric(BaseMetric):
         head = '|' + '|'.join(f' {n:^{w}} ' for n, w in zip(names, widths))
         row = '|' + '|'.join(f' {metrics[n]:^{w}.2f} '
                              for n, w in zip(names, widths))
+        without = ''
+        if num_valid < num_query:
+            without = (f'; {num_query - num_valid} without: ' +
+                       ('skipped' if no_positive == 'skip' else
+                        "counted as AP 0, no_positive='zero'"))
         print_log(
             f'Re-ID results (%): {num_query} queries ({num_valid} with a '
-            f'valid match), {num_gallery} gallery\nProtocol: {protocol}\n'
+            f'valid match{without}), {num_gallery} gallery\nProtocol: '
+            f'{protocol}\n'
             f'{sep}\n{head}|\n{sep}\n{row}|\n{sep}',
             logger='current')

@@ -8,6 +8,7 @@ import torch.nn as nn
 from mmengine.runner import CheckpointLoader
 
 from mmreid_video.registry import MODELS
+from ..utils.build_cfg import records_build_cfg
 from .video_reid import VideoReID
 
 # Encoder sub-modules of DenseIL, i.e. what stage 1 trains and stage 2 freezes.
@@ -64,6 +65,7 @@ class DenseIL(VideoReID):
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
+    @records_build_cfg
     def __init__(self,
                  backbone: Union[dict, nn.Module],
                  neck: Union[dict, nn.Module],

@@ -9,7 +9,7 @@ from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 
 from mmreid_video.registry import MODELS
-from ..utils import batch_frame_valid
+from ..utils import batch_frame_valid, records_build_cfg
 
 
 @MODELS.register_module()
@@ -49,6 +49,7 @@ class VideoReID(BaseModel):
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
+    @records_build_cfg
     def __init__(self,
                  backbone: Union[dict, nn.Module],
                  neck: Union[dict, nn.Module],

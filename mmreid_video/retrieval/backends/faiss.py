@@ -38,8 +38,9 @@ def import_faiss():
         import faiss
     except ImportError as err:
         raise ImportError(
-            'GalleryIndex needs faiss: `pip install faiss-cpu` (or a '
-            'faiss-gpu build); see requirements/optional.txt') from err
+            'This GalleryIndex needs faiss (the compressed mode, or the '
+            'exact mode on a GPU): `pip install faiss-cpu` (or a faiss-gpu '
+            'build); see requirements/optional.txt') from err
     return faiss
 
 
@@ -99,7 +100,10 @@ class FaissBackend(GalleryBackend):
 
     def __init__(self, dim: int, mode: str = 'exact', **params) -> None:
         super().__init__(dim, mode, **check_params(dim, mode, params))
-        self._faiss = import_faiss()
+        # The exact mode on CPU needs no faiss (a BLAS GEMM proposes the
+        # candidates): it is imported when first used.
+        self._faiss_module = import_faiss() if mode == 'compressed' else None
+        self._faiss_missing = False
         self._store = VectorStore(dim, mode == 'compressed',
                                   self.params.get('vectors_dir'))
         self._labels: Dict[str, List[np.ndarray]] = {}
@@ -108,6 +112,23 @@ class FaissBackend(GalleryBackend):
         self._source: Optional[str] = None
         self._gpu = None
         self._gpu_ivf = None
+
+    @property
+    def _faiss(self):
+        """The faiss module, imported on first use."""
+        if self._faiss_module is None:
+            self._faiss_module = import_faiss()
+        return self._faiss_module
+
+    def _installed_faiss(self):
+        """The faiss module, or None when it is not installed (tried
+        once)."""
+        if self._faiss_module is None and not self._faiss_missing:
+            try:
+                self._faiss_module = import_faiss()
+            except ImportError:
+                self._faiss_missing = True
+        return self._faiss_module
 
     # ----------------------------------------------------------- content
     @property
@@ -198,6 +219,10 @@ class FaissBackend(GalleryBackend):
 
     # ------------------------------------------------------------ search
     def _use_gpu(self) -> bool:
+        wanted = self.params['use_gpu']
+        if wanted is False or (wanted == 'auto'
+                               and self._installed_faiss() is None):
+            return False
         num_gpus = self._faiss.get_num_gpus()
         if self.params['use_gpu'] is True and num_gpus == 0:
             raise RuntimeError('use_gpu=True but faiss sees no GPU (a '
@@ -230,14 +255,13 @@ class FaissBackend(GalleryBackend):
         the gallery and torch's top-k, measured 7x faster than faiss-cpu's
         brute force here (faiss 1.15, 2 cores).
         """
-        faiss = self._faiss
         if self._use_gpu() and num <= 2048:  # faiss-gpu's largest k
-            return faiss.knn_gpu(
+            return self._faiss.knn_gpu(
                 self._gpu_resources(),
                 query,
                 self._store.joined(),
                 num,
-                metric=faiss.METRIC_INNER_PRODUCT)
+                metric=self._faiss.METRIC_INNER_PRODUCT)
         best_s = torch.full((len(query), 0), -np.inf)
         best_i = torch.zeros((len(query), 0), dtype=torch.int64)
         step = max(num, (1 << 24) // len(query))

@@ -4,53 +4,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from fixture_rank import loop_reference, random_case
 
 import mmreid_video.evaluation.functional._rank_kernel as rank_kernel
 from mmreid_video.evaluation.functional import (compute_distance,
                                                 evaluate_rank,
                                                 evaluate_rank_by_features,
                                                 rank_gallery)
-
-
-def loop_reference(distmat, q_pids, g_pids, q_camids, g_camids, max_rank,
-                   ap_mode):
-    """Per-query loop; trapezoid AP is a line-by-line port of the official
-    MARS ``compute_AP.m`` (junk skipped with ``continue``)."""
-    cmcs, aps, inps = [], [], []
-    for i in range(len(q_pids)):
-        order = np.argsort(distmat[i], kind='stable')
-        good = set(np.flatnonzero((g_pids == q_pids[i])
-                                  & (g_camids != q_camids[i])))
-        junk = set(np.flatnonzero((g_pids == q_pids[i])
-                                  & (g_camids == q_camids[i])))
-        if not good:
-            continue
-        ngood = len(good)
-        old_recall, old_precision, ap = 0.0, 1.0, 0.0
-        intersect_size, j, hit_sum, first, last = 0, 0, 0.0, None, None
-        for n in order:
-            if n in junk:
-                continue
-            flag = n in good
-            if flag:
-                intersect_size += 1
-                first = j + 1 if first is None else first
-                last = j + 1
-                hit_sum = hit_sum + intersect_size / (j + 1)
-            recall = intersect_size / ngood
-            precision = intersect_size / (j + 1)
-            ap = ap + (recall - old_recall) * (
-                (old_precision + precision) / 2)
-            old_recall, old_precision = recall, precision
-            j += 1
-        aps.append(ap if ap_mode == 'trapezoid' else hit_sum / ngood)
-        cmcs.append(np.arange(1, max_rank + 1) >= first)
-        inps.append(ngood / last)
-    return dict(
-        mAP=float(np.mean(aps)),
-        cmc=np.sum(cmcs, axis=0) / len(cmcs),
-        mINP=float(np.mean(inps)),
-        num_valid_queries=len(aps))
 
 
 def toy():
@@ -108,6 +68,65 @@ def test_query_without_valid_match_is_skipped():
         evaluate_rank(distmat[2:], [2], g_pids, [1], g_camids)
 
 
+def with_unmatched_query():
+    # toy() plus query 2 (pid 2, cam 1): its only same-pid item g0 is in its
+    # own camera (junk), so it has no valid match.
+    distmat, q_pids, g_pids, q_camids, g_camids = toy()
+    return (np.vstack([distmat, distmat[:1]]), np.append(q_pids, 2), g_pids,
+            np.append(q_camids, 1), g_camids)
+
+
+def test_query_without_valid_match_counts_zero():
+    case = with_unmatched_query()
+    with pytest.warns(UserWarning, match='1 of 3 queries .* count as AP 0'):
+        res = evaluate_rank(*case, max_rank=5, no_positive='zero')
+    # AP 1/2, 1 and 0; first hits at ranks 2, 1 and never; INP 2/4, 1, 0.
+    np.testing.assert_allclose(res['AP'], [0.5, 1.0, 0.0])
+    assert res['mAP'] == pytest.approx(0.5)
+    np.testing.assert_allclose(res['cmc'], [1 / 3, 2 / 3, 2 / 3, 2 / 3, 2 / 3])
+    assert res['mINP'] == pytest.approx(0.5)
+    assert (res['num_valid_queries'], res['num_no_positive'],
+            res['num_skipped_queries']) == (2, 1, 0)
+    np.testing.assert_array_equal(res['valid_query_indices'], [0, 1, 2])
+    # Trapezoid AP (the LS-VID kit): 1/3, 1 and 0.
+    with pytest.warns(UserWarning):
+        res = evaluate_rank(*case, max_rank=5, ap_mode='trapezoid',
+                            no_positive='zero', device='cpu')
+    assert res['mAP'] == pytest.approx(4 / 9)
+    with pytest.warns(UserWarning, match='are skipped'):
+        res = evaluate_rank(*case, max_rank=5)
+    assert (res['num_no_positive'], res['num_skipped_queries']) == (1, 1)
+    # A query set without any valid match is refused in both modes.
+    with pytest.raises(ValueError, match='None of the 1 queries'):
+        evaluate_rank(*(x[2:] if i in (0, 1, 3) else x
+                        for i, x in enumerate(case)), no_positive='zero')
+    with pytest.raises(ValueError, match="`no_positive` must be one of"):
+        evaluate_rank(*case, no_positive='drop')
+
+
+@pytest.mark.parametrize('ap_mode', ['standard', 'trapezoid'])
+def test_no_positive_zero_matches_loop_reference(ap_mode):
+    case = list(random_case(6, num_q=60, num_g=40))
+    case[1][::7] = 99  # a pid the gallery lacks
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        ref = loop_reference(*case, 10, ap_mode, no_positive='zero')
+        assert ref['num_valid_queries'] == 51  # 9 without a match
+        for device in (None, 'cpu'):
+            res = evaluate_rank(*case, 10, ap_mode, device=device,
+                                no_positive='zero')
+            assert res['mAP'] == ref['mAP'] and res['mINP'] == ref['mINP']
+            np.testing.assert_array_equal(res['cmc'], ref['cmc'])
+            assert res['num_valid_queries'] == ref['num_valid_queries']
+        qf = np.random.default_rng(0).standard_normal((60, 8))
+        gf = np.random.default_rng(1).standard_normal((40, 8))
+        fused = evaluate_rank_by_features(qf, gf, *case[1:], ap_mode=ap_mode,
+                                          no_positive='zero')
+        dense = evaluate_rank(compute_distance(qf, gf), *case[1:],
+                              ap_mode=ap_mode, no_positive='zero')
+        _assert_same_results(fused, dense)
+
+
 @pytest.mark.parametrize('dtype', [np.float32, np.float64, np.int64])
 def test_ties_broken_by_gallery_order(dtype):
     g_pids, g_camids = np.array([2, 1, 2, 1]), np.array([1, 1, 1, 1])
@@ -141,15 +160,6 @@ def _assert_same_results(a, b):
                                   b['valid_query_indices'])
 
 
-def random_case(seed, num_q=37, num_g=83, ties=True):
-    rng = np.random.default_rng(seed)
-    distmat = rng.random((num_q, num_g)).astype(np.float32) - 0.3
-    if ties:
-        distmat = np.round(distmat * 8) / 8
-    return (distmat, rng.integers(0, 9, num_q), rng.integers(0, 9, num_g),
-            rng.integers(0, 3, num_q), rng.integers(0, 3, num_g))
-
-
 @pytest.mark.parametrize('ap_mode', ['standard', 'trapezoid'])
 @pytest.mark.parametrize('seed', [0, 1, 2])
 def test_matches_loop_reference_exactly(ap_mode, seed):
@@ -168,12 +178,15 @@ def test_matches_loop_reference_exactly(ap_mode, seed):
             assert res['num_valid_queries'] == ref['num_valid_queries']
 
 
-@pytest.mark.parametrize('sort_cost', [0, 14, 10**9])
-def test_sorting_and_counting_paths_agree(monkeypatch, sort_cost):
-    # The relative cost decides per row between sorting the items before
-    # the last positive and one counting pass per positive (float32), or
-    # between a stable sort and counting passes (other dtypes). All exact.
-    monkeypatch.setattr(rank_kernel, '_SORT_COST', sort_cost)
+@pytest.mark.parametrize('width', [-1, 3, None, 10**9])
+def test_head_and_whole_row_paths_agree(monkeypatch, width):
+    # Per block, rows whose head (items up to the last positive) is at most
+    # `width` long are gathered and sorted alone, the others sorted whole:
+    # -1 sorts every row whole, 10**9 gathers every head, None lets the
+    # cost estimate choose. All exact, also for other dtypes.
+    if width is not None:
+        monkeypatch.setattr(rank_kernel, '_short_width',
+                            lambda num_head, num_g: width)
     case = random_case(4, num_q=40, num_g=150)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -195,8 +208,8 @@ def test_sorting_and_counting_paths_agree(monkeypatch, sort_cost):
                                             'standard')['mAP']
 
 
-@pytest.mark.parametrize('num_q,num_g,chunk_sizes', [(50, 200, (1, 7, None)),
-                                                      (24, 30000, (7, 20))])
+@pytest.mark.parametrize('num_q,num_g,chunk_sizes',
+                         [(50, 200, (1, 7, None)), (24, 30000, (7, 20))])
 def test_chunked_equals_unchunked(monkeypatch, num_q, num_g, chunk_sizes):
     # With 30000 gallery items, ranking sub-blocks (8 rows) straddle the
     # distance blocks of 7 and 20 rows.

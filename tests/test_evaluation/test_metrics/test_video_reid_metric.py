@@ -180,6 +180,46 @@ class TestVideoReIDMetric(TestCase):
         self.assertTrue(0 <= res['reid/mAP'] <= 100)
         self.assertNotEqual(res['reid/mAP'], base['reid/mAP'])
 
+    def test_no_positive(self):
+        # TOY plus query 4 (50 deg, pid 3, cam 0) whose only same-pid item,
+        # sample 5 (60 deg, gallery), is in its own camera: no valid match.
+        # Sample 5 comes after the matches of queries 0 and 3.
+        spec = TOY + [(50, 3, 0, True, False), (60, 3, 0, False, True)]
+        with self.assertRaisesRegex(ValueError, 'no_positive'):
+            VideoReIDMetric(no_positive='drop')
+        expected = dict(
+            # Skipped: the toy numbers.
+            skip=dict(mAP=75.0, R1=50.0, R5=100.0, mINP=75.0),
+            # Zero (the LS-VID kit): AP 1/2, 1 and 0, first hits at 2, 1
+            # and never, INP 1/2, 1 and 0.
+            zero=dict(mAP=50.0, R1=100 / 3, R5=200 / 3, mINP=50.0))
+        with tempfile.TemporaryDirectory() as tmp:
+            for mode, values in expected.items():
+                metric = VideoReIDMetric(
+                    no_positive=mode,
+                    max_rank=5,
+                    out_file=osp.join(tmp, f'{mode}.pkl'))
+                metric.process(None, make_samples(spec))
+                with mock.patch('mmreid_video.evaluation.metrics.'
+                                'video_reid_metric.print_log') as log, \
+                        self.assertWarnsRegex(UserWarning, '1 of 3 queries'):
+                    res = metric.evaluate(len(spec))
+                for key, value in values.items():
+                    self.assertAlmostEqual(res[f'reid/{key}'], value,
+                                           places=5, msg=(mode, key))
+                header = log.call_args_list[0].args[0].splitlines()[0]
+                self.assertIn('3 queries (2 with a valid match; 1 without: '
+                              + ('skipped' if mode == 'skip' else
+                                 "counted as AP 0, no_positive='zero'") +
+                              '), 4 gallery', header)
+                query_ap = mmengine.load(metric.out_file)['query_ap']
+                np.testing.assert_allclose(
+                    query_ap, [0.5, 1.0, np.nan if mode == 'skip' else 0])
+                # Without a dump the metric ranks by features: the same.
+                fused = VideoReIDMetric(no_positive=mode, max_rank=5)
+                fused.process(None, make_samples(spec))
+                with self.assertWarnsRegex(UserWarning, '1 of 3 queries'):
+                    self.assertEqual(fused.evaluate(len(spec)), res)
 
     def test_device_key_equals_cpu_path(self):
         samples = random_samples(40, seed=2)

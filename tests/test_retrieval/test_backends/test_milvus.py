@@ -341,13 +341,27 @@ def test_build_index_and_search_tools(tmp_path, monkeypatch, capsys):
         got = json.load(f)
     q, g = is_query, ~is_query
     ref = search(feats[q], feats[g], 5, pids[q], cams[q], pids[g], cams[g])
-    assert got['indices'] == ref[0].tolist()
+    rows = [[item['row'] for item in q['results']] for q in got['queries']]
+    assert rows == ref[0].tolist()
+    assert got['index'] == f"Milvus collection 'gallery' at {uri}"
+    assert got['protocol']['index_backend'] == 'milvus'
     assert set(got['metrics']) == {'R1', 'R5', 'mAP@5', 'num_valid_queries'}
     # Another run adds to the collection, numbered on.
     out = _run_tool(monkeypatch, capsys, 'tools/build_index.py', folder,
                     '--subset', 'query', '--backend', 'milvus', '--uri', uri,
                     '--append')
     assert '60 query tracklets added (600 in all)' in out
+    # Rows with gaps: each result is named by its own row's labels.
+    with GalleryIndex.load(uri, 'milvus', collection='gallery') as index:
+        index.remove([0, 1, 2, 300])
+    _run_tool(monkeypatch, capsys, 'tools/search.py', folder, '--backend',
+              'milvus', '--uri', uri, '--out', str(res), '--rule', 'none')
+    with open(res) as f:
+        items = [i for q in json.load(f)['queries'] for i in q['results']]
+    row_pids = np.r_[pids[g], pids[q]]
+    assert [i['pid'] for i in items] == row_pids[[i['row']
+                                                  for i in items]].tolist()
+    assert not {0, 1, 2, 300} & {i['row'] for i in items}
     for argv, message in [
         (['--backend', 'milvus', '--out', 'g.gidx'], 'writes to --uri'),
         (['--backend', 'milvus', '--uri', uri, '--trained', 'x.gidx'],
