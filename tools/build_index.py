@@ -5,7 +5,13 @@
 [--subset gallery] [--mode compressed --param nlist=4096 nprobe=256]``
 
 Rows of the index are the selected tracklets in dataset order (the order
-of ``read_shards``), with their pids and camids.
+of ``read_shards``), with their pids and camids. ``--backend milvus --uri
+gallery.db`` writes them to a Milvus collection instead (a local ``.db``:
+the embedded milvus-lite; ``http://host:19530``: a server), numbered on
+from the rows it holds with ``--append``. The index records the
+extraction's provenance (checkpoint weights, model config, test pipeline,
+data); shards of another extraction or dimension in the folder, a template
+of another model and merges of indexes of different models are refused.
 
 A compressed gallery built apart (one index per machine or extraction) is
 trained once and merged without encoding again:
@@ -39,7 +45,23 @@ def build_parser(
         'features',
         nargs='?',
         help='output folder of tools/extract_features.py (not with --merge)')
-    parser.add_argument('--out', required=True, help='index file to write')
+    parser.add_argument('--out', help='index file to write (faiss)')
+    parser.add_argument(
+        '--backend',
+        choices=['faiss', 'milvus'],
+        default='faiss',
+        help='search engine (milvus: a collection at --uri)')
+    parser.add_argument(
+        '--uri',
+        help='milvus: a local path ending in .db (embedded milvus-lite) or '
+        'a server URI such as http://localhost:19530')
+    parser.add_argument(
+        '--collection', default='gallery', help='milvus collection to create')
+    parser.add_argument(
+        '--append',
+        action='store_true',
+        help='milvus: add to the existing collection (e.g. one run per '
+        'extraction folder)')
     parser.add_argument(
         '--subset',
         default='gallery',
@@ -84,6 +106,17 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()  # --help exits here, before the imports
     if (args.features is None) == (args.merge is None):
         parser.error('give either FEATURES_DIR or --merge FILE ...')
+    if args.backend == 'milvus':
+        if not args.uri or args.out:
+            parser.error('--backend milvus writes to --uri (not --out)')
+        if args.merge or args.trained or args.train_only:
+            parser.error('--merge, --trained and --train-only are faiss\'s; '
+                         'milvus writers add to one collection (--append)')
+        if args.append and args.mode:
+            parser.error('--append takes the collection\'s mode: no --mode')
+    elif not args.out or args.uri or args.append:
+        parser.error('faiss writes an index file: --out (no --uri, '
+                     '--append)')
     if args.merge and (args.trained or args.train_only or args.mode
                        or args.param):
         parser.error('--merge takes the shards\' settings: no --trained, '
@@ -113,12 +146,58 @@ def load_template(path: str):
     return index
 
 
+def build_milvus(args: argparse.Namespace) -> None:
+    """Add the tracklets to a Milvus collection (created unless
+    ``--append``) and flush it."""
+    from mmreid_video.retrieval import GalleryIndex
+    from mmreid_video.retrieval.feature_shards import (read_provenance,
+                                                       read_shards)
+    from mmreid_video.utils.provenance import (DESCRIPTOR_PARTS,
+                                               check_provenance)
+
+    start = time.perf_counter()
+    shards = read_shards(args.features, args.subset)
+    provenance = read_provenance(args.features)
+    where = dict(backend='milvus', collection=args.collection)
+    if args.append:
+        index = GalleryIndex.load(args.uri, **where, **args.param)
+    else:
+        index = GalleryIndex(shards['feats'].shape[1], args.mode or 'exact',
+                             uri=args.uri, **where, **args.param)
+    with index:
+        if args.append and index.ntotal:
+            # Before a row is added: one collection, one model.
+            check_provenance(
+                provenance,
+                index.provenance,
+                args.features,
+                index.backend.location,
+                DESCRIPTOR_PARTS,
+                hint='A collection holds the descriptors of one model: '
+                'add these to another collection.')
+        known = shards['pid_known'].all()  # see main()
+        index.add(shards['feats'], shards['pids'] if known else None,
+                  shards['camids'])
+        index.provenance = provenance
+        index.save()
+        print(f'{index.backend.location}: {len(shards["feats"])} '
+              f'{args.subset} tracklets added ({index.ntotal} in all), '
+              f'{index.mode} mode ({index.params["index_type"]}), in '
+              f'{time.perf_counter() - start:.1f}s')
+
+
 def main() -> None:
     args = parse_args()
     from mmreid_video.retrieval import GalleryIndex
-    from mmreid_video.retrieval.feature_shards import read_shards
+    from mmreid_video.retrieval.feature_shards import (read_provenance,
+                                                       read_shards)
     from mmreid_video.utils import check_output_path
+    from mmreid_video.utils.provenance import (DESCRIPTOR_PARTS,
+                                               check_provenance)
 
+    if args.backend == 'milvus':
+        build_milvus(args)
+        return
     # Before the shards are read and the index is trained.
     check_output_path(args.out, '--out')
     start = time.perf_counter()
@@ -128,8 +207,18 @@ def main() -> None:
         what = f'from {len(args.merge)} index files'
     else:
         shards = read_shards(args.features, args.subset)
+        provenance = read_provenance(args.features)
         if args.trained:
             index = load_template(args.trained)
+            check_provenance(
+                provenance,
+                index.provenance,
+                args.features,
+                f'the template {args.trained}',
+                DESCRIPTOR_PARTS,
+                hint='A training on another model\'s descriptors encodes '
+                'these as noise: train a template on a sample of this '
+                'model\'s descriptors (--train-only).')
         else:
             index = GalleryIndex(shards['feats'].shape[1], args.mode
                                  or 'exact', **args.param)
@@ -141,6 +230,7 @@ def main() -> None:
         else:
             index.add(shards['feats'], shards['pids'] if known else None,
                       shards['camids'])
+        index.provenance = provenance
         what = f'{args.subset} tracklets' + ('' if known else (
             f' ({(~shards["pid_known"]).sum()} of unknown identity: the '
             'index holds no pids, search it with --rule camera or none)'))

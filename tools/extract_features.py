@@ -11,8 +11,12 @@ atomically. Under torchrun (``python -m torch.distributed.run
 --nproc_per_node N tools/extract_features.py ... --launcher pytorch``, as
 ``tools/dist_test.sh`` runs tools/test.py) rank r of W writes shards r,
 r + W, ...; a restarted run (with any W) skips the shards already
-complete. Then ``tools/build_index.py`` turns the shards into a
-GalleryIndex.
+complete. The folder's ``meta.json`` and every shard record the
+provenance of the descriptors (checkpoint weights, model config, test
+pipeline, data); a run resumes a folder only with the same provenance. A
+frame whose read takes longer than the config's
+``default_hooks.sample_timeout.timeout`` fails, naming it. Then
+``tools/build_index.py`` turns the shards into a GalleryIndex.
 """
 import argparse
 import os
@@ -101,13 +105,17 @@ def dataset_cfg(cfg: 'Config', args: argparse.Namespace) -> dict:
         pipeline=test.pipeline)
 
 
-def shard_complete(path: str, rows: range) -> bool:
-    """Whether a shard file exists and holds exactly its tracklets."""
+def shard_complete(path: str, rows: range, meta: dict) -> bool:
+    """Whether a shard file exists and holds exactly its tracklets; one of
+    another extraction is refused (ProvenanceError), not overwritten."""
     from mmreid_video.retrieval.feature_shards import read_shard
+    from mmreid_video.utils.provenance import ProvenanceError
     if not osp.exists(path):
         return False
     try:
-        read_shard(path, rows)
+        read_shard(path, rows, meta)
+    except ProvenanceError:
+        raise
     except ValueError as err:
         print(f'Recomputing {path}: {err}')
         return False
@@ -122,6 +130,8 @@ def main() -> None:
     from mmengine.registry import init_default_scope
 
     from mmreid_video.apis import init_model
+    from mmreid_video.engine.hooks.sample_timeout_hook import (sample_timeout,
+                                                               watch_dataset)
     from mmreid_video.registry import DATASETS
     from mmreid_video.retrieval.feature_shards import (num_shards,
                                                        shard_arrays,
@@ -130,6 +140,7 @@ def main() -> None:
     from mmreid_video.utils import (Progress, load_config,
                                     report_errors_briefly, setup_distributed,
                                     teardown_distributed)
+    from mmreid_video.utils.provenance import descriptor_provenance
     report_errors_briefly()
 
     cfg = load_config(args.config)
@@ -141,14 +152,23 @@ def main() -> None:
             init_dist(args.launcher)
     rank, world = get_dist_info()
     init_default_scope(cfg.get('default_scope', 'mmreid_video'))
-    dataset = DATASETS.build(dataset_cfg(cfg, args))
+    data_cfg = dataset_cfg(cfg, args)
+    dataset = DATASETS.build(data_cfg)
+    timeout = sample_timeout(cfg)
+    if timeout is not None:
+        watch_dataset(dataset, timeout, f'--data {args.data}')
+    device = f'cuda:{os.environ.get("LOCAL_RANK", 0)}' \
+        if torch.cuda.is_available() else 'cpu'
+    model = init_model(cfg, args.checkpoint, device=device)
     meta = dict(
         config=osp.abspath(args.config),
         checkpoint=osp.abspath(args.checkpoint),
         data=args.data if args.data in ('train',
                                         'test') else osp.abspath(args.data),
         num_tracklets=len(dataset),
-        shard_size=args.shard_size)
+        shard_size=args.shard_size,
+        provenance=descriptor_provenance(model, cfg, data_cfg['pipeline'],
+                                         dataset))
     if rank == 0:
         write_meta(args.out, meta)
     if world > 1:
@@ -159,14 +179,12 @@ def main() -> None:
     mine = range(rank, num_shards(meta), world)
     todo = [
         s for s in mine
-        if not shard_complete(shard_path(args.out, s), shard_rows(meta, s))
+        if not shard_complete(
+            shard_path(args.out, s), shard_rows(meta, s), meta)
     ]
     if rank == 0:
         print(f'{len(dataset)} tracklets in {num_shards(meta)} shards; rank 0 '
               f'has {len(mine)}, skipping {len(mine) - len(todo)} complete')
-    device = f'cuda:{os.environ["LOCAL_RANK"]}' if torch.cuda.is_available() \
-        else 'cpu'
-    model = init_model(cfg, args.checkpoint, device=device)
     test_loader = cfg.test_dataloader
     loader_kwargs = dict(
         batch_size=args.batch_size or test_loader.get('batch_size', 1),
@@ -180,7 +198,8 @@ def main() -> None:
         rows = shard_rows(meta, shard)
         write_shard(
             shard_path(args.out, shard),
-            shard_arrays(model, dataset, rows, loader_kwargs, progress))
+            shard_arrays(model, dataset, rows, loader_kwargs, progress),
+            meta['provenance'])
     progress.close()
     if rank == 0:
         print(f'Done: {args.out} ({len(dataset)} tracklets)')

@@ -4,6 +4,8 @@
 ``python tools/search.py gallery.gidx FEATURES_DIR [--subset query]
 [--topk 10] [--rule reid|camera|none] [--gallery-features DIR] [--metrics]
 [--out results.json]``
+(a Milvus collection: ``search.py FEATURES_DIR --backend milvus --uri
+gallery.db [--collection gallery] ...``)
 
 Prints the protocol (distance, exclusion rule, index mode and backend) and
 a table of each query's top-k gallery items (``--show`` queries);
@@ -14,6 +16,11 @@ and frames), which ``tools/visualizations/vis_ranked_list.py
 --search-results`` draws. ``--metrics`` adds R1/R5/R10 and mAP@k in %
 (re-ID rule). Queries of unknown identity (one's own footage) are searched
 with ``--rule camera`` (or ``none``).
+
+Queries whose provenance (checkpoint weights, model config, test pipeline)
+differs from the index's are refused, naming what differs, unless
+``--allow-foreign-queries``; ``--gallery-features`` must be the extraction
+the index was built from.
 """
 import argparse
 import json
@@ -31,11 +38,25 @@ def parse_args() -> argparse.Namespace:
         description=__doc__.split('\n')[0],
         epilog=__doc__[__doc__.index('Prints'):],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('index', help='file written by tools/build_index.py')
+    parser.add_argument(
+        'index',
+        nargs='?',
+        help='file written by tools/build_index.py (faiss)')
     parser.add_argument(
         'features',
+        nargs='?',
         help='output folder of '
         'tools/extract_features.py holding the queries')
+    parser.add_argument(
+        '--backend',
+        choices=['faiss', 'milvus'],
+        default='faiss',
+        help='search engine of the gallery (milvus: a collection at --uri)')
+    parser.add_argument(
+        '--uri',
+        help='milvus: the collection\'s local .db path or server URI')
+    parser.add_argument(
+        '--collection', default='gallery', help='milvus collection')
     parser.add_argument(
         '--out', help='JSON file of the per-query records (optional)')
     parser.add_argument('--subset', default='query', choices=SUBSETS)
@@ -65,9 +86,21 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=20,
         help='queries printed in the table (default 20; --out holds all)')
+    parser.add_argument(
+        '--allow-foreign-queries',
+        action='store_true',
+        help='search with queries of another model, config or test '
+        'pipeline than the index\'s (refused otherwise; a warning says what '
+        'differs)')
     args = parser.parse_args()
     if args.show < 0:
         parser.error('--show must be >= 0')
+    if args.backend == 'milvus' and args.uri and args.features is None:
+        args.index, args.features = None, args.index  # FEATURES_DIR only
+    if args.features is None or (args.backend == 'milvus') != bool(
+            args.uri) or (args.uri and args.index):
+        parser.error('give INDEX FEATURES_DIR (faiss), or FEATURES_DIR '
+                     '--backend milvus --uri URI')
     return args
 
 
@@ -75,16 +108,37 @@ def main() -> None:
     args = parse_args()
     from mmreid_video.fileio import atomic_write
     from mmreid_video.retrieval import GalleryIndex
-    from mmreid_video.retrieval.feature_shards import read_shards
+    from mmreid_video.retrieval.feature_shards import (read_provenance,
+                                                       read_shards)
     from mmreid_video.retrieval.search_results import (
         percent_metrics, query_records, read_gallery, results_table,
         rule_labels, search_protocol)
     from mmreid_video.utils import check_output_path
+    from mmreid_video.utils.provenance import check_provenance
 
     # Before the index is loaded and searched.
     if args.out:
         check_output_path(args.out, '--out', suffixes=('.json', ))
-    index = GalleryIndex.load(args.index)
+    if args.uri is None:
+        index, source = GalleryIndex.load(args.index), osp.abspath(args.index)
+    else:
+        index = GalleryIndex.load(
+            args.uri, 'milvus', collection=args.collection)
+        source = index.backend.location
+    foreign = index.check_queries(
+        read_provenance(args.features), f'the queries {args.features}',
+        args.allow_foreign_queries)
+    if foreign:
+        print(f'Warning (--allow-foreign-queries): {foreign}')
+    if args.gallery_features:
+        check_provenance(
+            read_provenance(args.gallery_features),
+            index.provenance,
+            f'--gallery-features {args.gallery_features}',
+            f'the index {source}',
+            hint='The index was built from another extraction: its rows '
+            'would be named after other tracklets. Pass the folder the '
+            'index was built from.')
     query = read_shards(args.features, args.subset)
     where = f'{args.features} ({args.subset})'
     labels = rule_labels(args.rule, query, where)
@@ -102,7 +156,7 @@ def main() -> None:
     results = dict(
         protocol=protocol,
         protocol_text=text,
-        index=osp.abspath(args.index),
+        index=source,
         query_features=osp.abspath(args.features),
         query_subset=args.subset,
         gallery_features=osp.abspath(args.gallery_features)
@@ -110,7 +164,7 @@ def main() -> None:
         gallery_subset=args.gallery_subset if args.gallery_features else None,
         topk=args.topk,
         queries=records)
-    print(f'{len(records)} queries of {where} searched in {args.index} '
+    print(f'{len(records)} queries of {where} searched in {source} '
           f'({index.ntotal} gallery items)\nProtocol: {text}')
     print(results_table(records, args.show))
     if args.show < len(records):

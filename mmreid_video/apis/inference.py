@@ -9,12 +9,14 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmcv.image.geometric import cv2_interp_codes
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
-from mmcv.image.geometric import cv2_interp_codes
 
 from mmreid_video.checkpoint import PARTIAL_LOAD_KEY, load_model_weights
+from mmreid_video.engine.hooks.sample_timeout_hook import (SampleWatchdog,
+                                                           sample_timeout)
 from mmreid_video.registry import MODELS, TRANSFORMS
 from mmreid_video.utils.config_file import load_config
 
@@ -113,14 +115,20 @@ def _check_tracklet(i: int, tracklet: Tracklet) -> bool:
 class _TrackletPipeline:
     """The test pipeline applied to in-memory tracklets.
 
-    Path tracklets run the whole pipeline. Array tracklets run it with the
-    loading step replaced by what it does to decoded frames: pick
-    ``frame_inds`` and, when ``LoadFrames(scale=...)`` is set, resize.
+    Path tracklets run the whole pipeline, under the config's sample
+    timeout (a frame whose read blocks fails, naming it, as in
+    ``tools/test.py``). Array tracklets run it with the loading step
+    replaced by what it does to decoded frames: pick ``frame_inds`` and,
+    when ``LoadFrames(scale=...)`` is set, resize.
     """
 
     def __init__(self, cfg: Config, clip_len: Optional[int]) -> None:
         self._cfg = _test_pipeline_cfg(cfg, clip_len)
         self._full = Compose(self._cfg)
+        timeout = sample_timeout(cfg)
+        if timeout is not None:
+            self._full = SampleWatchdog(self._full, timeout,
+                                        'extract_tracklet_features')
         self._split = None
 
     def _array_steps(self) -> Tuple[Compose, object, Compose]:
@@ -180,6 +188,9 @@ def extract_tracklet_features(model: nn.Module,
     Every tracklet goes through the config's test pipeline (by default the
     all-frames protocol: consecutive clips covering every frame) and the
     model's test step, so the result equals the test-time descriptor.
+    Loading one tracklet's frames may take at most the config's
+    ``default_hooks.sample_timeout.timeout`` seconds (in the main thread;
+    a ``TimeoutError`` names the frames).
 
     Args:
         model (nn.Module): A model from :func:`init_model` (needs

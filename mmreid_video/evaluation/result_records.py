@@ -23,6 +23,7 @@ from mmengine.config import Config
 
 from mmreid_video.fileio import atomic_write
 from mmreid_video.utils.fingerprint import file_fingerprint, fingerprint
+from mmreid_video.utils.provenance import config_fingerprint
 from .protocol import describe_protocol
 
 # Metrics a split-based benchmark reports, in table order.
@@ -83,10 +84,7 @@ def evaluation_fingerprints(
     return dict(
         protocol=fingerprint(config_protocol(cfg)[0]),
         test_data=fingerprint(cfg.test_dataloader.dataset),
-        model=fingerprint(
-            dict(
-                model=cfg.model,
-                data_preprocessor=cfg.get('data_preprocessor'))),
+        model=config_fingerprint(cfg),
         checkpoint=file_fingerprint(checkpoint) if checkpoint else None)
 
 

@@ -12,52 +12,33 @@ caller then removes only what it owns; anything else stays, and is named.
 The hidden folders carry the writing process's host and pid, so that later
 calls can clean up what killed writers left.
 """
-import hashlib
 import os
 import os.path as osp
 import re
 import shutil
-import socket
 import uuid
 from typing import Callable, Optional, TypeVar, Union
 
 from mmengine.logging import print_log
 
+from ._owner import OWNER_PATTERN, owner_tag, process_gone
+
 T = TypeVar('T')
 PathLike = Union[str, os.PathLike]
-
-
-def _host() -> str:
-    """A short tag of this machine (pids mean nothing on another host)."""
-    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
 
 
 def _sibling_pattern(base: str, kind: str) -> 're.Pattern':
     """Names of the hidden siblings of ``base``: ``new`` (a build) or
     ``old`` (content moved aside), ``.<base>.<kind>-<host>-<pid>-<hex>``."""
-    return re.compile(rf'\.{re.escape(base)}\.{kind}-([0-9a-f]{{8}})-'
-                      r'(\d+)-[0-9a-f]{12}')
+    return re.compile(
+        rf'\.{re.escape(base)}\.{kind}-{OWNER_PATTERN}-[0-9a-f]{{12}}')
 
 
 def _sibling(target: str, kind: str) -> str:
     parent, base = osp.split(target)
     return osp.join(
         parent,
-        f'.{base}.{kind}-{_host()}-{os.getpid()}-{uuid.uuid4().hex[:12]}')
-
-
-def _process_gone(host: str, pid: str) -> bool:
-    """Whether the writer named by a sibling's host tag and pid is dead
-    (False when unknown: another host, or another user's process)."""
-    if host != _host():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+        f'.{base}.{kind}-{owner_tag()}-{uuid.uuid4().hex[:12]}')
 
 
 def is_empty_folder(path: PathLike) -> bool:
@@ -96,7 +77,7 @@ def remove_stale_siblings(
         path = osp.join(parent, name)
         for kind in ('new', 'old'):
             match = _sibling_pattern(base, kind).fullmatch(name)
-            if match and osp.isdir(path) and _process_gone(*match.groups()):
+            if match and osp.isdir(path) and process_gone(*match.groups()):
                 if kind == 'new':
                     shutil.rmtree(path)
                 elif remove_old is not None:

@@ -1,6 +1,7 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Search: exact ranking of a descriptor array, ``GalleryIndex`` over
-search engines (``backends/``: faiss on one machine), descriptor shards of
+search engines (``backends/``: faiss on one machine, Milvus embedded or
+on a cluster), descriptor shards of
 ``tools/extract_features.py`` (``feature_shards``) and the index file
 format."""
 from ._index_file import IndexFileError

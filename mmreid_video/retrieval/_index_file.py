@@ -7,18 +7,25 @@ its CRC-32), then the JSON table, which names every section with its
 offset, size, dtype and shape. Descriptors are a raw float32 section, so a
 loaded index can memory-map them in place. The file is written next to its
 destination and renamed over it only when complete.
+
+A memory-mapped file that another process rewrites in place (``cp`` over
+it) would hand the loaded index the new bytes as its descriptors, or kill
+the process (SIGBUS) where it became shorter: :meth:`IndexFile.check_unchanged`
+(called before every read of the mapped descriptors) refuses, naming the
+file. A file replaced by a rename (as :func:`write_index_file` does) is
+harmless: the mapping keeps the old, complete file.
 """
 import json
 import mmap
 import os
 import struct
+import time
 import zlib
 from typing import BinaryIO, Dict, Iterable, Iterator, List, Tuple, Union
 
 import numpy as np
 
-from mmreid_video.fileio import atomic_write
-
+from mmreid_video.fileio import atomic_write, check_regular_file
 
 MAGIC = b'MMRVGIDX'
 VERSION = 1
@@ -101,6 +108,10 @@ def write_index_file(path: str, meta: dict,
 class IndexFile:
     """A checked, read-only view of a saved index file.
 
+    The file is opened once: every section is read from that one file (a
+    rename over the path meanwhile does not mix two files), and memory maps
+    stay valid after :meth:`close`.
+
     Args:
         path (str): The file.
         verify (bool): Check the CRC-32 of every section (reads the whole
@@ -109,38 +120,79 @@ class IndexFile:
 
     def __init__(self, path: str, verify: bool = True) -> None:
         self.path = str(path)
-        size = os.path.getsize(self.path)
-        with open(self.path, 'rb') as f:
-            head = f.read(_HEADER.size)
-            if len(head) < _HEADER.size:
-                self._fail(f'truncated: {size} bytes, shorter than the '
-                           f'{_HEADER.size}-byte header')
-            magic, version, offset, length, crc = _HEADER.unpack(head)
-            if magic != MAGIC:
-                self._fail(f'not a GalleryIndex file (magic {magic!r}, '
-                           f'expected {MAGIC!r})')
-            if version != VERSION:
-                self._fail(f'format version {version}, this code reads '
-                           f'{VERSION}')
-            if offset + length > size:
-                self._fail(f'truncated: {size} bytes, the section table '
-                           f'ends at byte {offset + length}')
-            f.seek(offset)
-            blob = f.read(length)
-            if zlib.crc32(blob) != crc:
-                self._fail('corrupt: the section table fails its CRC-32')
-            table = json.loads(blob)
-            self.meta: dict = table['meta']
-            self.sections: Dict[str, dict] = table['sections']
-            for name, sec in self.sections.items():
-                if sec['offset'] + sec['nbytes'] > offset:
-                    self._fail(f'section {name!r} overlaps the table')
-                if verify and self._crc(f, sec) != sec['crc32']:
-                    self._fail(f'corrupt: section {name!r} fails its '
-                               'CRC-32')
+        check_regular_file(self.path)
+        self._f = open(self.path, 'rb')
+        try:
+            self._stat = os.fstat(self._f.fileno())
+            self._read_table(verify)
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_table(self, verify: bool) -> None:
+        f, size = self._f, self._stat.st_size
+        head = f.read(_HEADER.size)
+        if len(head) < _HEADER.size:
+            self._fail(f'truncated: {size} bytes, shorter than the '
+                       f'{_HEADER.size}-byte header')
+        magic, version, offset, length, crc = _HEADER.unpack(head)
+        if magic != MAGIC:
+            self._fail(f'not a GalleryIndex file (magic {magic!r}, '
+                       f'expected {MAGIC!r})')
+        if version != VERSION:
+            self._fail(f'format version {version}, this code reads '
+                       f'{VERSION}')
+        if offset + length > size:
+            self._fail(f'truncated: {size} bytes, the section table '
+                       f'ends at byte {offset + length}')
+        f.seek(offset)
+        blob = f.read(length)
+        if zlib.crc32(blob) != crc:
+            self._fail('corrupt: the section table fails its CRC-32')
+        table = json.loads(blob)
+        self.meta: dict = table['meta']
+        self.sections: Dict[str, dict] = table['sections']
+        for name, sec in self.sections.items():
+            if sec['offset'] + sec['nbytes'] > offset:
+                self._fail(f'section {name!r} overlaps the table')
+            if verify and self._crc(f, sec) != sec['crc32']:
+                self._fail(f'corrupt: section {name!r} fails its CRC-32')
+
+    def close(self) -> None:
+        """Close the file (memory maps made from it stay valid)."""
+        self._f.close()
 
     def _fail(self, msg: str) -> None:
         raise IndexFileError(f'{self.path}: {msg}')
+
+    def check_unchanged(self) -> None:
+        """Raise if the file was changed in place since it was opened.
+
+        A path that now names another file (replaced by a rename) or none
+        passes: what was opened, and is mapped, is intact. One ``stat``.
+
+        Raises:
+            IndexFileError: The opened file has another size, modification
+                or change time; the message names it.
+        """
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            return
+        was = self._stat
+        if (now.st_ino, now.st_dev) != (was.st_ino, was.st_dev):
+            return
+        if (now.st_size, now.st_mtime_ns, now.st_ctime_ns) != (
+                was.st_size, was.st_mtime_ns, was.st_ctime_ns):
+            changed = time.strftime('%Y-%m-%d %H:%M:%S',
+                                    time.localtime(now.st_mtime))
+            self._fail(
+                f'changed on disk since it was loaded ({was.st_size} -> '
+                f'{now.st_size} bytes, modified {changed}): the loaded '
+                'index reads its descriptors from the file and would read '
+                'the new bytes. Load it again; replace index files by '
+                'writing a new file and renaming it over the old one (as '
+                'GalleryIndex.save does), not by copying over it in place')
 
     @staticmethod
     def _crc(f: BinaryIO, sec: dict) -> int:
@@ -162,9 +214,8 @@ class IndexFile:
     def read_bytes(self, name: str) -> bytes:
         """The payload of a bytes section."""
         sec = self._section(name)
-        with open(self.path, 'rb') as f:
-            f.seek(sec['offset'])
-            return f.read(sec['nbytes'])
+        self._f.seek(sec['offset'])
+        return self._f.read(sec['nbytes'])
 
     def array(self,
               name: str,
@@ -177,7 +228,8 @@ class IndexFile:
             name (str): Section name.
             shape (tuple[int]): Expected shape.
             dtype (str): Expected numpy dtype string, e.g. ``'<f4'``.
-            mmap (bool): Memory-map instead of reading. Defaults to False.
+            mmap (bool): Memory-map instead of reading (guard reads with
+                :meth:`check_unchanged`). Defaults to False.
 
         Returns:
             np.ndarray: The array (read-only when memory-mapped).
@@ -190,8 +242,7 @@ class IndexFile:
                        f'{np.dtype(dtype).str} {list(shape)}')
         if mmap and sec['nbytes']:
             return np.memmap(
-                self.path, dtype, 'r', offset=sec['offset'], shape=shape)
-        with open(self.path, 'rb') as f:
-            f.seek(sec['offset'])
-            return np.fromfile(
-                f, dtype, count=int(np.prod(shape))).reshape(shape)
+                self._f, dtype, 'r', offset=sec['offset'], shape=shape)
+        self._f.seek(sec['offset'])
+        return np.fromfile(
+            self._f, dtype, count=int(np.prod(shape))).reshape(shape)

@@ -1,7 +1,7 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Append-only storage of normalised descriptors, in memory or on disk."""
 import tempfile
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -15,7 +15,9 @@ class VectorStore:
     own. On disk, rows are appended to an anonymous temporary file
     (unlinked at once, so nothing is left behind by a crash) and read
     through a read-only memory map: only the pages a search touches stay in
-    memory.
+    memory. Every read of the rows first calls the ``guards`` of the mapped
+    files (e.g. :meth:`IndexFile.check_unchanged`: a file rewritten in place
+    is refused before its pages are read).
 
     Args:
         dim (int): Row length D.
@@ -24,14 +26,18 @@ class VectorStore:
             None (the system's temporary folder).
         parts (Sequence[np.ndarray]): Initial rows, e.g. memory-mapped from
             a saved index (never written to). Defaults to ().
+        guards (Sequence[Callable[[], None]]): Checks that raise when a
+            mapped part can no longer be read. Defaults to ().
     """
 
     def __init__(self,
                  dim: int,
                  on_disk: bool,
                  folder: Optional[str] = None,
-                 parts: Sequence[np.ndarray] = ()) -> None:
+                 parts: Sequence[np.ndarray] = (),
+                 guards: Sequence[Callable[[], None]] = ()) -> None:
         self.dim = dim
+        self.guards = list(guards)
         self.on_disk = on_disk
         self.folder = folder
         self._parts: List[np.ndarray] = [p for p in parts if len(p)]
@@ -66,6 +72,8 @@ class VectorStore:
     def parts(self) -> List[np.ndarray]:
         """The rows as consecutive arrays (consecutive in-memory parts are
         joined on first read, so many small additions cost no more)."""
+        for guard in self.guards:
+            guard()
         joined: List[np.ndarray] = []
         run: List[np.ndarray] = []
         for part in self._parts + [None]:
@@ -94,6 +102,7 @@ class VectorStore:
             self._parts = [np.concatenate(parts) if parts else np.empty(
                 (0, self.dim), np.float32)]
             self._offsets = None
+            self.guards = []  # every row is in memory now
         return self._parts[0]
 
     @property

@@ -2,30 +2,38 @@
 """Descriptor shards written by ``tools/extract_features.py``.
 
 An output folder holds ``meta.json`` (what was extracted: config,
-checkpoint, data, number of tracklets, shard size) and one
+checkpoint, data, number of tracklets, shard size, and the ``provenance``
+of the descriptors, see :mod:`mmreid_video.utils.provenance`) and one
 ``shard_{i:05d}.npz`` per block of ``shard_size`` consecutive tracklets,
 each written atomically, with the arrays ``feats`` (n, D) float32,
 ``indices`` (dataset positions), ``pids``, ``camids``, ``is_query``,
-``is_gallery`` and ``tracklet_ids``, and, in shards written since they were
-added, ``pid_known`` (False for a tracklet of unknown identity, e.g. one's
-own footage: its pid is a placeholder of its own) and ``preview_frames``
-(n, :data:`PREVIEW_FRAMES`) absolute paths of evenly sampled frames of each
-tracklet (``''`` padding), so that search results can be drawn without the
-dataset. The layout does not depend on the number of processes, so a run
-can resume with another one.
+``is_gallery``, ``tracklet_ids`` and ``provenance`` (its JSON text, equal
+to the folder's: a shard copied in from another extraction is refused),
+and, in shards written since they were added, ``pid_known`` (False for a
+tracklet of unknown identity, e.g. one's own footage: its pid is a
+placeholder of its own) and ``preview_frames`` (n, :data:`PREVIEW_FRAMES`)
+absolute paths of evenly sampled frames of each tracklet (``''`` padding),
+so that search results can be drawn without the dataset. The layout does
+not depend on the number of processes, so a run can resume with another
+one.
 """
 import json
+import logging
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
+from mmengine.logging import print_log
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from mmreid_video.fileio import atomic_write, remove_stale_temps
+from mmreid_video.fileio import atomic_write, check_regular_file
 from mmreid_video.utils.arrays import as_descriptors, as_labels
+from mmreid_video.utils.provenance import (ProvenanceError, as_provenance,
+                                           check_provenance, encode_provenance,
+                                           provenance_mismatch)
 from mmreid_video.visualization.ranked_list import sample_indices
 
 
@@ -38,6 +46,9 @@ _KEYS = ('feats', 'indices', 'pids', 'camids', 'is_query', 'is_gallery',
 _OPTIONAL_KEYS = ('pid_known', 'preview_frames')
 # Frames per tracklet kept for figures (a ranked list shows 4 by default).
 PREVIEW_FRAMES = 8
+# ``meta.json`` keys a resumed extraction must repeat (the paths it names
+# are information: the provenance says what made the shards).
+_RUN_KEYS = ('num_tracklets', 'shard_size')
 
 
 def shard_path(folder: str, shard: int) -> str:
@@ -60,30 +71,42 @@ def write_meta(folder: str, meta: dict) -> None:
     """Write ``meta.json``, or check that the one there matches.
 
     The one place that writes an extraction's description (:func:`read_meta`
-    reads it), so a new field, e.g. a provenance fingerprint, is added by
-    the caller's ``meta`` and compared here.
+    reads it). A folder is resumed only by the same extraction: the same
+    ``provenance`` (checkpoint weights, model config, test pipeline, data)
+    and the same number of tracklets and shard size.
 
     Raises:
-        ValueError: An existing ``meta.json`` describes another run.
+        ProvenanceError: The folder's shards were made by another model,
+            pipeline or data (or record no provenance); the message names
+            each differing part and both fingerprints.
+        ValueError: The folder describes another number of tracklets or
+            shard size.
     """
     os.makedirs(folder, exist_ok=True)
     path = osp.join(folder, META_FILE)
     if osp.exists(path):
         old = read_meta(folder)
-        diff = sorted(k for k in meta if old.get(k) != meta[k])
+        check_provenance(
+            as_provenance(meta.get('provenance'), 'this extraction'),
+            old['provenance'],
+            'this extraction',
+            path,
+            hint=f'Resume with the checkpoint, config and data that {folder} '
+            'was extracted with, or extract into another --out folder.')
+        diff = [k for k in _RUN_KEYS if old.get(k) != meta[k]]
         if diff:
             raise ValueError(
                 f'{path} describes another extraction ({", ".join(diff)} '
                 f'differ: {[old.get(k) for k in diff]} vs '
                 f'{[meta[k] for k in diff]}); use another --out folder')
         return
-    remove_stale_temps(folder, META_FILE)  # only rank 0 gets here
     atomic_write(json.dumps(meta, indent=2).encode(), path)
 
 
 def read_meta(folder: str) -> dict:
     """Read and check ``meta.json`` of an extraction folder."""
     path = osp.join(folder, META_FILE)
+    check_regular_file(path)
     try:
         with open(path) as f:
             meta = json.load(f)
@@ -97,31 +120,47 @@ def read_meta(folder: str) -> dict:
         if not isinstance(meta.get(key), int) or meta[key] < 1:
             raise ValueError(f'{path}: `{key}` must be a positive integer, '
                              f'got {meta.get(key)!r}')
+    meta['provenance'] = as_provenance(meta.get('provenance'), path)
     return meta
 
 
-def write_shard(path: str, arrays: Dict[str, np.ndarray]) -> None:
-    """Write one shard atomically."""
+def read_provenance(folder: str) -> Optional[dict]:
+    """The provenance of an extraction's descriptors (None when its
+    ``meta.json`` was written before provenance was recorded)."""
+    return read_meta(folder)['provenance']
+
+
+def write_shard(path: str, arrays: Dict[str, np.ndarray],
+                provenance: Optional[dict]) -> None:
+    """Write one shard atomically, with the provenance of its descriptors
+    (the folder's)."""
     missing = sorted(set(_KEYS) - set(arrays))
     if missing:
         raise KeyError(f'A shard needs the arrays {missing}')
-    # A shard has one writer (its rank): a temporary file of it is left by
-    # a killed run, which this one resumes.
-    remove_stale_temps(*osp.split(path))
+    arrays = dict(arrays, provenance=np.array(encode_provenance(provenance)))
     atomic_write(lambda f: np.savez(f, **arrays), path)
 
 
 def read_shard(path: str,
-               rows: Optional[range] = None) -> Dict[str, np.ndarray]:
-    """Read one shard, checking its keys and (optionally) its rows.
+               rows: Optional[range] = None,
+               meta: Optional[dict] = None) -> Dict[str, Any]:
+    """Read one shard, checking its keys and (optionally) its rows and
+    provenance.
 
     Args:
         path (str): The shard file.
         rows (range, optional): Dataset positions it must hold.
+        meta (dict, optional): The folder's :func:`read_meta`; the shard's
+            provenance must be its own.
 
     Returns:
-        dict[str, np.ndarray]: Its arrays.
+        dict: Its arrays, and ``provenance`` (a dict, or None in shards
+        written before provenance was recorded).
+
+    Raises:
+        ProvenanceError: The shard comes from another extraction.
     """
+    check_regular_file(path)
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
@@ -149,6 +188,17 @@ def read_shard(path: str,
                                                np.asarray(rows)):
         raise ValueError(f'{path} holds other tracklets than shard rows '
                          f'{rows.start}..{rows.stop - 1}')
+    arrays['provenance'] = as_provenance(arrays.get('provenance'), path)
+    if meta is not None:
+        folder = osp.dirname(path) or '.'
+        why = provenance_mismatch(arrays['provenance'], meta['provenance'],
+                                  f'shard {path}',
+                                  osp.join(folder, META_FILE))
+        if why:
+            raise ProvenanceError(
+                f'{why}. The shard was not made by the extraction of '
+                f'{folder}: remove it and run tools/extract_features.py '
+                'again to compute it.')
     return arrays
 
 
@@ -226,10 +276,23 @@ def read_shards(folder: str, subset: str = 'all') -> Dict[str, np.ndarray]:
             f'{folder}: {len(missing)} of {total} shards are missing (first '
             f'{osp.basename(shard_path(folder, missing[0]))}); run '
             'tools/extract_features.py again to finish them')
-    parts: List[Dict[str, np.ndarray]] = [
-        read_shard(shard_path(folder, i), shard_rows(meta, i))
-        for i in range(total)
-    ]
+    if meta['provenance'] is None:
+        print_log(
+            f'{folder} records no provenance (extracted by an older '
+            'mmreid_video): its descriptors are used unchecked',
+            logger='current',
+            level=logging.WARNING)
+    parts: List[Dict[str, Any]] = []
+    for i in range(total):
+        path = shard_path(folder, i)
+        parts.append(read_shard(path, shard_rows(meta, i), meta))
+        dims = parts[0]['feats'].shape[1], parts[-1]['feats'].shape[1]
+        if dims[0] != dims[1]:
+            raise ValueError(
+                f'{folder}: {osp.basename(path)} holds {dims[1]}-dim '
+                f'descriptors, {osp.basename(shard_path(folder, 0))} '
+                f'{dims[0]}-dim: one extraction has one dim; remove the '
+                'foreign shard and run tools/extract_features.py again')
     for part in parts:
         part.setdefault('pid_known', np.ones(len(part['feats']), bool))
     keys = _KEYS + tuple(

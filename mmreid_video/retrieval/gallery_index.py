@@ -7,7 +7,12 @@ import numpy as np
 import torch
 
 from mmreid_video.evaluation.functional import topk_metrics
-from mmreid_video.utils.arrays import ArrayLike, Labels, as_descriptors
+from mmreid_video.utils.arrays import (ArrayLike, Labels, as_descriptors,
+                                       as_labels)
+from mmreid_video.utils.provenance import (DESCRIPTOR_PARTS, ProvenanceError,
+                                           as_provenance, check_provenance,
+                                           merged_provenance,
+                                           provenance_mismatch)
 from ._exact import check_exclusion, check_topk, optional_labels
 from .backends import GalleryBackend, get_backend
 
@@ -20,8 +25,9 @@ class GalleryIndex:
     (:mod:`mmreid_video.utils.arrays`) and compared by cosine distance
     ``1 - <q, g>``. Results follow :func:`mmreid_video.retrieval.search`:
     gallery rows best first, ties in gallery order, exclusion by labels.
-    The engine is a backend (``backend='faiss'``, the default: a gallery in
-    this process); the modes of faiss:
+    The engine is a backend: ``backend='faiss'`` (the default) keeps the
+    gallery in this process, ``backend='milvus'`` in a Milvus collection
+    (see below); the modes of faiss:
 
     - ``'exact'``: a float32 brute-force inner product (faiss on a GPU,
       a BLAS GEMM on CPU) proposes candidates; they are re-scored exactly
@@ -50,6 +56,29 @@ class GalleryIndex:
     or always (``True``), except by fast-scan codes, which faiss searches on
     CPU only; ``block_size`` queries are searched at a time. The exact mode
     on CPU runs without faiss installed.
+
+    :attr:`provenance` says what made the descriptors (set by
+    ``tools/build_index.py`` from the extraction); it is saved with the
+    index, and :meth:`merge` refuses indexes of different models.
+
+    ``backend='milvus'`` keeps the gallery in the collection ``collection``
+    (default ``'gallery'``) at ``uri``: a local path ending in ``.db`` runs
+    the embedded milvus-lite in this process (one process holds a ``.db``
+    at a time; others wait up to ``lock_timeout`` seconds for
+    :meth:`close`), a URI such as ``http://host:19530`` a Milvus server or
+    cluster (``token`` for credentials). The exclusion rules are filter
+    expressions on the ``pid`` and ``camid`` fields, one request per
+    distinct filter (``concurrency`` requests at a time); scores are the
+    engine's float32 inner products, so ``'exact'``, a FLAT index, lists
+    as :func:`~mmreid_video.retrieval.search` does up to ties and
+    float32 near-ties; ``'compressed'`` takes ``index_type`` ``'HNSW'``
+    (default; ``M=16, efConstruction=200, ef=128``), ``'IVF_FLAT'`` or
+    ``'IVF_SQ8'`` (``nlist=1024, nprobe=64``) or ``'IVF_PQ'`` (also ``m``
+    and ``nbits=8``), Milvus's parameters of that index type. Rows are the
+    collection's keys: :meth:`add` numbers them from the collection's
+    counter or takes ``ids``, :meth:`remove` deletes them, :meth:`save`
+    flushes. Parameters: ``uri, collection='gallery', token=None,
+    timeout=30.0, lock_timeout=60.0, concurrency=4, insert_batch=4096``.
 
     Args:
         dim (int): Descriptor length D.
@@ -116,24 +145,93 @@ class GalleryIndex:
         """(N, ) int64 camids, or None when added without."""
         return self._backend.labels('camids')
 
+    @property
+    def provenance(self) -> Optional[dict]:
+        """What made the descriptors (see
+        :mod:`mmreid_video.utils.provenance`), saved with the index; None
+        when unknown (e.g. an index built from bare arrays)."""
+        return self._backend.provenance
+
+    @provenance.setter
+    def provenance(self, value: Optional[dict]) -> None:
+        self._backend.provenance = as_provenance(value,
+                                                 'GalleryIndex.provenance')
+
+    def check_queries(self,
+                      provenance: Optional[dict],
+                      source: str,
+                      allow_foreign: bool = False) -> Optional[str]:
+        """Refuse query descriptors of another model than the gallery's.
+
+        Queries compare with the gallery when the weights, model config and
+        test pipeline of their provenance are the index's (their data may
+        differ). Two unknown provenances pass with a warning.
+
+        Args:
+            provenance (dict, optional): The queries' provenance, e.g. the
+                ``read_provenance`` of their extraction folder.
+            source (str): Where the queries come from, for the message.
+            allow_foreign (bool): Return the difference instead of raising
+                (the user knows). Defaults to False.
+
+        Returns:
+            str | None: With ``allow_foreign``, what differs (None when
+            nothing does).
+
+        Raises:
+            ProvenanceError: They differ, naming each part and both
+                fingerprints.
+        """
+        name = f'the index {self.backend.source}'
+        if allow_foreign:
+            return provenance_mismatch(provenance, self.provenance, source,
+                                       name, DESCRIPTOR_PARTS)
+        check_provenance(
+            provenance,
+            self.provenance,
+            source,
+            name,
+            DESCRIPTOR_PARTS,
+            hint='Descriptors of different models do not compare: extract '
+            'the queries with the checkpoint, config and test pipeline of '
+            'the gallery (or rebuild the index with tools/build_index.py '
+            'from the matching extraction); tools/search.py '
+            '--allow-foreign-queries searches anyway.')
+        return None
+
     def memory_bytes(self) -> int:
         """Bytes the index holds in memory (descriptors of the compressed
         mode are on disk and not counted)."""
         return self._backend.memory_bytes()
 
+    def _descriptors(self, feats: ArrayLike, name: str) -> np.ndarray:
+        """Checked, normalised rows; errors name where a gallery kept
+        outside this process lives."""
+        try:
+            return as_descriptors(
+                feats, name, self.dim, normalize=True).numpy()
+        except (TypeError, ValueError) as err:
+            if self._backend.location is None:
+                raise
+            raise type(err)(f'{err} ({self._backend.location})') from None
+
     def add(self,
             feats: ArrayLike,
             pids: Optional[Labels] = None,
-            camids: Optional[Labels] = None) -> None:
-        """Append gallery descriptors (rows ``ntotal`` onwards).
+            camids: Optional[Labels] = None,
+            ids: Optional[Labels] = None) -> None:
+        """Append gallery descriptors (rows numbered on from the last).
 
         Args:
             feats (np.ndarray | torch.Tensor): (n, D) descriptors.
             pids (array-like, optional): (n, ) int ids. Defaults to None.
             camids (array-like, optional): (n, ) int camera ids. Defaults
                 to None.
+            ids (array-like, optional): (n, ) row numbers, distinct, >= 0
+                and not yet held (milvus; e.g. disjoint ranges of writers
+                adding at once). Defaults to None (the next numbers).
         """
-        rows = as_descriptors(feats, 'feats', self.dim, normalize=True)
+        rows = self._descriptors(feats, 'feats')
         labels = dict(
             pids=optional_labels(pids, 'pids', len(rows)),
             camids=optional_labels(camids, 'camids', len(rows)))
@@ -144,7 +242,12 @@ class GalleryIndex:
                 f'The index holds labels {list(held)} for its {self.ntotal} '
                 f'items; add() got {list(given)}: every add() must give the '
                 'same labels')
-        self._backend.add(rows.numpy(), labels)
+        if ids is not None:
+            if not self._backend.keyed:
+                raise ValueError(f'The {self._backend.name} backend numbers '
+                                 'rows in the order added: no ids')
+            ids = as_labels(ids, 'ids', len(rows))
+        self._backend.add(rows, labels, ids)
 
     def train(self, sample: Optional[ArrayLike] = None) -> None:
         """Train the compressed index and encode the stored descriptors
@@ -165,9 +268,15 @@ class GalleryIndex:
                 sample, 'sample', self.dim, normalize=True).numpy()
         self._backend.train(sample)
 
-    def remove(self, rows: Sequence[int]) -> None:
-        """Delete gallery rows (backends whose engine can)."""
-        self._backend.remove(np.asarray(rows, np.int64))
+    def remove(self, rows: Labels) -> None:
+        """Delete gallery rows by number (milvus: rows never held are
+        refused, naming them).
+
+        Args:
+            rows (array-like): Row numbers, e.g. ``search`` results.
+        """
+        rows = np.asarray(rows)
+        self._backend.remove(as_labels(rows.ravel(), 'rows', rows.size))
 
     # ------------------------------------------------------------ search
     def search(
@@ -194,16 +303,16 @@ class GalleryIndex:
             (Q, k) int64 gallery rows and float32 distances, best first,
             -1 / inf padding.
         """
-        if self.ntotal == 0:
+        total = self.ntotal  # a request, for a Milvus collection
+        if total == 0:
             raise ValueError('The GalleryIndex is empty: add() first')
-        q = as_descriptors(
-            query_feats, 'query_feats', self.dim, normalize=True).numpy()
+        q = self._descriptors(query_feats, 'query_feats')
         topk = check_topk(topk)
         q_pids = optional_labels(query_pids, 'query_pids', len(q))
         q_cams = optional_labels(query_camids, 'query_camids', len(q))
         held = self._backend.label_names
         check_exclusion(q_pids, q_cams, 'pids' in held, 'camids' in held)
-        indices, dists = self._backend.search(q, min(topk, self.ntotal),
+        indices, dists = self._backend.search(q, min(topk, total),
                                               q_pids, q_cams)
         return torch.from_numpy(indices), torch.from_numpy(dists)
 
@@ -229,19 +338,56 @@ class GalleryIndex:
         """
         if query_pids is None or query_camids is None:
             raise ValueError('evaluate() needs query_pids and query_camids')
-        indices, _ = self.search(query_feats, topk, query_pids, query_camids)
-        return topk_metrics(indices.numpy(), query_pids, query_camids,
-                            self.pids, self.camids, ranks)
+        indices = self.search(query_feats, topk, query_pids,
+                              query_camids)[0].numpy()
+        return topk_metrics(
+            self.positions(indices), query_pids, query_camids, self.pids,
+            self.camids, ranks)
 
-    # ------------------------------------------------------ persistence
-    def save(self, path: str) -> None:
-        """Persist the index (faiss: one file, written to a temporary file
-        next to ``path`` and renamed over it when complete).
+    def positions(self, rows: np.ndarray) -> np.ndarray:
+        """Where gallery rows are in :attr:`pids` / :attr:`camids` (and in
+        the arrays the index was built from, in that order): the rows
+        themselves, unless a keyed backend (milvus) holds rows with gaps
+        (deleted, or numbered by ``ids``).
 
         Args:
-            path (str): Destination file.
+            rows (np.ndarray): Row numbers, e.g. ``search`` results; -1
+                (padding) stays -1.
+
+        Returns:
+            np.ndarray: int64 positions, the shape of ``rows``.
         """
-        self._backend.save(str(path))
+        held = self._backend.row_numbers()
+        if not len(held) or held[-1] == len(held) - 1:
+            return np.asarray(rows, np.int64)
+        return np.where(rows >= 0, np.searchsorted(held, rows), -1)
+
+    # ------------------------------------------------------ persistence
+    def save(self, path: Optional[str] = None) -> None:
+        """Persist the index (faiss: one file, written to a temporary file
+        next to ``path`` and renamed over it when complete; milvus: flush
+        the collection, so a process killed afterwards loses no row).
+
+        Args:
+            path (str, optional): Destination file (faiss). Defaults to
+                None (milvus: where the collection lives).
+        """
+        if path is None and self._backend.location is None:
+            raise ValueError(f'The {self._backend.name} backend saves to a '
+                             'file: save(path)')
+        self._backend.save(None if path is None else str(path))
+
+    def close(self) -> None:
+        """Release what the backend holds (milvus: the connection; a local
+        ``.db`` is then free for another process). Also on leaving a
+        ``with GalleryIndex...`` block."""
+        self._backend.close()
+
+    def __enter__(self) -> 'GalleryIndex':
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @classmethod
     def load(cls, path: str, backend: str = 'faiss',
@@ -249,22 +395,30 @@ class GalleryIndex:
         """Re-open a saved index.
 
         faiss: descriptors are memory-mapped from the file (an exact index
-        reads them into memory when it is searched).
+        reads them into memory when it is searched); a file changed in
+        place afterwards (``cp`` over it) is refused, naming it, before its
+        descriptors are read again. milvus: the collection is opened where
+        it lives, e.g. ``GalleryIndex.load('gallery.db', 'milvus',
+        collection='g')``.
 
         Args:
-            path (str): What :meth:`save` wrote to.
+            path (str): What :meth:`save` wrote to (milvus: the uri).
             backend (str): Its backend. Defaults to 'faiss'.
             **kwargs: The backend's options; faiss: ``verify=True`` (check
                 every section's CRC-32, reading the file once) and
                 ``vectors_dir`` (temporary folder for descriptors added to a
-                compressed index later).
+                compressed index later); milvus: ``collection`` and the
+                connection parameters (``token``, ``timeout``,
+                ``lock_timeout``, ``concurrency``, ``insert_batch``) and
+                search parameters (``nprobe``, ``ef``) for this process.
 
         Returns:
             GalleryIndex: The index.
 
         Raises:
-            IndexFileError: The file is truncated, corrupt or does not
-                describe a valid index; the message names it.
+            IndexFileError: The file is truncated, corrupt, not a regular
+                file or does not describe a valid index; the message names
+                it.
         """
         return cls._of(get_backend(backend).load(str(path), **kwargs))
 
@@ -279,6 +433,9 @@ class GalleryIndex:
         one training (each loaded from one trained template) are joined by
         their encoded lists, nothing trained or encoded again; shards of
         different trainings are refused, naming both, unless ``retrain``.
+        Shards of different models (their provenance's weights, config or
+        pipeline differ, or one records none) are refused, naming both;
+        the result's provenance is theirs (its data part joins theirs).
 
         Args:
             indices (Sequence[GalleryIndex]): Shards of one backend, mode,
@@ -296,5 +453,19 @@ class GalleryIndex:
         if len(engines) > 1:
             raise ValueError('Cannot merge indices of different backends: '
                              f'{sorted(e.name for e in engines)}')
-        return cls._of(engines.pop().merge([i.backend for i in indices],
-                                           retrain=retrain))
+        first = indices[0]
+        for pos, other in enumerate(indices[1:], 1):
+            why = provenance_mismatch(
+                other.provenance, first.provenance,
+                f'shard {pos} ({other.backend.source})',
+                f'shard 0 ({first.backend.source})', DESCRIPTOR_PARTS)
+            if why:
+                raise ProvenanceError(
+                    f'Cannot merge: {why}. Their descriptors do not '
+                    'compare: merge only indexes of one model\'s '
+                    'descriptors (tools/build_index.py records where they '
+                    'came from).')
+        merged = cls._of(engines.pop().merge([i.backend for i in indices],
+                                             retrain=retrain))
+        merged.provenance = merged_provenance(i.provenance for i in indices)
+        return merged

@@ -156,6 +156,7 @@ def query_records(query: Arrays,
         ``camid`` None when unknown, ``frames`` None when not stored.
     """
     pids, camids = index.pids, index.camids
+    places = index.positions(indices)  # of rows in the label arrays
     records = []
     for q, (rows, row_dists) in enumerate(zip(indices, dists)):
         results = [
@@ -163,9 +164,9 @@ def query_records(query: Arrays,
                 rank=rank,
                 row=int(row),
                 distance=float(dist),
-                **_item(gallery, int(row), pids, camids))
-            for rank, (row, dist) in enumerate(zip(rows, row_dists), 1)
-            if row >= 0
+                **_item(gallery, int(place), pids, camids))
+            for rank, (row, place, dist) in enumerate(
+                zip(rows, places[q], row_dists), 1) if row >= 0
         ]
         records.append(dict(_item(query, q, None, None), results=results))
     return records

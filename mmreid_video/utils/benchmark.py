@@ -146,6 +146,24 @@ def load_average() -> List[float]:
         return []
 
 
+def rss_mb(key: str = 'VmRSS') -> float:
+    """This process's current (``VmRSS``) or peak (``VmHWM``: unlike
+    ``ru_maxrss``, not inherited from the parent that started it) resident
+    memory in MB; Linux only.
+
+    Args:
+        key (str): A field of ``/proc/self/status``. Defaults to 'VmRSS'.
+
+    Returns:
+        float: Megabytes.
+    """
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(key + ':'):
+                return int(line.split()[1]) / 1024
+    raise OSError(f'/proc/self/status has no {key}')
+
+
 def machine_info() -> Dict:
     """The machine a benchmark ran on, for its report.
 

@@ -17,19 +17,27 @@ order of the test split (N tracklets, Q queries, k = the metric's
   ``cam {camid}`` when it is empty or, in older dumps, absent);
 - ``protocol``: how the ranking was computed, one line (older dumps:
   ``'not recorded'``);
+- ``provenance``: what made the descriptors
+  (:mod:`mmreid_video.utils.provenance`; None in older dumps), whose
+  ``data`` part :func:`check_dump_matches` compares with the dataset;
 - ``features`` (N, D): the descriptors, not read here.
 """
+import logging
 from typing import Callable, List, Optional, Sequence
 
 import mmengine
 import numpy as np
+from mmengine.logging import print_log
 
 from mmreid_video.evaluation.metrics import DUMP_KEYS
+from mmreid_video.fileio import check_regular_file
+from mmreid_video.utils.provenance import (ProvenanceError, as_provenance,
+                                           data_fingerprint)
 from .ranked_list import (TrackletPanel, draw_ranked_list, gallery_panel,
                           load_frames, query_panel, sample_indices)
 
 # Fields the figures need; older dumps lack the optional ones.
-_OPTIONAL_KEYS = ('features', 'camera_names', 'protocol')
+_OPTIONAL_KEYS = ('features', 'camera_names', 'protocol', 'provenance')
 _READ_KEYS = tuple(k for k in DUMP_KEYS if k not in _OPTIONAL_KEYS)
 SELECT_MODES = ('first', 'random', 'best', 'worst')
 
@@ -41,8 +49,10 @@ def load_ranking_dump(path: str) -> dict:
         path (str): The ``.pkl`` or ``.npz`` file.
 
     Returns:
-        dict: The dump's fields but ``features``, as numpy arrays.
+        dict: The dump's fields but ``features``, as numpy arrays, and
+        ``path`` (the file).
     """
+    check_regular_file(path)
     if path.endswith('.npz'):
         with np.load(path) as data:
             raw = {k: data[k] for k in data.files}
@@ -57,6 +67,8 @@ def load_ranking_dump(path: str) -> dict:
     dump = {k: np.asarray(raw[k]) for k in _READ_KEYS}
     dump['camera_names'] = np.asarray(raw.get('camera_names', ()), dtype=str)
     dump['protocol'] = str(raw.get('protocol', 'not recorded'))
+    dump['provenance'] = as_provenance(raw.get('provenance'), path)
+    dump['path'] = path
     num, num_q = len(dump['pids']), len(dump['query_indices'])
     shapes_ok = (
         dump['camids'].shape == (num, ) and dump['sample_idx'].shape == (num, )
@@ -238,9 +250,35 @@ def dataset_frames(dataset, num_frames: int) -> Callable[[int], list]:
 
 
 def check_dump_matches(dump: dict, dataset) -> None:
-    """Raise if the dump was not made on this dataset (pids disagree)."""
+    """Raise if the dump was not made on this dataset.
+
+    A dump that records its provenance must name the dataset's tracklets
+    (its ``data`` fingerprint, :func:`~mmreid_video.utils.provenance.
+    data_fingerprint`); an older one is checked on two tracklets' pids.
+
+    Raises:
+        ProvenanceError: The dump was drawn against other data; the message
+            names both fingerprints.
+        ValueError: An older dump whose indices or pids disagree.
+    """
+    where = dump.get('path', 'The dump')
+    if dump.get('provenance') is not None:
+        mine = data_fingerprint(dataset)
+        if dump['provenance']['data'] != mine:
+            raise ProvenanceError(
+                f'{where} was computed on other data than the test dataset '
+                f'of this config (data {dump["provenance"]["data"]} vs '
+                f'{mine}): its rows would be drawn with other tracklets\' '
+                'frames. Pass the config (and --cfg-options, e.g. '
+                'data_root) the dump was made with.')
+        return
+    print_log(
+        f'{where} records no provenance (an older dump): only the pids of '
+        'two tracklets are compared with the dataset',
+        logger='current',
+        level=logging.WARNING)
     if len(dump['sample_idx']) and dump['sample_idx'].max() >= len(dataset):
-        raise ValueError(f'The dump has dataset index '
+        raise ValueError(f'{where} has dataset index '
                          f'{dump["sample_idx"].max()} but the test dataset '
                          f'has {len(dataset)} tracklets; wrong config?')
     for row in np.unique(
@@ -248,7 +286,7 @@ def check_dump_matches(dump: dict, dataset) -> None:
                 [dump['query_indices'][:1], dump['gallery_indices'][-1:]])):
         info = dataset.get_data_info(int(dump['sample_idx'][row]))
         if info['pid'] != dump['pids'][row]:
-            raise ValueError('The dump does not match the test dataset: '
+            raise ValueError(f'{where} does not match the test dataset: '
                              f'tracklet {info.get("tracklet_id")} has pid '
                              f'{info["pid"]} but {dump["pids"][row]} in the '
                              'dump; wrong config?')

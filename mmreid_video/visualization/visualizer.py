@@ -8,6 +8,7 @@ import mmengine
 import numpy as np
 from mmengine.visualization import BaseVisBackend, Visualizer
 
+from mmreid_video.fileio import atomic_write
 from mmreid_video.registry import VISUALIZERS
 from .ranked_results import draw_ranked_figures
 from .ranked_search import draw_search_figures
@@ -129,6 +130,9 @@ class ReIDVisualizer(Visualizer):
             self.add_image(name, image, step=i)
             if out_dir is not None:
                 path = osp.join(out_dir, f'{name}_{i}.png')
-                if not cv2.imwrite(path,
-                                   cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
-                    raise OSError(f'Cannot write the figure {path}')
+                done, png = cv2.imencode(
+                    '.png', cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+                if not done:
+                    raise ValueError(f'Cannot encode the figure {path}')
+                # Whole or not at all; a full disk is named.
+                atomic_write(png.tobytes(), path)

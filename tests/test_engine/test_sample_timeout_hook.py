@@ -1,6 +1,7 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """SampleTimeoutHook: a hanging sample fails with its name, in a worker and
 in the main process."""
+import signal
 import time
 from types import SimpleNamespace
 
@@ -9,7 +10,8 @@ from mmengine.dataset import BaseDataset, pseudo_collate
 from torch.utils.data import DataLoader
 
 from mmreid_video.engine import SampleTimeoutHook
-from mmreid_video.engine.hooks.sample_timeout_hook import SampleWatchdog
+from mmreid_video.engine.hooks.sample_timeout_hook import (SampleWatchdog,
+                                                           sample_timeout)
 
 
 class _Hang:
@@ -87,3 +89,34 @@ def test_fast_samples_pass_and_off_switch():
     assert not isinstance(loader.dataset.pipeline, SampleWatchdog)
     with pytest.raises(ValueError, match='timeout must be > 0'):
         SampleTimeoutHook(timeout=0)
+
+
+def test_sample_timeout_of_a_config():
+    from mmengine.config import ConfigDict
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmreid_video')
+    hook = dict(type='SampleTimeoutHook', timeout=7)
+    assert sample_timeout(ConfigDict(default_hooks=dict(x=hook))) == 7
+    assert sample_timeout(ConfigDict(custom_hooks=[hook])) == 7
+    assert sample_timeout(
+        ConfigDict(default_hooks=dict(x=dict(hook, timeout=None)))) is None
+    assert sample_timeout(ConfigDict(default_hooks=dict(x=None))) is None
+    with pytest.raises(ValueError, match='timeout must be > 0'):
+        sample_timeout(ConfigDict(default_hooks=dict(x=dict(hook,
+                                                            timeout=-1))))
+
+
+def test_a_timer_of_the_caller_survives_the_watchdog():
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.4)
+        watchdog = SampleWatchdog(lambda r: r, 5, 'test')
+        assert watchdog(dict(pid=1)) == dict(pid=1)
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 0 < left <= 0.4
+        time.sleep(0.6)
+        assert fired == [1]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

@@ -9,6 +9,7 @@ import pytest
 import mmreid_video.fileio.publish as publish_mod
 from mmreid_video.fileio import (is_empty_folder, publish_folder,
                                  remove_stale_siblings)
+from mmreid_video.fileio._owner import host_tag
 
 
 def write(files):
@@ -126,7 +127,7 @@ def test_another_writer_first_wins(tmp_path):
 
 
 def test_stale_siblings_of_dead_writers_are_cleaned(tmp_path):
-    host, hexa = publish_mod._host(), 'a' * 12
+    host, hexa = host_tag(), 'a' * 12
     dead, live = 999999999, os.getpid()
     names = {
         'dead_build': f'.out.new-{host}-{dead}-{hexa}',

@@ -17,6 +17,7 @@ import _adversarial_index  # noqa: E402,F401
 import _adversarial_mars  # noqa: E402,F401
 import _adversarial_models  # noqa: E402,F401
 import _adversarial_odd_data  # noqa: E402,F401
+import _adversarial_provenance  # noqa: E402,F401
 import _adversarial_runs  # noqa: E402,F401
 import _adversarial_tools  # noqa: E402,F401
 from _adversarial_base import CASES, classify  # noqa: E402

@@ -11,6 +11,7 @@ import _adversarial_index  # noqa: F401
 import _adversarial_mars  # noqa: F401
 import _adversarial_models  # noqa: F401
 import _adversarial_odd_data  # noqa: F401
+import _adversarial_provenance  # noqa: F401
 import _adversarial_runs  # noqa: F401
 import _adversarial_tools  # noqa: F401
 import pytest

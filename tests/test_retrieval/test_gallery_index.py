@@ -6,28 +6,11 @@ import os
 import numpy as np
 import pytest
 import torch
-from fixture_descriptors import clustered
+from fixture_descriptors import clustered, tied_data
 
 from mmreid_video.evaluation.functional import (compute_distance,
                                                 evaluate_rank, rank_gallery)
 from mmreid_video.retrieval import GalleryIndex, IndexFileError, search
-
-
-def tied_data(seed, num_g=300, num_q=40, dim=16):
-    """Descriptors with four entries of +-1: every cosine is a multiple of
-    1/4, exact in any arithmetic, so lists are full of exact ties."""
-    rng = np.random.default_rng(seed)
-
-    def draw(n):
-        x = np.zeros((n, dim), np.float32)
-        for row in x:
-            row[rng.choice(dim, 4, replace=False)] = rng.choice([-1, 1], 4)
-        return x
-
-    g, q = draw(num_g), draw(num_q)
-    g_pids, q_pids = rng.integers(0, 30, num_g), rng.integers(0, 30, num_q)
-    g_cams, q_cams = rng.integers(0, 3, num_g), rng.integers(0, 3, num_q)
-    return q, g, q_pids, g_pids, q_cams, g_cams
 
 
 @pytest.mark.parametrize('seed', [0, 1])

@@ -117,7 +117,9 @@ def plot_curves(train: Records, val: Records, out_file: str) -> List[str]:
         ax.grid(alpha=0.3)
         ax.legend(fontsize='small')
     fig.tight_layout()
-    fig.savefig(out_file, dpi=100)
+    from mmreid_video.fileio import atomic_write
+    fmt = osp.splitext(out_file)[1][1:] or 'png'
+    atomic_write(lambda f: fig.savefig(f, dpi=100, format=fmt), out_file)
     plt.close(fig)
     return [p[0] for p in panels]
 

@@ -19,9 +19,6 @@ onnxruntime``.
 """
 import argparse
 import importlib.util
-import os
-import os.path as osp
-import uuid
 import warnings
 from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
@@ -274,8 +271,8 @@ def export_verified(model: 'nn.Module',
     if exporter not in CHOICES:
         raise ValueError(f'exporter must be one of {CHOICES}, got '
                          f'{exporter!r}')
+    from mmreid_video.fileio import atomic_output
     names = EXPORTERS if exporter == 'auto' else (exporter, )
-    folder = osp.dirname(osp.abspath(out_file))
     failures = []
     for name in names:
         if (exporter == 'auto' and name == 'dynamo'
@@ -284,15 +281,14 @@ def export_verified(model: 'nn.Module',
                             'installed (pip install onnxscript)')
             continue
         version = opset or (18 if name == 'dynamo' else 17)
-        tmp_file = osp.join(folder, f'.{osp.basename(out_file)}.'
-                            f'{uuid.uuid4().hex[:8]}.tmp.onnx')
         try:
-            export(model, tmp_file, clip_shape, version, name)
-            max_diff = verify(model, tmp_file, clip_shape, verify_batch)
-            if max_diff > atol:
-                raise RuntimeError(f'max abs diff {max_diff:.3e} exceeds '
-                                   f'--atol {atol}')
-            os.replace(tmp_file, out_file)
+            # Checked before it is renamed into place; removed otherwise.
+            with atomic_output(out_file) as tmp_file:
+                export(model, tmp_file, clip_shape, version, name)
+                max_diff = verify(model, tmp_file, clip_shape, verify_batch)
+                if max_diff > atol:
+                    raise RuntimeError(f'max abs diff {max_diff:.3e} '
+                                       f'exceeds --atol {atol}')
             return name, version, max_diff
         except Exception as err:  # each failure is reported below
             failures.append(f'{name} (opset {version}): {_short(err)}')
@@ -300,9 +296,6 @@ def export_verified(model: 'nn.Module',
                 print(f'The {name} export failed its onnxruntime check at '
                       f'batch {verify_batch} ({_short(err)[:120]}); trying '
                       'the next exporter.')
-        finally:
-            if osp.exists(tmp_file):
-                os.remove(tmp_file)
     raise RuntimeError(
         f'No ONNX export passed the onnxruntime check at batch '
         f'{verify_batch}; nothing was written to {out_file}.\n' +

@@ -1,6 +1,7 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""Check re-ID metrics against their test sets before the run, and name
-each metric's protocol in the log line and json log of every evaluation."""
+"""Check re-ID metrics against their test sets before the run, name each
+metric's protocol in the log line and json log of every evaluation, and
+give dumping metrics the provenance of their descriptors."""
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -11,6 +12,7 @@ from mmreid_video.evaluation import VideoReIDMetric
 from mmreid_video.evaluation.protocol import (check_metric_fits,
                                               describe_protocol)
 from mmreid_video.registry import HOOKS
+from mmreid_video.utils.provenance import descriptor_provenance
 
 _LABEL_KEYS = ('pid', 'camid', 'is_query', 'is_gallery')
 
@@ -44,6 +46,10 @@ class EvalProtocolHook(Hook):
     - ``before_train`` of a resumed run: a best score that the checkpoint
       recorded under another validation protocol is forgotten (with a
       warning), so that it is not compared with scores computed otherwise.
+    - before each val/test epoch (the weights loaded): every
+      ``VideoReIDMetric`` with an ``out_file`` is given the provenance of
+      its descriptors (weights, model config, the loop's pipeline and
+      data; :mod:`mmreid_video.utils.provenance`), which its dump records.
     """
 
     # After RuntimeInfoHook (VERY_HIGH) has stored the epoch's metrics and
@@ -99,6 +105,29 @@ class EvalProtocolHook(Hook):
         return [(f'{key}.{i}' if several else key, metric)
                 for i, metric in enumerate(loop.evaluator.metrics)
                 if isinstance(metric, VideoReIDMetric)]
+
+    def before_val_epoch(self, runner) -> None:
+        """Give the dumping validation metrics their provenance."""
+        self._set_provenance(runner, 'val')
+
+    def before_test_epoch(self, runner) -> None:
+        """Give the dumping test metrics their provenance."""
+        self._set_provenance(runner, 'test')
+
+    def _set_provenance(self, runner, mode: str) -> None:
+        loop = getattr(runner, f'{mode}_loop')
+        dumping = [
+            metric for _, metric in self._reid_metrics(runner, loop, mode)
+            if metric.out_file
+        ]
+        if not dumping:
+            return
+        dataset_cfg = runner.cfg[f'{mode}_dataloader']['dataset']
+        provenance = descriptor_provenance(runner.model, runner.cfg,
+                                           dataset_cfg.get('pipeline', []),
+                                           loop.dataloader.dataset)
+        for metric in dumping:
+            metric.provenance = provenance
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         """Record the protocols of the validation metrics."""

@@ -10,10 +10,15 @@ loads the sample (a worker, or the main process with ``num_workers=0``) a
 raises an error naming the dataset, the sample index, its tracklet and the
 frames it was reading. The error reaches the training process as any worker
 error does ("Caught TimeoutError in DataLoader worker process N").
+
+Outside the Runner, ``tools/extract_features.py`` and
+:func:`mmreid_video.apis.extract_tracklet_features` time their samples the
+same way, with the config's timeout (:func:`sample_timeout`).
 """
 import signal
 import threading
-from typing import Callable, Optional
+import time
+from typing import Callable, Mapping, Optional
 
 from mmengine.hooks import Hook
 
@@ -86,12 +91,16 @@ class SampleWatchdog:
             raise TimeoutError(self._message(results, ids))
 
         previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        outer, _ = signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        start = time.monotonic()
         try:
             return self.pipeline(results)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+            if outer:  # a timer of the caller's, paused meanwhile
+                left = outer - (time.monotonic() - start)
+                signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
 
 
 def watch_dataset(dataset, timeout: float, name: str) -> None:
@@ -123,6 +132,26 @@ def watch_dataset(dataset, timeout: float, name: str) -> None:
             f'({type(dataset).__name__}) has no `pipeline` to time; set '
             'default_hooks.sample_timeout.timeout=None to run without a '
             'loader timeout.')
+
+
+def sample_timeout(cfg: Mapping) -> Optional[float]:
+    """The sample timeout a config sets: the ``timeout`` of its
+    :class:`SampleTimeoutHook` (in ``default_hooks`` or ``custom_hooks``),
+    checked as the hook checks it; None when it has none or it is off.
+
+    Args:
+        cfg (Mapping): A full config.
+
+    Returns:
+        float | None: Seconds one sample may take to load.
+    """
+    hooks = list((cfg.get('default_hooks') or {}).values())
+    hooks += list(cfg.get('custom_hooks') or [])
+    for hook in hooks:
+        if hook and str(hook.get('type', '')).split('.')[-1] == \
+                SampleTimeoutHook.__name__:
+            return HOOKS.build(hook).timeout
+    return None
 
 
 @HOOKS.register_module()

@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 from mmreid_video.fileio import atomic_write
 from mmreid_video.registry import METRICS
 from mmreid_video.utils.arrays import as_descriptors, as_labels
+from mmreid_video.utils.provenance import encode_provenance
 from ..functional import (compute_distance, evaluate_rank,
                           evaluate_rank_by_features, k_reciprocal_rerank,
                           rank_gallery)
@@ -24,10 +25,12 @@ _CMC_RANKS = (1, 5, 10, 20)
 # Fields of the ``out_file`` dump, in dataset order of the test split (N
 # tracklets, Q queries, k = max_rank); visualization/ranked_results.py
 # reads them. ``camera_names`` are the dataset's display labels by camid;
-# ``protocol`` says in one line how the ranking was computed.
+# ``protocol`` says in one line how the ranking was computed;
+# ``provenance`` what made the descriptors (mmreid_video.utils.provenance;
+# JSON text in .npz dumps, None when the metric was not told).
 DUMP_KEYS = ('features', 'pids', 'camids', 'sample_idx', 'query_indices',
              'gallery_indices', 'ranked_gallery', 'ranked_distances',
-             'query_ap', 'camera_names', 'protocol')
+             'query_ap', 'camera_names', 'protocol', 'provenance')
 
 
 def _check_out_file(out_file: Optional[str]) -> None:
@@ -60,7 +63,8 @@ class VideoReIDMetric(BaseMetric):
             up to ``max_rank`` are reported. Defaults to 20.
         out_file (str, optional): Dump features, labels, query/gallery
             indices, the ranked top-``max_rank`` gallery lists, the
-            dataset's ``camera_names`` and the ``protocol``
+            dataset's ``camera_names``, the ``protocol`` and the
+            ``provenance`` of the descriptors (set by ``EvalProtocolHook``)
             (:data:`DUMP_KEYS`) to this ``.pkl`` or ``.npz`` file, written
             after the metrics are logged, through a temporary file renamed
             into place. Defaults to None.
@@ -118,6 +122,9 @@ class VideoReIDMetric(BaseMetric):
         self.no_positive = no_positive
         # Where the model put its descriptors (results are kept on CPU).
         self._feature_device: Optional[torch.device] = None
+        # What made the descriptors, for the dump; set before each
+        # evaluation by EvalProtocolHook (it knows the model and data).
+        self.provenance: Optional[dict] = None
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Keep the descriptor and labels of every sample.
@@ -328,12 +335,17 @@ class VideoReIDMetric(BaseMetric):
             ranked_distances=ranked_dist,
             query_ap=query_ap,
             camera_names=np.asarray(camera_names, dtype=str),
-            protocol=protocol)
+            protocol=protocol,
+            provenance=self.provenance)
         dump = {k: fields[k] for k in DUMP_KEYS}
 
         def write(f: BinaryIO) -> None:
             if self.out_file.endswith('.npz'):
-                np.savez(f, **dump)
+                np.savez(
+                    f,
+                    **dict(
+                        dump,
+                        provenance=encode_provenance(self.provenance)))
             else:
                 mmengine.dump(dump, f, file_format='pkl')
 

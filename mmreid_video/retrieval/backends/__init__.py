@@ -10,14 +10,15 @@ from .base import GalleryBackend
 # name -> (module of this package, class). A module is imported when its
 # backend is first used, so an engine's client library is needed only by
 # who uses that engine.
-BACKENDS = dict(faiss=('faiss', 'FaissBackend'))
+BACKENDS = dict(
+    faiss=('faiss', 'FaissBackend'), milvus=('milvus', 'MilvusBackend'))
 
 
 def get_backend(name: str) -> Type[GalleryBackend]:
     """The backend class of ``GalleryIndex(..., backend=name)``.
 
     Args:
-        name (str): A key of ``BACKENDS``, e.g. ``'faiss'``.
+        name (str): A key of ``BACKENDS``: ``'faiss'`` or ``'milvus'``.
 
     Returns:
         type: The :class:`GalleryBackend` subclass.

@@ -5,6 +5,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from mmreid_video.utils.provenance import as_provenance
 from .._index_file import IndexFile, IndexFileError, write_index_file
 from .._vector_store import VectorStore
 from ._ivf import join, training_id
@@ -21,8 +22,9 @@ def _gallery_params(params: dict) -> dict:
 def index_meta(backend) -> dict:
     """The header of an index file: what it holds and how it was made.
 
-    The one place that writes it (:func:`load` reads it), so a new field,
-    e.g. a provenance fingerprint, is added here.
+    The one place that writes it (:func:`load` reads it), so a new field
+    is added here. ``provenance``: what made the descriptors
+    (:mod:`mmreid_video.utils.provenance`), None when unknown.
     """
     return dict(
         backend=backend.name,
@@ -32,7 +34,8 @@ def index_meta(backend) -> dict:
         params=_gallery_params(backend.params),
         labels=list(backend.label_names),
         trained=backend.is_trained,
-        training_id=backend.training_id)
+        training_id=backend.training_id,
+        provenance=backend.provenance)
 
 
 def save(backend, path: str) -> None:
@@ -52,8 +55,9 @@ def load(cls, path: str, verify: bool = True,
          vectors_dir: Optional[str] = None):
     """Read a gallery written by :func:`save`.
 
-    Descriptors are memory-mapped from the file; rows added later go to a
-    part of their own (in memory, or a temporary file in ``vectors_dir``).
+    Descriptors are memory-mapped from the file, each read guarded by
+    :meth:`IndexFile.check_unchanged`; rows added later go to a part of
+    their own (in memory, or a temporary file in ``vectors_dir``).
 
     Args:
         cls (type): The backend class.
@@ -68,6 +72,16 @@ def load(cls, path: str, verify: bool = True,
             a valid gallery; the message names it.
     """
     f = IndexFile(str(path), verify)
+    try:
+        backend = _read(cls, f, vectors_dir)
+    finally:
+        f.close()
+    f.check_unchanged()  # nothing changed it while it was read
+    return backend
+
+
+def _read(cls, f: IndexFile, vectors_dir: Optional[str]):
+    """The gallery of an open index file (see :func:`load`)."""
     meta = f.meta
     if meta.get('backend', cls.name) != cls.name:
         raise IndexFileError(f'{f.path}: an index of the {meta["backend"]} '
@@ -84,7 +98,8 @@ def load(cls, path: str, verify: bool = True,
         backend.dim,
         backend.mode == 'compressed',
         vectors_dir,
-        parts=[f.array('vectors', (num, backend.dim), '<f4', mmap=True)])
+        parts=[f.array('vectors', (num, backend.dim), '<f4', mmap=True)],
+        guards=[f.check_unchanged])
     for name in labels:
         if name not in LABEL_NAMES:
             raise IndexFileError(f'{f.path}: unknown labels {name!r}')
@@ -104,6 +119,7 @@ def load(cls, path: str, verify: bool = True,
         backend._ivf = ivf
         backend.training_id = meta.get('training_id') or training_id(
             faiss, ivf)
+    backend.provenance = as_provenance(meta.get('provenance'), f.path)
     backend._source = f.path
     return backend
 
@@ -160,7 +176,8 @@ def merge(cls, shards: Sequence, retrain: bool = False):
         first.dim,
         first.mode == 'compressed',
         first.params.get('vectors_dir'),
-        parts=[part for shard in shards for part in shard.vectors])
+        parts=[part for shard in shards for part in shard.vectors],
+        guards=[g for shard in shards for g in shard._store.guards])
     full = [s for s in shards if s.ntotal]
     for name in (full[0].label_names if full else ()):
         merged._labels[name] = [s.labels(name) for s in full]

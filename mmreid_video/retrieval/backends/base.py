@@ -9,7 +9,10 @@ gallery can apply; a backend gets only checked data:
 - rows: C-contiguous float32 (n, D) unit vectors (an all-zero row stays
   zero); labels: int64 (n, ) arrays or None, the same names on every add;
 - gallery rows are numbered 0, 1, ... in the order they were added
-  (a merge numbers shard after shard); ``search`` returns those numbers;
+  (a merge numbers shard after shard); ``search`` returns those numbers.
+  A ``keyed`` backend (Milvus) also takes the numbers of added rows
+  (``ids``: distinct, >= 0, not yet held) and deletes rows, so its rows
+  are the ascending ``row_numbers()``, not always 0 .. N-1;
 - exclusion: query pids *and* camids leave out gallery rows with the
   query's pid and camera (the re-ID rule); camids alone leave out the
   query's camera; no labels leave out nothing. The engine applies the rule
@@ -18,7 +21,10 @@ gallery can apply; a backend gets only checked data:
   because excluded rows took its places;
 - results: (Q, k) int64 rows best first, ties in row order, and float32
   distances ``1 - <q, g>``; lists with fewer than k rows left after
-  exclusion are padded with -1 / inf; ``1 <= k <= ntotal``.
+  exclusion are padded with -1 / inf; ``1 <= k <= ntotal``;
+- ``provenance`` (a dict or None, set by ``GalleryIndex``) is persisted by
+  ``save`` and restored by ``load``; ``GalleryIndex.merge`` checks and
+  sets it on the result.
 """
 from abc import ABCMeta, abstractmethod
 from typing import Dict, Optional, Sequence, Tuple
@@ -30,6 +36,15 @@ LABEL_NAMES = ('pids', 'camids')
 Pair = Tuple[np.ndarray, np.ndarray]
 # Label arrays by name (``LABEL_NAMES``), None where not given.
 Labels = Dict[str, Optional[np.ndarray]]
+
+
+def check_mode_and_dim(mode: str, modes: Sequence[str], dim: int) -> None:
+    """Refuse a mode the backend does not have, or a dimension < 1."""
+    if mode not in modes:
+        raise ValueError(f'mode must be one of {tuple(modes)}, got '
+                         f'{mode!r}')
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise ValueError(f'dim must be an integer >= 1, got {dim!r}')
 
 
 class GalleryBackend(metaclass=ABCMeta):
@@ -44,11 +59,17 @@ class GalleryBackend(metaclass=ABCMeta):
     """
     #: The name ``GalleryIndex(..., backend=name)`` selects.
     name = ''
+    #: Whether ``add`` takes row numbers (``ids``).
+    keyed = False
 
     def __init__(self, dim: int, mode: str, **params) -> None:
         self.dim = dim
         self.mode = mode
         self.params = params
+        # What made the descriptors (mmreid_video.utils.provenance), kept
+        # with the gallery where it persists (faiss: the file's header;
+        # Milvus: the collection's metadata); None when unknown.
+        self.provenance: Optional[dict] = None
 
     @property
     @abstractmethod
@@ -62,11 +83,20 @@ class GalleryBackend(metaclass=ABCMeta):
 
     @abstractmethod
     def labels(self, name: str) -> Optional[np.ndarray]:
-        """(N, ) int64 labels of every row, or None when not held."""
+        """(N, ) int64 labels of every row (in ``row_numbers`` order),
+        or None when not held."""
+
+    def row_numbers(self) -> np.ndarray:
+        """(N, ) int64 numbers of the rows held, ascending."""
+        return np.arange(self.ntotal, dtype=np.int64)
 
     @abstractmethod
-    def add(self, rows: np.ndarray, labels: Labels) -> None:
-        """Append rows (numbered ``ntotal`` onwards) with their labels."""
+    def add(self,
+            rows: np.ndarray,
+            labels: Labels,
+            ids: Optional[np.ndarray] = None) -> None:
+        """Append rows with their labels, numbered ``ids`` (``keyed``
+        backends) or from the next free number on."""
 
     @abstractmethod
     def search(self, query: np.ndarray, k: int,
@@ -76,8 +106,9 @@ class GalleryBackend(metaclass=ABCMeta):
         that the query labels name (see the module docstring)."""
 
     @abstractmethod
-    def save(self, path: str) -> None:
-        """Persist the gallery (faiss: one file written atomically)."""
+    def save(self, path: Optional[str]) -> None:
+        """Persist the gallery (faiss: one file written atomically;
+        Milvus: flush the collection where it lives, ``path`` None)."""
 
     @classmethod
     @abstractmethod
@@ -105,6 +136,17 @@ class GalleryBackend(metaclass=ABCMeta):
         """Bytes the gallery holds in this process's memory."""
         raise NotImplementedError(f'The {self.name} backend does not report '
                                   'its memory')
+
+    def close(self) -> None:
+        """Release what the backend holds outside this object (Milvus:
+        its connection, and an embedded engine's lock on its folder)."""
+
+    @property
+    def location(self) -> Optional[str]:
+        """Where a gallery kept outside this process lives (a Milvus
+        collection and its URI), named by input errors; None for one in
+        this process."""
+        return None
 
     @property
     def source(self) -> str:

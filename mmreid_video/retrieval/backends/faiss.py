@@ -10,7 +10,7 @@ from .._exact import exact_distances, exclusion_labels
 from .._vector_store import VectorStore
 from . import _faiss_io
 from ._ivf import FAST_SCAN_BITS, encode, train_ivf, uses_fast_scan
-from .base import GalleryBackend, Labels, Pair
+from .base import GalleryBackend, Labels, Pair, check_mode_and_dim
 
 # Parameters of each mode and their defaults.
 PARAMS = dict(
@@ -46,11 +46,7 @@ def import_faiss():
 
 def check_params(dim: int, mode: str, params: dict) -> dict:
     """Fill in defaults and validate the parameters of a mode."""
-    if mode not in PARAMS:
-        raise ValueError(f'mode must be one of {tuple(PARAMS)}, got '
-                         f'{mode!r}')
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-        raise ValueError(f'dim must be an integer >= 1, got {dim!r}')
+    check_mode_and_dim(mode, PARAMS, dim)
     unknown = sorted(set(params) - set(PARAMS[mode]))
     if unknown:
         raise TypeError(f'Unknown {mode} GalleryIndex parameters {unknown}; '
@@ -151,7 +147,10 @@ class FaissBackend(GalleryBackend):
             parts[:] = [np.concatenate(parts)]
         return parts[0]
 
-    def add(self, rows: np.ndarray, labels: Labels) -> None:
+    def add(self,
+            rows: np.ndarray,
+            labels: Labels,
+            ids: Optional[np.ndarray] = None) -> None:
         self._store.append(rows)
         for name, value in labels.items():
             if value is not None:
