@@ -20,7 +20,7 @@ from typing import Dict, List
 
 import torch
 from _adversarial_tools import run_main
-from tool_runner import DEMO_CONFIG, REPO, tiny_cfg_options
+from tool_runner import DEMO_CONFIG, tiny_cfg_options, tool_process
 
 # Shards of 4 tracklets: the tiny test split has several.
 SHARD_SIZE = '4'
@@ -171,12 +171,9 @@ def full_disk():
 
 
 def child(code: str) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter on this checkout."""
-    return subprocess.run([sys.executable, '-c', code],
-                          cwd=REPO,
-                          env=dict(os.environ, PYTHONPATH=REPO),
-                          capture_output=True,
-                          text=True)
+    """Run ``code`` in a process of its own on this checkout (forked by the
+    tests' fork server: see ``tool_runner.tool_process``)."""
+    return tool_process([sys.executable, '-c', code])
 
 
 def killed_mid_save(code: str) -> subprocess.CompletedProcess:

@@ -68,9 +68,9 @@ def test_errors_and_output_streams():
     assert proc.stdout == 'out\n'
     assert proc.stderr.startswith('err\n')
     assert 'ValueError: broken thing' in proc.stderr
-    proc = _run(['-c', 'import os, signal; os.kill(os.getpid(), '
-                 'signal.SIGTERM)'])
-    assert proc.returncode == -signal.SIGTERM
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        proc = _run(['-c', f'import os; os.kill(os.getpid(), {int(sig)})'])
+        assert proc.returncode == -sig
     # Fresh random state per run, as in a fresh interpreter.
     code = 'import random; print(random.random())'
     assert _run(['-c', code]).stdout != _run(['-c', code]).stdout

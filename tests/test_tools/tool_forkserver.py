@@ -81,9 +81,10 @@ def client(sock_path: str, args: list) -> None:
     if answer.get('fallback'):
         os.execv(sys.executable, [sys.executable, *args])
     status = answer['status']
-    if os.WIFSIGNALED(status):
+    if os.WIFSIGNALED(status):  # end by the same signal
         sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):  # no handler there
+            signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
     sys.exit(os.waitstatus_to_exitcode(status))
 
