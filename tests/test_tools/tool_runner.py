@@ -17,6 +17,7 @@ import importlib.util
 import io
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -103,14 +104,15 @@ def python_cmd() -> List[str]:
             text=True)
         assert server.stdout.readline().strip() == 'ready', \
             f'the fork server {FORKSERVER} did not start'
-        atexit.register(_stop_forkserver, server)
+        atexit.register(_stop_forkserver, server, osp.dirname(sock))
         _forkserver.update(socket=sock)
     return [sys.executable, '-I', '-S', FORKSERVER, _forkserver['socket']]
 
 
-def _stop_forkserver(server: subprocess.Popen) -> None:
+def _stop_forkserver(server: subprocess.Popen, folder: str) -> None:
     server.terminate()
     server.wait()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def tool_process(args: List[str], **kwargs) -> subprocess.CompletedProcess:
