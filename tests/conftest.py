@@ -2,7 +2,8 @@
 """Fixtures shared by the whole test suite.
 
 Plain helpers that tests import live beside this file (several test folders
-have a conftest module, so this one cannot be imported by name):
+have a conftest module, so this one cannot be imported by name; setup.cfg
+puts ``tests`` and ``tests/test_tools`` on ``sys.path``):
 ``fixture_trees`` (dataset trees), ``fixture_models`` (tiny model configs),
 ``fixture_rank`` (a per-query rank-evaluation loop and random cases) and
 ``test_tools/tool_runner`` (running and importing tool scripts).
@@ -10,10 +11,12 @@ have a conftest module, so this one cannot be imported by name):
 import os
 import socket
 from pathlib import Path
+from typing import List, NamedTuple
 
 import pytest
-from fixture_trees import (make_lsvid_frames, make_lsvid_tree, make_prid_tree,
-                           write_mat_v73)
+from fixture_trees import (TINY_MARS, make_lsvid_frames, make_lsvid_tree,
+                           make_prid_tree, write_mat_v73)
+from tool_runner import TENSORBOARD, run_tool, train_cmd
 
 from mmreid_video.datasets import make_synthetic_mars
 
@@ -28,18 +31,44 @@ def free_port() -> int:
 
 @pytest.fixture(scope='session')
 def tiny_mars_root(tmp_path_factory) -> str:
-    """A tiny MARS-layout dataset for end-to-end tool runs."""
+    """The tiny synthetic MARS tree (``fixture_trees.TINY_MARS``), made once
+    per test session: read it, never change it (copy it first)."""
     root = str(tmp_path_factory.mktemp('tiny_mars'))
-    make_synthetic_mars(
-        root,
-        seed=1,
-        num_train_ids=8,
-        num_test_ids=6,
-        tracklets_per_id=(2, 3),
-        frames_per_tracklet=(4, 8),
-        num_distractors=2,
-        num_junk=2)
+    make_synthetic_mars(root, **TINY_MARS)
     return root
+
+
+class TrainedRun(NamedTuple):
+    """A finished ``tools/train.py`` run of :func:`tiny_trained_run`."""
+    work_dir: str
+    checkpoint: str  # the last epoch's, with the optimizer state
+    log: str  # the tool's stdout and stderr
+    data_root: str
+    max_epochs: int
+
+    def train_cmd(self, work_dir, *extra: str) -> List[str]:
+        """The same training command with another work_dir (and ``extra``
+        arguments, e.g. ``--resume``)."""
+        return train_cmd(
+            work_dir,
+            self.data_root,
+            *extra,
+            '--cfg-options',
+            TENSORBOARD,
+            max_epochs=self.max_epochs)
+
+
+@pytest.fixture(scope='session')
+def tiny_trained_run(tmp_path_factory, tiny_mars_root) -> TrainedRun:
+    """The tiny demo trained once per test session by the real
+    ``tools/train.py``: 3 epochs on :func:`tiny_mars_root`, a checkpoint
+    after each, validation and a best checkpoint after the last, TensorBoard
+    on. Read it, never change it: write into another work_dir."""
+    work_dir = tmp_path_factory.mktemp('tiny_trained_run')
+    run = TrainedRun(
+        str(work_dir), str(work_dir / 'epoch_3.pth'), '', tiny_mars_root, 3)
+    proc = run_tool(run.train_cmd(work_dir))
+    return run._replace(log=proc.stdout + proc.stderr)
 
 
 @pytest.fixture

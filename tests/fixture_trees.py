@@ -1,13 +1,27 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""Tiny trees in the published layouts of LS-VID and PRID-2011 and a
-custom-tracklet JSON annotation, shared by tests through the fixtures of
-tests/conftest.py (import the constants from here: several test folders
-have a conftest module)."""
+"""Tiny trees in the published layouts of LS-VID and PRID-2011, a
+custom-tracklet JSON annotation and the arguments of the tiny synthetic
+MARS tree, shared by tests through the fixtures of tests/conftest.py
+(import the constants from here: several test folders have a conftest
+module)."""
 import json
 
 import cv2
 import h5py
 import numpy as np
+
+# The one tiny synthetic MARS tree of the tests (``make_synthetic_mars``
+# arguments): 21 train tracklets of 8 ids, 19 test tracklets (12 queries).
+# Seed 0 is the demo configs' seed, so the docs sandbox reads it too; 8 ids
+# fill one P x K batch of the demo config (8 ids x 4 tracklets).
+TINY_MARS = dict(
+    seed=0,
+    num_train_ids=8,
+    num_test_ids=6,
+    tracklets_per_id=(2, 3),
+    frames_per_tracklet=(4, 8),
+    num_distractors=2,
+    num_junk=2)
 
 
 def png_bytes(seed: int, size=(32, 16)) -> bytes:

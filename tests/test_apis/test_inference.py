@@ -5,6 +5,7 @@ from unittest import TestCase
 
 import cv2
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from fixture_models import tiny_video_reid_cfg
@@ -58,6 +59,7 @@ def reference_descriptor(model, frames):
 
 class TestInitModel(TestCase):
 
+    @pytest.mark.slow  # builds and runs a model
     def test_checkpoint_and_cfg(self):
         cfg = tiny_config()
         with tempfile.TemporaryDirectory() as tmp:
@@ -89,6 +91,7 @@ class TestExtractTrackletFeatures(TestCase):
         # Lengths below, at and above the clip length, and a long one.
         cls.tracklets = [random_tracklet(rng, n) for n in (1, 4, 7, 13)]
 
+    @pytest.mark.slow  # builds and runs a model
     def test_arrays_match_reference_protocol(self):
         feats = extract_tracklet_features(
             self.model, self.tracklets, batch_size=3)
@@ -106,6 +109,7 @@ class TestExtractTrackletFeatures(TestCase):
             self.model, self.tracklets, batch_size=1)
         torch.testing.assert_close(again, feats, atol=1e-6, rtol=0)
 
+    @pytest.mark.slow  # builds and runs a model
     def test_descriptor_does_not_depend_on_clip_len(self):
         """Padded frames count zero: for a per-frame average model the
         all-frames descriptor at clip_len=8 is the one at clip_len=1, for
@@ -144,6 +148,7 @@ class TestExtractTrackletFeatures(TestCase):
         from_arrays = extract_tracklet_features(self.model, self.tracklets[2:])
         torch.testing.assert_close(from_paths, from_arrays, atol=0, rtol=0)
 
+    @pytest.mark.slow  # builds and runs a model
     def test_clip_len_override(self):
         feats = extract_tracklet_features(
             self.model, self.tracklets[3:], clip_len=2)

@@ -36,6 +36,7 @@ def test_architecture_drops_training_only_settings():
         tiny_video_reid_cfg())['model_fingerprint']
 
 
+@pytest.mark.slow  # two models, a checkpoint
 @pytest.mark.parametrize('saved', ['fingerprint', 'config text'])
 def test_other_variant_with_the_same_shapes_is_refused(tmp_path, saved):
     dense = tiny_denseil_cfg(neck=dict(variant='dense'))

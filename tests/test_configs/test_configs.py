@@ -147,6 +147,7 @@ def test_override_num_classes_keeps_the_rest(tmp_path, build_model):
     assert child.model.to_dict() == parent.model.to_dict()
 
 
+@pytest.mark.slow  # full-size models
 def test_override_backbone_depth_and_cfg_options(tmp_path, build_model):
     base = CONFIG_DIR / 'baseline' / 'baseline_r50_dukev.py'
     cfg = Config.fromfile(
@@ -172,6 +173,7 @@ def test_override_backbone_depth_and_cfg_options(tmp_path, build_model):
     assert model.head.classifier.out_features == 5
 
 
+@pytest.mark.slow  # full-size models
 def test_denseil_backbone_swap_needs_backbone_and_neck_only(
         tmp_path, build_model):
     """The extension contract: a config inheriting denseil_r50_mars.py

@@ -52,6 +52,8 @@ def test_projects_ship_configs():
                 in names)
 
 
+# Builds full-size backbones (ConvNeXt-T, ResNet-101, Swin-T, ...).
+@pytest.mark.slow
 @pytest.mark.parametrize('path', PROJECT_CONFIGS, ids=config_id)
 def test_project_config_swaps_backbone_only(path, build_model):
     cfg = Config.fromfile(str(path))

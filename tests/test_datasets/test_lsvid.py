@@ -231,6 +231,7 @@ def counts(ds):
             len({d['pid'] for d in data}))
 
 
+@pytest.mark.slow  # the real LS-VID tables
 def test_real_info_test(tmp_path, lsvid_info, lsvid_real_frames):
     """The real test split: 3,504 queries, 7,829 other test tracklets,
     2,730 ids."""
@@ -238,6 +239,7 @@ def test_real_info_test(tmp_path, lsvid_info, lsvid_real_frames):
     assert counts(LSVID(root, split='test')) == (3504, 7829, 2730)
 
 
+@pytest.mark.slow  # the real LS-VID tables
 def test_real_info_test_relabelled_list(tmp_path, lsvid_info,
                                         lsvid_real_frames):
     """A list whose pids are a relabelling of info_test's (a permutation

@@ -42,6 +42,7 @@ def real_mars(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow  # the real MARS tables
 @needs_info
 def test_real_metadata_train(real_mars):
     start = time.perf_counter()
@@ -64,6 +65,7 @@ def test_real_metadata_train(real_mars):
     assert 'is_query' not in first
 
 
+@pytest.mark.slow  # the real MARS tables
 @needs_info
 def test_real_metadata_test_protocol(real_mars):
     start = time.perf_counter()

@@ -43,6 +43,7 @@ def test_info_writer_is_read_by_mars(tmp_path):
     assert ds.get_data_info(1)['is_query']
 
 
+@pytest.mark.slow  # the real MARS tables
 def test_derived_names_follow_mars_naming(mars_info):
     info = layout.read_mars_info(mars_info)
     kept = layout.select_tracklets(info, None)

@@ -139,6 +139,7 @@ def test_ensure_is_idempotent(tmp_path, monkeypatch):
     assert len(calls) == 2 and (empty / 'info/query_IDX.mat').is_file()
 
 
+@pytest.mark.slow
 def test_default_size_is_fast_and_small(tmp_path, monkeypatch, capsys):
     start = time.perf_counter()
     summary = make_synthetic_mars(str(tmp_path))

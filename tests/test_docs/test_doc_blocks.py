@@ -3,8 +3,9 @@
 
 Blocks run in page order, in one sandbox that looks like a fresh checkout
 after the README's first command: the repository's ``configs``, ``tools``,
-``demo`` and ``projects`` linked in, a small synthetic MARS-layout dataset
-at ``data/synthetic_mars`` (where the demo config reads it), and the
+``demo`` and ``projects`` linked in, a copy of the tests' tiny synthetic
+MARS tree (seed 0, as the demo configs read it) at ``data/synthetic_mars``
+(where the demo config reads it), and the
 interpreter running the tests first on ``PATH`` as ``python``. ``pip`` is a
 no-op there (the environment is installed already) and ``python -m pytest``
 is left to CI, which runs it. A block that needs what a test machine lacks
@@ -13,26 +14,28 @@ is left to CI, which runs it. A block that needs what a test machine lacks
 import os
 import os.path as osp
 import re
+import shlex
+import shutil
 import stat
 import subprocess
-import sys
 
 import pytest
-
-from doc_blocks import (REPO, RUNNABLE_LANGS, TEXT_LANGS, DocBlock,
-                        doc_pages, read_blocks, runnable_blocks)
+from doc_blocks import (REPO, RUNNABLE_LANGS, TEXT_LANGS, DocBlock, doc_pages,
+                        read_blocks, runnable_blocks)
+from tool_runner import python_cmd, tool_env
 
 LINKED = ('configs', 'tools', 'demo', 'projects')
-BLOCK_TIMEOUT_S = 900
+# Within the page test's timeout (setup.cfg, and the mark below).
+BLOCK_TIMEOUT_S = 300
 # Upper-case stand-ins (CONFIG, CKPT, ...) and <angle-bracket> slots.
 PLACEHOLDER = re.compile(r'\b(?:CONFIG|CKPT|CHECKPOINT|WORK_DIR|N)\b|<[^<>]+>')
 
-PYTHON_SHIM = f"""#!/bin/sh
+PYTHON_SHIM = """#!/bin/sh
 # The interpreter running the tests; the test suite itself is CI's job.
 if [ "$1" = "-m" ] && [ "$2" = "pytest" ]; then
   echo "doc test: 'python -m pytest' is run by CI"; exit 0
 fi
-exec {sys.executable} "$@"
+exec {python} "$@"
 """
 PIP_SHIM = """#!/bin/sh
 echo "doc test: the environment is installed already (pip $*)"
@@ -46,31 +49,23 @@ def _write_exe(path: str, text: str) -> None:
 
 
 @pytest.fixture(scope='module')
-def sandbox(tmp_path_factory) -> dict:
+def sandbox(tmp_path_factory, tiny_mars_root) -> dict:
     """A checkout-like folder and the environment to run blocks in."""
-    from mmreid_video.datasets import make_synthetic_mars
-
     root = tmp_path_factory.mktemp('docs_sandbox')
     for name in LINKED:
         os.symlink(osp.join(REPO, name), root / name)
-    make_synthetic_mars(
-        str(root / 'data' / 'synthetic_mars'),
-        seed=0,  # the demo configs read seed 0
-        num_train_ids=12,
-        num_test_ids=6,
-        tracklets_per_id=(2, 3),
-        frames_per_tracklet=(4, 8),
-        num_distractors=2,
-        num_junk=2)
+    # A copy: the pages' commands may write next to or into it.
+    shutil.copytree(tiny_mars_root, root / 'data' / 'synthetic_mars')
     bin_dir = root / '.bin'
     bin_dir.mkdir()
-    _write_exe(str(bin_dir / 'python'), PYTHON_SHIM)
+    # Through the tests' fork server, as the tool tests run their tools.
+    _write_exe(
+        str(bin_dir / 'python'),
+        PYTHON_SHIM.format(python=' '.join(map(shlex.quote, python_cmd()))))
     _write_exe(str(bin_dir / 'pip'), PIP_SHIM)
     env = dict(
-        os.environ,
+        tool_env(),
         PATH=f'{bin_dir}{os.pathsep}{os.environ.get("PATH", "")}',
-        PYTHONPATH=REPO,
-        OMP_NUM_THREADS='1',
         MPLBACKEND='Agg')
     return dict(root=str(root), env=env)
 
@@ -80,7 +75,7 @@ def _run(block: DocBlock, sandbox: dict) -> None:
         script = osp.join(sandbox['root'], '.block.py')
         with open(script, 'w') as f:
             f.write(block.code)
-        args = [sys.executable, script]
+        args = python_cmd() + [script]
     else:
         args = ['bash', '-euo', 'pipefail', '-c', block.code]
     proc = subprocess.run(
@@ -126,6 +121,9 @@ def test_every_block_has_a_known_language():
         f'of {known}'
 
 
+@pytest.mark.slow
+# The README's page trains the demo (45 epochs on the tiny tree).
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize('page', _pages_in_run_order())
 def test_page_blocks_run(page, sandbox):
     blocks = [b for b in read_blocks(page) if b in runnable_blocks()]

@@ -33,6 +33,7 @@ def _runner(tmp_path, data_root, name, *options):
     return Runner.from_cfg(cfg)
 
 
+@pytest.mark.slow  # a Runner
 def test_k1_refused_before_checkpoint_and_extraction(tmp_path, tiny_mars_root):
     runner = _runner(tmp_path, tiny_mars_root, 'k1',
                      'test_evaluator.rerank=True',
@@ -49,6 +50,7 @@ def test_k1_refused_before_checkpoint_and_extraction(tmp_path, tiny_mars_root):
         're-ranking needs k1 < Q + G = ')
 
 
+@pytest.mark.slow  # a Runner
 def test_protocol_in_log_line_and_json(tmp_path, tiny_mars_root):
     runner = _runner(tmp_path, tiny_mars_root, 'log',
                      'test_evaluator.ap_mode=trapezoid')

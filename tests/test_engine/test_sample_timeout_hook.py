@@ -58,10 +58,15 @@ def test_hanging_sample_is_named(num_workers):
     assert isinstance(loader.dataset.pipeline, SampleWatchdog)
     assert not isinstance(loader.dataset.pipeline.pipeline, SampleWatchdog)
     start = time.monotonic()
+    batches = iter(loader)
     with pytest.raises(TimeoutError) as info:
-        for _ in loader:
+        for _ in batches:
             pass
     assert time.monotonic() - start < 30
+    # The hung worker sleeps on; end it now, or shutting the loader down
+    # (in whichever later test collects it) waits 5 s for it.
+    for worker in getattr(batches, '_workers', []):
+        worker.terminate()
     msg = str(info.value)
     assert 'Loading sample 2 of train_dataloader (_Tracklets)' in msg
     assert 'tracklet_id=0002C1T0001, pid=2, camid=0' in msg

@@ -74,6 +74,7 @@ def run_stage2(constructor):
     return before, encoder(model)
 
 
+@pytest.mark.slow
 def test_frozen_encoder_bit_identical_after_stage2_steps():
     before, after = run_stage2('SkipFrozenOptimWrapperConstructor')
     for name, value in before.items():

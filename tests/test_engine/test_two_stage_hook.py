@@ -138,6 +138,8 @@ def split(state):
     return enc, dec
 
 
+# setUpClass trains a Runner; tests resume and train again.
+@pytest.mark.slow
 class TestTwoStageTrainingHook(TestCase):
 
     @classmethod
@@ -276,13 +278,16 @@ def test_stage_epochs_of_configs():
         TwoStageTrainingHook.stage_epochs_of(cfg)
 
 
+@pytest.mark.slow  # trains a Runner
 def test_iter_stage_switch_times_both_stages(tmp_path):
     """Both stages in an iteration-based loop, each timed on its own."""
     recorder = Recorder()
     runner = Runner(
         model=copy.deepcopy(MODEL),
         work_dir=str(tmp_path),
-        train_dataloader=TOY_LOADER,
+        # Infinite: MMEngine sleeps 2 s each time a finite loader restarts.
+        train_dataloader=dict(
+            TOY_LOADER, sampler=dict(type='InfiniteSampler', shuffle=False)),
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=5),
         optim_wrapper=dict(optimizer=dict(type='Adam', lr=BASE_LR)),
         default_hooks=dict(checkpoint=None),

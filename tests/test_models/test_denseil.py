@@ -5,6 +5,7 @@ import tempfile
 from unittest import TestCase
 
 import numpy as np
+import pytest
 import torch
 from fixture_models import tiny_denseil_cfg, tiny_video_reid_cfg
 from mmengine.optim import OptimWrapper
@@ -208,6 +209,7 @@ class TestDenseIL(TestCase):
         with self.assertRaisesRegex(ValueError, 'needs two_stage=True'):
             self.build(two_stage=False, encoder_checkpoint='x.pth')
 
+    @pytest.mark.slow  # two models, a checkpoint
     def test_load_stage1_checkpoint(self):
         baseline = MODELS.build(copy.deepcopy(BASELINE))
         baseline.init_weights()

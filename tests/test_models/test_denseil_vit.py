@@ -182,6 +182,7 @@ def with_cameras(camids, num_clips=1):
     ]
 
 
+@pytest.mark.slow  # a ViT forward
 def test_camera_embedding_takes_each_samples_camid():
     cfg = load_cfg(
         DENSEIL_VIT, **{
@@ -229,6 +230,7 @@ def synthetic_clips(pids, seed, num_ids=6):
     return list(clips.permute(0, 1, 4, 2, 3))  # (3, 3, 64, 32) each
 
 
+@pytest.mark.slow
 def test_demo_vit_learns():
     cfg = Config.fromfile(str(CONFIG_DIR / 'demo/denseil_vit-tiny_demo.py'))
     model = MODELS.build(cfg.model)

@@ -4,6 +4,7 @@ import os.path as osp
 from unittest import TestCase
 
 import numpy as np
+import pytest
 import torch
 from fixture_models import tiny_video_reid_cfg
 from mmengine.config import Config
@@ -240,6 +241,7 @@ class TestVideoReID(TestCase):
         self.assertIs(out[0], samples[0])
         self.assertEqual(out[1].pred_feature.shape, (128, ))
 
+    @pytest.mark.slow
     def test_overfits_toy_batch(self):
         torch.manual_seed(1)
         self.model.train()
@@ -260,6 +262,7 @@ class TestVideoReID(TestCase):
 
 class TestBaselineConfig(TestCase):
 
+    @pytest.mark.slow  # a full-size ResNet-50
     def test_build_baseline_r50(self):
         init_default_scope('mmreid_video')
         cfg = Config.fromfile(CONFIG).model

@@ -21,13 +21,12 @@ classes of issue 17:
 import json
 import shutil
 import signal
-import struct
 import tempfile
 from pathlib import Path
-from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, List, NamedTuple, Optional, Tuple
 
 import numpy as np
-import torch
+from fixture_trees import TINY_MARS
 from scipy.io import savemat
 
 
@@ -41,26 +40,33 @@ class Case(NamedTuple):
     fragments: Optional[Tuple[str, ...]]
     # For ``fragments=None``: a check of the result.
     check: Optional[Callable[[object], bool]] = None
+    # Runs a tool in a subprocess (or trains): in the slow tier of the tests.
+    slow: bool = False
 
 
 CASES: List[Case] = []
 
 
-def err(surface: str, name: str, *fragments: str):
-    """Register ``run`` as a case whose error must contain ``fragments``."""
+def err(surface: str, name: str, *fragments: str, slow: bool = False):
+    """Register ``run`` as a case whose error must contain ``fragments``
+    (``slow``: it starts a tool process or trains)."""
 
     def wrap(run):
-        CASES.append(Case(surface, name, run, tuple(fragments)))
+        CASES.append(Case(surface, name, run, tuple(fragments), slow=slow))
         return run
 
     return wrap
 
 
-def ok(surface: str, name: str, check: Callable[[object], bool]):
-    """Register ``run`` as a case that must succeed and pass ``check``."""
+def ok(surface: str,
+       name: str,
+       check: Callable[[object], bool],
+       slow: bool = False):
+    """Register ``run`` as a case that must succeed and pass ``check``
+    (``slow``: it starts a tool process or trains)."""
 
     def wrap(run):
-        CASES.append(Case(surface, name, run, None, check))
+        CASES.append(Case(surface, name, run, None, check, slow=slow))
         return run
 
     return wrap
@@ -107,18 +113,11 @@ _MARS_TEMPLATE: List[Path] = []
 
 
 def mars(tmp: Path) -> Path:
-    """A tiny synthetic MARS tree copied into ``tmp/mars``."""
+    """The tests' tiny synthetic MARS tree copied into ``tmp/mars``."""
     from mmreid_video.datasets import make_synthetic_mars
     if not _MARS_TEMPLATE:
         root = Path(tempfile.mkdtemp(prefix='adv_mars_')) / 'mars'
-        make_synthetic_mars(
-            str(root),
-            num_train_ids=4,
-            num_test_ids=3,
-            tracklets_per_id=(2, 2),
-            frames_per_tracklet=(4, 4),
-            num_distractors=1,
-            num_junk=1)
+        make_synthetic_mars(str(root), **TINY_MARS)
         _MARS_TEMPLATE.append(root)
     dst = tmp / 'mars'
     shutil.copytree(_MARS_TEMPLATE[0], dst)

@@ -273,12 +273,12 @@ for _kind, _spoil in (('missing', _spoil_missing),
         ds[0]
 
 
-@err('MARS', 'indices past the dataset', 'indices=[0, 999]', '8 tracklets')
+@err('MARS', 'indices past the dataset', 'indices=[0, 999]', '21 tracklets')
 def _(tmp):
     build_mars(mars(tmp), indices=[0, 999])
 
 
-@err('MARS', 'indices int past the dataset', 'indices=50', '8 tracklets')
+@err('MARS', 'indices int past the dataset', 'indices=50', '21 tracklets')
 def _(tmp):
     build_mars(mars(tmp), indices=50)
 

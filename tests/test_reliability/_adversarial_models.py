@@ -5,7 +5,6 @@ import numpy as np
 import torch
 from _adversarial_base import build_mars, err, mars, ok
 from mmengine.config import Config
-
 from tool_runner import DEMO_CONFIG
 
 TINY = dict(
@@ -285,24 +284,6 @@ def _(tmp):
     init_model(tiny_cfg(), str(tmp))
 
 
-@err('resume', 'empty work_dir', '{tmp}')
-def _(tmp):
-    from mmreid_video.checkpoint import resolve_resume_checkpoint
-    resolve_resume_checkpoint(str(tmp), 'auto')
-
-
-@err('resume', 'missing work_dir', '{tmp}/none')
-def _(tmp):
-    from mmreid_video.checkpoint import resolve_resume_checkpoint
-    resolve_resume_checkpoint(str(tmp / 'none'), 'auto')
-
-
-@err('resume', 'missing file', '{tmp}/x.pth')
-def _(tmp):
-    from mmreid_video.checkpoint import resolve_resume_checkpoint
-    resolve_resume_checkpoint(str(tmp), str(tmp / 'x.pth'))
-
-
 @err('resume', 'last_checkpoint to a missing file', '{tmp}')
 def _(tmp):
     from mmreid_video.checkpoint import resolve_resume_checkpoint
@@ -327,7 +308,7 @@ for _kw, _frag in ((dict(num_ids=0, num_instances=2), 'num_ids'),
                                             num_instances=2), 'num_ids'),
                    (dict(num_ids=2, num_instances='2'),
                     'num_instances'), (dict(num_ids=9,
-                                            num_instances=2), 'only 4'),
+                                            num_instances=2), 'only 8'),
                    (dict(num_ids=2, num_instances=2, rank=2,
                          world_size=2), 'rank')):
 

@@ -160,7 +160,7 @@ def _(tmp):
 
 
 @err('provenance', 'GalleryIndex: file truncated in place after load',
-     '{tmp}/a_gallery.gidx')
+     '{tmp}/a_gallery.gidx', slow=True)
 def _(tmp):
     proc = search_truncated(index_file('a', tmp))
     if proc.returncode:
@@ -177,7 +177,7 @@ def _(tmp):
 
 # ---- reads that may wait forever -------------------------------------------
 @err('hang', 'extract_features.py: a frame whose read blocks (FIFO)',
-     'took more than 1 s', 'F001.jpg')
+     'took more than 1 s', 'F001.jpg', slow=True)
 def _(tmp):
     root, info = fifo_frame(tmp)
     extract(checkpoint('a'), tmp / 'out', root,
@@ -185,7 +185,7 @@ def _(tmp):
 
 
 @err('hang', 'extract_tracklet_features: a frame whose read blocks',
-     'took more than 1 s', 'F001.jpg')
+     'took more than 1 s', 'F001.jpg', slow=True)
 def _(tmp):
     from mmreid_video.apis import extract_tracklet_features, init_model
     root, info = fifo_frame(tmp)
@@ -260,7 +260,7 @@ def _(tmp):
 
 
 @ok('writes', 'build_index.py killed mid-save, then run again: no partial '
-    'file kept', lambda r: r == ([], True))
+    'file kept', lambda r: r == ([], True), slow=True)
 def _(tmp):
     args = [str(extraction('a')), '--out', str(tmp / 'g.gidx')]
     killed_mid_save(
@@ -276,7 +276,7 @@ def _(tmp):
 
 
 @ok('writes', 'make_synthetic_mars.py killed mid-run, then run again: no '
-    'partial folder kept', lambda r: r[0] == [] and r[1])
+    'partial folder kept', lambda r: r[0] == [] and r[1], slow=True)
 def _(tmp):
     args = [str(tmp / 'mars'), '--num-train-ids', '2', '--num-test-ids', '2']
     code = ('import runpy, signal, sys, cv2\n'

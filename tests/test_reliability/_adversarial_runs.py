@@ -11,7 +11,6 @@ fail before a Runner is built.
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,8 +18,7 @@ from typing import List, Sequence
 
 from _adversarial_base import err, mars, ok
 from _adversarial_tools import run_main
-
-from tool_runner import DEMO_CONFIG, REPO, tiny_cfg_options, tool_env
+from tool_runner import DEMO_CONFIG, tiny_cfg_options, tool_process
 
 # A tiny MARS tree for training (read only) and a finished 1-epoch run.
 _DATA: List[Path] = []
@@ -42,12 +40,7 @@ _ERROR_LINE = re.compile(r'^[\w.]*(Error|Exception): ', re.MULTILINE)
 def tool(script: str, *args: str) -> str:
     """Run a repository tool; return its output, or raise RuntimeError with
     its error (from the last ``...Error:`` line on) when it fails."""
-    proc = subprocess.run([sys.executable, script, *args],
-                          cwd=REPO,
-                          env=tool_env(),
-                          capture_output=True,
-                          text=True,
-                          timeout=300)
+    proc = tool_process([sys.executable, script, *args], timeout=300)
     out = proc.stdout + proc.stderr
     if proc.returncode:
         starts = [m.start() for m in _ERROR_LINE.finditer(out)]
@@ -107,12 +100,13 @@ def checkpoints(work_dir: Path) -> List[str]:
 
 
 @err('runs', "train.py into another run's work_dir", 'epoch_1.pth',
-     '--resume', '--work-dir', '--overwrite')
+     '--resume', '--work-dir', '--overwrite', slow=True)
 def _(tmp):
     before_training(finished_run(tmp))
 
 
-@err('runs', 'work_dir holding only a best checkpoint', BEST, '--overwrite')
+@err('runs', 'work_dir holding only a best checkpoint', BEST, '--overwrite',
+     slow=True)
 def _(tmp):
     run = finished_run(tmp)
     os.remove(run / 'epoch_1.pth')
@@ -121,7 +115,8 @@ def _(tmp):
 
 
 @ok('runs', '--overwrite leaves no file of the old run',
-    lambda names: names == ['best_reid_mAP_epoch_1.pth', 'epoch_1.pth'])
+    lambda names: names == ['best_reid_mAP_epoch_1.pth', 'epoch_1.pth'],
+    slow=True)
 def _(tmp):
     run = finished_run(tmp)
     # The old run was longer: its epoch 7 and best of epoch 7.
@@ -132,7 +127,7 @@ def _(tmp):
 
 
 @ok('runs', 'work_dir with logs of a run that crashed early',
-    lambda names: 'epoch_1.pth' in names)
+    lambda names: 'epoch_1.pth' in names, slow=True)
 def _(tmp):
     work_dir = tmp / 'w'
     (work_dir / '20240101_000000/vis_data').mkdir(parents=True)
@@ -141,13 +136,14 @@ def _(tmp):
     return checkpoints(work_dir)
 
 
-@err('runs', '--overwrite with a plain --resume', '--overwrite', '--resume')
+@err('runs', '--overwrite with a plain --resume', '--overwrite', '--resume',
+     slow=True)
 def _(tmp):
     before_training(finished_run(tmp), '--resume', '--overwrite')
 
 
 @err('runs', "--resume PATH into a work_dir of another run", 'epoch_1.pth',
-     '{tmp}/b', '--overwrite')
+     '{tmp}/b', '--overwrite', slow=True)
 def _(tmp):
     a, b = finished_run(tmp, 'a'), finished_run(tmp, 'b')
     before_training(b, '--resume', str(a / 'epoch_1.pth'))
@@ -157,7 +153,7 @@ def _(tmp):
 
 
 @err('resumes', '--resume with another batch size',
-     'train_dataloader.batch_size')
+     'train_dataloader.batch_size', slow=True)
 def _(tmp):
     before_training(
         finished_run(tmp), '--resume',
@@ -166,7 +162,7 @@ def _(tmp):
 
 
 @err('resumes', '--resume with another data_root',
-     'train_dataloader.dataset.data_root')
+     'train_dataloader.dataset.data_root', slow=True)
 def _(tmp):
     other = mars(tmp)
     before_training(
@@ -176,7 +172,7 @@ def _(tmp):
 
 @ok('resumes', '--resume with another log interval and workers: a note',
     lambda out: 'default_hooks.logger.interval' in out and
-    'val_dataloader.num_workers' in out)
+    'val_dataloader.num_workers' in out, slow=True)
 def _(tmp):
     return train(
         finished_run(tmp), '--resume',
@@ -184,18 +180,18 @@ def _(tmp):
               'val_dataloader.num_workers=1'])
 
 
-@err('resumes', '--resume with --amp added', 'optim_wrapper.type')
+@err('resumes', '--resume with --amp added', 'optim_wrapper.type', slow=True)
 def _(tmp):
     before_training(finished_run(tmp), '--resume', '--amp')
 
 
-@err('resumes', '--resume with another seed', 'randomness.seed')
+@err('resumes', '--resume with another seed', 'randomness.seed', slow=True)
 def _(tmp):
     before_training(finished_run(tmp), '--resume', opts=['randomness.seed=7'])
 
 
 @err('resumes', '--resume PATH with another data_root into a new work_dir',
-     'train_dataloader.dataset.data_root')
+     'train_dataloader.dataset.data_root', slow=True)
 def _(tmp):
     run, other = finished_run(tmp), mars(tmp)
     before_training(
@@ -204,7 +200,7 @@ def _(tmp):
 
 
 @ok('resumes', 'killed after the last checkpoint, before its validation',
-    lambda names: BEST in names)
+    lambda names: BEST in names, slow=True)
 def _(tmp):
     root, work_dir = mars(tmp), tmp / 'w'
     frame = sorted((root / 'bbox_test/0000').rglob('*.jpg'))[0]
@@ -221,7 +217,8 @@ def _(tmp):
 
 
 @ok('resumes', 'resuming a finished run keeps its checkpoints',
-    lambda names: names == ['best_reid_mAP_epoch_1.pth', 'epoch_1.pth'])
+    lambda names: names == ['best_reid_mAP_epoch_1.pth', 'epoch_1.pth'],
+    slow=True)
 def _(tmp):
     run = finished_run(tmp)
     train(run, '--resume')
@@ -229,7 +226,7 @@ def _(tmp):
 
 
 @err('resumes', 'test.py: checkpoint of another backbone stride',
-     'model.backbone.strides')
+     'model.backbone.strides', slow=True)
 def _(tmp):
     run = finished_run(tmp)
     tool('tools/test.py', DEMO_CONFIG, str(run / 'epoch_1.pth'),
@@ -347,7 +344,8 @@ def _(tmp):
     config_mistake(tmp, "custom_hooks=[dict(type='EpochReseedHook',sed=1)]")
 
 
-@err('configs', 'scheduler stage key typo', 'param_scheduler', 'warmup_epoch')
+@err('configs', 'scheduler stage key typo', 'param_scheduler', 'warmup_epoch',
+     slow=True)
 def _(tmp):
     # Read by the scheduler when it is built, in the Runner: a subprocess.
     before_training(

@@ -3,39 +3,12 @@
 ``main`` under a patched ``sys.argv``) so that each costs no interpreter
 start; every case fails before a Runner trains or tests."""
 import contextlib
-import importlib.util
-import io
-import os
-import subprocess
-import sys
 
 import torch
 from _adversarial_base import err, mars, ok
 from _adversarial_models import tiny_model
-
-from tool_runner import DEMO_CONFIG, REPO
-
-
-def run_main(rel_path: str, *argv: str) -> str:
-    """Run ``main()`` of a repository tool; return its stdout.
-
-    An argparse exit becomes a RuntimeError holding the usage error.
-    """
-    path = os.path.join(REPO, rel_path)
-    spec = importlib.util.spec_from_file_location('adv_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    out, errs = io.StringIO(), io.StringIO()
-    old_argv = sys.argv
-    sys.argv = [path, *argv]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(errs):
-            module.main()
-    except SystemExit as e:
-        raise RuntimeError(f'exit {e.code}: {errs.getvalue()}') from None
-    finally:
-        sys.argv = old_argv
-    return out.getvalue()
+from tool_runner import DEMO_CONFIG
+from tool_runner import run_tool_main as run_main
 
 
 def _ckpt(tmp):
@@ -71,67 +44,10 @@ def _(tmp):
     run_main('tools/train.py', DEMO_CONFIG, '--cfg-options', 'x=dict(a=')
 
 
-@err('tools', 'train.py: --resume on an empty work_dir', '{tmp}',
-     'nothing to resume')
-def _(tmp):
-    run_main('tools/train.py', DEMO_CONFIG, '--work-dir', str(tmp),
-             '--resume')
-
-
-@err('tools', 'train.py: --resume with a mistyped work_dir', '{tmp}/typo')
-def _(tmp):
-    run_main('tools/train.py', DEMO_CONFIG, '--work-dir', str(tmp / 'typo'),
-             '--resume')
-
-
 @err('tools', 'train.py: --resume missing file', '{tmp}/x.pth')
 def _(tmp):
     run_main('tools/train.py', DEMO_CONFIG, '--work-dir', str(tmp),
              '--resume', str(tmp / 'x.pth'))
-
-
-# The lock module imports only the standard library: load it by path, so
-# the holder process starts in a blink.
-LOCK_MODULE = os.path.join(REPO, 'mmreid_video/utils/work_dir_lock.py')
-HOLD = ('import importlib.util, sys, time\n'
-        'spec = importlib.util.spec_from_file_location("lock", {module!r})\n'
-        'lock = importlib.util.module_from_spec(spec)\n'
-        'spec.loader.exec_module(lock)\n'
-        'lock.lock_work_dir({work_dir!r})\n'
-        'print("ok", flush=True)\n')
-
-
-@err('tools', 'train.py: work_dir held by a running training', '{tmp}',
-     'in use')
-def _(tmp):
-    from mmreid_video.utils import lock_work_dir
-    code = HOLD.format(module=LOCK_MODULE, work_dir=str(tmp))
-    holder = subprocess.Popen([sys.executable, '-c', code + 'time.sleep(60)'],
-                              stdout=subprocess.PIPE,
-                              text=True)
-    try:
-        assert holder.stdout.readline().strip() == 'ok'
-        lock_work_dir(str(tmp))
-    finally:
-        holder.kill()
-        holder.wait()
-
-
-@ok('tools', 'train.py: lock of a killed training is not stale',
-    lambda r: r is None)
-def _(tmp):
-    from mmreid_video.utils import lock_work_dir
-    code = HOLD.format(module=LOCK_MODULE, work_dir=str(tmp))
-    subprocess.run([sys.executable, '-c', code + 'import os; os._exit(9)'],
-                   check=False)
-    lock_work_dir(str(tmp))
-
-
-@err('tools', 'test.py: --out under a file', '{tmp}/f/r.pkl')
-def _(tmp):
-    (tmp / 'f').write_text('x')
-    run_main('tools/test.py', DEMO_CONFIG, _ckpt(tmp), '--out',
-             str(tmp / 'f/r.pkl'))
 
 
 @err('tools', 'test.py: --out with a wrong suffix', '.pkl')
@@ -145,12 +61,6 @@ def _(tmp):
     (tmp / 'd.pkl').mkdir()
     run_main('tools/test.py', DEMO_CONFIG, _ckpt(tmp), '--out',
              str(tmp / 'd.pkl'))
-
-
-@err('tools', 'make_synthetic_mars.py: non-empty folder', '{tmp}')
-def _(tmp):
-    (tmp / 'mine.txt').write_text('x')
-    run_main('tools/dataset_converters/make_synthetic_mars.py', str(tmp))
 
 
 @err('tools', 'make_synthetic_mars.py: --overwrite of a MARS copy',
@@ -215,7 +125,6 @@ def _(tmp):
     run_main('tools/analysis_tools/dataset_stats.py', DEMO_CONFIG,
              '--cfg-options', f'train_dataloader.dataset.data_root={tmp}/none',
              'train_dataloader.dataset.type=MARS')
-
 
 
 @err('tools', 'build_index.py: --out under a file', '{tmp}/f/g.gidx')

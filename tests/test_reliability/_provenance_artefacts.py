@@ -20,17 +20,11 @@ from typing import Dict, List
 
 import torch
 from _adversarial_tools import run_main
-from tool_runner import DEMO_CONFIG, REPO, tiny_cfg_options
+from fixture_trees import TINY_MARS
+from tool_runner import DEMO_CONFIG, tiny_cfg_options, tool_process
 
 # Shards of 4 tracklets: the tiny test split has several.
 SHARD_SIZE = '4'
-TEST_DATA = dict(
-    num_train_ids=2,
-    num_test_ids=3,
-    tracklets_per_id=(2, 2),
-    frames_per_tracklet=(4, 4),
-    num_distractors=1,
-    num_junk=1)
 
 
 class Built:
@@ -57,11 +51,12 @@ class Built:
 
 
 def data_root(seed: int = 1) -> Path:
-    """A tiny MARS-layout tree (read only: never changed by a case)."""
+    """The tests' tiny MARS tree (``fixture_trees.TINY_MARS``) of ``seed``
+    (read only: never changed by a case)."""
 
     def make(path):
         from mmreid_video.datasets import make_synthetic_mars
-        make_synthetic_mars(str(path), seed=seed, **TEST_DATA)
+        make_synthetic_mars(str(path), **dict(TINY_MARS, seed=seed))
         return path
 
     return Built.get(f'mars_{seed}', make)
@@ -171,12 +166,9 @@ def full_disk():
 
 
 def child(code: str) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter on this checkout."""
-    return subprocess.run([sys.executable, '-c', code],
-                          cwd=REPO,
-                          env=dict(os.environ, PYTHONPATH=REPO),
-                          capture_output=True,
-                          text=True)
+    """Run ``code`` in a process of its own on this checkout (forked by the
+    tests' fork server: see ``tool_runner.tool_process``)."""
+    return tool_process([sys.executable, '-c', code])
 
 
 def killed_mid_save(code: str) -> subprocess.CompletedProcess:

@@ -24,8 +24,12 @@ def test_case_names_are_unique():
     assert len(names) == len(set(names)) >= 150
 
 
-@pytest.mark.parametrize(
-    'case', CASES, ids=[f'{c.surface}: {c.name}' for c in CASES])
+@pytest.mark.parametrize('case', [
+    pytest.param(
+        c,
+        id=f'{c.surface}: {c.name}',
+        marks=pytest.mark.slow if c.slow else ()) for c in CASES
+])
 def test_case(case):
     init_default_scope('mmreid_video')
     outcome, message = classify(case)

@@ -85,9 +85,9 @@ def test_search_refuses_foreign_queries_unless_allowed(tmp_path):
     q = read_shards(str(extraction('b')), 'query')
     g = read_shards(str(extraction('a')), 'gallery')
     from mmreid_video.retrieval import search as exact
-    assert ranked_rows(got) == exact(q['feats'], g['feats'], 3, q['pids'],
-                                   q['camids'], g['pids'],
-                                   g['camids'])[0].tolist()
+    expected = exact(q['feats'], g['feats'], 3, q['pids'], q['camids'],
+                     g['pids'], g['camids'])[0]
+    assert ranked_rows(got) == expected.tolist()
 
 
 def test_vis_refuses_dump_of_another_dataset(tmp_path):
@@ -99,6 +99,7 @@ def test_vis_refuses_dump_of_another_dataset(tmp_path):
     assert not (tmp_path / 'vis').exists() or not os.listdir(tmp_path / 'vis')
 
 
+@pytest.mark.slow  # a process of its own
 def test_index_file_changed_in_place_after_load(tmp_path):
     q = read_shards(str(extraction('a')), 'query')['feats']
     path = index_file('a', tmp_path)

@@ -10,6 +10,8 @@ from _provenance_artefacts import checkpoint, extract, fifo_frame, tiny_config
 from mmengine.registry import init_default_scope
 
 TIMEOUT = 'default_hooks.sample_timeout.timeout=1'
+# Each test waits out that 1 s timeout.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

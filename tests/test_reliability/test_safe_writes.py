@@ -14,6 +14,7 @@ from mmreid_video.fileio import atomic_write
 from mmreid_video.retrieval import GalleryIndex
 
 
+@pytest.mark.slow  # kills tool processes
 def test_killed_build_index_and_converter_leave_no_partials(tmp_path):
     init_default_scope('mmreid_video')
     args = [str(extraction('a')), '--out', str(tmp_path / 'g.gidx')]

@@ -2,11 +2,12 @@
 """benchmark_eval.py end to end on a tiny MARS-like split."""
 import json
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
-from tool_runner import REPO, run_tool, tool_env
+from tool_runner import REPO, run_tool, run_tool_fails
+
+pytestmark = pytest.mark.slow
 
 TOOL = 'tools/analysis_tools/benchmark_eval.py'
 TINY = [
@@ -76,11 +77,6 @@ def test_benchmark_eval_baseline(tmp_path):
 ])
 def test_benchmark_eval_bad_baseline(ref, message):
     # Refused before any timing, naming the value.
-    proc = subprocess.run([sys.executable, TOOL, '--baseline', ref],
-                          cwd=REPO,
-                          env=tool_env(),
-                          capture_output=True,
-                          text=True,
-                          timeout=120)
-    assert proc.returncode != 0
-    assert f'--baseline {ref}: {message}' in proc.stderr
+    err = run_tool_fails([sys.executable, TOOL, '--baseline', ref],
+                         timeout=120)
+    assert f'--baseline {ref}: {message}' in err

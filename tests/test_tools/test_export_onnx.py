@@ -4,6 +4,7 @@ import os.path as osp
 import tempfile
 from unittest import TestCase, skipIf
 
+import pytest
 import torch
 from fixture_models import tiny_denseil_cfg, tiny_video_reid_cfg
 from mmengine.config import Config
@@ -52,6 +53,7 @@ def tiny_denseil_config():
     'pip install onnx onnxruntime)')
 class TestExportOnnx(TestCase):
 
+    @pytest.mark.slow
     def test_round_trip(self):
         tool = load_tool('tools/deployment/export_onnx.py')
         cfg = tiny_config()
@@ -79,6 +81,7 @@ class TestExportOnnx(TestCase):
     @skipIf(
         not HAS_ONNXSCRIPT, 'onnxscript not installed (needed by '
         '--exporter dynamo: pip install onnxscript)')
+    @pytest.mark.slow
     def test_denseil_stage2_default_exporter(self):
         tool = load_tool('tools/deployment/export_onnx.py')
         cfg = tiny_denseil_config()

@@ -1,7 +1,6 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """tools/extract_features.py (sharded, resumable, distributed),
 tools/build_index.py and tools/search.py end to end."""
-import argparse
 import json
 import os
 import os.path as osp
@@ -12,10 +11,9 @@ import time
 import cv2
 import numpy as np
 import pytest
-import torch
-from mmengine.config import Config, DictAction
+from tool_runner import (DEMO_CONFIG, load_tool, run_tool, start_tool,
+                         tiny_cfg_options)
 
-from mmreid_video.apis import init_model
 from mmreid_video.datasets import MARS
 from mmreid_video.retrieval import GalleryIndex, search
 from mmreid_video.retrieval.feature_shards import read_shards, shard_path
@@ -23,21 +21,14 @@ from mmreid_video.retrieval.search_results import read_search_results
 from mmreid_video.visualization import (QUERY_COLOR, UNKNOWN_COLOR,
                                         RankedListLayout, draw_search_figures,
                                         search_rows)
-from tool_runner import (DEMO_CONFIG, load_tool, run_tool, start_tool,
-                         tiny_cfg_options)
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory, tiny_mars_root):
-    """Random weights of the tiny demo model."""
-    cfg = Config.fromfile(DEMO_CONFIG)
-    options = argparse.Namespace()
-    DictAction([], 'opts')(None, options, tiny_cfg_options(tiny_mars_root))
-    cfg.merge_from_dict(options.opts)
-    torch.manual_seed(0)
-    path = str(tmp_path_factory.mktemp('ckpt') / 'model.pth')
-    torch.save({'state_dict': init_model(cfg).state_dict()}, path)
-    return path
+def checkpoint(tiny_trained_run):
+    """The session's tiny trained demo model."""
+    return tiny_trained_run.checkpoint
 
 
 def _args(checkpoint, data_root, out, shard_size):

@@ -44,7 +44,7 @@ def test_refuses_non_empty_folder_unless_overwrite(tmp_path, monkeypatch,
     run(monkeypatch, str(out), *SMALL)
     assert 'Wrote 6 train and 8 test tracklets' in capsys.readouterr().out
     marker = (out / 'synthetic_mars.json').read_text()
-    with pytest.raises(SystemExit, match='is not empty'):
+    with pytest.raises(SystemExit, match=f'"{out}" is not empty'):
         run(monkeypatch, str(out), '--seed', '1', *SMALL)
     assert (out / 'synthetic_mars.json').read_text() == marker
     run(monkeypatch, str(out), '--seed', '1', '--overwrite', *SMALL)

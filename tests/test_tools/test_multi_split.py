@@ -39,6 +39,7 @@ def test_summary_names_protocol_and_sample_std():
     assert '| mean ± std | 80.00 ± n/a |' in one
 
 
+@pytest.mark.slow
 def test_prid_split_rerun_under_another_protocol(tmp_path, prid_root,
                                                  monkeypatch, capfd):
     """Split 0; then again under the trapezoid AP: re-tested from its

@@ -28,6 +28,7 @@ TINY_DENSEIL = [
 ]
 
 
+@pytest.mark.slow
 def test_end_to_end_on_a_slice(mars_info, tmp_path):
     root, out = tmp_path / 'mars', tmp_path / 'rehearsal.json'
     proc = run_tool([

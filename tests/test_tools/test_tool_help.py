@@ -30,6 +30,9 @@ def test_every_tool_is_listed():
     assert 'tools/train.py' in TOOLS and len(TOOLS) > 20
 
 
+# A fresh interpreter per tool (not the tests' fork server): its CPU time is
+# what is measured.
+@pytest.mark.slow
 @pytest.mark.parametrize('tool', TOOLS)
 def test_help_answers_at_once(tool):
     before = _children_cpu_s()

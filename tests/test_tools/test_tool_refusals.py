@@ -1,38 +1,24 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""Tools refuse, before any work, what would lose results or data."""
+"""Tools refuse, before any work, what would lose results or data.
+
+A second training on a held work_dir runs as a real process (its exit code
+and nothing written); the other refusals happen before a Runner exists and
+run the tool's ``main`` in this process."""
 import os
-import subprocess
+import re
 import sys
 
+import pytest
 from fixture_trees import make_lsvid_tree
-from tool_runner import DEMO_CONFIG, REPO
+from tool_runner import (DEMO_CONFIG, run_tool_fails, run_tool_main,
+                         start_lock_holder)
 
 
-def _fails(args, **kwargs):
-    proc = subprocess.run(
-        args,
-        cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1'),
-        capture_output=True,
-        text=True,
-        **kwargs)
-    assert proc.returncode != 0, proc.stdout[-3000:]
-    return proc.stderr
-
-
+@pytest.mark.slow
 def test_second_training_on_a_work_dir_is_refused(tmp_path):
-    hold = ('import sys, time; from mmreid_video.utils import lock_work_dir; '
-            'lock_work_dir(sys.argv[1]); print("locked", flush=True); '
-            'time.sleep(300)')
-    holder = subprocess.Popen(
-        [sys.executable, '-c', hold, str(tmp_path)],
-        cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=REPO),
-        stdout=subprocess.PIPE,
-        text=True)
+    holder = start_lock_holder(tmp_path)
     try:
-        assert holder.stdout.readline().strip() == 'locked'
-        err = _fails([
+        err = run_tool_fails([
             sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
             str(tmp_path)
         ])
@@ -46,38 +32,37 @@ def test_second_training_on_a_work_dir_is_refused(tmp_path):
 
 
 def test_resume_with_nothing_to_resume(tmp_path):
-    err = _fails([
-        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
-        str(tmp_path / 'typo'), '--resume'
-    ])
-    assert f'--resume: the work_dir {tmp_path}/typo does not exist' in err
+    with pytest.raises(
+            FileNotFoundError,
+            match=re.escape(
+                f'--resume: the work_dir {tmp_path}/typo does not exist')):
+        run_tool_main('tools/train.py', DEMO_CONFIG, '--work-dir',
+                      str(tmp_path / 'typo'), '--resume')
     assert not os.path.exists(tmp_path / 'typo')
-    err = _fails([
-        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
-        str(tmp_path), '--resume'
-    ])
-    assert f'--resume: nothing to resume in {tmp_path}' in err
+    nothing = re.escape(f'--resume: nothing to resume in {tmp_path}')
+    with pytest.raises(FileNotFoundError, match=nothing):
+        run_tool_main('tools/train.py', DEMO_CONFIG, '--work-dir',
+                      str(tmp_path), '--resume')
     # `resume=True` in the config, as MMEngine reads it: same refusal.
-    err = _fails([
-        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
-        str(tmp_path), '--cfg-options', 'resume=True'
-    ])
-    assert f'--resume: nothing to resume in {tmp_path}' in err
+    with pytest.raises(FileNotFoundError, match=nothing):
+        run_tool_main('tools/train.py', DEMO_CONFIG, '--work-dir',
+                      str(tmp_path), '--cfg-options', 'resume=True')
+    assert os.listdir(tmp_path) == []
 
 
 def test_unwritable_out_fails_before_extraction(tmp_path):
     (tmp_path / 'file').write_text('x')
     out = tmp_path / 'file' / 'results.pkl'
-    err = _fails([
-        sys.executable, 'tools/test.py', DEMO_CONFIG, 'missing.pth', '--out',
-        str(out), '--work-dir',
-        str(tmp_path / 'w')
-    ])
-    assert f'PermissionError: --out {out}: cannot write into' in err
-    assert 'nothing was computed yet' in err
+    with pytest.raises(
+            PermissionError,
+            match=re.escape(f'--out {out}: cannot write into') +
+            '.*nothing was computed yet'):
+        run_tool_main('tools/test.py', DEMO_CONFIG, 'missing.pth', '--out',
+                      str(out), '--work-dir', str(tmp_path / 'w'))
     assert not os.path.exists(tmp_path / 'w')  # stopped before the Runner
 
 
+@pytest.mark.slow
 def test_dataset_layout_error_is_its_message_alone(tmp_path):
     """A data_root one level off: the tool prints the "did you mean"
     message, no traceback above it, and exits with status 1 (every tool
@@ -85,17 +70,13 @@ def test_dataset_layout_error_is_its_message_alone(tmp_path):
     inner = tmp_path / 'LS-VID'
     inner.mkdir()
     make_lsvid_tree(inner)
-    proc = subprocess.run([
+    err = run_tool_fails([
         sys.executable, 'tools/analysis_tools/dataset_stats.py',
         'configs/_base_/datasets/lsvid.py', '--cfg-options',
         f'train_dataloader.dataset.data_root={tmp_path}',
         f'test_dataloader.dataset.data_root={tmp_path}'
     ],
-                          cwd=REPO,
-                          env=dict(os.environ, PYTHONPATH=REPO),
-                          capture_output=True,
-                          text=True)
-    assert proc.returncode == 1
-    assert proc.stderr.startswith('DatasetLayoutError: LSVID: "'), proc.stderr
-    assert f'Did you mean data_root="{inner}"?' in proc.stderr
-    assert 'Traceback' not in proc.stderr
+                         exit_code=1)
+    assert err.startswith('DatasetLayoutError: LSVID: "'), err
+    assert f'Did you mean data_root="{inner}"?' in err
+    assert 'Traceback' not in err

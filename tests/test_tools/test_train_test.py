@@ -1,5 +1,9 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
-"""End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh."""
+"""End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh.
+
+The session's one tiny training (``tiny_trained_run`` of tests/conftest.py)
+is tested, resumed and refused here; only what needs another training (a
+killed run, AMP, two processes) trains again."""
 import glob
 import json
 import os
@@ -12,17 +16,10 @@ import time
 
 import pytest
 import torch
+from tool_runner import (DEMO_CONFIG, REPO, run_tool, run_tool_fails,
+                         start_tool, tiny_cfg_options, train_cmd)
 
-from tool_runner import (DEMO_CONFIG, REPO, run_tool, start_tool,
-                         tiny_cfg_options, tool_env)
-
-
-def _train(work_dir, data_root, *extra, max_epochs=2):
-    return run_tool([
-        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
-        str(work_dir), *extra, '--cfg-options',
-        *tiny_cfg_options(data_root, max_epochs)
-    ])
+pytestmark = pytest.mark.slow
 
 
 def _val_metrics(work_dir) -> dict:
@@ -33,41 +30,23 @@ def _val_metrics(work_dir) -> dict:
     return [r for r in records if 'reid/mAP' in r][-1]
 
 
-# The TensorBoard line of docs/train_test.md.
-TENSORBOARD = ("visualizer.vis_backends=[dict(type='LocalVisBackend'),"
-               "dict(type='TensorboardVisBackend')]")
-
-
-def _fails(args):
-    """Run a tool that must fail; return its stderr."""
-    proc = subprocess.run(
-        args,
-        cwd=REPO,
-        env=tool_env(),
-        capture_output=True,
-        text=True)
-    assert proc.returncode != 0, proc.stdout[-3000:]
-    return proc.stderr
-
-
-def test_train_then_test_with_dump(tmp_path, tiny_mars_root):
-    proc = _train(tmp_path, tiny_mars_root, '--cfg-options', TENSORBOARD)
-    assert osp.isfile(tmp_path / 'epoch_2.pth')
-    assert glob.glob(str(tmp_path / '*' / 'vis_data' / 'events.out.*'))
-    log = proc.stdout + proc.stderr
+def test_train_then_test_with_dump(tmp_path, tiny_trained_run):
+    run = tiny_trained_run
+    assert osp.isfile(run.checkpoint)
+    assert glob.glob(osp.join(run.work_dir, '*', 'vis_data', 'events.out.*'))
     for noise in ('requires_grad=True to a scalar',
                   '"FileClient" will be deprecated'):
-        assert noise not in log
-    metrics = _val_metrics(tmp_path)
+        assert noise not in run.log
+    metrics = _val_metrics(run.work_dir)
     for key in ('reid/mAP', 'reid/R1', 'reid/R5', 'reid/R10', 'reid/R20',
                 'reid/mINP'):
         assert 0 <= metrics[key] <= 100
     out = tmp_path / 'results.pkl'
     proc = run_tool([
-        sys.executable, 'tools/test.py', DEMO_CONFIG,
-        str(tmp_path / 'epoch_2.pth'), '--work-dir',
+        sys.executable, 'tools/test.py', DEMO_CONFIG, run.checkpoint,
+        '--work-dir',
         str(tmp_path / 'test'), '--out',
-        str(out), '--cfg-options', *tiny_cfg_options(tiny_mars_root)
+        str(out), '--cfg-options', *tiny_cfg_options(run.data_root)
     ])
     assert 'reid/mAP' in proc.stdout + proc.stderr
     with open(out, 'rb') as f:
@@ -75,27 +54,25 @@ def test_train_then_test_with_dump(tmp_path, tiny_mars_root):
     assert len(dump['query_indices']) > 0 and len(dump['gallery_indices'])
 
     # A checkpoint of another model (here: 8 vs 9 ids) is refused.
-    ckpt = str(tmp_path / 'epoch_2.pth')
-    err = _fails([
-        sys.executable, 'tools/test.py', DEMO_CONFIG, ckpt, '--work-dir',
+    err = run_tool_fails([
+        sys.executable, 'tools/test.py', DEMO_CONFIG, run.checkpoint,
+        '--work-dir',
         str(tmp_path / 'test2'), '--cfg-options',
-        *tiny_cfg_options(tiny_mars_root), 'model.head.num_classes=9'
+        *tiny_cfg_options(run.data_root), 'model.head.num_classes=9'
     ])
-    assert f'Checkpoint {ckpt} does not fit the model VideoReID' in err
+    assert (f'Checkpoint {run.checkpoint} does not fit the model VideoReID'
+            in err)
     assert 'head.classifier.weight: checkpoint (8, 64) vs model (9, 64)' \
         in err
     # ... and names the config copy its training (with num_classes=8 from
     # --cfg-options) wrote into the work_dir.
-    copy = tmp_path / 'baseline_r18_demo.py'
+    copy = osp.join(run.work_dir, 'baseline_r18_demo.py')
     assert f'It was trained with the config copy {copy} ' in err
-    assert f'`python tools/test.py {copy} {ckpt}`' in err
+    assert f'`python tools/test.py {copy} {run.checkpoint}`' in err
     # A best checkpoint holds weights only: resuming from it is refused.
-    best = glob.glob(str(tmp_path / 'best_*.pth'))[0]
-    err = _fails([
-        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
-        str(tmp_path), '--resume', best, '--cfg-options',
-        *tiny_cfg_options(tiny_mars_root)
-    ])
+    best = glob.glob(osp.join(run.work_dir, 'best_*.pth'))[0]
+    err = run_tool_fails(
+        run.train_cmd(tmp_path / 'from_best', '--resume', best))
     assert f'Cannot resume from {best}: it lacks the optimizer state' in err
 
 
@@ -107,24 +84,21 @@ def _wait_for(path, proc, timeout=300):
         time.sleep(0.05)
 
 
-def test_resume_after_kill_is_bitwise_exact(tmp_path, tiny_mars_root):
-    full, killed = tmp_path / 'full', tmp_path / 'killed'
-    _train(full, tiny_mars_root, max_epochs=3)
-
-    cmd = [
-        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
-        str(killed), '--cfg-options', *tiny_cfg_options(tiny_mars_root, 3)
-    ]
-    proc = start_tool(cmd)
+def test_resume_after_kill_is_bitwise_exact(tmp_path, tiny_trained_run):
+    """The same training killed after its first epoch and resumed ends
+    with the weights of the session's uninterrupted run."""
+    killed = tmp_path / 'killed'
+    proc = start_tool(tiny_trained_run.train_cmd(killed))
     # last_checkpoint is written after epoch_1.pth is complete.
     _wait_for(killed / 'last_checkpoint', proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert not osp.exists(killed / 'epoch_3.pth'), 'killed too late'
+    last = f'epoch_{tiny_trained_run.max_epochs}.pth'
+    assert not osp.exists(killed / last), 'killed too late'
 
-    _train(killed, tiny_mars_root, '--resume', max_epochs=3)
-    expected = torch.load(full / 'epoch_3.pth', map_location='cpu')
-    resumed = torch.load(killed / 'epoch_3.pth', map_location='cpu')
+    run_tool(tiny_trained_run.train_cmd(killed, '--resume'))
+    expected = torch.load(tiny_trained_run.checkpoint, map_location='cpu')
+    resumed = torch.load(killed / last, map_location='cpu')
     assert expected['meta']['iter'] == resumed['meta']['iter']
     for key, value in expected['state_dict'].items():
         assert torch.equal(value, resumed['state_dict'][key]), key
@@ -135,7 +109,7 @@ def test_resume_after_kill_is_bitwise_exact(tmp_path, tiny_mars_root):
 def test_cpu_amp_trains_with_bf16_wrapper(tmp_path, tiny_mars_root):
     if torch.cuda.is_available():
         pytest.skip('--amp uses the GPU AmpOptimWrapper when CUDA is present')
-    proc = _train(tmp_path, tiny_mars_root, '--amp', max_epochs=1)
+    proc = run_tool(train_cmd(tmp_path, tiny_mars_root, '--amp', max_epochs=1))
     assert 'CPUAmpOptimWrapper' in proc.stdout + proc.stderr
     assert osp.isfile(tmp_path / 'epoch_1.pth')
 

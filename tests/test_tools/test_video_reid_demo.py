@@ -8,6 +8,7 @@ from unittest import TestCase, mock
 
 import cv2
 import numpy as np
+import pytest
 import torch
 from fixture_models import tiny_video_reid_cfg
 from mmengine.config import Config
@@ -49,6 +50,7 @@ def _model(tmp):
 
 class TestDemo(TestCase):
 
+    @pytest.mark.slow  # the demo end to end
     def test_folders_to_figure(self):
         demo = load_tool('demo/video_reid_demo.py')
         rng = np.random.default_rng(0)
@@ -82,6 +84,7 @@ class TestDemo(TestCase):
                     osp.join(tmp, 'g'), '--out', out, '--pid-regex', r'^z'
                 ])
 
+    @pytest.mark.slow  # the demo end to end
     def test_converter_tree_with_cameras(self):
         """The converter's <pid>/<tracklet>/<frames> lists: identity from
         the relative path, cameras from the names; the gallery tracklet of

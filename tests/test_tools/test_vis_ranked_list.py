@@ -11,6 +11,7 @@ from unittest import TestCase, mock
 import cv2
 import mmengine
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from fixture_models import tiny_video_reid_cfg
@@ -21,6 +22,9 @@ from tool_runner import load_tool
 from mmreid_video.apis import extract_tracklet_features, init_model
 from mmreid_video.visualization import (MATCH_COLOR, MISMATCH_COLOR,
                                         RankedListLayout)
+
+# A test run through the Runner.
+pytestmark = pytest.mark.slow
 
 COLORS = {1: (200, 40, 40), 2: (40, 200, 40), 3: (40, 40, 200)}
 

@@ -4,31 +4,20 @@ name; a killed holder leaves no stale lock."""
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
+from tool_runner import start_lock_holder
 
 from mmreid_video.utils import lock_work_dir
 
-HOLD = ('import sys, time; from mmreid_video.utils import lock_work_dir; '
-        'lock_work_dir(sys.argv[1]); print("locked", flush=True); '
-        'time.sleep(120)')
 
-
-def _holder(work_dir):
-    proc = subprocess.Popen([sys.executable, '-c', HOLD, str(work_dir)],
-                            stdout=subprocess.PIPE,
-                            text=True)
-    assert proc.stdout.readline().strip() == 'locked'
-    return proc
-
-
+# A holder process, as a running training.
+@pytest.mark.slow
 def test_second_training_is_refused_then_lock_is_freed_by_kill(
         tmp_path, capsys):
     work_dir = tmp_path / 'run'
-    proc = _holder(work_dir)
+    proc = start_lock_holder(work_dir)
     # A save of the holder in progress, and files that are no temp files.
     partial = work_dir / '.epoch_3.pth.0123456789ab.tmp'
     others = ['epoch_2.pth', '.notes.tmp', 'last_checkpoint']

@@ -8,6 +8,7 @@ from unittest import TestCase, mock
 
 import mmengine
 import numpy as np
+import pytest
 import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
@@ -313,6 +314,7 @@ def _dist_worker(rank, world_size, port, samples, out_path):
     torch_dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_two_process_gloo_equals_single_process(free_port):
     samples = random_samples(23)
     single = VideoReIDMetric(max_rank=10)

@@ -16,6 +16,7 @@ from mmreid_video.retrieval.backends.faiss import FaissBackend
 PARAMS = dict(nlist=16, pq_m=8, nprobe=4, shortlist=40)
 
 
+@pytest.mark.slow  # trains IVF-PQ quantizers
 @pytest.mark.parametrize('pq_bits', [4, 8])  # fast-scan and IndexIVFPQ
 def test_compressed_recall_and_exclusion(tmp_path, pq_bits):
     feats, pids, cams = clustered(1, num_ids=100, per_id=20)

@@ -25,6 +25,9 @@ from mmreid_video.retrieval.feature_shards import (shard_path, write_meta,
                                                    write_shard)
 
 pytest.importorskip('milvus_lite')
+# Milvus Lite runs its engine in a process of its own; some tests start
+# writers and a server.
+pytestmark = pytest.mark.slow
 REPO = os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
