@@ -6,7 +6,6 @@ full ``mmcv`` both provide the module, and the package checks the installed
 version at import (see ``requirements/mminstall.txt``).
 """
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -35,8 +34,8 @@ setup(
     long_description=open(osp.join(HERE, 'README.md')).read(),
     long_description_content_type='text/markdown',
     keywords='person re-identification, video, computer vision',
-    packages=find_packages(exclude=('configs', 'tools', 'tests', 'demo',
-                                    'projects', 'docs')),
+    packages=find_packages(
+        exclude=('configs', 'tools', 'tests', 'demo', 'projects', 'docs')),
     include_package_data=True,
     python_requires='>=3.8',
     license='Apache License 2.0',

@@ -51,9 +51,7 @@ OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
     locations=_ENGINE)
 PARAM_SCHEDULERS = Registry(
-    'parameter scheduler',
-    parent=MMENGINE_PARAM_SCHEDULERS,
-    locations=_ENGINE)
+    'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, locations=_ENGINE)
 FUNCTIONS = Registry(
     'function', parent=MMENGINE_FUNCTIONS, locations=['mmreid_video.datasets'])
 

@@ -19,10 +19,12 @@ def loop_reference(distmat,
     cmcs, aps, inps, num_valid = [], [], [], 0
     for i in range(len(q_pids)):
         order = np.argsort(distmat[i], kind='stable')
-        good = set(np.flatnonzero((g_pids == q_pids[i])
-                                  & (g_camids != q_camids[i])))
-        junk = set(np.flatnonzero((g_pids == q_pids[i])
-                                  & (g_camids == q_camids[i])))
+        good = set(
+            np.flatnonzero((g_pids == q_pids[i])
+                           & (g_camids != q_camids[i])))
+        junk = set(
+            np.flatnonzero((g_pids == q_pids[i])
+                           & (g_camids == q_camids[i])))
         if not good:
             if no_positive == 'zero':
                 aps.append(0.0)
@@ -43,8 +45,7 @@ def loop_reference(distmat,
                 hit_sum = hit_sum + intersect_size / (j + 1)
             recall = intersect_size / ngood
             precision = intersect_size / (j + 1)
-            ap = ap + (recall - old_recall) * (
-                (old_precision + precision) / 2)
+            ap = ap + (recall - old_recall) * ((old_precision + precision) / 2)
             old_recall, old_precision = recall, precision
             j += 1
         aps.append(ap if ap_mode == 'trapezoid' else hit_sum / ngood)

@@ -68,7 +68,8 @@ LSVID_QUERY = [4, 1]  # 1-based rows of list_seq_test.txt
 def make_lsvid_tree(tmp_path):
     """A tiny LS-VID tree in the published layout (empty frame files)."""
     for prefix, pid, cam, num in LSVID_TRAIN + LSVID_TEST + [
-            ('tracklet_val/0005/00050001', 5, 4, 2)]:
+        ('tracklet_val/0005/00050001', 5, 4, 2)
+    ]:
         folder = tmp_path / prefix.rsplit('/', 1)[0]
         folder.mkdir(parents=True, exist_ok=True)
         base = prefix.rsplit('/', 1)[1]
@@ -102,8 +103,9 @@ def make_lsvid_frames(folder, info: np.ndarray, split: str = 'test'):
     """Frames for an LS-VID tree whose ``split`` list follows ``info_test``
     (one empty frame per row, named ``<stem>_0001_<camera>_<pid4>.jpg``)
     and the two train tracklets of :data:`LSVID_TRAIN`'s first id."""
-    rows = [(p, pid, cam) for p, (pid, cam) in zip(
-        lsvid_prefixes(info, split), info[:, 2:4])]
+    rows = [(p, pid, cam)
+            for p, (pid,
+                    cam) in zip(lsvid_prefixes(info, split), info[:, 2:4])]
     rows += [(p, pid, cam) for p, pid, cam, _ in LSVID_TRAIN[:2]]
     for prefix, pid, cam in rows:
         path = folder / f'{prefix}_0001_{cam}_{pid:04d}.jpg'
@@ -137,10 +139,12 @@ def write_lsvid_root(root, frames, info_mat, list_pids, split='test') -> str:
 # only in cam_a and person_0010 only in cam_b, as persons > 200 are.
 PRID_FRAMES = {f'person_{i:04d}': (2 + i % 3, 3 + i % 2) for i in range(1, 9)}
 PRID_SPLITS = [
-    dict(train=[f'person_{i:04d}' for i in (1, 3, 5, 7)],
-         test=[f'person_{i:04d}' for i in (2, 4, 6, 8)]),
-    dict(train=[f'person_{i:04d}' for i in (2, 3, 6, 8)],
-         test=[f'person_{i:04d}' for i in (1, 4, 5, 7)])
+    dict(
+        train=[f'person_{i:04d}' for i in (1, 3, 5, 7)],
+        test=[f'person_{i:04d}' for i in (2, 4, 6, 8)]),
+    dict(
+        train=[f'person_{i:04d}' for i in (2, 3, 6, 8)],
+        test=[f'person_{i:04d}' for i in (1, 4, 5, 7)])
 ]
 
 
@@ -179,8 +183,10 @@ CUSTOM_ANN = dict(
         custom_tracklet(5, 1, 2, 'train/5/a'),
         custom_tracklet(17, 1, 1, 'train/17/b')
     ],
-    query=[custom_tracklet(30, 0, 2, 'q/30'),
-           custom_tracklet(31, 1, 2, 'shared/31')],
+    query=[
+        custom_tracklet(30, 0, 2, 'q/30'),
+        custom_tracklet(31, 1, 2, 'shared/31')
+    ],
     gallery=[
         custom_tracklet(30, 1, 4, 'g/30'),
         custom_tracklet(31, 1, 2, 'shared/31'),

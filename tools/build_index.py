@@ -162,8 +162,12 @@ def build_milvus(args: argparse.Namespace) -> None:
     if args.append:
         index = GalleryIndex.load(args.uri, **where, **args.param)
     else:
-        index = GalleryIndex(shards['feats'].shape[1], args.mode or 'exact',
-                             uri=args.uri, **where, **args.param)
+        index = GalleryIndex(
+            shards['feats'].shape[1],
+            args.mode or 'exact',
+            uri=args.uri,
+            **where,
+            **args.param)
     with index:
         if args.append and index.ntotal:
             # Before a row is added: one collection, one model.

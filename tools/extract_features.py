@@ -178,9 +178,8 @@ def main() -> None:
 
     mine = range(rank, num_shards(meta), world)
     todo = [
-        s for s in mine
-        if not shard_complete(
-            shard_path(args.out, s), shard_rows(meta, s), meta)
+        s for s in mine if
+        not shard_complete(shard_path(args.out, s), shard_rows(meta, s), meta)
     ]
     if rank == 0:
         print(f'{len(dataset)} tracklets in {num_shards(meta)} shards; rank 0 '

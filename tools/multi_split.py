@@ -136,8 +136,8 @@ def run_split(i: int, args: argparse.Namespace, root: str) -> dict:
         # without one starts afresh (train.py refuses an empty --resume);
         # --force replaces a split's run (train.py refuses to otherwise).
         resumable = not args.force and find_resume_checkpoint(work_dir)
-        resume = ['--resume'] if resumable else (
-            ['--overwrite'] if args.force else [])
+        resume = ['--resume'
+                  ] if resumable else (['--overwrite'] if args.force else [])
         run([
             sys.executable,
             osp.join(tools, 'train.py'), args.config, '--work-dir', work_dir,

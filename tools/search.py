@@ -53,8 +53,7 @@ def parse_args() -> argparse.Namespace:
         default='faiss',
         help='search engine of the gallery (milvus: a collection at --uri)')
     parser.add_argument(
-        '--uri',
-        help='milvus: the collection\'s local .db path or server URI')
+        '--uri', help='milvus: the collection\'s local .db path or server URI')
     parser.add_argument(
         '--collection', default='gallery', help='milvus collection')
     parser.add_argument(
@@ -107,12 +106,9 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     from mmreid_video.fileio import atomic_write
-    from mmreid_video.retrieval import GalleryIndex
+    from mmreid_video.retrieval import GalleryIndex, search_results
     from mmreid_video.retrieval.feature_shards import (read_provenance,
                                                        read_shards)
-    from mmreid_video.retrieval.search_results import (
-        percent_metrics, query_records, read_gallery, results_table,
-        rule_labels, search_protocol)
     from mmreid_video.utils import check_output_path
     from mmreid_video.utils.provenance import check_provenance
 
@@ -141,18 +137,21 @@ def main() -> None:
             'index was built from.')
     query = read_shards(args.features, args.subset)
     where = f'{args.features} ({args.subset})'
-    labels = rule_labels(args.rule, query, where)
+    labels = search_results.rule_labels(args.rule, query, where)
     if args.metrics:
-        rule_labels('reid', query, where)  # R-n and mAP need identities
+        search_results.rule_labels('reid', query,
+                                   where)  # R-n and mAP need identities
     gallery = None
     if args.gallery_features:
-        gallery = read_gallery(args.gallery_features, args.gallery_subset,
-                               index.ntotal)
+        gallery = search_results.read_gallery(args.gallery_features,
+                                              args.gallery_subset,
+                                              index.ntotal)
     indices, dists = index.search(query['feats'], args.topk, *labels)
-    protocol, text = search_protocol(index, args.rule, args.topk, query,
-                                     args.metrics)
-    records = query_records(query, indices.numpy(), dists.numpy(), index,
-                            gallery)
+    protocol, text = search_results.search_protocol(index, args.rule,
+                                                    args.topk, query,
+                                                    args.metrics)
+    records = search_results.query_records(query, indices.numpy(),
+                                           dists.numpy(), index, gallery)
     results = dict(
         protocol=protocol,
         protocol_text=text,
@@ -166,13 +165,13 @@ def main() -> None:
         queries=records)
     print(f'{len(records)} queries of {where} searched in {source} '
           f'({index.ntotal} gallery items)\nProtocol: {text}')
-    print(results_table(records, args.show))
+    print(search_results.results_table(records, args.show))
     if args.show < len(records):
         print(f'({args.show} of {len(records)} queries shown' +
               (f'; all in {args.out})' if args.out else '; --show N for '
                'more, --out FILE for every record)'))
     if args.metrics:
-        results['metrics'] = percent_metrics(
+        results['metrics'] = search_results.percent_metrics(
             index.evaluate(query['feats'], query['pids'], query['camids'],
                            args.topk))
         print('Metrics (%): ' +

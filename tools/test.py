@@ -82,8 +82,9 @@ def main() -> None:
     cfg = merge_args(load_config(args.config), args)
     check_config(cfg, args.cfg_options)
     setup_distributed(cfg, args.launcher)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = (
+        Runner.from_cfg(cfg)
+        if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.test()
     teardown_distributed()
 

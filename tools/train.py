@@ -124,8 +124,9 @@ def main() -> None:
                                    args.overwrite):
             print(f'--overwrite: removed {path}', file=sys.stderr)
     setup_distributed(cfg, args.launcher)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = (
+        Runner.from_cfg(cfg)
+        if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.train()
     teardown_distributed()
 

@@ -24,8 +24,7 @@ Saving itself (best checkpoint written before the old one is removed) is
 """
 from .atomic_backend import AtomicLocalBackend
 from .loading import load_from_local
-from .matching import (PARTIAL_LOAD_KEY, check_weights_match,
-                       load_model_weights)
+from .matching import PARTIAL_LOAD_KEY, check_weights_match, load_model_weights
 from .model_fingerprint import (TRAINING_ONLY_KEYS, architecture_meta,
                                 check_same_architecture)
 from .resume import (HARMLESS_CHANGES, check_resumable, check_same_run,
@@ -36,12 +35,11 @@ from .saved_config import saved_config
 from .setup import setup_checkpoint_io
 
 __all__ = [
-    'AtomicLocalBackend',
-    'load_from_local',
-    'PARTIAL_LOAD_KEY', 'check_weights_match', 'load_model_weights',
-    'TRAINING_ONLY_KEYS', 'architecture_meta', 'check_same_architecture',
-    'HARMLESS_CHANGES', 'check_resumable', 'check_same_run',
-    'find_resume_checkpoint', 'resolve_resume_checkpoint', 'saved_config',
-    'RUN_FILE_PATTERNS', 'claim_work_dir', 'run_files',
-    'mmengine_checkpoint_globals', 'setup_checkpoint_io'
+    'AtomicLocalBackend', 'load_from_local', 'PARTIAL_LOAD_KEY',
+    'check_weights_match', 'load_model_weights', 'TRAINING_ONLY_KEYS',
+    'architecture_meta', 'check_same_architecture', 'HARMLESS_CHANGES',
+    'check_resumable', 'check_same_run', 'find_resume_checkpoint',
+    'resolve_resume_checkpoint', 'saved_config', 'RUN_FILE_PATTERNS',
+    'claim_work_dir', 'run_files', 'mmengine_checkpoint_globals',
+    'setup_checkpoint_io'
 ]

@@ -97,9 +97,9 @@ def _is_corrupt_error(err: Exception) -> bool:
         hint in str(err) for hint in _CORRUPT_RUNTIME_HINTS)
 
 
-def load_from_local(filename: str,
-                    map_location: Optional[Union[str, Callable]] = None
-                    ) -> dict:
+def load_from_local(
+        filename: str,
+        map_location: Optional[Union[str, Callable]] = None) -> dict:
     """Load a local checkpoint with ``torch.load(weights_only=True)``.
 
     Registered for every path without a URL scheme (prefix ``''``), in place

@@ -66,8 +66,9 @@ def weights_of(checkpoint: dict, filename: str) -> Dict[str, torch.Tensor]:
 
 
 def compare_weights(
-    model: nn.Module, weights: Dict[str, torch.Tensor]
-) -> Tuple[List[str], List[str], List[str]]:
+    model: nn.Module,
+    weights: Dict[str,
+                  torch.Tensor]) -> Tuple[List[str], List[str], List[str]]:
     """Compare checkpoint weights with a model's state dict.
 
     Args:
@@ -84,8 +85,7 @@ def compare_weights(
     unexpected = [k for k in weights if k not in own]
     mismatched = [
         f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}'
-        for k, v in weights.items()
-        if k in own and v.shape != own[k].shape
+        for k, v in weights.items() if k in own and v.shape != own[k].shape
     ]
     return missing, unexpected, mismatched
 

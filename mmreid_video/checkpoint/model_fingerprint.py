@@ -72,10 +72,9 @@ def _normalise(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     return {
-        key: (str(item).replace(_OWN_SCOPE, '', 1) if key == 'type' else
-              _normalise(item))
-        for key, item in value.items()
-        if key not in TRAINING_ONLY_KEYS
+        key: (str(item).replace(_OWN_SCOPE, '', 1)
+              if key == 'type' else _normalise(item))
+        for key, item in value.items() if key not in TRAINING_ONLY_KEYS
         and not str(key).startswith(_LOSS_PREFIX)
     }
 
@@ -83,8 +82,9 @@ def _normalise(value: Any) -> Any:
 def _changes(old: Any, new: Any, key: str) -> List[Change]:
     """The differences of two architectures; a key given on one side only
     counts unless its value is the default of that side's class."""
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(
-            new) and any(isinstance(v, dict) for v in old + new):
+    if isinstance(old, list) and isinstance(
+            new, list) and len(old) == len(new) and any(
+                isinstance(v, dict) for v in old + new):
         return [
             change for i, (o, n) in enumerate(zip(old, new))
             for change in _changes(o, n, f'{key}[{i}]')
@@ -149,8 +149,7 @@ def recorded_architecture(checkpoint: dict) -> Optional[Dict[str, Any]]:
         dict, optional: The architecture, or None when unrecorded.
     """
     meta = checkpoint.get('meta')
-    if isinstance(meta, dict) and isinstance(meta.get(ARCHITECTURE_KEY),
-                                             dict):
+    if isinstance(meta, dict) and isinstance(meta.get(ARCHITECTURE_KEY), dict):
         return meta[ARCHITECTURE_KEY]
     cfg = saved_config(checkpoint)
     if cfg is None or not isinstance(cfg.get('model'), dict):

@@ -32,19 +32,16 @@ RUN_KEYS = ('model', 'data_preprocessor', 'model_wrapper_cfg',
 # Changes a resume may make (patterns of dotted keys): where the run writes
 # and logs, how it validates and tests, how fast it loads data. Any other
 # change alters the run and is refused.
-HARMLESS_CHANGES = ('work_dir', 'resume', 'load_from', 'launcher',
-                    'experiment_name', 'log_level', 'log_processor*',
-                    'visualizer*', 'env_cfg*', 'allow_partial_load', 'val_*',
-                    'test_*', 'train_cfg.val_*', 'train_cfg.dynamic_intervals',
-                    'train_dataloader.num_workers',
-                    'train_dataloader.persistent_workers',
-                    'train_dataloader.pin_memory',
-                    'train_dataloader.prefetch_factor',
-                    'default_hooks.logger*', 'default_hooks.timer*',
-                    'default_hooks.checkpoint*',
-                    'default_hooks.sample_timeout*', 'default_hooks.check_*',
-                    'default_hooks.visualization*', 'model.clips_per_forward',
-                    '*init_cfg*')
+HARMLESS_CHANGES = (
+    'work_dir', 'resume', 'load_from', 'launcher', 'experiment_name',
+    'log_level', 'log_processor*', 'visualizer*', 'env_cfg*',
+    'allow_partial_load', 'val_*', 'test_*', 'train_cfg.val_*',
+    'train_cfg.dynamic_intervals', 'train_dataloader.num_workers',
+    'train_dataloader.persistent_workers', 'train_dataloader.pin_memory',
+    'train_dataloader.prefetch_factor', 'default_hooks.logger*',
+    'default_hooks.timer*', 'default_hooks.checkpoint*',
+    'default_hooks.sample_timeout*', 'default_hooks.check_*',
+    'default_hooks.visualization*', 'model.clips_per_forward', '*init_cfg*')
 
 _STEP_RE = re.compile(r'_(\d+)\.pth$')
 
@@ -81,8 +78,8 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
         for p in glob(osp.join(work_dir, pattern)) if _STEP_RE.search(p)
     ]
     return max(
-        candidates, key=lambda p: int(_STEP_RE.search(p).group(1))
-    ) if candidates else None
+        candidates,
+        key=lambda p: int(_STEP_RE.search(p).group(1))) if candidates else None
 
 
 def resolve_resume_checkpoint(work_dir: str, resume: str) -> str:
@@ -141,8 +138,8 @@ def check_resumable(checkpoint: dict,
     lacks = []
     if not isinstance(meta, dict) or not {'epoch', 'iter'} <= set(meta):
         lacks.append('the epoch/iteration counters ("meta")')
-    for key, what in (('state_dict', 'model weights'),
-                      ('optimizer', 'optimizer state'),
+    for key, what in (('state_dict', 'model weights'), ('optimizer',
+                                                        'optimizer state'),
                       ('message_hub', 'message hub (best score, kept '
                        'checkpoints)')):
         if key not in checkpoint:

@@ -12,7 +12,6 @@ import pickle
 from typing import Any, Callable, List, Tuple, Union
 
 import numpy as np
-import torch
 from mmengine.logging import HistoryBuffer
 
 # ``HistoryBuffer`` pickles its statistics methods as
@@ -40,8 +39,8 @@ def _history_buffer_getattr(obj: Any, name: str) -> Callable:
         'mmengine HistoryBuffer.')
 
 
-def mmengine_checkpoint_globals() -> List[Union[Callable, Tuple[Callable,
-                                                                 str]]]:
+def mmengine_checkpoint_globals(
+) -> List[Union[Callable, Tuple[Callable, str]]]:
     """The globals that MMEngine checkpoints (and ours) contain.
 
     ``message_hub`` holds :class:`HistoryBuffer` objects with numpy arrays
@@ -65,4 +64,3 @@ def mmengine_checkpoint_globals() -> List[Union[Callable, Tuple[Callable,
         (multiarray.scalar, 'numpy.core.multiarray.scalar'),
         (_history_buffer_getattr, 'builtins.getattr'),
     ]
-

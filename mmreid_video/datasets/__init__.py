@@ -15,10 +15,9 @@ from .worker_init import epoch_worker_init_fn
 
 __all__ = [
     'BaseVideoReIDDataset', 'CustomVideoReIDDataset', 'DatasetLayoutError',
-    'MARS',
-    'DukeMTMCVideoReID', 'iLIDSVID', 'LSVID', 'PRID2011',
+    'MARS', 'DukeMTMCVideoReID', 'iLIDSVID', 'LSVID', 'PRID2011',
     'TwoCameraSplitDataset', 'SyntheticMARS', 'make_synthetic_mars',
-    'ensure_synthetic_mars'
+    'ensure_synthetic_mars', 'epoch_worker_init_fn'
 ]
 
 from .samplers import *  # noqa

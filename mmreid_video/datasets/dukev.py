@@ -40,9 +40,8 @@ class DukeMTMCVideoReID(BaseVideoReIDDataset):
   gallery/<pid4>/<tracklet4>/*.jpg"""
 
     def required_paths(self) -> List[str]:
-        return ['train'] if self.split == 'train' else [
-            'train', 'query', 'gallery'
-        ]
+        return ['train'
+                ] if self.split == 'train' else ['train', 'query', 'gallery']
 
     def num_train_ids(self) -> int:
         return len(list_visible(osp.join(self.data_root, 'train')))

@@ -93,9 +93,10 @@ class iLIDSVID(TwoCameraSplitDataset):
         ordered = np.sort(ls_set, axis=1)
         twice = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
         if twice.any():
-            raise format_error(path, int(np.argmax(twice)) + 1,
+            raise format_error(path,
+                               int(np.argmax(twice)) + 1,
                                'a person is listed twice')
         row = ls_set[self.split_id]
         half = len(row) // 2
-        return ([persons[i - 1] for i in row[half:]],
-                [persons[i - 1] for i in row[:half]])
+        return ([persons[i - 1]
+                 for i in row[half:]], [persons[i - 1] for i in row[:half]])

@@ -7,7 +7,7 @@ place (``list_sequence/list_sequence/``, a split file inside the dataset
 folder instead of beside it)."""
 import os
 import os.path as osp
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 
 class DatasetLayoutError(FileNotFoundError):
@@ -60,8 +60,7 @@ def _holds(root: str, paths: Sequence[str]) -> bool:
     return all(map(osp.exists, found)) and any(map(osp.isdir, found))
 
 
-def suggest_path(data_root: str,
-                 path_sets: Sequence[Sequence[str]]) -> str:
+def suggest_path(data_root: str, path_sets: Sequence[Sequence[str]]) -> str:
     """A "Did you mean ...?" sentence for a layout that does not fit, or ''.
 
     First a whole root: a nearby folder (:func:`nearby_roots`) that holds
@@ -99,11 +98,12 @@ def suggest_path(data_root: str,
     return ''
 
 
-def check_layout(data_root: str,
-                 required: Sequence[str],
-                 layout: str,
-                 dataset: str,
-                 alternatives: Sequence[Sequence[str]] = ()) -> None:
+def check_layout(
+        data_root: str,
+        required: Sequence[str],
+        layout: str,
+        dataset: str,
+        alternatives: Optional[Sequence[Sequence[str]]] = None) -> None:
     """Check that the files and folders a dataset reads exist.
 
     Only the given paths are checked (never every frame), so the check is
@@ -115,9 +115,9 @@ def check_layout(data_root: str,
         required (Sequence[str]): Paths relative to ``data_root``.
         layout (str): The expected tree, shown in the error.
         dataset (str): Dataset name, shown in the error.
-        alternatives (Sequence[Sequence[str]]): The paths of other layouts
-            the dataset reads, for the "did you mean" search. Defaults to
-            ().
+        alternatives (Sequence[Sequence[str]], optional): The paths of
+            other layouts the dataset reads, for the "did you mean" search.
+            Defaults to None (none).
 
     Raises:
         DatasetLayoutError: Naming the first missing path, a nearby path
@@ -126,7 +126,8 @@ def check_layout(data_root: str,
     for rel in ('', *required):
         path = osp.join(data_root, rel)
         if not osp.exists(path or '.'):
-            hint = suggest_path(data_root, [list(required), *alternatives])
+            hint = suggest_path(data_root,
+                                [list(required), *(alternatives or ())])
             raise DatasetLayoutError(
                 f'{dataset}: "{path}" does not exist (data_root='
                 f'"{data_root}").' + (f' {hint}' if hint else '') +

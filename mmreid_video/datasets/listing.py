@@ -16,8 +16,8 @@ from typing import List
 # names (``.*``: .DS_Store, ._* AppleDouble files, .Trashes ...) are skipped
 # as a whole.
 OS_FILES = frozenset({
-    'thumbs.db', 'ehthumbs.db', 'ehthumbs_vista.db', 'desktop.ini',
-    'icon\r', '$recycle.bin', 'system volume information'
+    'thumbs.db', 'ehthumbs.db', 'ehthumbs_vista.db', 'desktop.ini', 'icon\r',
+    '$recycle.bin', 'system volume information'
 })
 
 

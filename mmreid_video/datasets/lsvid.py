@@ -21,10 +21,7 @@ INFO_MATS = dict(
     val=osp.join('test', 'data', 'info_val.mat'))
 # The variant several public loaders read: the same files under info/
 # (info/list_sequence/..., info/data/info_test.mat); frames stay at the root.
-VARIANT_LIST_FILES = {
-    k: osp.join('info', v)
-    for k, v in LIST_FILES.items()
-}
+VARIANT_LIST_FILES = {k: osp.join('info', v) for k, v in LIST_FILES.items()}
 VARIANT_INFO_MATS = {
     k: osp.join('info', 'data', osp.basename(v))
     for k, v in INFO_MATS.items()
@@ -101,8 +98,9 @@ def check_info_test(path: str, list_file: str, info: np.ndarray,
         if (counts > 1).any():
             value = firsts[counts > 1][0]
             x, y = pairs[pairs[:, 0] == value][:2, 1]
-            rx, ry = (int(np.flatnonzero((a == value) & (b == w))[0]) + 1
-                      for w in (x, y))
+            rx, ry = (
+                int(np.flatnonzero((a == value) & (b == w))[0]) + 1
+                for w in (x, y))
             raise format_error(
                 path, max(rx, ry), f'{one} {value} is two {other}, {x} '
                 f'(row {rx}) and {y} (row {ry}); the list and info_test '
@@ -227,8 +225,8 @@ class LSVID(BaseVideoReIDDataset):
                 is_gallery=self.query_in_gallery or not is_query)
         return data_list
 
-    def _tracklets(self, list_file: str,
-                   rows: List[Tuple[str, int]]) -> List[dict]:
+    def _tracklets(self, list_file: str, rows: List[Tuple[str,
+                                                          int]]) -> List[dict]:
         """Data infos of the list's rows; each folder is listed once."""
         listings: Dict[str, List[str]] = {}
         spans = []
@@ -276,12 +274,15 @@ class LSVID(BaseVideoReIDDataset):
                 frames: List[str]) -> int:
         """The camera (1-based) of a tracklet, from its frame names."""
         # Set-level checks: a tracklet has thousands of frames, one camera.
-        cams = {n.split('_', 3)[2] if n.count('_') == 3 else ''
-                for n in frames}
+        cams = {
+            n.split('_', 3)[2] if n.count('_') == 3 else ''
+            for n in frames
+        }
         for cam in sorted(cams):
             if not cam.isdigit() or not 1 <= int(cam) <= NUM_CAMERAS:
-                bad = next(n for n in frames if n.count('_') != 3
-                           or n.split('_', 3)[2] == cam)
+                bad = next(
+                    n for n in frames
+                    if n.count('_') != 3 or n.split('_', 3)[2] == cam)
                 raise format_error(
                     list_file, row, f'frame "{osp.join(folder, bad)}": '
                     'expected a name of four "_"-separated fields with '

@@ -115,7 +115,8 @@ class MARS(BaseVideoReIDDataset):
         if (counts > 1).any():
             twice = np.flatnonzero(counts > 1)[0]
             raise format_error(
-                path, int(first[twice]) + 1,
+                path,
+                int(first[twice]) + 1,
                 f'query_IDX lists row {idx[first[twice]]} twice')
         pids = table[idx - 1, 2]
         row = _first(pids <= 0)
@@ -141,8 +142,8 @@ class MARS(BaseVideoReIDDataset):
                 f'frame name ({MARS_NAME})', 'line')
         start, end, pid, cam = table.T
         row_of = np.repeat(np.arange(len(table)), end - start + 1)
-        other_id = (parsed['pid'] != pid[row_of]) | (parsed['camera'] !=
-                                                     cam[row_of])
+        other_id = (parsed['pid'] != pid[row_of]) | (
+            parsed['camera'] != cam[row_of])
         other_tracklet = parsed['tracklet'] != parsed['tracklet'][start -
                                                                   1][row_of]
         line = _first(other_id | other_tracklet)

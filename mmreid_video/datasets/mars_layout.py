@@ -311,10 +311,8 @@ def _write_tree(root: str, kept: Dict, marker: Dict, num_images: int,
     content = dict(
         marker,
         frames=frames,
-        tracklets={
-            s: len(t)
-            for s, t in kept['tables'].items()
-        },
+        tracklets={s: len(t)
+                   for s, t in kept['tables'].items()},
         num_queries=len(kept['query']))
     with open(osp.join(root, MARKER), 'w') as f:
         json.dump(content, f, indent=2)

@@ -70,18 +70,16 @@ class PRID2011(TwoCameraSplitDataset):
         for key in ('train', 'test'):
             part = split.get(key) if isinstance(split, dict) else None
             if not isinstance(part, list) or not part or not all(
-                    isinstance(n, str) and self.PERSON.match(n)
-                    for n in part):
+                    isinstance(n, str) and self.PERSON.match(n) for n in part):
                 raise format_error(
                     path, row, f'"{key}" must be a non-empty list of person '
                     'folder names like "person_0001"')
             parts.append(part)
         train, test = parts
         if len(set(train + test)) < len(train) + len(test):
-            twice = sorted(n for n in set(train + test)
-                           if (train + test).count(n) > 1)
-            raise format_error(path, row,
-                               f'persons listed twice: {twice[:5]}')
+            twice = sorted(
+                n for n in set(train + test) if (train + test).count(n) > 1)
+            raise format_error(path, row, f'persons listed twice: {twice[:5]}')
         for person in train + test:
             for cam in self.CAMERAS:
                 folder = osp.join(self.data_root, self.SEQUENCES, cam, person)

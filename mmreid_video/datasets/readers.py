@@ -7,7 +7,6 @@ from typing import Dict, List, Sequence, Tuple, Union
 import numpy as np
 from scipy.io import loadmat, whosmat
 
-
 # A MARS frame name: <pid4>C<camera>T<tracklet4>F<frame3>.jpg, where pid -1
 # (junk) is written 00-1.
 MARS_NAME = '<pid4>C<camera>T<tracklet4>F<frame3>.jpg'
@@ -73,12 +72,13 @@ def load_mat_array(path: str, key: str) -> np.ndarray:
             keys = sorted(name for name, _, _ in whosmat(path))
             raise KeyError(f'{path}: expected the key "{key}", found {keys}')
         arr = np.asarray(mat[key])
-    if arr.dtype.kind not in 'iuf' or (arr.dtype.kind == 'f' and not np.all(
-            np.isfinite(arr) & (arr == np.round(arr)))):
+    if arr.dtype.kind not in 'iuf' or (
+            arr.dtype.kind == 'f'
+            and not np.all(np.isfinite(arr) & (arr == np.round(arr)))):
         raise ValueError(f'{path}: "{key}" must hold integers, got dtype '
-                         f'{arr.dtype}' + (' with non-integral or non-finite '
-                                           'values' if arr.dtype.kind == 'f'
-                                           else ''))
+                         f'{arr.dtype}' +
+                         (' with non-integral or non-finite '
+                          'values' if arr.dtype.kind == 'f' else ''))
     return arr.astype(np.int64)
 
 
@@ -153,7 +153,8 @@ def _split_names(text: str, path: str) -> List[str]:
     while names and not names[-1]:
         names.pop()
     if '' in names:
-        raise format_error(path, names.index('') + 1,
+        raise format_error(path,
+                           names.index('') + 1,
                            'empty line; expected one frame name per line',
                            'line')
     return names

@@ -50,9 +50,9 @@ def list_frames(folder: str) -> List[str]:
     if not osp.isdir(folder):
         raise NotADirectoryError(f'{folder}: expected a tracklet folder '
                                  f'(of {"/".join(IMAGE_EXTS)} frames)')
-    frames = sorted((f for f in list_visible(folder)
-                     if f.lower().endswith(IMAGE_EXTS)),
-                    key=natural_key)
+    frames = sorted(
+        (f for f in list_visible(folder) if f.lower().endswith(IMAGE_EXTS)),
+        key=natural_key)
     if not frames:
         raise ValueError(f'{folder}: no image frames ({IMAGE_EXTS})')
     return frames

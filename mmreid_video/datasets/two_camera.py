@@ -1,8 +1,8 @@
 # Copyright (c) mmreid_video contributors. All rights reserved.
 """Base of the two-camera datasets with numbered person splits."""
 import os.path as osp
-from abc import abstractmethod
 import re
+from abc import abstractmethod
 from typing import List, Pattern, Tuple
 
 from .base_dataset import BaseVideoReIDDataset

@@ -58,9 +58,9 @@ _TEXT = dict(
     query_in_gallery='query_in_gallery={}'.format,
     exclusion='excluded: {}'.format,
     max_rank='CMC to rank {}'.format,
-    no_positive=lambda mode: ('queries without a valid match skipped'
-                              if mode == 'skip' else
-                              'queries without a valid match count AP 0'),
+    no_positive=lambda mode:
+    ('queries without a valid match skipped'
+     if mode == 'skip' else 'queries without a valid match count AP 0'),
     unit='values in {}'.format)
 _NOT_IN_TEXT = ('metric', )
 

@@ -33,8 +33,8 @@ RESULT_KEYS = ('R1', 'R5', 'R10', 'R20', 'mAP')
 NOT_TRAINING = ('work_dir', 'launcher', 'load_from', 'resume',
                 'experiment_name', 'val_dataloader', 'val_evaluator',
                 'val_cfg', 'test_dataloader', 'test_evaluator', 'test_cfg',
-                'default_hooks', 'visualizer', 'vis_backends',
-                'log_processor', 'log_level', 'env_cfg')
+                'default_hooks', 'visualizer', 'vis_backends', 'log_processor',
+                'log_level', 'env_cfg')
 LOADER_SPEED_KEYS = ('num_workers', 'persistent_workers', 'pin_memory',
                      'prefetch_factor')
 # What each fingerprint covers, for the message that says what changed.
@@ -212,8 +212,7 @@ def training_settings(cfg: Config) -> Dict[str, Any]:
 
 def write_training_settings(path: str, cfg: Config) -> None:
     """Store :func:`training_settings` of a finished training (JSON)."""
-    atomic_write(
-        json.dumps(training_settings(cfg), indent=1).encode(), path)
+    atomic_write(json.dumps(training_settings(cfg), indent=1).encode(), path)
 
 
 def training_changes(path: str, cfg: Config) -> List[str]:

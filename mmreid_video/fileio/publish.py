@@ -36,9 +36,8 @@ def _sibling_pattern(base: str, kind: str) -> 're.Pattern':
 
 def _sibling(target: str, kind: str) -> str:
     parent, base = osp.split(target)
-    return osp.join(
-        parent,
-        f'.{base}.{kind}-{owner_tag()}-{uuid.uuid4().hex[:12]}')
+    return osp.join(parent,
+                    f'.{base}.{kind}-{owner_tag()}-{uuid.uuid4().hex[:12]}')
 
 
 def is_empty_folder(path: PathLike) -> bool:

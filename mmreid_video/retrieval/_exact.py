@@ -68,8 +68,7 @@ def exclusion_labels(
         tuple[np.ndarray]: ``q_pids, g_pids, q_camids, g_camids`` for
         ``rank_gallery``.
     """
-    check_exclusion(q_pids, q_camids, g_pids is not None, g_camids
-                    is not None)
+    check_exclusion(q_pids, q_camids, g_pids is not None, g_camids is not None)
     if q_pids is not None:
         return q_pids, g_pids, q_camids, g_camids
     zeros_q, zeros_g = np.zeros(num_q, np.int64), np.zeros(num_g, np.int64)

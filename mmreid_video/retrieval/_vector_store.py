@@ -30,12 +30,14 @@ class VectorStore:
             mapped part can no longer be read. Defaults to ().
     """
 
-    def __init__(self,
-                 dim: int,
-                 on_disk: bool,
-                 folder: Optional[str] = None,
-                 parts: Sequence[np.ndarray] = (),
-                 guards: Sequence[Callable[[], None]] = ()) -> None:
+    def __init__(
+        self,
+        dim: int,
+        on_disk: bool,
+        folder: Optional[str] = None,
+        parts: Sequence[np.ndarray] = (),
+        guards: Sequence[Callable[[], None]] = ()
+    ) -> None:
         self.dim = dim
         self.guards = list(guards)
         self.on_disk = on_disk
@@ -79,8 +81,8 @@ class VectorStore:
         for part in self._parts + [None]:
             if part is None or isinstance(part, np.memmap):
                 if run:
-                    joined.append(np.concatenate(run) if len(run) > 1 else
-                                  run[0])
+                    joined.append(
+                        np.concatenate(run) if len(run) > 1 else run[0])
                     run = []
                 if part is not None:
                     joined.append(part)
@@ -99,8 +101,10 @@ class VectorStore:
             raise ValueError('joined() is for stores kept in memory')
         parts = self.parts
         if len(parts) != 1:
-            self._parts = [np.concatenate(parts) if parts else np.empty(
-                (0, self.dim), np.float32)]
+            self._parts = [
+                np.concatenate(parts) if parts else np.empty(
+                    (0, self.dim), np.float32)
+            ]
             self._offsets = None
             self.guards = []  # every row is in memory now
         return self._parts[0]

@@ -36,7 +36,6 @@ from mmreid_video.utils.provenance import (ProvenanceError, as_provenance,
                                            provenance_mismatch)
 from mmreid_video.visualization.ranked_list import sample_indices
 
-
 META_FILE = 'meta.json'
 SUBSETS = ('all', 'query', 'gallery')
 _KEYS = ('feats', 'indices', 'pids', 'camids', 'is_query', 'is_gallery',
@@ -192,8 +191,7 @@ def read_shard(path: str,
     if meta is not None:
         folder = osp.dirname(path) or '.'
         why = provenance_mismatch(arrays['provenance'], meta['provenance'],
-                                  f'shard {path}',
-                                  osp.join(folder, META_FILE))
+                                  f'shard {path}', osp.join(folder, META_FILE))
         if why:
             raise ProvenanceError(
                 f'{why}. The shard was not made by the extraction of '

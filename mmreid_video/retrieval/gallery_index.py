@@ -6,7 +6,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from mmreid_video.evaluation.functional import topk_metrics
+from mmreid_video.evaluation.functional.topk import DEFAULT_RANKS, topk_metrics
 from mmreid_video.utils.arrays import (ArrayLike, Labels, as_descriptors,
                                        as_labels)
 from mmreid_video.utils.provenance import (DESCRIPTOR_PARTS, ProvenanceError,
@@ -312,8 +312,8 @@ class GalleryIndex:
         q_cams = optional_labels(query_camids, 'query_camids', len(q))
         held = self._backend.label_names
         check_exclusion(q_pids, q_cams, 'pids' in held, 'camids' in held)
-        indices, dists = self._backend.search(q, min(topk, total),
-                                              q_pids, q_cams)
+        indices, dists = self._backend.search(q, min(topk, total), q_pids,
+                                              q_cams)
         return torch.from_numpy(indices), torch.from_numpy(dists)
 
     def evaluate(self,
@@ -321,7 +321,7 @@ class GalleryIndex:
                  query_pids: Labels,
                  query_camids: Labels,
                  topk: int = 100,
-                 ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
+                 ranks: Sequence[int] = DEFAULT_RANKS) -> Dict[str, float]:
         """R-n and mAP@k from the index's top-k lists (re-ID rule).
 
         Args:
@@ -390,7 +390,9 @@ class GalleryIndex:
         self.close()
 
     @classmethod
-    def load(cls, path: str, backend: str = 'faiss',
+    def load(cls,
+             path: str,
+             backend: str = 'faiss',
              **kwargs) -> 'GalleryIndex':
         """Re-open a saved index.
 
@@ -455,10 +457,10 @@ class GalleryIndex:
                              f'{sorted(e.name for e in engines)}')
         first = indices[0]
         for pos, other in enumerate(indices[1:], 1):
-            why = provenance_mismatch(
-                other.provenance, first.provenance,
-                f'shard {pos} ({other.backend.source})',
-                f'shard 0 ({first.backend.source})', DESCRIPTOR_PARTS)
+            why = provenance_mismatch(other.provenance, first.provenance,
+                                      f'shard {pos} ({other.backend.source})',
+                                      f'shard 0 ({first.backend.source})',
+                                      DESCRIPTOR_PARTS)
             if why:
                 raise ProvenanceError(
                     f'Cannot merge: {why}. Their descriptors do not '

@@ -61,8 +61,7 @@ def search(
         optional_labels(query_pids, 'query_pids', num_q),
         optional_labels(query_camids, 'query_camids', num_q),
         optional_labels(gallery_pids, 'gallery_pids', num_g),
-        optional_labels(gallery_camids, 'gallery_camids', num_g), num_q,
-        num_g)
+        optional_labels(gallery_camids, 'gallery_camids', num_g), num_q, num_g)
     k = min(topk, num_g)
     indices = np.empty((num_q, k), np.int64)
     dists = np.empty((num_q, k), np.float32)

@@ -165,8 +165,9 @@ def query_records(query: Arrays,
                 row=int(row),
                 distance=float(dist),
                 **_item(gallery, int(place), pids, camids))
-            for rank, (row, place, dist) in enumerate(
-                zip(rows, places[q], row_dists), 1) if row >= 0
+            for rank, (row, place,
+                       dist) in enumerate(zip(rows, places[q], row_dists), 1)
+            if row >= 0
         ]
         records.append(dict(_item(query, q, None, None), results=results))
     return records

@@ -18,6 +18,5 @@ __all__ = [
     'CfgOptionsAction', 'init_cpu_distributed', 'parse_launcher_args',
     'setup_distributed', 'teardown_distributed', 'check_output_path',
     'lock_work_dir', 'load_config', 'set_amp', 'parse_cfg_options',
-    'finish_tool_args', 'check_config', 'Progress',
-    'report_errors_briefly'
+    'finish_tool_args', 'check_config', 'Progress', 'report_errors_briefly'
 ]

@@ -127,8 +127,8 @@ class CfgOptionsAction(DictAction):
             ValueError: A ``dict(...)`` value is not made of literals.
         """
         text = value.strip()
-        if 'dict(' in text or (text.startswith(('[', '('))
-                               and _is_literal(text)):
+        bracketed = text.startswith(('[', '('))
+        if 'dict(' in text or (bracketed and _is_literal(text)):
             return parse_dict_value(text)
         if any(c in text for c in '[]()'):
             # Unquoted lists such as [a,(1,b)]: MMEngine's parser, which

@@ -153,13 +153,15 @@ class _Checker:
         self.problems: List[Problem] = []
         self.scope = scope
 
-    def component(self,
-                  key: str,
-                  cfg: Any,
-                  registry,
-                  default_type: Optional[str] = None,
-                  ignore: Tuple[str, ...] = (),
-                  extra: Optional[Tuple[str, ...]] = ()) -> None:
+    def component(
+        self,
+        key: str,
+        cfg: Any,
+        registry,
+        default_type: Optional[str] = None,
+        ignore: Tuple[str, ...] = (),
+        extra: Optional[Tuple[str, ...]] = ()
+    ) -> None:
         """Check the keys and values of one ``dict(type=..., ...)``;
         ``extra=None`` allows any further key."""
         if not isinstance(cfg, dict):
@@ -181,15 +183,17 @@ class _Checker:
                 return
         else:
             target = type_name
-        self.arguments(key, cfg, target, ignore,
-                       None if extra is None else ('type', *extra))
+        self.arguments(key, cfg, target, ignore, None if extra is None else
+                       ('type', *extra))
 
-    def arguments(self,
-                  key: str,
-                  cfg: dict,
-                  target: Callable,
-                  ignore: Tuple[str, ...] = (),
-                  extra: Optional[Tuple[str, ...]] = ()) -> None:
+    def arguments(
+        self,
+        key: str,
+        cfg: dict,
+        target: Callable,
+        ignore: Tuple[str, ...] = (),
+        extra: Optional[Tuple[str, ...]] = ()
+    ) -> None:
         """Check ``cfg``'s keys and values against ``target``'s arguments;
         ``extra`` keys are read by others (None: any key may be)."""
         accepted = accepted_arguments(target)
@@ -224,8 +228,11 @@ class _Checker:
                  f'num_workers={cfg.get("num_workers", 0)!r} (set '
                  f'{key}.persistent_workers=False with num_workers=0)'))
         self.dataset(f'{key}.dataset', cfg.get('dataset'))
-        self.component(f'{key}.sampler', cfg.get('sampler'), DATA_SAMPLERS,
-                       ignore=('dataset', ))
+        self.component(
+            f'{key}.sampler',
+            cfg.get('sampler'),
+            DATA_SAMPLERS,
+            ignore=('dataset', ))
 
     def dataset(self, key: str, cfg: Any) -> None:
         from mmreid_video.registry import DATASETS, TRANSFORMS
@@ -286,8 +293,8 @@ def config_problems(cfg: Config) -> List[Problem]:
     for key, hook in _listed('custom_hooks', cfg.get('custom_hooks')):
         check.component(key, hook, HOOKS)
     wrapper = cfg.get('optim_wrapper')
-    if isinstance(wrapper, dict) and isinstance(wrapper.get('optimizer'),
-                                                dict):
+    if isinstance(wrapper, dict) and isinstance(
+            wrapper.get('optimizer'), dict):
         check.component(
             'optim_wrapper',
             wrapper,
@@ -352,9 +359,8 @@ def check_config(cfg: Config, cfg_options: Optional[dict] = None) -> None:
     options = list(cfg_options or {})
 
     def source(key: str) -> str:
-        by_option = any(
-            key == opt or key.startswith((f'{opt}.', f'{opt}['))
-            for opt in options)
+        by_option = any(key == opt or key.startswith((f'{opt}.', f'{opt}['))
+                        for opt in options)
         return ' (set by --cfg-options)' if by_option else ''
 
     lines = '\n'.join(f'  {key}: {message}{source(key)}'

@@ -22,9 +22,10 @@ def _plain(obj: Any) -> Any:
     if hasattr(obj, 'to_dict'):  # mmengine ConfigDict
         obj = obj.to_dict()
     if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in sorted(obj.items(),
-                                                      key=lambda kv: str(
-                                                          kv[0]))}
+        return {
+            str(k): _plain(v)
+            for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))
+        }
     if isinstance(obj, (list, tuple)):
         return [_plain(v) for v in obj]
     if isinstance(obj, float):
@@ -68,8 +69,7 @@ def bytes_fingerprint(data: Any) -> str:
     return hashlib.sha256(data).hexdigest()[:FINGERPRINT_HEX]
 
 
-def file_fingerprint(path: Union[str, Path],
-                     block_size: int = 1 << 20) -> str:
+def file_fingerprint(path: Union[str, Path], block_size: int = 1 << 20) -> str:
     """The fingerprint of a file's bytes (read in blocks: checkpoints can be
     large).
 

@@ -6,8 +6,7 @@ import tempfile
 from typing import Sequence
 
 
-def check_output_path(path: str,
-                      option: str,
+def check_output_path(path: str, option: str,
                       suffixes: Sequence[str] = ()) -> None:
     """Fail now, not after an hour of work, if ``path`` cannot be written.
 

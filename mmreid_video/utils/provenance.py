@@ -200,8 +200,8 @@ def as_provenance(value: Any, where: str) -> Optional[dict]:
                              f'({err})') from None
     if value is None:
         return None
-    if not isinstance(value, Mapping) or any(
-            not isinstance(value.get(p), str) for p in PARTS):
+    if not isinstance(value, Mapping) or any(not isinstance(value.get(p), str)
+                                             for p in PARTS):
         raise ValueError(f'{where}: the provenance must map {list(PARTS)} '
                          f'to fingerprints, got {value!r}')
     return dict(value)
@@ -232,8 +232,8 @@ def provenance_mismatch(found: Optional[Mapping],
     if found is None and expected is None:
         return None
     if found is None or expected is None:
-        none, other, prov = ((found_name, expected_name, expected)
-                             if found is None else
+        none, other, prov = ((found_name, expected_name,
+                              expected) if found is None else
                              (expected_name, found_name, found))
         return (f'{none} records no provenance (written by an older '
                 'mmreid_video, or built from bare arrays), so it cannot be '
@@ -280,8 +280,8 @@ def check_provenance(found: Optional[Mapping],
         raise ProvenanceError(f'{why}. {hint}'.rstrip())
 
 
-def merged_provenance(provenances: Iterable[Optional[Mapping]]
-                      ) -> Optional[dict]:
+def merged_provenance(
+        provenances: Iterable[Optional[Mapping]]) -> Optional[dict]:
     """The provenance of descriptors joined from several artefacts of one
     model (their descriptor parts agree): their data part is that of the
     parts' data, in order, unless all are one.

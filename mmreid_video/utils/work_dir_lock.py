@@ -102,6 +102,7 @@ def lock_work_dir(work_dir: str) -> Optional[str]:
     # Holding the lock, this process is the work_dir's only writer: a
     # temporary file there was left by a run killed mid-save.
     for stale in remove_stale_temps(work_dir, any_writer=True):
-        print(f'Removed {stale}: a partial file of a killed run',
-              file=sys.stderr)
+        print(
+            f'Removed {stale}: a partial file of a killed run',
+            file=sys.stderr)
     return path

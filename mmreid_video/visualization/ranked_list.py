@@ -99,13 +99,13 @@ def camera_label(camid: int, camera_names: Sequence[str] = ()) -> str:
     return str(camera_names[camid])
 
 
-def _describe(pid: Optional[int], camid: Optional[int],
-              name: Optional[str], camera_names: Sequence[str]) -> str:
+def _describe(pid: Optional[int], camid: Optional[int], name: Optional[str],
+              camera_names: Optional[Sequence[str]]) -> str:
     parts = [] if name is None else [name]
     if pid is not None:
         parts.append(f'id {pid}')
     if camid is not None:
-        parts.append(camera_label(camid, camera_names))
+        parts.append(camera_label(camid, camera_names or ()))
     return ' '.join(parts)
 
 
@@ -114,7 +114,7 @@ def query_panel(frames: Sequence[np.ndarray],
                 pid: Optional[int] = None,
                 name: Optional[str] = None,
                 title: str = 'query',
-                camera_names: Sequence[str] = ()) -> TrackletPanel:
+                camera_names: Optional[Sequence[str]] = None) -> TrackletPanel:
     """Build the query cell with the standard labels.
 
     Args:
@@ -123,8 +123,8 @@ def query_panel(frames: Sequence[np.ndarray],
         pid (int, optional): Identity, written when given.
         name (str, optional): Tracklet name, written when given.
         title (str): First label line. Defaults to 'query'.
-        camera_names (Sequence[str]): Camera labels by camid, see
-            :func:`camera_label`. Defaults to ().
+        camera_names (Sequence[str], optional): Camera labels by camid, see
+            :func:`camera_label`. Defaults to None (``cam {camid}``).
 
     Returns:
         TrackletPanel: The query cell, labelled ``title`` and
@@ -135,14 +135,15 @@ def query_panel(frames: Sequence[np.ndarray],
         lines=(title, _describe(pid, camid, name, camera_names)))
 
 
-def gallery_panel(frames: Sequence[np.ndarray],
-                  rank: int,
-                  distance: float,
-                  camid: Optional[int] = None,
-                  pid: Optional[int] = None,
-                  match: Optional[bool] = None,
-                  name: Optional[str] = None,
-                  camera_names: Sequence[str] = ()) -> TrackletPanel:
+def gallery_panel(
+        frames: Sequence[np.ndarray],
+        rank: int,
+        distance: float,
+        camid: Optional[int] = None,
+        pid: Optional[int] = None,
+        match: Optional[bool] = None,
+        name: Optional[str] = None,
+        camera_names: Optional[Sequence[str]] = None) -> TrackletPanel:
     """Build a gallery cell with rank, distance, identity and camera labels.
 
     Args:
@@ -154,8 +155,8 @@ def gallery_panel(frames: Sequence[np.ndarray],
         match (bool, optional): Whether it is the query's identity; None
             when unknown.
         name (str, optional): Tracklet name, written when given.
-        camera_names (Sequence[str]): Camera labels by camid, see
-            :func:`camera_label`. Defaults to ().
+        camera_names (Sequence[str], optional): Camera labels by camid, see
+            :func:`camera_label`. Defaults to None (``cam {camid}``).
 
     Returns:
         TrackletPanel: The gallery cell, labelled ``#rank d=distance`` and

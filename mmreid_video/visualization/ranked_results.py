@@ -79,8 +79,8 @@ def load_ranking_dump(path: str) -> dict:
     if not shapes_ok:
         raise ValueError(f'Dump {path!r}: inconsistent shapes ' +
                          ', '.join(f'{k}={dump[k].shape}' for k in _READ_KEYS))
-    if dump['camera_names'].size and (
-            dump['camids'].max(initial=0) >= dump['camera_names'].size):
+    if dump['camera_names'].size and (dump['camids'].max(initial=0) >=
+                                      dump['camera_names'].size):
         raise ValueError(f'Dump {path!r}: camid {dump["camids"].max()} has '
                          f'no label in camera_names '
                          f'{dump["camera_names"].tolist()}')

@@ -18,8 +18,8 @@ def _load(path, map_location=None):
 @pytest.fixture
 def good_ckpt(tmp_path):
     path = tmp_path / 'epoch_2.pth'
-    torch.save(dict(meta=dict(epoch=2), state_dict={'w': torch.ones(64)}),
-               path)
+    torch.save(
+        dict(meta=dict(epoch=2), state_dict={'w': torch.ones(64)}), path)
     return path
 
 

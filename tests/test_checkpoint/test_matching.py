@@ -23,9 +23,11 @@ class _Net(nn.Module):
 def test_matching_checkpoint_loads(tmp_path):
     src, dst = _Net(), _Net()
     save_checkpoint(
-        {'state_dict': {f'module.{k}': v
-                        for k, v in src.state_dict().items()}},
-        str(tmp_path / 'a.pth'))
+        {
+            'state_dict':
+            {f'module.{k}': v
+             for k, v in src.state_dict().items()}
+        }, str(tmp_path / 'a.pth'))
     ckpt = load_model_weights(dst, str(tmp_path / 'a.pth'))
     assert 'state_dict' in ckpt
     assert torch.equal(dst.fc.weight, src.fc.weight)
@@ -47,9 +49,10 @@ def test_missing_unexpected_and_reshaped_keys_are_named(tmp_path):
     assert torch.equal(model.fc.weight, before)  # nothing was loaded
 
     save_checkpoint({'state_dict': {'head.w': torch.ones(1)}}, path)
-    with pytest.raises(RuntimeError,
-                       match=r'1 of its keys are unknown to the model '
-                       r'\(head.w\)'):
+    with pytest.raises(
+            RuntimeError,
+            match=r'1 of its keys are unknown to the model '
+            r'\(head.w\)'):
         load_model_weights(_Net(), path)
 
 
@@ -63,8 +66,10 @@ def test_partial_loading_on_request(tmp_path):
 
 
 def test_state_dict_must_hold_tensors():
-    with pytest.raises(TypeError, match="entry 'fc.weight' of its weights "
-                       'is a list, not a tensor'):
+    with pytest.raises(
+            TypeError,
+            match="entry 'fc.weight' of its weights "
+            'is a list, not a tensor'):
         check_weights_match(_Net(), {'state_dict': {'fc.weight': [1]}}, 'f')
     with pytest.raises(TypeError, match='"state_dict" is a str'):
         check_weights_match(_Net(), {'state_dict': 'x'}, 'f')
@@ -81,12 +86,13 @@ def _head_config(num_classes):
 
 def test_init_model_refuses_another_model(tmp_path):
     path = str(tmp_path / 'four_ids.pth')
-    save_checkpoint(
-        {'state_dict': init_model(_head_config(4)).state_dict()}, path)
+    save_checkpoint({'state_dict': init_model(_head_config(4)).state_dict()},
+                    path)
     init_model(_head_config(4), path)
-    with pytest.raises(RuntimeError,
-                       match='classifier.weight: checkpoint '
-                       r'\(4, 8\) vs model \(6, 8\)'):
+    with pytest.raises(
+            RuntimeError,
+            match='classifier.weight: checkpoint '
+            r'\(4, 8\) vs model \(6, 8\)'):
         init_model(_head_config(6), path)
     cfg = _head_config(6)
     cfg.allow_partial_load = True
@@ -102,10 +108,11 @@ def test_mismatch_names_the_training_config_copy(tmp_path):
     run.mkdir(parents=True)
     (run / 'config.py').write_text(trained)
     path = str(tmp_path / 'epoch_1.pth')
-    save_checkpoint({
-        'state_dict': _Net(out=5).state_dict(),
-        'meta': dict(cfg=trained)
-    }, path)
+    save_checkpoint(
+        {
+            'state_dict': _Net(out=5).state_dict(),
+            'meta': dict(cfg=trained)
+        }, path)
     with pytest.raises(RuntimeError) as info:
         load_model_weights(_Net(), path)
     assert (f'It was trained with the config copy {run / "config.py"} '

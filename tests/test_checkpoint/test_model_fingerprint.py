@@ -7,16 +7,15 @@ from fixture_models import tiny_denseil_cfg, tiny_video_reid_cfg
 from mmengine.config import Config
 
 from mmreid_video.apis import init_model
-from mmreid_video.checkpoint import (architecture_meta,
-                                     check_same_architecture)
+from mmreid_video.checkpoint import architecture_meta, check_same_architecture
 from mmreid_video.checkpoint.model_fingerprint import architecture
 from mmreid_video.registry import MODELS
 
 
 def _checkpoint(tmp_path, cfg, meta):
     path = tmp_path / 'model.pth'
-    torch.save(dict(state_dict=MODELS.build(cfg).state_dict(), meta=meta),
-               path)
+    torch.save(
+        dict(state_dict=MODELS.build(cfg).state_dict(), meta=meta), path)
     return str(path)
 
 
@@ -40,12 +39,13 @@ def test_architecture_drops_training_only_settings():
 @pytest.mark.parametrize('saved', ['fingerprint', 'config text'])
 def test_other_variant_with_the_same_shapes_is_refused(tmp_path, saved):
     dense = tiny_denseil_cfg(neck=dict(variant='dense'))
-    meta = (architecture_meta(dense) if saved == 'fingerprint' else dict(
-        cfg=Config(dict(model=dense)).pretty_text))
+    meta = (
+        architecture_meta(dense) if saved == 'fingerprint' else dict(
+            cfg=Config(dict(model=dense)).pretty_text))
     path = _checkpoint(tmp_path, dense, meta)
     init_model(Config(dict(model=tiny_denseil_cfg())), path)  # the default
-    vanilla = Config(dict(model=tiny_denseil_cfg(neck=dict(
-        variant='vanilla'))))
+    vanilla = Config(
+        dict(model=tiny_denseil_cfg(neck=dict(variant='vanilla'))))
     with pytest.raises(RuntimeError) as info:
         init_model(vanilla, path)
     msg = str(info.value)
@@ -66,8 +66,8 @@ def test_unrecorded_checkpoint_loads_with_a_warning(tmp_path, caplog):
     model = MODELS.build(tiny_video_reid_cfg())
     records = []
     logger = type('L', (), {'warning': lambda self, m: records.append(m)})()
-    check_same_architecture(model.build_cfg, dict(state_dict={}), 'w.pth',
-                            logger=logger)
+    check_same_architecture(
+        model.build_cfg, dict(state_dict={}), 'w.pth', logger=logger)
     assert records and 'w.pth records no model config' in records[0]
     # A model built from modules has no config to compare: no check.
     check_same_architecture(None, dict(meta={}), 'w.pth', logger=logger)

@@ -33,15 +33,18 @@ def test_nothing_to_resume(tmp_path):
 
 
 def test_resolve_refuses_nothing_to_resume(tmp_path):
-    with pytest.raises(FileNotFoundError,
-                       match=f'--resume: the work_dir {tmp_path}/typo does '
-                       'not exist'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=f'--resume: the work_dir {tmp_path}/typo does '
+            'not exist'):
         resolve_resume_checkpoint(str(tmp_path / 'typo'), 'auto')
-    with pytest.raises(FileNotFoundError,
-                       match=f'--resume: nothing to resume in {tmp_path}'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=f'--resume: nothing to resume in {tmp_path}'):
         resolve_resume_checkpoint(str(tmp_path), 'auto')
-    with pytest.raises(FileNotFoundError,
-                       match='--resume nope.pth: no such checkpoint file'):
+    with pytest.raises(
+            FileNotFoundError,
+            match='--resume nope.pth: no such checkpoint file'):
         resolve_resume_checkpoint(str(tmp_path), 'nope.pth')
     newest = _touch(tmp_path / 'epoch_4.pth')
     assert resolve_resume_checkpoint(str(tmp_path), 'auto') == newest
@@ -80,8 +83,8 @@ def test_same_run_refuses_changes_that_alter_it():
 
     from mmreid_video.checkpoint import check_same_run
     saved = dict(
-        train_dataloader=dict(batch_size=8, num_workers=4,
-                              dataset=dict(data_root='a')),
+        train_dataloader=dict(
+            batch_size=8, num_workers=4, dataset=dict(data_root='a')),
         model=dict(type='VideoReID', clips_per_forward=64),
         default_hooks=dict(logger=dict(interval=50)),
         data_root='a')  # a helper variable: its use is compared

@@ -51,8 +51,7 @@ def test_overwrite_removes_only_the_old_checkpoints(tmp_path):
     work = _old_run(tmp_path / 'w')
     removed = claim_work_dir(str(work), overwrite=True)
     assert sorted(removed) == [
-        str(work / n)
-        for n in ('best_reid_mAP_epoch_2.pth', 'epoch_2.pth',
-                  'last_checkpoint')
+        str(work / n) for n in ('best_reid_mAP_epoch_2.pth', 'epoch_2.pth',
+                                'last_checkpoint')
     ]
     assert sorted(p.name for p in work.iterdir()) == ['baseline.py']

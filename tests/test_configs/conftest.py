@@ -23,8 +23,8 @@ def no_pretrained(cfg):
 
     if isinstance(cfg, dict):
         return type(cfg)({
-            k: None if (k == 'init_cfg' and loads_weights(v)) or
-            k == 'encoder_checkpoint' else no_pretrained(v)
+            k: None if (k == 'init_cfg' and loads_weights(v))
+            or k == 'encoder_checkpoint' else no_pretrained(v)
             for k, v in cfg.items()
         })
     if isinstance(cfg, (list, tuple)):

@@ -62,10 +62,7 @@ def test_model_index_lists_every_config_of_its_folders():
         meta = yaml.safe_load((REPO / metafile).read_text())
         listed = {m['Config'] for m in meta['Models']}
         folder = Path(metafile).parent
-        shipped = {
-            str(folder / p.name)
-            for p in (REPO / folder).glob('*.py')
-        }
+        shipped = {str(folder / p.name) for p in (REPO / folder).glob('*.py')}
         assert listed == shipped, metafile
         collections = {c['Name'] for c in meta['Collections']}
         assert all(m['In Collection'] in collections for m in meta['Models'])
@@ -111,8 +108,12 @@ def test_config_pipelines_run(path, tmp_path):
         assert scales, f'{key}: no resize'
         width, height = scales[-1]
         pipeline = Compose(copy.deepcopy(dataset.pipeline))
-        info = dict(frame_paths=frames, pid=3, camid=0,
-                    tracklet_id='0001C1T0001', sample_idx=0)
+        info = dict(
+            frame_paths=frames,
+            pid=3,
+            camid=0,
+            tracklet_id='0001C1T0001',
+            sample_idx=0)
         if not is_train:
             info.update(is_query=True, is_gallery=True)
         packed = pipeline(info)

@@ -42,10 +42,7 @@ def repo_on_path(monkeypatch):
 
 
 def test_projects_ship_configs():
-    names = {
-        config_id(p)
-        for p in (REPO / 'projects').glob('*/configs/*.py')
-    }
+    names = {config_id(p) for p in (REPO / 'projects').glob('*/configs/*.py')}
     assert 'example_backbone/configs/denseil_tinystagenet_mars.py' in names
     for arch in ('r101', 'rx50', 'convnext-t', 'swin-t'):
         assert (f'mmpretrain_backbones/configs/denseil_{arch}_mars.py'

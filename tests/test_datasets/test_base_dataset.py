@@ -61,15 +61,20 @@ def test_docs_example(tmp_path, my_cams):
 
 
 def test_base_checks(tmp_path, my_cams):
-    with pytest.raises(ValueError, match=r"MyCams: split must be one of "
-                       r"\('train', 'test'\), got 'val'"):
+    with pytest.raises(
+            ValueError,
+            match=r"MyCams: split must be one of "
+            r"\('train', 'test'\), got 'val'"):
         my_cams(str(tmp_path), split='val')
-    with pytest.raises(FileNotFoundError, match=r'(?s)MyCams: ".*query" '
-                       r'does not exist.*<pid>/cam<k>'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'(?s)MyCams: ".*query" '
+            r'does not exist.*<pid>/cam<k>'):
         (tmp_path / 'train').mkdir()
         my_cams(str(tmp_path), split='test')
     with pytest.raises(
-            ValueError, match=r"MyCams: the 'train' split of data_root "
+            ValueError,
+            match=r"MyCams: the 'train' split of data_root "
             r'".*" has no tracklets'):
         my_cams(str(tmp_path))
     with pytest.raises(TypeError, match='abstract'):

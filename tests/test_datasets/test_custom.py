@@ -45,11 +45,14 @@ def test_test_split_flags_and_shared_tracklet(tmp_path):
 
 def test_unknown_cameras_are_unique(tmp_path):
     ann = dict(
-        train=[custom_tracklet(1, None, 2, 't1'),
-               custom_tracklet(2, 0, 2, 't2')],
+        train=[
+            custom_tracklet(1, None, 2, 't1'),
+            custom_tracklet(2, 0, 2, 't2')
+        ],
         query=[custom_tracklet(1, None, 2, 'q')],
         gallery=[
-            custom_tracklet(1, None, 2, 'g1'), {
+            custom_tracklet(1, None, 2, 'g1'),
+            {
                 k: v
                 for k, v in custom_tracklet(1, 0, 2, 'g2').items()
                 if k != 'camid'
@@ -146,7 +149,8 @@ def test_tracklet_listed_twice_in_one_list(tmp_path):
     ann = json.loads(json.dumps(CUSTOM_ANN))
     ann['train'][2]['tracklet_id'] = 'train/17/a'
     with pytest.raises(
-            ValueError, match=r'row train\[2\]: tracklet_id "train/17/a" is '
+            ValueError,
+            match=r'row train\[2\]: tracklet_id "train/17/a" is '
             r'listed twice in "train" \(also train\[0\]\)'):
         CustomVideoReIDDataset(
             data_root=str(tmp_path), ann_file=write_custom_ann(tmp_path, ann))
@@ -155,13 +159,11 @@ def test_tracklet_listed_twice_in_one_list(tmp_path):
 def test_non_utf8_file_names_file_and_line(tmp_path):
     text = json.dumps(CUSTOM_ANN, indent=1).encode()
     pos = text.index(b'g/0')
-    (tmp_path / 'latin1.json').write_bytes(text[:pos] + b'\xe9' +
-                                           text[pos:])
+    (tmp_path / 'latin1.json').write_bytes(text[:pos] + b'\xe9' + text[pos:])
     line = text[:pos].count(b'\n') + 1
     with pytest.raises(
             ValueError, match=rf'latin1\.json, line {line}: not UTF-8 text'):
-        CustomVideoReIDDataset(
-            data_root=str(tmp_path), ann_file='latin1.json')
+        CustomVideoReIDDataset(data_root=str(tmp_path), ann_file='latin1.json')
 
 
 @pytest.mark.parametrize('split, empty, what', [
@@ -171,7 +173,8 @@ def test_non_utf8_file_names_file_and_line(tmp_path):
 def test_empty_split_names_dataset_and_split(tmp_path, split, empty, what):
     ann = dict(CUSTOM_ANN, **{key: [] for key in empty})
     with pytest.raises(
-            ValueError, match=rf"CustomVideoReIDDataset: the '{split}' split "
+            ValueError,
+            match=rf"CustomVideoReIDDataset: the '{split}' split "
             rf'of data_root ".*" has no {what}'):
         CustomVideoReIDDataset(
             data_root=str(tmp_path),
@@ -181,8 +184,7 @@ def test_empty_split_names_dataset_and_split(tmp_path, split, empty, what):
 
 def test_frames_under_two_test_tracklets_are_refused(tmp_path):
     ann = json.loads(json.dumps(CUSTOM_ANN))
-    ann['gallery'].append(
-        dict(ann['query'][0], tracklet_id='g/copy', camid=3))
+    ann['gallery'].append(dict(ann['query'][0], tracklet_id='g/copy', camid=3))
     with pytest.raises(
             ValueError,
             match=r'ann.json: frame ".*q/30/0.jpg" belongs to tracklet '

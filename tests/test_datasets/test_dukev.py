@@ -102,13 +102,15 @@ def test_missing_folder(tmp_path):
 def test_duplicate_frame_number(dukev):
     (dukev / 'train/0004/0005/0004_C8_F0001_X9.jpg').write_bytes(b'')
     with pytest.raises(
-            ValueError, match=r'0004/0005/0004[_C8]+F0001_?X\d\.jpg: frame '
+            ValueError,
+            match=r'0004/0005/0004[_C8]+F0001_?X\d\.jpg: frame '
             r'number 1 is also that of 0004'):
         DukeMTMCVideoReID(str(dukev))
 
 
-@pytest.mark.parametrize('folder', ['001', '00012', '\u0661\u0662\u0663'
-                                    '\u0664'])
+@pytest.mark.parametrize('folder',
+                         ['001', '00012', '\u0661\u0662\u0663'
+                          '\u0664'])
 def test_pid_folder_must_be_four_ascii_digits(dukev, folder):
     (dukev / 'train' / folder / '0001').mkdir(parents=True)
     with pytest.raises(ValueError, match='expected a 4-digit pid folder'):
@@ -127,7 +129,8 @@ def test_empty_split_names_dataset_and_split(tmp_path):
     make_tree(tmp_path, {k: v for k, v in TREE.items() if k[0] != 'train'})
     (tmp_path / 'train').mkdir()
     with pytest.raises(
-            ValueError, match=r"DukeMTMCVideoReID: the 'train' split of "
+            ValueError,
+            match=r"DukeMTMCVideoReID: the 'train' split of "
             r'data_root ".*" has no tracklets'):
         DukeMTMCVideoReID(str(tmp_path))
     for sub in ('query', 'gallery'):
@@ -135,7 +138,8 @@ def test_empty_split_names_dataset_and_split(tmp_path):
         make_tree(root, {k: v for k, v in TREE.items() if k[0] != sub})
         (root / sub).mkdir()
         with pytest.raises(
-                ValueError, match=rf"the 'test' split .* has no {sub} "
+                ValueError,
+                match=rf"the 'test' split .* has no {sub} "
                 'tracklets'):
             DukeMTMCVideoReID(str(root), split='test')
 

@@ -83,12 +83,15 @@ def test_split_errors(ilids):
     bad[1, 5] = bad[1, 0]
     savemat(mat, {'ls_set': bad})
     with pytest.raises(
-            ValueError, match=r'splits_ilidsvid\.mat, row 2: a person is '
+            ValueError,
+            match=r'splits_ilidsvid\.mat, row 2: a person is '
             'listed twice'):
         iLIDSVID(str(ilids), split_id=0)
     savemat(mat, {'ls_set': LS_SET + 0.5})
-    with pytest.raises(ValueError, match=r'splits_ilidsvid\.mat: "ls_set" '
-                       'must hold integers'):
+    with pytest.raises(
+            ValueError,
+            match=r'splits_ilidsvid\.mat: "ls_set" '
+            'must hold integers'):
         iLIDSVID(str(ilids))
     savemat(mat, {'splits': LS_SET})
     with pytest.raises(
@@ -151,5 +154,6 @@ def test_os_files_are_skipped(ilids):
         (seq / 'cam1' / name).write_bytes(b'x')
         (seq / 'cam2/person001' / name).write_bytes(b'x')
     test = iLIDSVID(str(ilids), split='test')
-    assert [len(test.get_data_info(i)['frame_paths'])
-            for i in range(len(test))] == [3] * 6
+    assert [
+        len(test.get_data_info(i)['frame_paths']) for i in range(len(test))
+    ] == [3] * 6

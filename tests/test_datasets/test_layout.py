@@ -24,8 +24,9 @@ DATASETS = {
 
 def required(name, root):
     cls, kwargs, split = DATASETS[name]
-    return cls(data_root=str(root), split=split, lazy_init=True,
-               **kwargs).required_paths()
+    return cls(
+        data_root=str(root), split=split, lazy_init=True,
+        **kwargs).required_paths()
 
 
 def lay_out(root, paths):
@@ -85,8 +86,8 @@ INNER_FOLDER = {
 }
 
 
-@pytest.mark.parametrize('name', [n for n in sorted(DATASETS)
-                                  if INNER_FOLDER[n]])
+@pytest.mark.parametrize('name',
+                         [n for n in sorted(DATASETS) if INNER_FOLDER[n]])
 def test_root_one_level_too_deep(tmp_path, name):
     """data_root pointing into the dataset, e.g. PRID without prid_2011/."""
     lay_out(tmp_path, required(name, tmp_path))
@@ -94,24 +95,28 @@ def test_root_one_level_too_deep(tmp_path, name):
     assert f'Did you mean data_root="{tmp_path}"?' in head
 
 
-@pytest.mark.parametrize('name,misplaced,found', [
-    # list_sequence/ twice (an archive folder extracted into its namesake).
-    ('LS-VID', 'list_sequence/list_seq_test.txt',
-     'list_sequence/list_sequence/list_seq_test.txt'),
-    # PRID's split JSON inside the dataset folder instead of beside it.
-    ('PRID-2011', 'splits_prid2011.json', 'prid_2011/splits_prid2011.json'),
-    # PRID extracted without its prid_2011/ folder.
-    ('PRID-2011', 'prid_2011/multi_shot/cam_a', 'multi_shot/cam_a'),
-    # iLIDS-VID's split folder inside i-LIDS-VID/.
-    ('iLIDS-VID', 'train-test people splits/train_test_splits_ilidsvid.mat',
-     'i-LIDS-VID/train-test people splits/train_test_splits_ilidsvid.mat'),
-    # MARS's info/ inside the evaluation kit's folder.
-    ('MARS', 'info/tracks_test_info.mat',
-     'MARS-evaluation-master/info/tracks_test_info.mat'),
-    # DukeV's query/ inside another folder.
-    ('DukeV', 'query', 'DukeMTMC-VideoReID/query'),
-    ('custom', 'ann.json', 'annotations/ann.json'),
-])
+@pytest.mark.parametrize(
+    'name,misplaced,found',
+    [
+        # list_sequence/ twice (an archive folder extracted into its namesake).
+        ('LS-VID', 'list_sequence/list_seq_test.txt',
+         'list_sequence/list_sequence/list_seq_test.txt'),
+        # PRID's split JSON inside the dataset folder instead of beside it.
+        ('PRID-2011', 'splits_prid2011.json', 'prid_2011/splits_prid2011.json'
+         ),
+        # PRID extracted without its prid_2011/ folder.
+        ('PRID-2011', 'prid_2011/multi_shot/cam_a', 'multi_shot/cam_a'),
+        # iLIDS-VID's split folder inside i-LIDS-VID/.
+        ('iLIDS-VID',
+         'train-test people splits/train_test_splits_ilidsvid.mat',
+         'i-LIDS-VID/train-test people splits/train_test_splits_ilidsvid.mat'),
+        # MARS's info/ inside the evaluation kit's folder.
+        ('MARS', 'info/tracks_test_info.mat',
+         'MARS-evaluation-master/info/tracks_test_info.mat'),
+        # DukeV's query/ inside another folder.
+        ('DukeV', 'query', 'DukeMTMC-VideoReID/query'),
+        ('custom', 'ann.json', 'annotations/ann.json'),
+    ])
 def test_one_path_misplaced(tmp_path, name, misplaced, found):
     paths = required(name, tmp_path)
     lay_out(tmp_path, [p for p in paths if p != misplaced] + [found])

@@ -2,8 +2,7 @@
 """Files operating systems add to folders are not dataset files."""
 import pytest
 
-from mmreid_video.datasets.listing import is_os_file
-from mmreid_video.datasets.listing import list_visible
+from mmreid_video.datasets.listing import is_os_file, list_visible
 
 
 @pytest.mark.parametrize('name', [

@@ -75,20 +75,23 @@ def test_metadata_only_init(lsvid_root, monkeypatch):
     assert listed == ['tracklet_train/0001', 'tracklet_train/0003']
     listed.clear()
     test = LSVID(str(lsvid_root), split='test')
-    assert listed == ['tracklet_test/0004', 'tracklet_test/0006',
-                      'tracklet_test/0007']
+    assert listed == [
+        'tracklet_test/0004', 'tracklet_test/0006', 'tracklet_test/0007'
+    ]
     # tracklet_val/ is in no list.
-    frames = [p for ds in (train, test) for d in infos(ds)
-              for p in d['frame_paths']]
+    frames = [
+        p for ds in (train, test) for d in infos(ds) for p in d['frame_paths']
+    ]
     assert len(frames) == sum(r[3] for r in LSVID_TRAIN + LSVID_TEST) == 30
 
 
 def test_missing_list_file(lsvid_root):
     (lsvid_root / 'list_sequence/list_seq_test.txt').unlink()
     LSVID(str(lsvid_root), split='train')  # the train split does not need it
-    with pytest.raises(FileNotFoundError,
-                       match=r'(?s)list_seq_test\.txt" does not exist.*'
-                       r'list_sequence/list_seq_test\.txt'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'(?s)list_seq_test\.txt" does not exist.*'
+            r'list_sequence/list_seq_test\.txt'):
         LSVID(str(lsvid_root), split='test')
 
 
@@ -97,22 +100,25 @@ def test_list_line_without_frames(lsvid_root):
     lines = path.read_text().splitlines()
     path.write_text('\n'.join(lines[:2] + ['tracklet_train/0003/00039999 3'] +
                               lines[3:]) + '\n')
-    with pytest.raises(ValueError,
-                       match=r'list_seq_train\.txt, row 3: no frame in '
-                       r'".*tracklet_train/0003" starts with "00039999"'):
+    with pytest.raises(
+            ValueError,
+            match=r'list_seq_train\.txt, row 3: no frame in '
+            r'".*tracklet_train/0003" starts with "00039999"'):
         LSVID(str(lsvid_root))
     path.write_text('tracklet_train/0002/00020001 2\n')
-    with pytest.raises(ValueError,
-                       match=r'list_seq_train\.txt, row 1: folder '
-                       r'".*tracklet_train/0002" of "tracklet_train/0002/'
-                       r'00020001" does not exist'):
+    with pytest.raises(
+            ValueError,
+            match=r'list_seq_train\.txt, row 1: folder '
+            r'".*tracklet_train/0002" of "tracklet_train/0002/'
+            r'00020001" does not exist'):
         LSVID(str(lsvid_root))
 
 
 def test_empty_list_file(lsvid_root):
     (lsvid_root / 'list_sequence/list_seq_train.txt').write_text('\n')
-    with pytest.raises(ValueError, match=r'list_seq_train\.txt: no '
-                       'tracklets'):
+    with pytest.raises(
+            ValueError, match=r'list_seq_train\.txt: no '
+            'tracklets'):
         LSVID(str(lsvid_root))
 
 
@@ -125,19 +131,21 @@ def test_empty_list_file(lsvid_root):
 def test_malformed_list_lines(lsvid_root, line, msg):
     path = lsvid_root / 'list_sequence/list_seq_train.txt'
     path.write_text(path.read_text() + line + '\n')
-    with pytest.raises(ValueError, match=r'list_seq_train\.txt, row 5: .*'
-                       + msg):
+    with pytest.raises(
+            ValueError, match=r'list_seq_train\.txt, row 5: .*' + msg):
         LSVID(str(lsvid_root))
 
 
 def test_bad_camera_in_frame_names(lsvid_root):
     folder = lsvid_root / 'tracklet_train/0003'
     (folder / '00030002_0003_16_0003.jpg').touch()
-    with pytest.raises(ValueError, match=r'row 4: frame ".*00030002_0003_16_'
-                       r'0003\.jpg": expected .* camera \(1-15\) third'):
+    with pytest.raises(
+            ValueError,
+            match=r'row 4: frame ".*00030002_0003_16_'
+            r'0003\.jpg": expected .* camera \(1-15\) third'):
         LSVID(str(lsvid_root))
-    (folder / '00030002_0003_16_0003.jpg').rename(
-        folder / '00030002_0003_7_0003.jpg')
+    (folder / '00030002_0003_16_0003.jpg').rename(folder /
+                                                  '00030002_0003_7_0003.jpg')
     with pytest.raises(ValueError, match=r'row 4: .* from cameras \[1, 7\]'):
         LSVID(str(lsvid_root))
 
@@ -145,12 +153,16 @@ def test_bad_camera_in_frame_names(lsvid_root):
 def test_info_mat_errors(lsvid_root):
     mat = lsvid_root / 'test/data/info_test.mat'
     write_mat_v73(mat, dict(query_IDX=[[1]]))
-    with pytest.raises(KeyError, match=r'info_test\.mat: expected the key '
-                       r'"query", found \[\W+query_IDX'):
+    with pytest.raises(
+            KeyError,
+            match=r'info_test\.mat: expected the key '
+            r'"query", found \[\W+query_IDX'):
         LSVID(str(lsvid_root), split='test')
     write_mat_v73(mat, dict(query=[[1], [7]]))
-    with pytest.raises(ValueError, match=r'"query" must hold rows 1\.\.6 of '
-                       r'.*list_seq_test\.txt \(6 lines\), got 1\.\.7'):
+    with pytest.raises(
+            ValueError,
+            match=r'"query" must hold rows 1\.\.6 of '
+            r'.*list_seq_test\.txt \(6 lines\), got 1\.\.7'):
         LSVID(str(lsvid_root), split='test')
     write_mat_v73(mat, dict(query=[[2], [2]]))
     with pytest.raises(ValueError, match='"query" lists a row twice'):
@@ -160,8 +172,10 @@ def test_info_mat_errors(lsvid_root):
         LSVID(str(lsvid_root), split='test')
     write_mat_v73(mat, dict(query=[[1], [2]]))
     mat.write_bytes(mat.read_bytes()[:1000])  # truncated HDF5
-    with pytest.raises(ValueError, match=r'info_test\.mat: cannot read it '
-                       r'as a MATLAB v7\.3 \(HDF5\) file'):
+    with pytest.raises(
+            ValueError,
+            match=r'info_test\.mat: cannot read it '
+            r'as a MATLAB v7\.3 \(HDF5\) file'):
         LSVID(str(lsvid_root), split='test')
 
 
@@ -175,27 +189,35 @@ def test_info_test_must_agree_with_list(lsvid_root):
     bad = info.copy()
     bad[4, 3] = 10  # camera of row 5: the frame names say 9
     write_mat_v73(mat, dict(query=[[1]], info_test=bad))
-    with pytest.raises(ValueError, match=r'info_test\.mat, row 5: info_test '
-                       r'has camera 10; the frame names of .*list_seq_test'
-                       r'\.txt row 5 \(tracklet_test/0006/00060002\) give '
-                       'camera 9'):
+    with pytest.raises(
+            ValueError,
+            match=r'info_test\.mat, row 5: info_test '
+            r'has camera 10; the frame names of .*list_seq_test'
+            r'\.txt row 5 \(tracklet_test/0006/00060002\) give '
+            'camera 9'):
         LSVID(str(lsvid_root), split='test')
     bad = info.copy()
     bad[2, 2] = 2  # list pid 4 of rows 1-3 is info ids 0 and 2
     write_mat_v73(mat, dict(query=[[1]], info_test=bad))
-    with pytest.raises(ValueError, match=r'row 3: .*list_seq_test\.txt pid 4 '
-                       r'is two info_test ids, 0 \(row 1\) and 2 \(row 3\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'row 3: .*list_seq_test\.txt pid 4 '
+            r'is two info_test ids, 0 \(row 1\) and 2 \(row 3\)'):
         LSVID(str(lsvid_root), split='test')
     bad = info.copy()
     bad[5, 2] = 1  # info id 1 is list pids 6 (rows 4-5) and 7 (row 6)
     write_mat_v73(mat, dict(query=[[1]], info_test=bad))
-    with pytest.raises(ValueError, match=r'row 6: info_test pid 1 is two '
-                       r'.*list_seq_test\.txt pids, 6 \(row 4\) and 7 '
-                       r'\(row 6\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'row 6: info_test pid 1 is two '
+            r'.*list_seq_test\.txt pids, 6 \(row 4\) and 7 '
+            r'\(row 6\)'):
         LSVID(str(lsvid_root), split='test')
     write_mat_v73(mat, dict(query=[[1]], info_test=info[:5]))
-    with pytest.raises(ValueError, match=r'"info_test" must be 6 x >=4 .* '
-                       r'got shape \(5, 4\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'"info_test" must be 6 x >=4 .* '
+            r'got shape \(5, 4\)'):
         LSVID(str(lsvid_root), split='test')
 
 
@@ -210,8 +232,9 @@ def test_info_layout_variant(lsvid_root):
     assert sum(d['is_query'] for d in infos(test)) == 2
     assert test.metainfo['num_ids'] == 2
     (lsvid_root / 'info/data/info_test.mat').unlink()
-    with pytest.raises(FileNotFoundError,
-                       match=r'"[^"]*info/data/info_test\.mat" does not '):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'"[^"]*info/data/info_test\.mat" does not '):
         LSVID(str(lsvid_root), split='test')
 
 
@@ -227,8 +250,8 @@ def real_root(tmp_path, lsvid_info, frames, split='test', relabel=None):
 def counts(ds):
     data = infos(ds)
     return (sum(d['is_query'] for d in data),
-            sum(d['is_gallery'] for d in data),
-            len({d['pid'] for d in data}))
+            sum(d['is_gallery'] for d in data), len({d['pid']
+                                                     for d in data}))
 
 
 @pytest.mark.slow  # the real LS-VID tables
@@ -249,24 +272,25 @@ def test_real_info_test_relabelled_list(tmp_path, lsvid_info,
     def relabel(pids):
         return 5000 + 3 * perm[pids]
 
-    root = real_root(
-        tmp_path, lsvid_info, lsvid_real_frames, relabel=relabel)
+    root = real_root(tmp_path, lsvid_info, lsvid_real_frames, relabel=relabel)
     test = LSVID(root, split='test', query_in_gallery=True)
     assert counts(test) == (3504, 11333, 2730)
-    info = load_mat_array(
-        str(Path(lsvid_info) / 'info_test.mat'), 'info_test')
+    info = load_mat_array(str(Path(lsvid_info) / 'info_test.mat'), 'info_test')
     assert [d['pid'] for d in infos(test)] == relabel(info[:, 2]).tolist()
 
 
 def test_real_info_test_refuses_merged_ids(tmp_path, lsvid_info,
                                            lsvid_real_frames):
+
     def merge(pids):  # info ids 4 and 5 get one list pid
         return np.where(pids == 5, 4, pids)
 
     root = real_root(tmp_path, lsvid_info, lsvid_real_frames, relabel=merge)
-    with pytest.raises(ValueError, match=r'info_test\.mat, row \d+: .*'
-                       r'list_seq_test\.txt pid 4 is two info_test ids, 4 '
-                       r'\(row \d+\) and 5 \(row \d+\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'info_test\.mat, row \d+: .*'
+            r'list_seq_test\.txt pid 4 is two info_test ids, 4 '
+            r'\(row \d+\) and 5 \(row \d+\)'):
         LSVID(root, split='test')
 
 

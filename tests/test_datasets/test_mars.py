@@ -10,8 +10,7 @@ from mmengine.registry import init_default_scope
 from scipy.io import loadmat, savemat
 
 from mmreid_video.datasets import MARS
-from mmreid_video.datasets.mars_layout import (mars_frame_names,
-                                               write_mars_info)
+from mmreid_video.datasets.mars_layout import mars_frame_names, write_mars_info
 from mmreid_video.registry import DATASETS
 
 MARS_INFO = (Path(__file__).parents[2] / '..' / 'shared' / 'data' /
@@ -35,8 +34,9 @@ def write_mars(root: Path, train: np.ndarray, test: np.ndarray,
 def real_mars(tmp_path_factory) -> Path:
     """The real MARS metadata with generated, consistent name lists."""
     root = tmp_path_factory.mktemp('mars')
-    train, test = (loadmat(MARS_INFO / f'tracks_{sub}_info.mat')
-                   [f'track_{sub}_info'] for sub in ('train', 'test'))
+    train, test = (
+        loadmat(MARS_INFO / f'tracks_{sub}_info.mat')[f'track_{sub}_info']
+        for sub in ('train', 'test'))
     write_mars(root, train, test,
                loadmat(MARS_INFO / 'query_IDX.mat')['query_IDX'])
     return root
@@ -192,17 +192,19 @@ def edit_names(root: Path, sub: str, line: int, name: str) -> None:
     path.write_text('\n'.join(names) + '\n')
 
 
-@pytest.mark.parametrize('line, name, msg', [
-    # The middle frame of row 3 (lines 5-7), not only its ends.
-    (6, '0005C1T0001F002.jpg', r'tracks_test_info\.mat, row 3: frame '
-     r'"0005C1T0001F002\.jpg" \(line 6 of .*test_name\.txt\) does not match '
-     'pid 3 camera 1'),
-    (6, '0003C1T0002F002.jpg', r'tracks_test_info\.mat, row 3: frame '
-     r'"0003C1T0002F002\.jpg" \(line 6 of .*test_name.txt\) is of another '
-     r'tracklet than the row\'s first frame "0003C1T0001F001\.jpg"'),
-    (9, '0003C4T0001F02.jpg', r'test_name\.txt, line 9: "0003C4T0001F02'
-     r'\.jpg" is not a MARS frame name \(<pid4>C<camera>T<tracklet4>'),
-])
+@pytest.mark.parametrize(
+    'line, name, msg',
+    [
+        # The middle frame of row 3 (lines 5-7), not only its ends.
+        (6, '0005C1T0001F002.jpg', r'tracks_test_info\.mat, row 3: frame '
+         r'"0005C1T0001F002\.jpg" \(line 6 of .*test_name\.txt\) does not '
+         'match pid 3 camera 1'),
+        (6, '0003C1T0002F002.jpg', r'tracks_test_info\.mat, row 3: frame '
+         r'"0003C1T0002F002\.jpg" \(line 6 of .*test_name.txt\) is of another '
+         r'tracklet than the row\'s first frame "0003C1T0001F001\.jpg"'),
+        (9, '0003C4T0001F02.jpg', r'test_name\.txt, line 9: "0003C4T0001F02'
+         r'\.jpg" is not a MARS frame name \(<pid4>C<camera>T<tracklet4>'),
+    ])
 def test_every_frame_name_is_checked(tmp_path, line, name, msg):
     write_mars(tmp_path, *small_tables())
     edit_names(tmp_path, 'test', line, name)
@@ -251,12 +253,14 @@ def test_empty_table_names_file_and_split(tmp_path):
     savemat(tmp_path / 'info/tracks_train_info.mat',
             {'track_train_info': np.zeros((0, 4), np.int32)})
     with pytest.raises(
-            ValueError, match=r'tracks_train_info\.mat: expected rows .* '
+            ValueError,
+            match=r'tracks_train_info\.mat: expected rows .* '
             r'with N >= 1, got \(0, 4\)'):
         MARS(str(tmp_path))
     write_mars(tmp_path / 'q', train, test, np.zeros(0))
     with pytest.raises(
-            ValueError, match=r'query_IDX\.mat: query_IDX must be a '
+            ValueError,
+            match=r'query_IDX\.mat: query_IDX must be a '
             r'non-empty vector'):
         MARS(str(tmp_path / 'q'), split='test')
 
@@ -267,7 +271,8 @@ def test_test_pids_checked_against_train(tmp_path):
     test[3, 2] = 7
     write_mars(tmp_path, train, test, query)
     with pytest.raises(
-            ValueError, match=r'tracks_test_info\.mat, row 4: pid 7 is also '
+            ValueError,
+            match=r'tracks_test_info\.mat, row 4: pid 7 is also '
             r'a train id \(in .*tracks_train_info\.mat\)'):
         MARS(str(tmp_path), split='test')
 

@@ -19,8 +19,7 @@ def test_one_naming_rule():
     assert layout.mars_frame_name(-1, 6, 12, 345) == '00-1C6T0012F345.jpg'
     assert layout.mars_frame_name(0, 2, 3, 4)[:4] == '0000'
     # Tracklets count per pid in row order, across cameras.
-    table = np.array([[1, 2, 7, 1], [3, 3, 7, 2], [4, 4, 9, 1],
-                      [5, 6, 7, 1]])
+    table = np.array([[1, 2, 7, 1], [3, 3, 7, 2], [4, 4, 9, 1], [5, 6, 7, 1]])
     np.testing.assert_array_equal(
         layout.mars_tracklet_numbers(table[:, 2]), [1, 2, 1, 3])
     assert layout.mars_frame_names(table) == [
@@ -31,8 +30,7 @@ def test_one_naming_rule():
 
 def test_info_writer_is_read_by_mars(tmp_path):
     train = np.array([[1, 3, 2, 1], [4, 5, 2, 2], [6, 9, 7, 3]])
-    test = np.array([[1, 2, -1, 1], [3, 4, 0, 2], [5, 7, 3, 1],
-                     [8, 9, 3, 4]])
+    test = np.array([[1, 2, -1, 1], [3, 4, 0, 2], [5, 7, 3, 1], [8, 9, 3, 4]])
     tables = dict(train=train, test=test)
     names = {k: layout.mars_frame_names(t) for k, t in tables.items()}
     layout.write_mars_info(str(tmp_path), tables, names, np.array([3]))
@@ -122,8 +120,9 @@ def test_metadata_errors_name_the_file(mars_info, tmp_path):
     with pytest.raises(FileNotFoundError, match='tracks_train_info.mat'):
         layout.read_mars_info(str(tmp_path))
     bad = np.array([[1, 5, 1, 1], [7, 9, 1, 2]])
-    with pytest.raises(ValueError, match=r'x\.mat, row 2: .*expected start '
-                       r'= 6'):
+    with pytest.raises(
+            ValueError, match=r'x\.mat, row 2: .*expected start '
+            r'= 6'):
         layout._check_tiling(bad, 'x.mat')
     info = layout.read_mars_info(mars_info)
     # The last distractor: a 10-tracklet slice keeps the first three only.

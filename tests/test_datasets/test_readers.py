@@ -15,12 +15,14 @@ def test_v73_is_read_with_h5py(tmp_path, write_v73):
     np.testing.assert_array_equal(got, table)
     assert got.dtype == np.int64
     with pytest.raises(
-            KeyError, match=r'v73\.mat: expected the key "ls_set", found '
+            KeyError,
+            match=r'v73\.mat: expected the key "ls_set", found '
             r'.*track_train_info'):
         load_mat_array(str(tmp_path / 'v73.mat'), 'ls_set')
     write_v73(tmp_path / 'cell.mat', ls_set=None)
-    with pytest.raises(ValueError, match=r'cell\.mat: "ls_set" must be a '
-                       'numeric array'):
+    with pytest.raises(
+            ValueError, match=r'cell\.mat: "ls_set" must be a '
+            'numeric array'):
         load_mat_array(str(tmp_path / 'cell.mat'), 'ls_set')
 
 
@@ -94,7 +96,8 @@ def test_read_names_lines(tmp_path):
         read_names(str(path))
     path.write_bytes(b'a\nb\nc\xff\n')
     with pytest.raises(
-            ValueError, match=r'names\.txt, line 3: not UTF-8 text '
+            ValueError,
+            match=r'names\.txt, line 3: not UTF-8 text '
             r"\(invalid start byte at byte 5: b'\\xff'\)"):
         read_names(str(path))
 

@@ -118,8 +118,8 @@ def test_ensure_is_idempotent(tmp_path, monkeypatch):
         small_demo)
     assert ensure_synthetic_mars(str(root), seed=1) == str(root)
     assert len(calls) == 1 and (root / 'info/query_IDX.mat').is_file()
-    assert [p.name for p in (tmp_path / 'data').iterdir()
-            ] == ['synthetic_mars']
+    assert [p.name
+            for p in (tmp_path / 'data').iterdir()] == ['synthetic_mars']
     ensure_synthetic_mars(str(root), seed=1)
     assert len(calls) == 1
     with pytest.raises(ValueError, match='seed 1, not 2'):
@@ -160,8 +160,10 @@ def test_default_size_is_fast_and_small(tmp_path, monkeypatch, capsys):
     runpy.run_path(
         str(REPO / 'tools/analysis_tools/dataset_stats.py'),
         run_name='__main__')
-    rows = [r for r in capsys.readouterr().out.splitlines() if r[:3] == '| t'
-            or r.startswith(('| query', '| gallery'))]
+    rows = [
+        r for r in capsys.readouterr().out.splitlines()
+        if r[:3] == '| t' or r.startswith(('| query', '| gallery'))
+    ]
     doc = (REPO / 'docs/dataset_prepare.md').read_text()
     assert len(rows) == 4 and all(row in doc for row in rows), rows
 

@@ -136,6 +136,7 @@ def test_os_files_skipped_and_other_files_reported(tmp_path):
                               'frames of a read extension')
     assert str(tmp_path / 'train/1/t1/2.heic') in message
     (tmp_path / 'train/1/notes.txt').write_bytes(b'')
-    with pytest.raises(NotADirectoryError,
-                       match=r'train/1/notes.txt: expected a tracklet folder'):
+    with pytest.raises(
+            NotADirectoryError,
+            match=r'train/1/notes.txt: expected a tracklet folder'):
         tree_annotations(str(tmp_path))

@@ -72,8 +72,8 @@ def read_blocks(page: str) -> List[DocBlock]:
         i += 1
         while i < len(lines) and lines[i].strip() != '```':
             line = lines[i]
-            body.append(line[len(indent):] if line.startswith(indent) else
-                        line)
+            body.append(
+                line[len(indent):] if line.startswith(indent) else line)
             i += 1
         if i == len(lines):
             raise ValueError(f'{page}:{start + 1}: unterminated code fence')

@@ -37,8 +37,8 @@ class TestCheckInvalidLossHook(TestCase):
                 self.runner, 0, outputs=_outputs(float('nan')))
 
     def test_inf_stops_with_the_iteration(self):
-        with self.assertRaisesRegex(
-                RuntimeError, r"iteration 42 .*\{'loss_ce': inf\}"):
+        with self.assertRaisesRegex(RuntimeError,
+                                    r"iteration 42 .*\{'loss_ce': inf\}"):
             self.hook.after_train_iter(
                 self.runner, 0, outputs=_outputs(float('inf')))
 
@@ -54,7 +54,6 @@ class TestCheckInvalidLossHook(TestCase):
     def test_bad_interval(self):
         with self.assertRaisesRegex(ValueError, 'interval must be >= 1'):
             HOOKS.build(dict(type='CheckInvalidLossHook', interval=0))
-
 
     def test_loss_with_grad_gives_no_warning(self):
         # The losses of a training step still require grad; float() of such

@@ -31,5 +31,5 @@ def test_float16_is_refused_on_cpu():
             dict(
                 type='CPUAmpOptimWrapper',
                 dtype='float16',
-                optimizer=torch.optim.SGD(nn.Linear(1, 1).parameters(),
-                                          lr=0.1)))
+                optimizer=torch.optim.SGD(
+                    nn.Linear(1, 1).parameters(), lr=0.1)))

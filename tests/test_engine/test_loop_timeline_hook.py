@@ -91,14 +91,15 @@ def test_slow_loader_shows_as_data_wait(tmp_path):
 
 def test_summarize_loop_leaves_out_warmup():
     records = [[9.0, 9.0], [0.5, 1.5], [0.0, 1.0]]
-    assert summarize_loop(records, warmup=1) == dict(
-        iters_timed=2,
-        iter_s=1.5,
-        iter_s_min=1.0,
-        iter_s_max=2.0,
-        iters_per_s=0.667,
-        compute_s=1.25,
-        data_wait_share=0.167)
+    assert summarize_loop(
+        records, warmup=1) == dict(
+            iters_timed=2,
+            iter_s=1.5,
+            iter_s_min=1.0,
+            iter_s_max=2.0,
+            iters_per_s=0.667,
+            compute_s=1.25,
+            data_wait_share=0.167)
     # Never all of them: one iteration is kept.
     assert summarize_loop(records[:1], 5)['iters_timed'] == 1
     assert summarize_loop([], 0) == dict(iters_timed=0)

@@ -152,8 +152,10 @@ def test_after_load_refuses_resuming_from_weights_only(tmp_path):
     runner.model = model
     weights_only = dict(
         meta=dict(epoch=3, iter=30), state_dict=model.state_dict())
-    with pytest.raises(RuntimeError, match='Cannot resume from .*x.pth: '
-                       'it lacks the optimizer state'):
+    with pytest.raises(
+            RuntimeError,
+            match='Cannot resume from .*x.pth: '
+            'it lacks the optimizer state'):
         hook.after_load_checkpoint(runner, weights_only)
     full = dict(
         weights_only, optimizer={}, param_schedulers=[], message_hub={})
@@ -224,8 +226,7 @@ def test_checkpoints_carry_the_model_architecture(tmp_path):
         _FakeRunner(tmp_path, 'safe_ckpt_meta', model=model), checkpoint)
     assert checkpoint['meta']['epoch'] == 1
     meta = architecture_meta(cfg)
-    assert checkpoint['meta']['model_fingerprint'] == meta[
-        'model_fingerprint']
+    assert checkpoint['meta']['model_fingerprint'] == meta['model_fingerprint']
     assert checkpoint['meta']['model_architecture']['neck']['type'] == \
         'DIDecoder'
 
@@ -251,8 +252,7 @@ def test_resume_refuses_a_config_that_alters_the_run(tmp_path):
         train_dataloader=dict(batch_size=8, num_workers=2),
         default_hooks=dict(logger=dict(interval=50)))
     with pytest.raises(RuntimeError) as info:
-        hook.after_load_checkpoint(runner,
-                                   _resumable(runner.model, **saved))
+        hook.after_load_checkpoint(runner, _resumable(runner.model, **saved))
     msg = str(info.value)
     assert 'train_dataloader.batch_size: 8 -> 4' in msg
     assert 'num_workers' not in msg and 'interval' not in msg
@@ -290,12 +290,14 @@ def _train_loop(epoch, max_epochs, val_interval, val_begin=1):
     return loop
 
 
-@pytest.mark.parametrize('epoch,max_epochs,interval,runs', [
-    (4, 4, 3, 1),  # the last epoch: always validated
-    (3, 9, 3, 1),  # a validation epoch
-    (2, 9, 3, 0),  # no validation after it
-    (None, 4, 1, 0),  # not resumed
-])
+@pytest.mark.parametrize(
+    'epoch,max_epochs,interval,runs',
+    [
+        (4, 4, 3, 1),  # the last epoch: always validated
+        (3, 9, 3, 1),  # a validation epoch
+        (2, 9, 3, 0),  # no validation after it
+        (None, 4, 1, 0),  # not resumed
+    ])
 def test_resume_runs_the_validation_of_the_resumed_epoch(
         tmp_path, epoch, max_epochs, interval, runs):
     hook = _hook()

@@ -102,8 +102,8 @@ def test_sample_timeout_of_a_config():
         ConfigDict(default_hooks=dict(x=dict(hook, timeout=None)))) is None
     assert sample_timeout(ConfigDict(default_hooks=dict(x=None))) is None
     with pytest.raises(ValueError, match='timeout must be > 0'):
-        sample_timeout(ConfigDict(default_hooks=dict(x=dict(hook,
-                                                            timeout=-1))))
+        sample_timeout(
+            ConfigDict(default_hooks=dict(x=dict(hook, timeout=-1))))
 
 
 def test_a_timer_of_the_caller_survives_the_watchdog():

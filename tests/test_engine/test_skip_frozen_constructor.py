@@ -30,8 +30,9 @@ def batch():
     gen = torch.Generator().manual_seed(0)
     return dict(
         inputs=[
-            torch.randint(0, 256, (T, 3, H, W), dtype=torch.uint8,
-                          generator=gen) for _ in range(4)
+            torch.randint(
+                0, 256, (T, 3, H, W), dtype=torch.uint8, generator=gen)
+            for _ in range(4)
         ],
         data_samples=[
             DataSample(metainfo=dict(clip_len=T, num_clips=1)).set_gt_label(

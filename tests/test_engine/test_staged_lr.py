@@ -117,8 +117,8 @@ def test_resume_from_state_dict():
     lrs(first, 10)
     resumed = build()
     resumed.load_state_dict(first.state_dict())
-    resumed.optimizer.param_groups[0]['lr'] = first.optimizer.param_groups[
-        0]['lr']
+    resumed.optimizer.param_groups[0]['lr'] = first.optimizer.param_groups[0][
+        'lr']
     assert lrs(resumed, 18) == pytest.approx(lrs(build(), 28)[10:])
 
 
@@ -133,14 +133,15 @@ def test_child_config_states_just_the_numbers(tmp_path):
     child.write_text('_base_ = ["./base.py"]\nparam_scheduler = dict('
                      'stages=dict(stage1=dict(epochs=30, milestones=[20])))\n')
     stages = Config.fromfile(str(child)).param_scheduler.stages
-    assert stages.stage1 == dict(
-        epochs=30, warmup_epochs=10, milestones=[20])
+    assert stages.stage1 == dict(epochs=30, warmup_epochs=10, milestones=[20])
     assert stages.stage2.epochs == 60
 
 
 def test_errors():
-    with pytest.raises(ValueError, match=r'train_cfg.max_epochs=8 but the '
-                       r'param_scheduler.stages last stage1=4 \+ stage2=3'):
+    with pytest.raises(
+            ValueError,
+            match=r'train_cfg.max_epochs=8 but the '
+            r'param_scheduler.stages last stage1=4 \+ stage2=3'):
         build(end=8)
     with pytest.raises(ValueError, match=r'stages.stage1.milestones must be'):
         build(dict(stage1=dict(epochs=4, milestones=[3, 2])))

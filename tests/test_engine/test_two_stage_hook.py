@@ -112,9 +112,8 @@ def make_runner(work_dir,
             logger=dict(type='LoggerHook', interval=100)),
         custom_hooks=[
             dict(type='EpochReseedHook'),
-            dict(type='TwoStageTrainingHook')
-            if staged else dict(type='TwoStageTrainingHook', stage1_epochs=2),
-            recorder
+            dict(type='TwoStageTrainingHook') if staged else dict(
+                type='TwoStageTrainingHook', stage1_epochs=2), recorder
         ],
         load_from=resume_from,
         resume=resume_from is not None,
@@ -232,8 +231,7 @@ class TestTwoStageTrainingHook(TestCase):
         hook = HOOKS.build(dict(type='TwoStageTrainingHook'))
         runner, _ = make_runner(osp.join(self.tmp.name, 'nostage'))
         runner._train_loop = runner.build_train_loop(runner._train_loop)
-        runner.optim_wrapper = runner.build_optim_wrapper(
-            runner.optim_wrapper)
+        runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
         runner.param_schedulers = runner.build_param_scheduler(
             runner.param_schedulers)
         with self.assertRaisesRegex(ValueError,
@@ -293,15 +291,17 @@ def test_iter_stage_switch_times_both_stages(tmp_path):
         default_hooks=dict(checkpoint=None),
         custom_hooks=[
             dict(type='IterStageSwitchHook', stage1_iters=2),
-            dict(type='LoopTimelineHook', warmup_iters=0,
-                 memory_interval=None), recorder
+            dict(
+                type='LoopTimelineHook', warmup_iters=0, memory_interval=None),
+            recorder
         ],
         default_scope='mmreid_video',
         log_level='WARNING')
     runner.train()
     assert [r[2] for r in recorder.records] == [1, 1, 2, 2, 2]
-    timeline = [h for h in runner.hooks if type(h).__name__ ==
-                'LoopTimelineHook'][0]
+    timeline = [
+        h for h in runner.hooks if type(h).__name__ == 'LoopTimelineHook'
+    ][0]
     assert timeline.summary('stage1')['iters_timed'] == 2
     assert timeline.summary('stage2')['iters_timed'] == 3
     with pytest.raises(ValueError, match='stage1_iters'):

@@ -6,8 +6,7 @@ import os
 
 import pytest
 
-from mmreid_video.fileio import (atomic_output, atomic_write,
-                                 check_regular_file)
+from mmreid_video.fileio import atomic_output, atomic_write, check_regular_file
 
 
 def test_atomic_output_publishes_only_a_finished_file(tmp_path):
@@ -50,7 +49,7 @@ def test_check_regular_file(tmp_path):
     check_regular_file(tmp_path / 'link')
     check_regular_file(tmp_path / 'missing')  # the caller's open says so
     for path, kind in ((tmp_path / 'pipe', 'a named pipe'),
-                       (tmp_path, 'a folder'),
-                       ('/dev/null', 'a character device')):
+                       (tmp_path, 'a folder'), ('/dev/null',
+                                                'a character device')):
         with pytest.raises(ValueError, match=f'{path} is {kind}, not a'):
             check_regular_file(path)

@@ -60,8 +60,8 @@ class TestBNNeckHead(TestCase):
         self.assertLessEqual(losses['accuracy'].item(), 100)
 
         # Triplet uses the pre-BN feature, CE the logits of the BN feature.
-        expected_tri = MODELS.build(dict(type='TripletLoss', margin=0.3))(
-            feats, labels)
+        expected_tri = MODELS.build(dict(type='TripletLoss',
+                                         margin=0.3))(feats, labels)
         torch.testing.assert_close(losses['loss_triplet'], expected_tri)
         logits = self.head(feats)
         torch.testing.assert_close(losses['loss_ce'],
@@ -75,8 +75,7 @@ class TestBNNeckHead(TestCase):
 
     def test_label_errors(self):
         feats = torch.rand(4, 8)
-        with self.assertRaisesRegex(ValueError,
-                                    r'num_classes=4 .*\[0, 7\]'):
+        with self.assertRaisesRegex(ValueError, r'num_classes=4 .*\[0, 7\]'):
             self.head.loss(feats, _samples([0, 1, 7, 2]))
         with self.assertRaisesRegex(ValueError, 'num_classes=4'):
             self.head.loss(feats, _samples([0, -1, 2, 2]))
@@ -87,5 +86,4 @@ class TestBNNeckHead(TestCase):
         with self.assertRaisesRegex(ValueError, r'\(B, 8\)'):
             self.head.pre_logits(torch.rand(4, 6))
         with self.assertRaisesRegex(ValueError, 'num_classes'):
-            MODELS.build(dict(type='BNNeckHead', in_channels=8,
-                              num_classes=0))
+            MODELS.build(dict(type='BNNeckHead', in_channels=8, num_classes=0))

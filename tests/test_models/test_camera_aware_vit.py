@@ -63,8 +63,8 @@ class TestCameraAwareViT(TestCase):
             self.vit.camera_embed.copy_(self.vit.camera_embed[:1].expand(
                 3, -1, -1))
         shared = self.forward(self.frames, [0, 1, 2, 0])[-1]
-        torch.testing.assert_close(shared, self.forward(self.frames,
-                                                        [1, 1, 1, 1])[-1])
+        torch.testing.assert_close(shared,
+                                   self.forward(self.frames, [1, 1, 1, 1])[-1])
         self.assertFalse(torch.allclose(shared, plain))
         with torch.no_grad():
             self.vit.camera_embed.zero_()

@@ -44,16 +44,19 @@ class TestReIDDataPreprocessor(TestCase):
     def test_constant_value(self):
         frames = [torch.full((2, 3, 4, 4), 255, dtype=torch.uint8)]
         out = self.pre(dict(inputs=frames, data_samples=[_sample(2)]))
-        self.assertAlmostEqual(out['inputs'][0, 0, 0, 0, 0].item(),
-                               (255 - 123.675) / 58.395, places=5)
-        self.assertAlmostEqual(out['inputs'][0, 1, 2, 3, 3].item(),
-                               (255 - 103.53) / 57.375, places=5)
+        self.assertAlmostEqual(
+            out['inputs'][0, 0, 0, 0, 0].item(), (255 - 123.675) / 58.395,
+            places=5)
+        self.assertAlmostEqual(
+            out['inputs'][0, 1, 2, 3, 3].item(), (255 - 103.53) / 57.375,
+            places=5)
 
     def test_multi_clip_test_batch(self):
         # A 3-clip tracklet followed by a 1-clip tracklet, T=2.
         frames = [
-            torch.arange(6, dtype=torch.uint8).view(6, 1, 1, 1).expand(
-                6, 3, 4, 2).contiguous(),
+            torch.arange(6, dtype=torch.uint8).view(6, 1, 1,
+                                                    1).expand(6, 3, 4,
+                                                              2).contiguous(),
             torch.zeros(2, 3, 4, 2, dtype=torch.uint8)
         ]
         samples = [_sample(2, 3), _sample(2, 1)]
@@ -85,7 +88,8 @@ class TestReIDDataPreprocessor(TestCase):
     def test_stacked_tensor_input(self):
         frames = torch.randint(0, 256, (2, 4, 3, 8, 6), dtype=torch.uint8)
         out = self.pre(
-            dict(inputs=frames, data_samples=[_sample(4), _sample(4)]))
+            dict(inputs=frames, data_samples=[_sample(4),
+                                              _sample(4)]))
         self.assertEqual(out['inputs'].shape, (2, 4, 3, 8, 6))
 
     def test_errors(self):
@@ -100,9 +104,8 @@ class TestReIDDataPreprocessor(TestCase):
             self.pre(dict(inputs=frames))
         with self.assertRaisesRegex(ValueError, 'share clip_len'):
             self.pre(
-                dict(
-                    inputs=frames * 2,
-                    data_samples=[_sample(2), _sample(3)]))
+                dict(inputs=frames * 2, data_samples=[_sample(2),
+                                                      _sample(3)]))
         with self.assertRaisesRegex(ValueError, 'share one size'):
             self.pre(
                 dict(

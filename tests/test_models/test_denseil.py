@@ -172,8 +172,7 @@ class TestDenseIL(TestCase):
             torch.testing.assert_close(
                 describe(model, repainted), feat, atol=1e-5, rtol=0)
             self.assertFalse(
-                torch.allclose(describe(model, changed_real), feat,
-                               atol=1e-3))
+                torch.allclose(describe(model, changed_real), feat, atol=1e-3))
 
     def test_stage_is_saved_in_checkpoints(self):
         model = self.build()

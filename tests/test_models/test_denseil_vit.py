@@ -20,7 +20,8 @@ from mmreid_video.registry import MODELS
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
 VIT_CONFIGS = [
     'denseil/denseil_vit-b16_mars.py', 'denseil/denseil_clip-vit-b16_mars.py',
-    'baseline/baseline_vit-b16_mars.py', 'baseline/baseline_clip-vit-b16_mars.py'
+    'baseline/baseline_vit-b16_mars.py',
+    'baseline/baseline_clip-vit-b16_mars.py'
 ]
 DENSEIL_VIT = VIT_CONFIGS[0]
 # A narrow ViT keeps the tests fast; depth (12), patches (16x16),
@@ -92,11 +93,11 @@ def test_builds_and_describes_8_frame_clips(path):
                 model.extract_feat(clips, torch.tensor([0, 1])), feats)
 
 
-@pytest.mark.parametrize(
-    'patch_cfg, grid', [({}, (16, 8)), ({
-        'stride': 12,
-        'padding': 0
-    }, (21, 10))])
+@pytest.mark.parametrize('patch_cfg, grid', [({}, (16, 8)),
+                                             ({
+                                                 'stride': 12,
+                                                 'padding': 0
+                                             }, (21, 10))])
 def test_decoder_gets_4_stripes_per_frame_of_every_paired_layer(
         patch_cfg, grid):
     cfg = load_cfg(DENSEIL_VIT, **{'model.backbone.patch_cfg': patch_cfg})
@@ -117,11 +118,11 @@ def test_decoder_gets_4_stripes_per_frame_of_every_paired_layer(
     assert tokens == [((B, T * 4, d), (B, T * 4, d))] * 4
 
 
-@pytest.mark.parametrize('backbone_type', ['mmpretrain.VisionTransformer',
-                                           'CameraAwareViT'])
-@pytest.mark.parametrize('patch_cfg, grid', [({}, (16, 8)),
-                                             (dict(stride=12,
-                                                   padding=0), (21, 10))])
+@pytest.mark.parametrize('backbone_type',
+                         ['mmpretrain.VisionTransformer', 'CameraAwareViT'])
+@pytest.mark.parametrize('patch_cfg, grid',
+                         [({}, (16, 8)),
+                          (dict(stride=12, padding=0), (21, 10))])
 def test_pos_embed_of_a_224_checkpoint_is_resized_on_load(
         tmp_path, backbone_type, patch_cfg, grid):
     source = VisionTransformer(arch=NARROW, img_size=224, patch_size=16)
@@ -136,12 +137,12 @@ def test_pos_embed_of_a_224_checkpoint_is_resized_on_load(
     }
     if backbone_type == 'CameraAwareViT':
         options['model.backbone.num_cameras'] = 6
-    init_cfg = dict(type='Pretrained', checkpoint=str(path), prefix='backbone.')
+    init_cfg = dict(
+        type='Pretrained', checkpoint=str(path), prefix='backbone.')
     model = build(load_cfg(DENSEIL_VIT, init_cfg, **options))
     vit = model.backbone
     assert vit.pos_embed.shape == (1, grid[0] * grid[1] + 1, WIDTH)
-    expected = resize_pos_embed(source.pos_embed, (14, 14), grid, 'bicubic',
-                                1)
+    expected = resize_pos_embed(source.pos_embed, (14, 14), grid, 'bicubic', 1)
     torch.testing.assert_close(vit.pos_embed, expected)
     torch.testing.assert_close(vit.layers[11].ffn.layers[1].weight,
                                source.layers[11].ffn.layers[1].weight)
@@ -161,12 +162,12 @@ def test_layer_wise_lr_decay(path, decay):
     }
     lr = cfg.optim_wrapper.optimizer.lr
     # 14 depths: patch embedding (0), layers 1..12, the rest (13).
-    for name, depth in (('backbone.patch_embed.projection.weight', 0),
-                        ('backbone.pos_embed', 0),
-                        ('backbone.layers.0.attn.qkv.weight', 1),
-                        ('backbone.layers.11.ffn.layers.1.weight', 12),
-                        ('neck.layers.0.cross_attn.q.weight', 13),
-                        ('encoder_head.classifier.weight', 13)):
+    for name, depth in (('backbone.patch_embed.projection.weight',
+                         0), ('backbone.pos_embed',
+                              0), ('backbone.layers.0.attn.qkv.weight', 1),
+                        ('backbone.layers.11.ffn.layers.1.weight',
+                         12), ('neck.layers.0.cross_attn.q.weight',
+                               13), ('encoder_head.classifier.weight', 13)):
         assert groups[name]['lr'] == pytest.approx(lr * decay**(13 - depth))
     assert groups['backbone.pos_embed']['weight_decay'] == 0
     assert groups['backbone.layers.0.ln1.weight']['weight_decay'] == 0
@@ -258,8 +259,7 @@ def test_demo_vit_learns():
                     dict(
                         inputs=synthetic_clips(ids, seed=100 + k),
                         data_samples=[
-                            DataSample(metainfo=dict(clip_len=3))
-                            for _ in ids
+                            DataSample(metainfo=dict(clip_len=3)) for _ in ids
                         ]))['inputs'])
             for k, ids in enumerate((query_ids, gallery_ids))
         ]

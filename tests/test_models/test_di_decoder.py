@@ -125,8 +125,8 @@ class TestDIDecoder(TestCase):
         neck = self.build(layer_blocks=cumulative)
         self.assertEqual(neck.layer_memories, cumulative)
         out = neck(feats, T)
-        torch.testing.assert_close(
-            out, self.manual(default, feats, 0, cumulative))
+        torch.testing.assert_close(out,
+                                   self.manual(default, feats, 0, cumulative))
         self.assertFalse(torch.allclose(out, ref, atol=1e-4))
         # An input block outside the memories is pooled too.
         neck = self.build(
@@ -172,9 +172,9 @@ class TestDIDecoder(TestCase):
                     out[b], neck(real, r)[0], atol=1e-5, rtol=1e-5)
             # New content in the padded frames changes nothing ...
             mixed = tuple(
-                torch.where(valid.view(B, T, 1, 1, 1),
-                            f.view(B, T, *f.shape[1:]),
-                            g.view(B, T, *g.shape[1:])).view(f.shape)
+                torch.where(
+                    valid.view(B, T, 1, 1, 1), f.view(B, T, *f.shape[1:]),
+                    g.view(B, T, *g.shape[1:])).view(f.shape)
                 for f, g in zip(feats, other))
             torch.testing.assert_close(
                 neck(mixed, T, frame_valid=valid), out, atol=1e-6, rtol=0)

@@ -28,8 +28,7 @@ def _train_samples(labels):
 
 class TestVideoReID(TestCase):
     DEFAULT_ARGS = tiny_video_reid_cfg(
-        backbone=dict(stem_channels=16, base_channels=16),
-        clips_per_forward=3)
+        backbone=dict(stem_channels=16, base_channels=16), clips_per_forward=3)
 
     def setUp(self):
         init_default_scope('mmreid_video')
@@ -38,11 +37,10 @@ class TestVideoReID(TestCase):
 
     def test_build(self):
         model = self.model
-        self.assertEqual(type(model.data_preprocessor).__name__,
-                         'ReIDDataPreprocessor')
-        torch.testing.assert_close(
-            model.data_preprocessor.mean.flatten(),
-            torch.tensor([123.675, 116.28, 103.53]))
+        self.assertEqual(
+            type(model.data_preprocessor).__name__, 'ReIDDataPreprocessor')
+        torch.testing.assert_close(model.data_preprocessor.mean.flatten(),
+                                   torch.tensor([123.675, 116.28, 103.53]))
         self.assertEqual(model.clips_per_forward, 3)
         # Built modules are used as they are.
         model2 = MODELS.build(
@@ -167,8 +165,7 @@ class TestVideoReID(TestCase):
         def samples():
             return [
                 DataSample(
-                    metainfo=dict(clip_len=T, num_clips=3,
-                                  frame_valid=valid)),
+                    metainfo=dict(clip_len=T, num_clips=3, frame_valid=valid)),
                 DataSample(metainfo=dict(clip_len=T, num_clips=1))
             ]
 
@@ -199,8 +196,9 @@ class TestVideoReID(TestCase):
         class PlainPool(torch.nn.Module):
 
             def forward(self, feats, num_frames):
-                return feats[-1].mean(dim=(2, 3)).view(
-                    -1, num_frames, feats[-1].size(1)).mean(1)
+                return feats[-1].mean(dim=(2,
+                                           3)).view(-1, num_frames,
+                                                    feats[-1].size(1)).mean(1)
 
         self.model.neck = PlainPool()
         self.model.eval()

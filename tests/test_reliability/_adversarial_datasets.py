@@ -179,6 +179,7 @@ def _(tmp):
 @err('LSVID', 'info_test.mat missing query', 'info_test.mat', 'query')
 def _(tmp):
     from fixture_trees import write_mat_v73
+
     from mmreid_video.datasets import LSVID
     root = lsvid(tmp)
     write_mat_v73(root / 'test/data/info_test.mat', {'x': np.ones((2, 2))})
@@ -207,6 +208,7 @@ def _prid(tmp, split: str, text: bytes = None, person: str = None):
     """PRID2011 on a tree whose split file is ``text`` (None: removed), or
     whose first test person of split 0 is ``person``."""
     from fixture_trees import PRID_SPLITS
+
     from mmreid_video.datasets import PRID2011
     root = prid(tmp)
     if person is not None:
@@ -286,12 +288,10 @@ def CUSTOM_ANN_COPY():
     return json.loads(json.dumps(CUSTOM_ANN))
 
 
-@err('Custom', 'empty query and gallery lists', 'ann.json',
-     'query or gallery')
+@err('Custom', 'empty query and gallery lists', 'ann.json', 'query or gallery')
 def _(tmp):
     build_custom(
-        custom(tmp, ann=dict(CUSTOM_ANN_COPY(), query=[], gallery=[])),
-        'test')
+        custom(tmp, ann=dict(CUSTOM_ANN_COPY(), query=[], gallery=[])), 'test')
 
 
 # A gallery alone (one's own footage, to index) is a test split; the

@@ -10,9 +10,8 @@ G = np.array([[1., 0.], [0., 1.], [1., 1.]], np.float32)
 QP, GP, QC, GC = [1, 2], [1, 2, 3], [0, 0], [1, 1, 1]
 
 
-def _rank(distmat=None, q_pids=QP, g_pids=GP, q_camids=QC, g_camids=GC,
-          **kw):
-    from mmreid_video.evaluation import evaluate_rank, compute_distance
+def _rank(distmat=None, q_pids=QP, g_pids=GP, q_camids=QC, g_camids=GC, **kw):
+    from mmreid_video.evaluation import compute_distance, evaluate_rank
     if distmat is None:
         distmat = compute_distance(Q, G)
     return evaluate_rank(distmat, q_pids, g_pids, q_camids, g_camids, **kw)
@@ -36,7 +35,6 @@ for _name, _value in (('NaN', np.nan), ('inf', np.inf), ('-inf', -np.inf)):
     def _(tmp, value=_value):
         from mmreid_video.evaluation import evaluate_rank_by_features
         evaluate_rank_by_features(Q, _with(G, 2, 1, value), QP, GP, QC, GC)
-
 
 
 @err('eval', 'NaN in distmat', 'distance matrix', 'NaN')
@@ -116,24 +114,27 @@ def _(tmp):
     _rank(g_pids=[7, 8, 9])
 
 
-@ok('eval', 'max_rank > gallery size', lambda r: len(r['cmc']) == 20 and r[
-    'cmc'][-1] == 1.0)
+@ok('eval', 'max_rank > gallery size',
+    lambda r: len(r['cmc']) == 20 and r['cmc'][-1] == 1.0)
 def _(tmp):
     return _rank()
 
 
 @ok('eval', 'tensor and numpy inputs agree', lambda same: same is True)
 def _(tmp):
-    a = _rank(torch.from_numpy(np.ascontiguousarray(
-        _with(np.ones((2, 3)), 0, 0, 0.))), torch.tensor(QP))
+    a = _rank(
+        torch.from_numpy(
+            np.ascontiguousarray(_with(np.ones((2, 3)), 0, 0, 0.))),
+        torch.tensor(QP))
     b = _rank(_with(np.ones((2, 3)), 0, 0, 0.))
     return a['mAP'] == b['mAP']
 
 
 @ok('eval', 'float64 distmat ranks as float32', lambda m: abs(m - 1.) < 1e-6)
 def _(tmp):
-    return _rank(_with(np.ones((2, 3)), 0, 0, 0.).astype(np.float64) -
-                 np.eye(2, 3))['mAP']
+    return _rank(
+        _with(np.ones((2, 3)), 0, 0, 0.).astype(np.float64) -
+        np.eye(2, 3))['mAP']
 
 
 @err('eval', 'feature dims differ', 'dims differ', '2 vs 5')
@@ -232,10 +233,7 @@ def _(tmp):
 
 @err('metric', 'descriptors of different sizes', 'sample_idx')
 def _(tmp):
-    _metric([
-        _sample(0, [1., 0.]),
-        _sample(1, [1., 0., 1.], q=False, g=True)
-    ])
+    _metric([_sample(0, [1., 0.]), _sample(1, [1., 0., 1.], q=False, g=True)])
 
 
 @err('metric', 'unknown distance', 'distance')
@@ -250,11 +248,10 @@ def _(tmp):
 
 @err('metric', 'out_file unwritable', '/proc/x.pkl')
 def _(tmp):
-    _metric([
-        _sample(0, [1., 0.]),
-        _sample(1, [1., 0.], camid=1, q=False, g=True)
-    ],
-            out_file='/proc/x.pkl')
+    _metric(
+        [_sample(0, [1., 0.]),
+         _sample(1, [1., 0.], camid=1, q=False, g=True)],
+        out_file='/proc/x.pkl')
 
 
 # ---- APIs ------------------------------------------------------------------
@@ -347,8 +344,8 @@ def _(tmp):
 @err('apis', 'extract: batch_size 0', 'batch_size')
 def _(tmp):
     from mmreid_video.apis import extract_tracklet_features
-    extract_tracklet_features(tiny_model(), [[np.zeros((64, 32, 3))]],
-                              batch_size=0)
+    extract_tracklet_features(
+        tiny_model(), [[np.zeros((64, 32, 3))]], batch_size=0)
 
 
 @err('apis', 'extract: clip_len 0', 'clip_len')
@@ -367,7 +364,7 @@ def _(tmp):
 @ok('apis', 'extract: frames of mixed sizes', lambda f: f.shape == (1, 64))
 def _(tmp):
     from mmreid_video.apis import extract_tracklet_features
-    return extract_tracklet_features(tiny_model(), [[
-        np.zeros((64, 32, 3), np.uint8),
-        np.zeros((80, 40, 3), np.uint8)
-    ]])
+    return extract_tracklet_features(
+        tiny_model(),
+        [[np.zeros((64, 32, 3), np.uint8),
+          np.zeros((80, 40, 3), np.uint8)]])

@@ -10,7 +10,8 @@ F = np.random.default_rng(0).standard_normal((12, 8)).astype(np.float32)
 def _index(mode='exact', feats=F, **kw):
     from mmreid_video.retrieval import GalleryIndex
     index = GalleryIndex(feats.shape[1], mode, **kw)
-    index.add(feats, pids=np.arange(len(feats)), camids=np.zeros(len(feats), int))
+    index.add(
+        feats, pids=np.arange(len(feats)), camids=np.zeros(len(feats), int))
     return index
 
 
@@ -59,16 +60,16 @@ def _(tmp):
     return index.search(np.array([[1., 0.]]), 2)[0].tolist()
 
 
-for _scale, _dtype in ((1e19, np.float32), (1e-30, np.float32),
-                       (1e300, np.float64)):
+for _scale, _dtype in ((1e19, np.float32), (1e-30, np.float32), (1e300,
+                                                                 np.float64)):
 
     @ok('index', f'descriptors of {_scale:g} ({np.dtype(_dtype).name}) rank '
         'by cosine', lambda same: same is True)
     def _(tmp, scale=_scale, dtype=_dtype):
         ref = _index().search(F[:3], topk=5)[0]
         big = _index(feats=F.astype(dtype) * scale)
-        return bool((big.search(F[:3].astype(dtype) * scale, 5)[0] == ref)
-                    .all())
+        return bool((big.search(F[:3].astype(dtype) * scale,
+                                5)[0] == ref).all())
 
 
 @err('index', 'add pids of another length', 'pids')
@@ -89,8 +90,8 @@ for _name, _query, _kw, _frag in (
     ('search topk 0', F[:1], dict(topk=0), 'topk'),
     ('search query pids without camids', F[:1], dict(query_pids=[1]),
      'camids'),
-    ('search pids of another length', F[:2], dict(
-        query_pids=[1], query_camids=[0]), 'pids'),
+    ('search pids of another length', F[:2],
+     dict(query_pids=[1], query_camids=[0]), 'pids'),
 ):
 
     @err('index', _name, _frag)
@@ -109,8 +110,7 @@ def _(tmp):
     return tuple(_index().search(F[:1], topk=50)[0].shape)
 
 
-@ok('index', 'exact search equals retrieval.search',
-    lambda same: same is True)
+@ok('index', 'exact search equals retrieval.search', lambda same: same is True)
 def _(tmp):
     from mmreid_video.retrieval import search
     a = _index().search(F[:3], topk=5)[0]
@@ -161,8 +161,7 @@ def _(tmp):
     GalleryIndex.load(str(tmp / 'g.index'))
 
 
-@ok('index', 'save over an old file replaces it whole',
-    lambda n: n == 12)
+@ok('index', 'save over an old file replaces it whole', lambda n: n == 12)
 def _(tmp):
     from mmreid_video.retrieval import GalleryIndex
     path = tmp / 'g.index'
@@ -224,8 +223,8 @@ def _(tmp):
         shard.add(rng.standard_normal((300, 8)))
         shard.train()
         shard.save(str(tmp / f'{name}.gidx'))
-    GalleryIndex.merge([GalleryIndex.load(str(tmp / f'{n}.gidx'))
-                        for n in 'ab'])
+    GalleryIndex.merge(
+        [GalleryIndex.load(str(tmp / f'{n}.gidx')) for n in 'ab'])
 
 
 # ---- feature shards --------------------------------------------------------

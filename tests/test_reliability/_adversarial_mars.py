@@ -215,11 +215,14 @@ def _(tmp):
     build_mars(root)
 
 
-for _name, _rows in (('query row 0', [[0, 1]]),
-                     ('query row past table', [[1, 999]]),
-                     ('query row repeated', [[1, 1]]),
-                     ('empty query list', np.zeros((1, 0))),
-                     ('query fractional row', [[1.5, 2]])):
+_BAD_QUERY_ROWS = {
+    'query row 0': [[0, 1]],
+    'query row past table': [[1, 999]],
+    'query row repeated': [[1, 1]],
+    'empty query list': np.zeros((1, 0)),
+    'query fractional row': [[1.5, 2]],
+}
+for _name, _rows in _BAD_QUERY_ROWS.items():
 
     @err('MARS', _name, MARS_QUERY)
     def _(tmp, rows=_rows):
@@ -259,8 +262,8 @@ def _spoil_empty(path):
     open(path, 'wb').close()
 
 
-for _kind, _spoil in (('missing', _spoil_missing),
-                      ('corrupt', _spoil_corrupt), ('empty', _spoil_empty)):
+for _kind, _spoil in (('missing', _spoil_missing), ('corrupt', _spoil_corrupt),
+                      ('empty', _spoil_empty)):
 
     @err('MARS', f'frame file {_kind} on load', 'bbox_train')
     def _(tmp, spoil=_spoil):

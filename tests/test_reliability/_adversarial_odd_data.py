@@ -33,8 +33,7 @@ def _(tmp):
     return [len(ds.get_data_info(i)['frame_paths']) for i in range(len(ds))]
 
 
-@ok('odd data', 'DukeV: OS files beside the pid folders',
-    lambda n: n == 2)
+@ok('odd data', 'DukeV: OS files beside the pid folders', lambda n: n == 2)
 def _(tmp):
     root = dukev(tmp)
     strays(root / 'train', root / 'train/0001')
@@ -91,8 +90,8 @@ def _(tmp):
     return sorted({ds.get_data_info(i)['pid'] for i in range(len(ds))})
 
 
-@err('odd data', 'custom: the same frames as query and gallery ids',
-     'q/3', 'g/9')
+@err('odd data', 'custom: the same frames as query and gallery ids', 'q/3',
+     'g/9')
 def _(tmp):
     ann = json.loads(json.dumps(CUSTOM_ANN))
     frames = ann['query'][0]['frame_paths']
@@ -126,8 +125,10 @@ def _(tmp):
     return _folders_to_json(root)
 
 
-@ok('odd data', 'folders_to_json: frames of an unread extension',
-    lambda out: 'train/1/t1/2.heic' in out, slow=True)
+@ok('odd data',
+    'folders_to_json: frames of an unread extension',
+    lambda out: 'train/1/t1/2.heic' in out,
+    slow=True)
 def _(tmp):
     return tool('tools/dataset_converters/folders_to_json.py',
                 str(_tree(tmp, ['0.jpg', '1.jpg', '2.heic'])))

@@ -87,8 +87,9 @@ def _(tmp):
      'pipeline', '{tmp}/feats_a')
 def _(tmp):
     out = resumable(tmp)
-    extract(checkpoint('a'), out, None,
-            'test_dataloader.dataset.pipeline.0.clip_len=2')
+    extract(
+        checkpoint('a'), out, None,
+        'test_dataloader.dataset.pipeline.0.clip_len=2')
 
 
 @err('provenance', 'extract_features.py: resume on another dataset at the '
@@ -131,9 +132,9 @@ def _(tmp):
 @err('provenance', 'vis_ranked_list.py --dump drawn against another dataset',
      'data', 'dump.pkl')
 def _(tmp):
-    run_main('tools/visualizations/vis_ranked_list.py', DEMO_CONFIG,
-             '--dump', str(dump_file(tmp)), '--out-dir', str(tmp / 'vis'),
-             '--num', '2', '--cfg-options', *options(data_root(2)))
+    run_main('tools/visualizations/vis_ranked_list.py', DEMO_CONFIG, '--dump',
+             str(dump_file(tmp)), '--out-dir', str(tmp / 'vis'), '--num', '2',
+             '--cfg-options', *options(data_root(2)))
 
 
 # ---- an index file changed on disk after it was loaded ---------------------
@@ -159,8 +160,11 @@ def _(tmp):
     _searched_after(tmp, overwrite)
 
 
-@err('provenance', 'GalleryIndex: file truncated in place after load',
-     '{tmp}/a_gallery.gidx', slow=True)
+@err(
+    'provenance',
+    'GalleryIndex: file truncated in place after load',
+    '{tmp}/a_gallery.gidx',
+    slow=True)
 def _(tmp):
     proc = search_truncated(index_file('a', tmp))
     if proc.returncode:
@@ -176,16 +180,25 @@ def _(tmp):
 
 
 # ---- reads that may wait forever -------------------------------------------
-@err('hang', 'extract_features.py: a frame whose read blocks (FIFO)',
-     'took more than 1 s', 'F001.jpg', slow=True)
+@err(
+    'hang',
+    'extract_features.py: a frame whose read blocks (FIFO)',
+    'took more than 1 s',
+    'F001.jpg',
+    slow=True)
 def _(tmp):
     root, info = fifo_frame(tmp)
-    extract(checkpoint('a'), tmp / 'out', root,
-            'default_hooks.sample_timeout.timeout=1')
+    extract(
+        checkpoint('a'), tmp / 'out', root,
+        'default_hooks.sample_timeout.timeout=1')
 
 
-@err('hang', 'extract_tracklet_features: a frame whose read blocks',
-     'took more than 1 s', 'F001.jpg', slow=True)
+@err(
+    'hang',
+    'extract_tracklet_features: a frame whose read blocks',
+    'took more than 1 s',
+    'F001.jpg',
+    slow=True)
 def _(tmp):
     from mmreid_video.apis import extract_tracklet_features, init_model
     root, info = fifo_frame(tmp)
@@ -214,8 +227,8 @@ def _(tmp):
 @err('hang', 'vis_ranked_list.py: --dump is a named pipe', '{tmp}/d.pkl')
 def _(tmp):
     os.mkfifo(tmp / 'd.pkl')
-    run_main('tools/visualizations/vis_ranked_list.py', DEMO_CONFIG,
-             '--dump', str(tmp / 'd.pkl'), '--out-dir', str(tmp / 'vis'),
+    run_main('tools/visualizations/vis_ranked_list.py', DEMO_CONFIG, '--dump',
+             str(tmp / 'd.pkl'), '--out-dir', str(tmp / 'vis'),
              '--cfg-options', *options(data_root()))
 
 
@@ -253,14 +266,16 @@ def _(tmp):
      'No space left')
 def _(tmp):
     with full_disk():
-        run_main('tools/visualizations/vis_ranked_list.py', DEMO_CONFIG,
-                 '--dump', str(dump_file(tmp)), '--out-dir',
+        run_main('tools/visualizations/vis_ranked_list.py',
+                 DEMO_CONFIG, '--dump', str(dump_file(tmp)), '--out-dir',
                  str(tmp / 'vis'), '--num', '1', '--cfg-options',
                  *options(data_root()))
 
 
 @ok('writes', 'build_index.py killed mid-save, then run again: no partial '
-    'file kept', lambda r: r == ([], True), slow=True)
+    'file kept',
+    lambda r: r == ([], True),
+    slow=True)
 def _(tmp):
     args = [str(extraction('a')), '--out', str(tmp / 'g.gidx')]
     killed_mid_save(
@@ -271,12 +286,14 @@ def _(tmp):
     from mmreid_video.retrieval import GalleryIndex
     from mmreid_video.retrieval.feature_shards import read_shards
     gallery = read_shards(str(extraction('a')), 'gallery')['feats']
-    return hidden(tmp), GalleryIndex.load(str(
-        tmp / 'g.gidx')).ntotal == len(gallery)
+    return hidden(tmp), GalleryIndex.load(str(tmp /
+                                              'g.gidx')).ntotal == len(gallery)
 
 
 @ok('writes', 'make_synthetic_mars.py killed mid-run, then run again: no '
-    'partial folder kept', lambda r: r[0] == [] and r[1], slow=True)
+    'partial folder kept',
+    lambda r: r[0] == [] and r[1],
+    slow=True)
 def _(tmp):
     args = [str(tmp / 'mars'), '--num-train-ids', '2', '--num-test-ids', '2']
     code = ('import runpy, signal, sys, cv2\n'

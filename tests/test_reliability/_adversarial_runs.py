@@ -99,14 +99,24 @@ def checkpoints(work_dir: Path) -> List[str]:
 # ---- runs: a run never overwrites another run --------------------------
 
 
-@err('runs', "train.py into another run's work_dir", 'epoch_1.pth',
-     '--resume', '--work-dir', '--overwrite', slow=True)
+@err(
+    'runs',
+    "train.py into another run's work_dir",
+    'epoch_1.pth',
+    '--resume',
+    '--work-dir',
+    '--overwrite',
+    slow=True)
 def _(tmp):
     before_training(finished_run(tmp))
 
 
-@err('runs', 'work_dir holding only a best checkpoint', BEST, '--overwrite',
-     slow=True)
+@err(
+    'runs',
+    'work_dir holding only a best checkpoint',
+    BEST,
+    '--overwrite',
+    slow=True)
 def _(tmp):
     run = finished_run(tmp)
     os.remove(run / 'epoch_1.pth')
@@ -114,7 +124,8 @@ def _(tmp):
     before_training(run)
 
 
-@ok('runs', '--overwrite leaves no file of the old run',
+@ok('runs',
+    '--overwrite leaves no file of the old run',
     lambda names: names == ['best_reid_mAP_epoch_1.pth', 'epoch_1.pth'],
     slow=True)
 def _(tmp):
@@ -126,8 +137,10 @@ def _(tmp):
     return checkpoints(run)
 
 
-@ok('runs', 'work_dir with logs of a run that crashed early',
-    lambda names: 'epoch_1.pth' in names, slow=True)
+@ok('runs',
+    'work_dir with logs of a run that crashed early',
+    lambda names: 'epoch_1.pth' in names,
+    slow=True)
 def _(tmp):
     work_dir = tmp / 'w'
     (work_dir / '20240101_000000/vis_data').mkdir(parents=True)
@@ -136,14 +149,23 @@ def _(tmp):
     return checkpoints(work_dir)
 
 
-@err('runs', '--overwrite with a plain --resume', '--overwrite', '--resume',
-     slow=True)
+@err(
+    'runs',
+    '--overwrite with a plain --resume',
+    '--overwrite',
+    '--resume',
+    slow=True)
 def _(tmp):
     before_training(finished_run(tmp), '--resume', '--overwrite')
 
 
-@err('runs', "--resume PATH into a work_dir of another run", 'epoch_1.pth',
-     '{tmp}/b', '--overwrite', slow=True)
+@err(
+    'runs',
+    "--resume PATH into a work_dir of another run",
+    'epoch_1.pth',
+    '{tmp}/b',
+    '--overwrite',
+    slow=True)
 def _(tmp):
     a, b = finished_run(tmp, 'a'), finished_run(tmp, 'b')
     before_training(b, '--resume', str(a / 'epoch_1.pth'))
@@ -152,32 +174,46 @@ def _(tmp):
 # ---- resumes: a resume is the same run ---------------------------------
 
 
-@err('resumes', '--resume with another batch size',
-     'train_dataloader.batch_size', slow=True)
+@err(
+    'resumes',
+    '--resume with another batch size',
+    'train_dataloader.batch_size',
+    slow=True)
 def _(tmp):
     before_training(
-        finished_run(tmp), '--resume',
-        opts=['train_dataloader.batch_size=4',
-              'train_dataloader.sampler.num_ids=2'])
+        finished_run(tmp),
+        '--resume',
+        opts=[
+            'train_dataloader.batch_size=4',
+            'train_dataloader.sampler.num_ids=2'
+        ])
 
 
-@err('resumes', '--resume with another data_root',
-     'train_dataloader.dataset.data_root', slow=True)
+@err(
+    'resumes',
+    '--resume with another data_root',
+    'train_dataloader.dataset.data_root',
+    slow=True)
 def _(tmp):
     other = mars(tmp)
     before_training(
-        finished_run(tmp), '--resume',
+        finished_run(tmp),
+        '--resume',
         opts=[f'train_dataloader.dataset.data_root={other}'])
 
 
-@ok('resumes', '--resume with another log interval and workers: a note',
+@ok('resumes',
+    '--resume with another log interval and workers: a note',
     lambda out: 'default_hooks.logger.interval' in out and
-    'val_dataloader.num_workers' in out, slow=True)
+    'val_dataloader.num_workers' in out,
+    slow=True)
 def _(tmp):
     return train(
-        finished_run(tmp), '--resume',
-        opts=['default_hooks.logger.interval=3',
-              'val_dataloader.num_workers=1'])
+        finished_run(tmp),
+        '--resume',
+        opts=[
+            'default_hooks.logger.interval=3', 'val_dataloader.num_workers=1'
+        ])
 
 
 @err('resumes', '--resume with --amp added', 'optim_wrapper.type', slow=True)
@@ -190,17 +226,24 @@ def _(tmp):
     before_training(finished_run(tmp), '--resume', opts=['randomness.seed=7'])
 
 
-@err('resumes', '--resume PATH with another data_root into a new work_dir',
-     'train_dataloader.dataset.data_root', slow=True)
+@err(
+    'resumes',
+    '--resume PATH with another data_root into a new work_dir',
+    'train_dataloader.dataset.data_root',
+    slow=True)
 def _(tmp):
     run, other = finished_run(tmp), mars(tmp)
     before_training(
-        tmp / 'new', '--resume', str(run / 'epoch_1.pth'),
+        tmp / 'new',
+        '--resume',
+        str(run / 'epoch_1.pth'),
         opts=[f'train_dataloader.dataset.data_root={other}'])
 
 
-@ok('resumes', 'killed after the last checkpoint, before its validation',
-    lambda names: BEST in names, slow=True)
+@ok('resumes',
+    'killed after the last checkpoint, before its validation',
+    lambda names: BEST in names,
+    slow=True)
 def _(tmp):
     root, work_dir = mars(tmp), tmp / 'w'
     frame = sorted((root / 'bbox_test/0000').rglob('*.jpg'))[0]
@@ -216,7 +259,8 @@ def _(tmp):
     return checkpoints(work_dir)
 
 
-@ok('resumes', 'resuming a finished run keeps its checkpoints',
+@ok('resumes',
+    'resuming a finished run keeps its checkpoints',
     lambda names: names == ['best_reid_mAP_epoch_1.pth', 'epoch_1.pth'],
     slow=True)
 def _(tmp):
@@ -225,13 +269,16 @@ def _(tmp):
     return checkpoints(run)
 
 
-@err('resumes', 'test.py: checkpoint of another backbone stride',
-     'model.backbone.strides', slow=True)
+@err(
+    'resumes',
+    'test.py: checkpoint of another backbone stride',
+    'model.backbone.strides',
+    slow=True)
 def _(tmp):
     run = finished_run(tmp)
-    tool('tools/test.py', DEMO_CONFIG, str(run / 'epoch_1.pth'),
-         '--work-dir', str(tmp / 'test'), '--cfg-options',
-         *tiny_cfg_options(data_root(), 1), 'model.backbone.strides=(1,2,2,1)')
+    tool('tools/test.py', DEMO_CONFIG, str(run / 'epoch_1.pth'), '--work-dir',
+         str(tmp / 'test'), '--cfg-options', *tiny_cfg_options(data_root(), 1),
+         'model.backbone.strides=(1,2,2,1)')
 
 
 def _denseil_checkpoint(tmp: Path, **neck) -> str:
@@ -262,15 +309,17 @@ def _init_denseil(tmp: Path, ckpt: str, **neck):
 @err('resumes', 'init_model: dense decoder checkpoint, vanilla config',
      'model.neck.variant', 'dense', 'vanilla')
 def _(tmp):
-    _init_denseil(tmp, _denseil_checkpoint(tmp, variant='dense'),
-                  variant='vanilla')
+    _init_denseil(
+        tmp, _denseil_checkpoint(tmp, variant='dense'), variant='vanilla')
 
 
 @err('resumes', 'init_model: checkpoint of other layer_blocks',
      'model.neck.layer_blocks')
 def _(tmp):
-    _init_denseil(tmp, _denseil_checkpoint(tmp, layer_blocks=[0, 1]),
-                  layer_blocks=[1, 0])
+    _init_denseil(
+        tmp,
+        _denseil_checkpoint(tmp, layer_blocks=[0, 1]),
+        layer_blocks=[1, 0])
 
 
 @ok('resumes', 'init_model: weights without a config record load',
@@ -294,8 +343,8 @@ def _(tmp):
     config_mistake(tmp, 'default_hooks.checkpoint.max_keep_ckpt=1')
 
 
-@err('configs', 'default_hooks.logger.intervel (typo)',
-     'default_hooks.logger', 'intervel')
+@err('configs', 'default_hooks.logger.intervel (typo)', 'default_hooks.logger',
+     'intervel')
 def _(tmp):
     config_mistake(tmp, 'default_hooks.logger.intervel=1')
 
@@ -310,8 +359,8 @@ def _(tmp):
     config_mistake(tmp, 'randomness.seed=abc')
 
 
-@err('configs', 'val num_workers=0 with persistent workers',
-     'val_dataloader', 'persistent_workers', 'num_workers')
+@err('configs', 'val num_workers=0 with persistent workers', 'val_dataloader',
+     'persistent_workers', 'num_workers')
 def _(tmp):
     config_mistake(tmp, 'val_dataloader.num_workers=0',
                    'val_dataloader.persistent_workers=True')
@@ -344,8 +393,12 @@ def _(tmp):
     config_mistake(tmp, "custom_hooks=[dict(type='EpochReseedHook',sed=1)]")
 
 
-@err('configs', 'scheduler stage key typo', 'param_scheduler', 'warmup_epoch',
-     slow=True)
+@err(
+    'configs',
+    'scheduler stage key typo',
+    'param_scheduler',
+    'warmup_epoch',
+    slow=True)
 def _(tmp):
     # Read by the scheduler when it is built, in the Runner: a subprocess.
     before_training(
@@ -356,8 +409,8 @@ def _(tmp):
 def _(tmp):
     from mmreid_video.utils import load_config
     (tmp / 'base.py').write_text('lr = 1e-3\n')
-    (tmp / 'child.py').write_text(
-        "_base_ = ['./base.py']\noptim = dict(lr={{_base_.lrr}})\n")
+    (tmp / 'child.py'
+     ).write_text("_base_ = ['./base.py']\noptim = dict(lr={{_base_.lrr}})\n")
     load_config(tmp / 'child.py')
 
 
@@ -365,20 +418,21 @@ def _(tmp):
 def _(tmp):
     from mmreid_video.utils import load_config
     (tmp / 'base.py').write_text('lr = 1e-3\n')
-    (tmp / 'child.py').write_text(
-        "_base_ = ['./base.py']\noptim = dict(lr=_base_.lrr)\n")
+    (tmp / 'child.py'
+     ).write_text("_base_ = ['./base.py']\noptim = dict(lr=_base_.lrr)\n")
     load_config(tmp / 'child.py')
 
 
-@ok('configs', '--cfg-options value with spaces',
-    lambda opts: opts == {'a.data_root': '/data/my runs/mars',
-                          'b': ['x y', 'z']})
+@ok('configs', '--cfg-options value with spaces', lambda opts: opts == {
+    'a.data_root': '/data/my runs/mars',
+    'b': ['x y', 'z']
+})
 def _(tmp):
     import argparse
 
     from mmreid_video.utils import CfgOptionsAction
     parser = argparse.ArgumentParser()
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
-    return parser.parse_args([
-        '--cfg-options', 'a.data_root=/data/my runs/mars', "b=['x y','z']"
-    ]).cfg_options
+    return parser.parse_args(
+        ['--cfg-options', 'a.data_root=/data/my runs/mars',
+         "b=['x y','z']"]).cfg_options

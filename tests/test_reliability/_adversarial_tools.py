@@ -46,8 +46,8 @@ def _(tmp):
 
 @err('tools', 'train.py: --resume missing file', '{tmp}/x.pth')
 def _(tmp):
-    run_main('tools/train.py', DEMO_CONFIG, '--work-dir', str(tmp),
-             '--resume', str(tmp / 'x.pth'))
+    run_main('tools/train.py', DEMO_CONFIG, '--work-dir', str(tmp), '--resume',
+             str(tmp / 'x.pth'))
 
 
 @err('tools', 'test.py: --out with a wrong suffix', '.pkl')
@@ -92,8 +92,8 @@ def _tree(tmp):
 def _(tmp):
     _tree(tmp)
     (tmp / 'f').write_text('x')
-    run_main('tools/dataset_converters/folders_to_json.py', str(tmp),
-             '--out', str(tmp / 'f/a.json'))
+    run_main('tools/dataset_converters/folders_to_json.py', str(tmp), '--out',
+             str(tmp / 'f/a.json'))
 
 
 @ok('tools', 'folders_to_json.py: old file kept when the tree is bad',

@@ -96,8 +96,7 @@ def checkpoint(name: str = 'a') -> str:
                     optimizer=dict(state={}, param_groups=[]),
                     state_dict=state['state_dict']), path)
         else:
-            torch.save(
-                dict(state_dict=tiny_state(dict(a=0, b=1)[name])), path)
+            torch.save(dict(state_dict=tiny_state(dict(a=0, b=1)[name])), path)
         return path
 
     return str(Built.get(f'{name}.pth', make))
@@ -112,8 +111,8 @@ def extract(ckpt: str, out: Path, root: Path = None, *extra: str) -> str:
 def extraction(name: str = 'a', tmp: Path = None) -> Path:
     """The test split extracted with checkpoint ``name`` (copied into
     ``tmp`` when given)."""
-    made = Built.get(f'feats_{name}',
-                     lambda p: (extract(checkpoint(name), p), p)[1])
+    made = Built.get(f'feats_{name}', lambda p:
+                     (extract(checkpoint(name), p), p)[1])
     if tmp is None:
         return made
     shutil.copytree(made, tmp / f'feats_{name}')
@@ -139,8 +138,7 @@ def ranked_rows(results: dict) -> List[List[int]]:
     """Each query's ranked index rows of a ``search.py --out`` file, padded
     with -1 to its top-k as :func:`mmreid_video.retrieval.search` pads."""
     return [[r['row'] for r in q['results']] + [-1] *
-            (results['topk'] - len(q['results']))
-            for q in results['queries']]
+            (results['topk'] - len(q['results'])) for q in results['queries']]
 
 
 def hidden(folder: Path) -> List[str]:
@@ -175,9 +173,9 @@ def killed_mid_save(code: str) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter that is SIGKILLed when it first
     syncs a file it writes (i.e. mid-save, the temporary file complete but
     not yet renamed)."""
-    return child('import os, signal\n'
-                 'os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)\n'
-                 + code)
+    return child(
+        'import os, signal\n'
+        'os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)\n' + code)
 
 
 def search_truncated(path: Path) -> subprocess.CompletedProcess:

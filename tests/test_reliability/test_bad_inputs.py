@@ -16,12 +16,12 @@ from mmreid_video.registry import MODELS, TRANSFORMS
 
 
 @pytest.mark.parametrize('registry,cfg,name,arg', [
-    (TRANSFORMS, dict(type='LoadFrames', scael=(32, 64)), 'LoadFrames',
-     'scael'),
-    (TRANSFORMS, dict(type='PackReIDInputs', with_labels=False),
-     'PackReIDInputs', 'with_labels'),
-    (MODELS, dict(type='BNNeckHead', in_channels=4, num_class=3),
-     'BNNeckHead', 'num_class'),
+    (TRANSFORMS, dict(type='LoadFrames',
+                      scael=(32, 64)), 'LoadFrames', 'scael'),
+    (TRANSFORMS, dict(type='PackReIDInputs',
+                      with_labels=False), 'PackReIDInputs', 'with_labels'),
+    (MODELS, dict(type='BNNeckHead', in_channels=4,
+                  num_class=3), 'BNNeckHead', 'num_class'),
 ])
 def test_config_key_typo_names_argument_and_class(registry, cfg, name, arg):
     init_default_scope('mmreid_video')

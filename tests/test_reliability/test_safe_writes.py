@@ -47,8 +47,8 @@ def test_full_disk_names_the_file_and_leaves_nothing(tmp_path):
     out, dump = tmp_path / 'vis', dump_file(tmp_path)
     with full_disk(), pytest.raises(OSError) as info:
         run_main('tools/visualizations/vis_ranked_list.py', DEMO_CONFIG,
-                 '--dump', str(dump), '--out-dir', str(out),
-                 '--num', '1', '--cfg-options', *options(data_root()))
+                 '--dump', str(dump), '--out-dir', str(out), '--num', '1',
+                 '--cfg-options', *options(data_root()))
     assert f'while writing {out}/ranked_list_0.png' in str(info.value)
     assert 'No space left on device' in str(info.value)
     assert os.listdir(out) == []

@@ -75,15 +75,15 @@ def test_shards_of_another_extraction_or_dim_are_named(tmp_path):
         read_shards(folder)
     # resuming the folder with another model, or with none recorded
     with pytest.raises(ProvenanceError, match='weights'):
-        write_meta(folder, dict(num_tracklets=5, shard_size=3,
-                                provenance=other))
+        write_meta(folder,
+                   dict(num_tracklets=5, shard_size=3, provenance=other))
     old = tmp_path / 'old'
     old.mkdir()
-    (old / 'meta.json').write_text(json.dumps(
-        dict(num_tracklets=5, shard_size=3)))
+    (old / 'meta.json').write_text(
+        json.dumps(dict(num_tracklets=5, shard_size=3)))
     with pytest.raises(ProvenanceError, match='records no provenance'):
-        write_meta(str(old), dict(num_tracklets=5, shard_size=3,
-                                  provenance=PROV))
+        write_meta(
+            str(old), dict(num_tracklets=5, shard_size=3, provenance=PROV))
 
 
 def test_write_removes_only_stale_temporary_files(tmp_path):
@@ -109,19 +109,21 @@ def test_write_removes_only_stale_temporary_files(tmp_path):
         (tmp_path / name).write_bytes(b'partial')
     hour_ago = time.time() - 3700
     os.utime(tmp_path / stale[2], (hour_ago, hour_ago))
-    write_meta(str(tmp_path),
-               dict(data='test', num_tracklets=5, shard_size=3,
-                    provenance=PROV))
+    write_meta(
+        str(tmp_path),
+        dict(data='test', num_tracklets=5, shard_size=3, provenance=PROV))
     write_shard(shard_path(str(tmp_path), 0), _shard(range(3)), PROV)
-    assert sorted(os.listdir(tmp_path)) == sorted(
-        kept + ['meta.json', 'shard_00000.npz'])
+    assert sorted(
+        os.listdir(tmp_path)) == sorted(kept +
+                                        ['meta.json', 'shard_00000.npz'])
 
 
 def test_optional_arrays_of_newer_shards(tmp_path):
     """``pid_known`` and ``preview_frames``: read when every shard has them,
     ``pid_known`` True for older shards, wrong shapes named."""
-    write_meta(str(tmp_path), dict(data='x', num_tracklets=5, shard_size=3,
-                                   provenance=PROV))
+    write_meta(
+        str(tmp_path),
+        dict(data='x', num_tracklets=5, shard_size=3, provenance=PROV))
     frames = np.array([
         preview_frames([f'/d/{i}.jpg' for i in range(n)]) for n in (1, 3, 20)
     ])

@@ -30,15 +30,15 @@ def test_provenance_is_saved_merged_and_checked(tmp_path):
     merged = GalleryIndex.merge([a, b])  # one model, two data sets
     assert merged.provenance['weights'] == A['weights']
     assert merged.provenance['data'] not in (A['data'], 'e' * 16)
-    c = GalleryIndex.load(str(_saved(tmp_path / 'c.gidx',
-                                     dict(A, pipeline='q' * 16))))
+    c = GalleryIndex.load(
+        str(_saved(tmp_path / 'c.gidx', dict(A, pipeline='q' * 16))))
     with pytest.raises(ProvenanceError) as info:
         GalleryIndex.merge([a, c])
     assert f'shard 1 ({tmp_path}/c.gidx)' in str(info.value)
     assert f'pipeline {"q" * 16} vs {"p" * 16}' in str(info.value)
     with pytest.raises(ProvenanceError, match='records no provenance'):
-        GalleryIndex.merge([a, GalleryIndex.load(
-            str(_saved(tmp_path / 'd.gidx', None)))])
+        GalleryIndex.merge(
+            [a, GalleryIndex.load(str(_saved(tmp_path / 'd.gidx', None)))])
     # queries: another data set passes, another model does not
     assert a.check_queries(other_data, 'queries') is None
     with pytest.raises(ProvenanceError, match='allow-foreign-queries'):

@@ -5,8 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmreid_video.retrieval import search
 from mmreid_video.evaluation.functional import compute_distance, rank_gallery
+from mmreid_video.retrieval import search
 
 
 def test_numpy_and_tensors_alike():
@@ -75,8 +75,8 @@ def test_integer_and_whole_float_inputs_are_numbers():
     """Integer descriptors and whole-number float ids (MATLAB doubles) are
     accepted, as the evaluator accepts them."""
     g = np.array([[3, 0], [0, 2], [1, 1]])
-    idx, _ = search(np.array([[5, 1]]), g, 3, [1.0], [0.0], [1., 2., 3.],
-                    [1., 1., 1.])
+    idx, _ = search(
+        np.array([[5, 1]]), g, 3, [1.0], [0.0], [1., 2., 3.], [1., 1., 1.])
     assert idx.tolist() == [[0, 2, 1]]
 
 

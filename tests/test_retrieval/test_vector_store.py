@@ -9,8 +9,8 @@ from mmreid_video.retrieval._vector_store import VectorStore
 
 
 def _rows(start, num, dim=3):
-    return np.arange(start * dim, (start + num) * dim,
-                     dtype=np.float32).reshape(num, dim)
+    return np.arange(
+        start * dim, (start + num) * dim, dtype=np.float32).reshape(num, dim)
 
 
 def test_parts_take_and_blocks(tmp_path):

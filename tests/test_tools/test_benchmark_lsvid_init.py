@@ -29,13 +29,14 @@ def test_generated_tree_and_table(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(bench.tempfile, 'mkdtemp', lambda **_: root)
     monkeypatch.setattr(bench, 'make_tree', lambda root, scale: frames)
     monkeypatch.setattr(bench.shutil, 'rmtree', lambda root: None)
-    monkeypatch.setattr('sys.argv', [
-        'benchmark_lsvid_init.py', '--frame-scale', '1e-4', '--repeats', '1'
-    ])
+    monkeypatch.setattr(
+        'sys.argv',
+        ['benchmark_lsvid_init.py', '--frame-scale', '1e-4', '--repeats', '1'])
     bench.main()
     out = capsys.readouterr().out
-    assert re.search(r'\| 0.0001 \| 14,164 \| test \| [\d.]+ \| [\d.]+ \| '
-                     r'[\d.]+x \| [\d.]+ \|', out)
+    assert re.search(
+        r'\| 0.0001 \| 14,164 \| test \| [\d.]+ \| [\d.]+ \| '
+        r'[\d.]+x \| [\d.]+ \|', out)
     assert 'scaled to 2,827,193 frames: train load_data_list' in out
     # Removed here, as the benchmark removes its trees: left in tmp_path, it
     # would be unlinked by the start of a later test run, maybe a fast one.

@@ -48,9 +48,8 @@ def tiny_denseil_config():
     return cfg
 
 
-@skipIf(
-    not HAS_ORT, 'onnx/onnxruntime not installed (optional extras: '
-    'pip install onnx onnxruntime)')
+@skipIf(not HAS_ORT, 'onnx/onnxruntime not installed (optional extras: '
+        'pip install onnx onnxruntime)')
 class TestExportOnnx(TestCase):
 
     @pytest.mark.slow
@@ -78,9 +77,8 @@ class TestExportOnnx(TestCase):
             self.assertEqual(dims[0].dim_param, 'batch')
             self.assertEqual([d.dim_value for d in dims[1:]], [2, 3, 64, 32])
 
-    @skipIf(
-        not HAS_ONNXSCRIPT, 'onnxscript not installed (needed by '
-        '--exporter dynamo: pip install onnxscript)')
+    @skipIf(not HAS_ONNXSCRIPT, 'onnxscript not installed (needed by '
+            '--exporter dynamo: pip install onnxscript)')
     @pytest.mark.slow
     def test_denseil_stage2_default_exporter(self):
         tool = load_tool('tools/deployment/export_onnx.py')
@@ -98,8 +96,7 @@ class TestExportOnnx(TestCase):
                     RuntimeError, 'No ONNX export passed the onnxruntime '
                     f'check at batch 3; nothing was written to {out}'):
                 tool.main(args + ['--out', out, '--exporter', 'torchscript'])
-            self.assertEqual(
-                sorted(os.listdir(tmp)), ['tiny.pth', 'tiny.py'])
+            self.assertEqual(sorted(os.listdir(tmp)), ['tiny.pth', 'tiny.py'])
             # The default (auto) falls back to the dynamo exporter.
             max_diff = tool.main(args + ['--out', out])
             self.assertLess(max_diff, 1e-4)
@@ -116,11 +113,13 @@ class TestExportOnnx(TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             blocker = osp.join(tmp, 'file')
             open(blocker, 'w').close()
-            with self.assertRaisesRegex(PermissionError,
-                                        f'--out {blocker}/x.onnx: cannot '
-                                        'write into'):
-                tool.main(['cfg.py', 'ckpt.pth', '--out',
-                           osp.join(blocker, 'x.onnx')])
+            with self.assertRaisesRegex(
+                    PermissionError, f'--out {blocker}/x.onnx: cannot '
+                    'write into'):
+                tool.main([
+                    'cfg.py', 'ckpt.pth', '--out',
+                    osp.join(blocker, 'x.onnx')
+                ])
 
 
 class TestClipShape(TestCase):

@@ -171,8 +171,7 @@ def test_build_index_shards_of_one_training_merge_cli(tmp_path, reference):
     run_tool([
         *build,
         str(reference), '--out',
-        str(tmp_path / 'query.gidx'), '--subset', 'query', '--trained',
-        trained
+        str(tmp_path / 'query.gidx'), '--subset', 'query', '--trained', trained
     ])
     shard = GalleryIndex.load(trained)  # the Python equivalent
     shard.add(g['feats'], g['pids'], g['camids'])

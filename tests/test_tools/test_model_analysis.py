@@ -23,8 +23,8 @@ def benchmark(*args) -> str:
 
 @pytest.mark.parametrize('stage', ['1', '2'])
 def test_train_iterations_of_two_configs(stage):
-    out = benchmark('--train', '--stage', stage, '--clips', '8',
-                    '--amp', 'bfloat16')
+    out = benchmark('--train', '--stage', stage, '--clips', '8', '--amp',
+                    'bfloat16')
     assert f'amp=bfloat16 stage={stage} batch=8 clips' in out
     for config in (R18_DEMO, VIT_DEMO):
         assert re.search(rf'{config}: median [\d.]+ ms/iter = [\d.]+ it/s',
@@ -47,8 +47,9 @@ def test_inference_and_flops_of_the_vit_demo():
         sys.executable, 'tools/analysis_tools/get_flops.py', VIT_DEMO,
         '--frames', '3', '--shape', '64', '32'
     ]).stdout
-    encoder = re.search(r'encoder \(backbone\)\s+params\s+([\d.]+) M\s+'
-                        r'FLOPs\s+([\d.]+) G', flops)
+    encoder = re.search(
+        r'encoder \(backbone\)\s+params\s+([\d.]+) M\s+'
+        r'FLOPs\s+([\d.]+) G', flops)
     assert encoder, flops
     # 4 layers of width 96 on 3 frames of 8x4 patches: ~0.3 M parameters.
     assert 0.2 < float(encoder.group(1)) < 0.6

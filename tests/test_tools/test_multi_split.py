@@ -21,14 +21,10 @@ def test_summary_names_protocol_and_sample_std():
     got = dict(R1=80.0, R5=90.0, R10=95.0, R20=99.0, mAP=70.0)
     table = tool.summarize({
         0: _record(got),
-        1: _record({
-            k: v + 2
-            for k, v in got.items()
-        }),
-        2: _record({
-            k: v + 4
-            for k, v in got.items()
-        })
+        1: _record({k: v + 2
+                    for k, v in got.items()}),
+        2: _record({k: v + 4
+                    for k, v in got.items()})
     })
     assert table.startswith('Protocol: cosine distance, values in %\n')
     assert 'sample standard deviation (ddof=1)' in table
@@ -158,15 +154,15 @@ def test_reuse_rules(tmp_path, monkeypatch, capsys):
     # Other training settings: the checkpoint is reused, with a warning
     # naming them (loader speed settings do not count).
     capsys.readouterr()
-    tool.run_split(
-        0, _args(cfg_options=['train_dataloader.num_workers=0']), root)
+    tool.run_split(0, _args(cfg_options=['train_dataloader.num_workers=0']),
+                   root)
     assert 'WARNING' not in capsys.readouterr().out
     tool.run_split(0, _args(cfg_options=['train_cfg.max_epochs=99']), root)
     assert len(calls) == 6
-    assert ('split 0: WARNING: its checkpoint was trained with other '
-            "settings than these (train_cfg.max_epochs: 30 then, 99 now); "
-            'it is reused as it is (--force retrains)'
-            ) in capsys.readouterr().out
+    assert (
+        'split 0: WARNING: its checkpoint was trained with other '
+        "settings than these (train_cfg.max_epochs: 30 then, 99 now); "
+        'it is reused as it is (--force retrains)') in capsys.readouterr().out
     # A split tested before results were recorded: re-tested, not retrained.
     os.remove(tmp_path / 'split_0/test_result.json')
     tool.run_split(0, _args(), root)

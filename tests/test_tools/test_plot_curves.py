@@ -9,7 +9,6 @@ import cv2
 from tool_runner import load_tool
 
 
-
 def _write_run(work_dir, timestamp, lines):
     vis = osp.join(work_dir, timestamp, 'vis_data')
     os.makedirs(vis)

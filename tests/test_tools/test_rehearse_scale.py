@@ -7,7 +7,6 @@ import sys
 
 import pytest
 from scipy.io import loadmat
-
 from tool_runner import REPO, run_tool
 
 TOOL = os.path.join(REPO, 'tools', 'analysis_tools', 'rehearse_scale.py')
@@ -71,8 +70,9 @@ def test_end_to_end_on_a_slice(mars_info, tmp_path):
     iters = [scaling[g]['iters_per_epoch'] for g in scaling]
     assert iters == sorted(iters, reverse=True) and iters[-1] >= 1
     one = scaling['1']
-    train_h = sum(e * one['iters_per_epoch'] * res['train'][f'stage{i}']
-                  ['iter_s'] for i, e in enumerate([30, 15], 1)) / 3600
+    train_h = sum(
+        e * one['iters_per_epoch'] * res['train'][f'stage{i}']['iter_s']
+        for i, e in enumerate([30, 15], 1)) / 3600
     assert one['train_h'] == pytest.approx(train_h, abs=0.001)
     assert one['total_h'] == pytest.approx(
         one['train_h'] + 4 * one['test_h'], abs=0.005)

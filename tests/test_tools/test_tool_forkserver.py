@@ -62,8 +62,10 @@ def test_script_code_and_module_runs(tmp_path):
 
 
 def test_errors_and_output_streams():
-    proc = _run(['-c', 'import sys; print("out"); print("err", '
-                 'file=sys.stderr); raise ValueError("broken thing")'])
+    proc = _run([
+        '-c', 'import sys; print("out"); print("err", '
+        'file=sys.stderr); raise ValueError("broken thing")'
+    ])
     assert proc.returncode == 1
     assert proc.stdout == 'out\n'
     assert proc.stderr.startswith('err\n')
@@ -79,8 +81,8 @@ def test_errors_and_output_streams():
 def test_fresh_interpreter_when_the_server_cannot_stand_in():
     code = 'import os, sys; print(os.getppid(), sys.flags.optimize)'
     # An interpreter option, and import-time settings of another value.
-    for args, env in ((['-O', '-c', code], {}),
-                      (['-c', code], dict(OMP_NUM_THREADS='2'))):
+    for args, env in ((['-O', '-c',
+                        code], {}), (['-c', code], dict(OMP_NUM_THREADS='2'))):
         proc = _run(args, **env)
         assert proc.returncode == 0, proc.stderr
         ppid, optimize = proc.stdout.split()

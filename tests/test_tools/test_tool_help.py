@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from tool_runner import REPO, tool_env
 
 TOOLS = sorted(

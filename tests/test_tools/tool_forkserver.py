@@ -51,7 +51,10 @@ def _same_import_env(env: dict, before: dict, set_by_imports: dict) -> bool:
     env, before = _import_time_env(env), _import_time_env(before)
     return all(
         env.get(k) == before.get(k) or env.get(k) == set_by_imports.get(k)
-        for k in {**env, **before})
+        for k in {
+            **env,
+            **before
+        })
 
 
 # --------------------------------------------------------------------------
@@ -64,8 +67,8 @@ def client(sock_path: str, args: list) -> None:
         sock.connect(sock_path)
     except OSError:  # no server: run it here
         os.execv(sys.executable, [sys.executable, *args])
-    body = json.dumps(
-        dict(argv=args, cwd=os.getcwd(), env=dict(os.environ))).encode()
+    body = json.dumps(dict(argv=args, cwd=os.getcwd(),
+                           env=dict(os.environ))).encode()
     socket.send_fds(sock, [HEADER.pack(len(body))], [0, 1, 2])
     sock.sendall(body)
     reply = b''
@@ -135,7 +138,10 @@ def _become_job(request: dict, fds: list, parsed) -> tuple:
     encoding = sys.__stdout__.encoding
     sys.stdin = sys.__stdin__ = open(0, 'r', closefd=False)
     sys.stdout = sys.__stdout__ = open(
-        1, 'w', encoding=encoding, closefd=False,
+        1,
+        'w',
+        encoding=encoding,
+        closefd=False,
         buffering=-1 if not os.isatty(1) else 1)
     sys.stderr = sys.__stderr__ = open(
         2,
@@ -202,8 +208,7 @@ def serve(sock_path: str) -> tuple:
                         listener.close()
                         for other in (conn, *jobs.values()):
                             other.close()
-                        request['env'] = dict(set_by_imports,
-                                              **request['env'])
+                        request['env'] = dict(set_by_imports, **request['env'])
                         return _become_job(request, fds, parsed)
                     for fd in fds:
                         os.close(fd)

@@ -34,8 +34,10 @@ TENSORBOARD = ("visualizer.vis_backends=[dict(type='LocalVisBackend'),"
 def tiny_cfg_options(data_root: str, max_epochs: int = 2) -> List[str]:
     """``--cfg-options`` that shrink the demo config to seconds per epoch."""
     opts = [
-        'model.backbone.stem_channels=8', 'model.backbone.base_channels=8',
-        'model.head.in_channels=64', 'model.head.num_classes=8',
+        'model.backbone.stem_channels=8',
+        'model.backbone.base_channels=8',
+        'model.head.in_channels=64',
+        'model.head.num_classes=8',
         'train_dataloader.batch_size=8',
         'train_dataloader.sampler.num_ids=4',
         'train_dataloader.sampler.num_instances=2',
@@ -45,7 +47,8 @@ def tiny_cfg_options(data_root: str, max_epochs: int = 2) -> List[str]:
         f'train_cfg.val_interval={max_epochs}',
         'default_hooks.checkpoint.interval=1',
         'default_hooks.checkpoint.max_keep_ckpts=-1',
-        'default_hooks.logger.interval=1', 'randomness.deterministic=True'
+        'default_hooks.logger.interval=1',
+        'randomness.deterministic=True'
     ]
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts += [
@@ -56,7 +59,9 @@ def tiny_cfg_options(data_root: str, max_epochs: int = 2) -> List[str]:
     return opts
 
 
-def train_cmd(work_dir, data_root: str, *extra: str,
+def train_cmd(work_dir,
+              data_root: str,
+              *extra: str,
               max_epochs: int = 2) -> List[str]:
     """``tools/train.py`` on the demo config shrunk by
     :func:`tiny_cfg_options`; ``extra`` goes before ``--cfg-options``."""
@@ -74,10 +79,7 @@ def tool_env() -> dict:
     this process's environment (when a test builds one), and a tool run
     should not depend on which tests ran before it."""
     return dict(
-        os.environ,
-        PYTHONPATH=REPO,
-        OMP_NUM_THREADS='1',
-        MKL_NUM_THREADS='1')
+        os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
 
 
 FORKSERVER = osp.join(osp.dirname(osp.abspath(__file__)), 'tool_forkserver.py')

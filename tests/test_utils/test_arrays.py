@@ -38,10 +38,14 @@ def _descriptor_entry_points(bad, tmp_path):
     labels = (np.arange(n), np.arange(12), np.zeros(n), np.ones(12))
 
     def shard():
-        arrays = dict(feats=bad, indices=np.arange(n), pids=np.zeros(n),
-                      camids=np.zeros(n), is_query=np.ones(n, bool),
-                      is_gallery=np.ones(n, bool),
-                      tracklet_ids=np.array(['t'] * n))
+        arrays = dict(
+            feats=bad,
+            indices=np.arange(n),
+            pids=np.zeros(n),
+            camids=np.zeros(n),
+            is_query=np.ones(n, bool),
+            is_gallery=np.ones(n, bool),
+            tracklet_ids=np.array(['t'] * n))
         np.savez(tmp_path / 's.npz', **arrays)
         read_shard(str(tmp_path / 's.npz'))
 
@@ -76,11 +80,13 @@ def test_bad_descriptors_are_refused_alike_everywhere(name, bad, tmp_path):
     assert len(set(errors.values())) == 1, errors
 
 
-@pytest.mark.parametrize('row', [
-    np.array([1, np.nan, 3, 4]),
-    np.ones(4, bool),
-    np.array([1e300, 1, 1, 1]),  # float64 beyond float32: a stored vector
-])
+@pytest.mark.parametrize(
+    'row',
+    [
+        np.array([1, np.nan, 3, 4]),
+        np.ones(4, bool),
+        np.array([1e300, 1, 1, 1]),  # float64 beyond float32: a stored vector
+    ])
 def test_the_metric_refuses_a_sample_descriptor_alike(row):
     sample = dict(
         pred_feature=torch.as_tensor(row),
@@ -98,13 +104,17 @@ def test_the_metric_refuses_a_sample_descriptor_alike(row):
 
 
 def test_descriptor_messages_name_the_argument_and_row():
-    with pytest.raises(ValueError, match=r'`q` has NaN/inf values in 1 of 3 '
-                       r'rows \(first: row 2\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'`q` has NaN/inf values in 1 of 3 '
+            r'rows \(first: row 2\)'):
         as_descriptors(np.array([[1.], [2.], [np.nan]]), 'q')
     with pytest.raises(ValueError, match=r'`q` has dimension 3, expected 4'):
         as_descriptors(np.ones((2, 3)), 'q', dim=4)
-    with pytest.raises(TypeError, match='`q` must be a numpy array or a '
-                       'torch tensor, got list'):
+    with pytest.raises(
+            TypeError,
+            match='`q` must be a numpy array or a '
+            'torch tensor, got list'):
         as_descriptors([[1.0]], 'q')
     # Without normalising, float64 beyond float32 cannot be kept.
     with pytest.raises(ValueError, match='beyond float32.* row 1'):
@@ -166,8 +176,8 @@ def _label_entry_points(bad):
         evaluate_rank=lambda: evaluate_rank(dist, Q_PIDS, bad, Q_CAMS, G_CAMS),
         evaluate_rank_by_features=lambda: evaluate_rank_by_features(
             Q, G, Q_PIDS, bad, Q_CAMS, G_CAMS),
-        rank_gallery=lambda: rank_gallery(dist, 3, Q_PIDS, bad, Q_CAMS,
-                                          G_CAMS),
+        rank_gallery=lambda: rank_gallery(dist, 3, Q_PIDS, bad, Q_CAMS, G_CAMS
+                                          ),
         search=lambda: search(Q, G, 3, Q_PIDS, Q_CAMS, bad, G_CAMS),
         gallery_index_add=lambda: GalleryIndex(4).add(G, bad, G_CAMS),
         topk_metrics=lambda: topk_metrics(
@@ -187,8 +197,11 @@ def _label_entry_points(bad):
 ])
 def test_bad_ids_are_refused_alike_everywhere(name, bad):
     if name == 'wrong length':  # topk_metrics takes G from the pids
-        errors = {k: _error(fn) for k, fn in _label_entry_points(bad).items()
-                  if k != 'topk_metrics'}
+        errors = {
+            k: _error(fn)
+            for k, fn in _label_entry_points(bad).items()
+            if k != 'topk_metrics'
+        }
     else:
         errors = {k: _error(fn) for k, fn in _label_entry_points(bad).items()}
     assert len(set(errors.values())) == 1, errors

@@ -67,8 +67,8 @@ def test_loader_throughput_is_measured_at_steady_state():
     it = iter(loader)
     next(it)
     start = time.perf_counter()
-    naive = sum(len(next(it)['inputs'])
-                for _ in range(4)) / (time.perf_counter() - start)
+    naive = sum(len(next(it)['inputs']) for _ in range(4)) / (
+        time.perf_counter() - start)
     assert naive > 2 * stats['max']
     with pytest.raises(ValueError, match='needs 4 more first'):
         loader_throughput(loader, batches=27)

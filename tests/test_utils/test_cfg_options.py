@@ -21,14 +21,15 @@ def test_docs_tensorboard_line():
                       'visualizer.vis_backends': [{
                           'type': 'LocalVisBackend'
                       }, {
-                          'type': 'TensorboardVisBackend'
+                          'type':
+                          'TensorboardVisBackend'
                       }]
                   }
 
 
 def test_nested_and_plain_values():
-    assert _parse("a=dict(type='X',cfg=dict(k=1),s=(1,2))", 'b=3',
-                  'c=[1,2]', 'd=dictionary') == {
+    assert _parse("a=dict(type='X',cfg=dict(k=1),s=(1,2))", 'b=3', 'c=[1,2]',
+                  'd=dictionary') == {
                       'a': {
                           'type': 'X',
                           'cfg': {
@@ -54,16 +55,15 @@ def test_code_is_refused(value, capsys):
 
 def test_parse_cfg_options_as_the_tools_do():
     """For a tool that passes options on as strings and merges them too."""
-    assert parse_cfg_options([
-        'a.b=1', "c=[dict(type='X')]", 'd=True', 'e=x,y'
-    ]) == {
-        'a.b': 1,
-        'c': [{
-            'type': 'X'
-        }],
-        'd': True,
-        'e': ['x', 'y']
-    }
+    assert parse_cfg_options(
+        ['a.b=1', "c=[dict(type='X')]", 'd=True', 'e=x,y']) == {
+            'a.b': 1,
+            'c': [{
+                'type': 'X'
+            }],
+            'd': True,
+            'e': ['x', 'y']
+        }
     assert parse_cfg_options([]) == {}
 
 
@@ -73,9 +73,8 @@ def test_parse_after_argparse_as_the_action(capsys):
     parser = argparse.ArgumentParser()
     parser.add_argument('--cfg-options', nargs='+', action='extend')
     parser.add_argument('--local-rank', type=int, default=3)
-    args = parser.parse_args([
-        '--cfg-options', 'a=1', "b=[dict(type='X')]", '--cfg-options', 'a=2'
-    ])
+    args = parser.parse_args(
+        ['--cfg-options', 'a=1', "b=[dict(type='X')]", '--cfg-options', 'a=2'])
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv('LOCAL_RANK', raising=False)
         finish_tool_args(parser, args)

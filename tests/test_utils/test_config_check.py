@@ -9,15 +9,15 @@ from mmengine.hooks import CheckpointHook, LoggerHook
 
 from mmreid_video.engine import SafeCheckpointHook
 from mmreid_video.utils import check_config, load_config
-from mmreid_video.utils.config_check import (accepted_arguments,
-                                             config_problems)
+from mmreid_video.utils.config_check import accepted_arguments, config_problems
 
 DEMO = 'configs/demo/baseline_r18_demo.py'
 
 
-@pytest.mark.parametrize(
-    'path', sorted(glob.glob('configs/*/*.py')) + ['configs/_base_/'
-                                                   'default_runtime.py'])
+@pytest.mark.parametrize('path',
+                         sorted(glob.glob('configs/*/*.py')) +
+                         ['configs/_base_/'
+                          'default_runtime.py'])
 def test_shipped_configs_pass(path):
     check_config(load_config(path))
 
@@ -45,13 +45,14 @@ def _problems(**changes):
 
 
 def test_unknown_keys_with_the_closest_name():
-    problems = _problems(**{
-        'default_hooks.checkpoint.max_keep_ckpt': 1,
-        'train_cfg.max_epoch': 3,
-        'optim_wrapper.optimizer.weight_decy': 0.,
-        'custom_hooks': [dict(type='EpochReseedHook', sed=1)],
-        'train_dataloader.dataset.pipeline.1.scales': (32, 64),
-    })
+    problems = _problems(
+        **{
+            'default_hooks.checkpoint.max_keep_ckpt': 1,
+            'train_cfg.max_epoch': 3,
+            'optim_wrapper.optimizer.weight_decy': 0.,
+            'custom_hooks': [dict(type='EpochReseedHook', sed=1)],
+            'train_dataloader.dataset.pipeline.1.scales': (32, 64),
+        })
     assert set(problems) == {
         'default_hooks.checkpoint.max_keep_ckpt', 'train_cfg.max_epoch',
         'optim_wrapper.optimizer.weight_decy', 'custom_hooks[0].sed',
@@ -64,15 +65,16 @@ def test_unknown_keys_with_the_closest_name():
 
 
 def test_strings_where_numbers_belong_and_loader_workers():
-    problems = _problems(**{
-        'optim_wrapper.optimizer.lr': '1e-3x',
-        'randomness.seed': 'abc',
-        'train_cfg.val_interval': 'one',
-        'default_hooks.checkpoint.interval': '1x',
-        'val_dataloader.num_workers': 0,
-        'val_dataloader.persistent_workers': True,
-        'train_dataloader.batch_size': 8,
-    })
+    problems = _problems(
+        **{
+            'optim_wrapper.optimizer.lr': '1e-3x',
+            'randomness.seed': 'abc',
+            'train_cfg.val_interval': 'one',
+            'default_hooks.checkpoint.interval': '1x',
+            'val_dataloader.num_workers': 0,
+            'val_dataloader.persistent_workers': True,
+            'train_dataloader.batch_size': 8,
+        })
     assert problems['optim_wrapper.optimizer.lr'] == (
         "Adam: '1e-3x' is a string; expected Tensor or float")
     assert problems['randomness.seed'] == (

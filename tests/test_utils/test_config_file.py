@@ -17,8 +17,10 @@ def test_base_variables_are_read(tmp_path):
 
 def test_missing_base_variable_names_the_file(tmp_path):
     path = _child(tmp_path, 'a = dict(lr={{_base_.lrr}})')
-    with pytest.raises(KeyError, match=f'{path}: {{{{_base_.lrr}}}} names '
-                       'a variable that none of its _base_ files defines'):
+    with pytest.raises(
+            KeyError,
+            match=f'{path}: {{{{_base_.lrr}}}} names '
+            'a variable that none of its _base_ files defines'):
         load_config(path)
     path = _child(tmp_path, 'a = dict(lr=_base_.lrr)')
     with pytest.raises(AttributeError, match=f'{path}, line 2: .*lrr'):
@@ -27,8 +29,8 @@ def test_missing_base_variable_names_the_file(tmp_path):
 
 def test_missing_variable_of_a_base_file_names_that_file(tmp_path):
     (tmp_path / 'root.py').write_text('x = 1\n')
-    (tmp_path / 'mid.py').write_text(
-        "_base_ = ['./root.py']\ny = {{_base_.z}}\n")
+    (tmp_path /
+     'mid.py').write_text("_base_ = ['./root.py']\ny = {{_base_.z}}\n")
     (tmp_path / 'top.py').write_text("_base_ = ['./mid.py']\n")
     with pytest.raises(KeyError, match=f"{tmp_path / 'mid.py'}: "):
         load_config(tmp_path / 'top.py')

@@ -2,8 +2,8 @@
 import numpy as np
 from mmengine.config import ConfigDict
 
-from mmreid_video.utils.fingerprint import (FINGERPRINT_HEX,
-                                            file_fingerprint, fingerprint)
+from mmreid_video.utils.fingerprint import (FINGERPRINT_HEX, file_fingerprint,
+                                            fingerprint)
 
 
 def test_fingerprint_ignores_key_order_and_sees_values():
@@ -24,7 +24,5 @@ def test_file_fingerprint(tmp_path):
     (tmp_path / 'a').write_bytes(b'x' * 3_000_000)
     (tmp_path / 'b').write_bytes(b'x' * 3_000_000)
     (tmp_path / 'c').write_bytes(b'x' * 2_999_999 + b'y')
-    assert file_fingerprint(tmp_path / 'a') == file_fingerprint(tmp_path /
-                                                                'b')
-    assert file_fingerprint(tmp_path / 'a') != file_fingerprint(tmp_path /
-                                                                'c')
+    assert file_fingerprint(tmp_path / 'a') == file_fingerprint(tmp_path / 'b')
+    assert file_fingerprint(tmp_path / 'a') != file_fingerprint(tmp_path / 'c')

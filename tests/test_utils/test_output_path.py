@@ -19,9 +19,10 @@ def test_unwritable_folder_and_file(tmp_path):
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        with pytest.raises(PermissionError,
-                           match=f'--out {locked}/r.pkl: cannot write into '
-                           f'{locked}'):
+        with pytest.raises(
+                PermissionError,
+                match=f'--out {locked}/r.pkl: cannot write into '
+                f'{locked}'):
             check_output_path(str(locked / 'r.pkl'), '--out')
     finally:
         locked.chmod(0o700)
@@ -42,7 +43,8 @@ def test_wrong_suffix_and_folder(tmp_path):
 def test_parent_that_is_a_file(tmp_path):
     # Fails for every user, root included.
     (tmp_path / 'notes.txt').write_text('x')
-    with pytest.raises(PermissionError,
-                       match=f'--out {tmp_path}/notes.txt/r.pkl: cannot '
-                       'write into'):
+    with pytest.raises(
+            PermissionError,
+            match=f'--out {tmp_path}/notes.txt/r.pkl: cannot '
+            'write into'):
         check_output_path(str(tmp_path / 'notes.txt' / 'r.pkl'), '--out')

@@ -36,8 +36,7 @@ def test_iters_per_epoch_from_the_sampler(mars_info):
 
 
 def test_validations_and_hours():
-    cfg = Config.fromfile(
-        osp.join(CONFIGS, 'denseil', 'denseil_r50_mars.py'))
+    cfg = Config.fromfile(osp.join(CONFIGS, 'denseil', 'denseil_r50_mars.py'))
     assert run_plan.count_validations(cfg) == 5
     cfg.val_cfg = None
     assert run_plan.count_validations(cfg) == 0
@@ -45,8 +44,8 @@ def test_validations_and_hours():
     hours = run_plan.project_hours([2, 1], [1.8, 3.6], 1000, test, 2, 2)
     # 2 x 1000 x 1.8 s + 1 x 1000 x 3.6 s = 2 h; a test: 1800 + 360 s.
     assert hours == dict(train_h=2.0, test_h=0.6, total_h=3.8)
-    assert run_plan.project_hours([2], [1.8], 1000, None, 2, 1) == dict(
-        train_h=1.0)
+    assert run_plan.project_hours([2], [1.8], 1000, None, 2,
+                                  1) == dict(train_h=1.0)
 
 
 def test_verdict_counts_workers_per_gpu():
@@ -77,8 +76,7 @@ def test_summary_table():
         train=dict(stage1=dict(iter_s=0.2, data_wait_share=0.03)),
         scaling={
             '1': dict(iters_per_epoch=78, train_h=1.234),
-            '8': dict(iters_per_epoch=9, train_h=0.1, test_h=0.2,
-                      total_h=0.5)
+            '8': dict(iters_per_epoch=9, train_h=0.1, test_h=0.2, total_h=0.5)
         },
         verdict=dict(line='compute-bound: ...'),
         json='r.json')

@@ -122,7 +122,7 @@ def test_camera_label():
     assert camera_label(0) == 'cam 0'
     assert camera_label(0, ('cam 1', 'cam 2')) == 'cam 1'
     assert query_panel([], camid=1, pid=3,
-                       camera_names=('cam 1', 'cam 2')).lines[1] == (
-                           'id 3 cam 2')
+                       camera_names=('cam 1',
+                                     'cam 2')).lines[1] == ('id 3 cam 2')
     with pytest.raises(IndexError, match='camid 2 outside'):
         camera_label(2, ('cam 1', 'cam 2'))

@@ -83,14 +83,16 @@ class TestRankedResults(TestCase):
             # camera_names: read when present, () in older dumps; every
             # camid needs a label.
             self.assertEqual(
-                load_ranking_dump(osp.join(tmp, 'd.pkl'))['camera_names']
-                .tolist(), [])
+                load_ranking_dump(osp.join(tmp,
+                                           'd.pkl'))['camera_names'].tolist(),
+                [])
             dump = make_dump()
             dump['camera_names'] = np.array(['cam 1', 'cam 2', 'cam 3'])
             np.savez(osp.join(tmp, 'cams.npz'), **dump)
             self.assertEqual(
-                load_ranking_dump(osp.join(tmp, 'cams.npz'))['camera_names']
-                .tolist(), ['cam 1', 'cam 2', 'cam 3'])
+                load_ranking_dump(osp.join(
+                    tmp, 'cams.npz'))['camera_names'].tolist(),
+                ['cam 1', 'cam 2', 'cam 3'])
             dump['camera_names'] = np.array(['cam 1', 'cam 2'])
             mmengine.dump(dump, osp.join(tmp, 'bad.pkl'))
             with self.assertRaisesRegex(ValueError, 'camid 2 has no label'):
@@ -149,8 +151,8 @@ class TestRankedResults(TestCase):
             self.assertEqual(
                 figures[1].shape,
                 RankedListLayout(1, 4, frames_per_tracklet=2).shape)
-            for c, want in enumerate(
-                [MATCH_COLOR, MISMATCH_COLOR, MATCH_COLOR], start=1):
+            colors = [MATCH_COLOR, MISMATCH_COLOR, MATCH_COLOR]
+            for c, want in enumerate(colors, start=1):
                 x, y = layout.box_origin(0, c)
                 self.assertEqual(tuple(figures[0][y, x]), want)
             with self.assertRaisesRegex(ValueError, r'topk must be in \[1, 3'):

@@ -168,10 +168,11 @@ def run_baselines(refs: Sequence[str], versions: Sequence[Version],
         and ``fused``, both versions' times (min/median/max) and ``ratio``,
         the median over rounds of ours/baseline.
     """
-    data = dict(zip(('q_pids', 'g_pids', 'q_camids', 'g_camids'), labels),
-                distmat=distmat,
-                query_feats=query_feats,
-                gallery_feats=gallery_feats)
+    data = dict(
+        zip(('q_pids', 'g_pids', 'q_camids', 'g_camids'), labels),
+        distmat=distmat,
+        query_feats=query_feats,
+        gallery_feats=gallery_feats)
     workers, reports = [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -192,11 +193,12 @@ def run_baselines(refs: Sequence[str], versions: Sequence[Version],
                 worker.close()
     for ref, (root, commit), worker, base in zip(refs, versions, workers[1:],
                                                  times[1:]):
-        entry = dict(ref=ref,
-                     package=str(root or ''),
-                     commit=commit,
-                     identical_results=worker.info['results'] ==
-                     workers[0].info['results'])
+        entry = dict(
+            ref=ref,
+            package=str(root or ''),
+            commit=commit,
+            identical_results=worker.info['results'] ==
+            workers[0].info['results'])
         for name in ('rank_only', 'fused'):
             entry[name] = dict(
                 ours_s=summarize_times([r[name][0] for r in times[0]]),

@@ -20,9 +20,7 @@ def mars_like_data(args) -> Tuple[np.ndarray, ...]:
     while num_cams.sum() < args.num_query:
         i = rng.integers(num_ids)
         num_cams[i] = min(num_cams[i] + 1, args.num_cams)
-    id_cams = [
-        rng.choice(args.num_cams, n, replace=False) for n in num_cams
-    ]
+    id_cams = [rng.choice(args.num_cams, n, replace=False) for n in num_cams]
     q_pids = np.repeat(np.arange(1, num_ids + 1), num_cams)
     q_cams = np.concatenate(id_cams)
     num_real = args.num_gallery - args.num_distractors
@@ -46,8 +44,7 @@ def mars_like_data(args) -> Tuple[np.ndarray, ...]:
             out[rows] += centres[pids[rows]]
         return out
 
-    return (features(q_pids), features(g_pids), q_pids, g_pids, q_cams,
-            g_cams)
+    return (features(q_pids), features(g_pids), q_pids, g_pids, q_cams, g_cams)
 
 
 def reference_distance(qf: np.ndarray, gf: np.ndarray) -> np.ndarray:
@@ -57,8 +54,13 @@ def reference_distance(qf: np.ndarray, gf: np.ndarray) -> np.ndarray:
     return 1 - qf @ gf.T
 
 
-def reference_evaluate(distmat, q_pids, g_pids, q_camids, g_camids,
-                       max_rank=20, ap_mode='standard') -> Dict:
+def reference_evaluate(distmat,
+                       q_pids,
+                       g_pids,
+                       q_camids,
+                       g_camids,
+                       max_rank=20,
+                       ap_mode='standard') -> Dict:
     """Straightforward per-query evaluation: sort, drop junk, accumulate."""
     all_cmc, all_ap, all_inp = [], [], []
     for i in range(len(q_pids)):
@@ -79,8 +81,8 @@ def reference_evaluate(distmat, q_pids, g_pids, q_camids, g_camids,
             recall = hits / num_rel
             old_recall = np.concatenate([[0.0], recall[:-1]])
             old_precision = np.concatenate([[1.0], precision[:-1]])
-            ap = np.cumsum((recall - old_recall) *
-                           ((old_precision + precision) / 2))[-1]
+            ap = np.cumsum(
+                (recall - old_recall) * ((old_precision + precision) / 2))[-1]
         all_ap.append(ap)
         all_inp.append(num_rel / (np.flatnonzero(matches)[-1] + 1))
     return dict(

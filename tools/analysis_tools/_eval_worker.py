@@ -33,8 +33,9 @@ def _digest(res: Dict) -> Dict:
         mAP=float(res['mAP']),
         mINP=float(res['mINP']),
         cmc=[float(x) for x in res['cmc']],
-        AP_sha1=hashlib.sha1(np.ascontiguousarray(
-            res['AP'], dtype=np.float64).tobytes()).hexdigest())
+        AP_sha1=hashlib.sha1(
+            np.ascontiguousarray(res['AP'],
+                                 dtype=np.float64).tobytes()).hexdigest())
 
 
 def serve(data: Path, ap_mode: str) -> None:
@@ -46,8 +47,8 @@ def serve(data: Path, ap_mode: str) -> None:
         rank_only=lambda: evaluate_rank(
             arr['distmat'], *labels, ap_mode=ap_mode),
         fused=lambda: evaluate_rank_by_features(
-            arr['query_feats'], arr['gallery_feats'], *labels,
-            ap_mode=ap_mode))
+            arr['query_feats'], arr['gallery_feats'], *labels, ap_mode=ap_mode)
+    )
     digests = {name: _digest(call()) for name, call in calls.items()}
     print(
         json.dumps(dict(package=mmreid_video.__file__, results=digests)),

@@ -59,8 +59,8 @@ def parse_args():
         help='weight of the per-id centre in the random features; default '
         '0.32 * (2048 / dim) ** 0.3, a mAP in the 80s (as models reach on '
         'MARS); 0 gives chance-level lists')
-    parser.add_argument('--ap-mode', default='standard',
-                        choices=['standard', 'trapezoid'])
+    parser.add_argument(
+        '--ap-mode', default='standard', choices=['standard', 'trapezoid'])
     parser.add_argument(
         '--repeat',
         type=int,
@@ -71,10 +71,15 @@ def parse_args():
         type=int,
         default=3,
         help='runs of the per-query reference (0: none); median reported')
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch threads (default: torch default)')
-    parser.add_argument('--rerank', action='store_true',
-                        help='also time k-reciprocal re-ranking (20/6/0.3)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch threads (default: torch default)')
+    parser.add_argument(
+        '--rerank',
+        action='store_true',
+        help='also time k-reciprocal re-ranking (20/6/0.3)')
     parser.add_argument(
         '--large-gallery',
         type=int,
@@ -286,13 +291,12 @@ def main():
     times = {k: summarize_times(v) for k, v in wall.items() if v}
     med = {k: v['median'] for k, v in times.items()}
     # Ratios and sums of runs made back to back, then their median.
-    full = summarize_times(
-        list(np.add(wall['distances'], wall['rank_only'])))
+    full = summarize_times(list(np.add(wall['distances'], wall['rank_only'])))
     fused_vs_gemm = dict(
-        wall=float(np.median(np.divide(wall['fused'],
-                                       wall['gemm'][:args.repeat]))),
-        cpu=float(np.median(np.divide(cpu['fused'],
-                                      cpu['gemm'][:args.repeat]))))
+        wall=float(
+            np.median(np.divide(wall['fused'], wall['gemm'][:args.repeat]))),
+        cpu=float(
+            np.median(np.divide(cpu['fused'], cpu['gemm'][:args.repeat]))))
     report = dict(
         setup=dict(
             num_query=len(qf),
@@ -358,8 +362,8 @@ def main():
               f"N x N float16 distances {rr['nxn_float16_mb']:.0f} MB), "
               f"mAP {rr['metrics']['mAP']:.4f}")
     if args.large_gallery:
-        report['large_gallery'] = run_large_gallery(
-            args, med['fused'] / len(gf))
+        report['large_gallery'] = run_large_gallery(args,
+                                                    med['fused'] / len(gf))
         lg = report['large_gallery']
         print(f"{lg['num_gallery']} gallery: fused "
               f"{lg['time_s']['median']:.2f} s, "

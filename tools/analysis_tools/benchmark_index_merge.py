@@ -105,15 +105,14 @@ def run_phase(phase: str, work: str, args: argparse.Namespace) -> dict:
     params = dict(args.param)
 
     def template():
-        index = GalleryIndex(
-            args.dim, 'compressed', seed=args.seed, **params)
+        index = GalleryIndex(args.dim, 'compressed', seed=args.seed, **params)
         index.train(gallery)
         index.save(osp.join(work, 'trained.gidx'))
 
     def encode_shards():
-        for path, rows in zip(shard_paths,
-                              np.array_split(np.arange(len(gallery)),
-                                             args.shards)):
+        for path, rows in zip(
+                shard_paths,
+                np.array_split(np.arange(len(gallery)), args.shards)):
             shard = GalleryIndex.load(osp.join(work, 'trained.gidx'))
             shard.add(gallery[rows[0]:rows[-1] + 1])
             shard.save(path)
@@ -123,16 +122,16 @@ def run_phase(phase: str, work: str, args: argparse.Namespace) -> dict:
                             ]).save(osp.join(work, 'merged.gidx'))
 
     def rebuild():
-        index = GalleryIndex.merge([GalleryIndex.load(p)
-                                    for p in shard_paths],
+        index = GalleryIndex.merge([GalleryIndex.load(p) for p in shard_paths],
                                    retrain=True)
         index.train()
         index.save(osp.join(work, 'rebuilt.gidx'))
 
     def compare():
         query = np.load(osp.join(work, 'query.npy'))
-        merged, rebuilt = (GalleryIndex.load(osp.join(work, f'{n}.gidx'))
-                           for n in ('merged', 'rebuilt'))
+        merged, rebuilt = (
+            GalleryIndex.load(osp.join(work, f'{n}.gidx'))
+            for n in ('merged', 'rebuilt'))
         (mi, md), (ri, rd) = (i.search(query, 10) for i in (merged, rebuilt))
         same = ((mi == ri) & (md == rd)).all(dim=1)
         return dict(
@@ -179,14 +178,15 @@ def main() -> None:
         num_shards=args.shards,
         machine=machine_info())
     try:
-        make_gallery(osp.join(work, 'gallery.npy'), args.num, args.dim,
-                     args.seed)
+        make_gallery(
+            osp.join(work, 'gallery.npy'), args.num, args.dim, args.seed)
         rng = np.random.default_rng(args.seed + 1)
         gallery = np.load(osp.join(work, 'gallery.npy'), mmap_mode='r')
         picks = rng.integers(0, args.num, args.num_query)
         np.save(
-            osp.join(work, 'query.npy'), gallery[np.sort(picks)] +
-            0.1 * rng.standard_normal((args.num_query, args.dim), np.float32))
+            osp.join(work, 'query.npy'),
+            gallery[np.sort(picks)] + 0.1 * rng.standard_normal(
+                (args.num_query, args.dim), np.float32))
         for phase in ('template', 'encode_shards', 'merge', 'rebuild',
                       'compare'):
             # A fresh process per phase: its peak memory is its own.

@@ -155,9 +155,9 @@ def train_batch(args: argparse.Namespace) -> dict:
     inputs = torch.randint(
         0, 256, (args.clips, args.frames, 3, *args.shape), dtype=torch.uint8)
     samples = [
-        DataSample(metainfo=dict(clip_len=args.frames, num_clips=1,
-                                 camid=i % 2)).set_gt_label(i // 4)
-        for i in range(args.clips)
+        DataSample(
+            metainfo=dict(clip_len=args.frames, num_clips=1, camid=i %
+                          2)).set_gt_label(i // 4) for i in range(args.clips)
     ]
     return dict(inputs=list(inputs), data_samples=samples)
 
@@ -214,8 +214,7 @@ def benchmark_train(args: argparse.Namespace, paths: List[str],
     for run in range(args.warmup + args.runs):
         for model, trainer, record in zip(models, trainers, times):
             model.train()
-            elapsed = time_once(lambda: model.train_step(batch, trainer),
-                                cuda)
+            elapsed = time_once(lambda: model.train_step(batch, trainer), cuda)
             if run >= args.warmup:
                 record.append(elapsed)
     print(f'training: device={args.device} threads={torch.get_num_threads()}'
@@ -236,8 +235,7 @@ def neck_head(model: 'torch.nn.Module', feats: tuple,
 
 
 def benchmark_inference(args: argparse.Namespace, paths: List[str],
-                        models: List['torch.nn.Module'],
-                        report: dict) -> None:
+                        models: List['torch.nn.Module'], report: dict) -> None:
     """Time ``extract_feat`` per clip, and the neck + head alone."""
     import torch
     inputs = torch.randn(

@@ -33,18 +33,25 @@ import numpy as np
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--num-tracklets', type=int, default=64)
-    parser.add_argument('--frames', type=int, default=48,
-                        help='frames per tracklet')
-    parser.add_argument('--src-size', type=int, nargs=2, default=(256, 128),
-                        metavar=('H', 'W'), help='source frame size')
+    parser.add_argument(
+        '--frames', type=int, default=48, help='frames per tracklet')
+    parser.add_argument(
+        '--src-size',
+        type=int,
+        nargs=2,
+        default=(256, 128),
+        metavar=('H', 'W'),
+        help='source frame size')
     parser.add_argument('--clip-len', type=int, default=8)
-    parser.add_argument('--clips', type=int, default=384,
-                        help='clips timed per run')
+    parser.add_argument(
+        '--clips', type=int, default=384, help='clips timed per run')
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--runs', type=int, default=5)
     parser.add_argument('--workers', type=int, default=1)
     parser.add_argument(
-        '--collate', choices=['default', 'pseudo'], default='default',
+        '--collate',
+        choices=['default', 'pseudo'],
+        default='default',
         help="our collate_fn: mmengine 'default' (stacks the uint8 clips "
         "into one tensor, the recommended train setting) or 'pseudo' (a "
         'list of per-clip tensors, the Runner default)')
@@ -72,8 +79,8 @@ def make_tracklets(root: str, num_tracklets: int, num_frames: int,
                 frame = np.clip(base + noise, 0, 255).astype(np.uint8)
                 cv2.imwrite(path, frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
             paths.append(path)
-        infos.append(dict(frame_paths=paths, pid=t, camid=0,
-                          tracklet_id=f'{t:04d}'))
+        infos.append(
+            dict(frame_paths=paths, pid=t, camid=0, tracklet_id=f'{t:04d}'))
     return infos
 
 
@@ -88,13 +95,13 @@ class OursDataset:
         init_default_scope('mmreid_video')
         self.infos = infos
         self.pipeline = Compose([
-            TRANSFORMS.build(cfg) for cfg in (
-                dict(type='RestrictedRandomSample', clip_len=clip_len),
-                dict(type='LoadFrames', scale=(128, 256)),
-                dict(type='ClipResize', scale=(128, 256)),
-                dict(type='FrameRandomFlip', prob=0.5),
-                dict(type='SequenceRandomErasing', prob=0.5),
-                dict(type='PackReIDInputs'))
+            TRANSFORMS.build(cfg)
+            for cfg in (dict(type='RestrictedRandomSample', clip_len=clip_len),
+                        dict(type='LoadFrames', scale=(128, 256)),
+                        dict(type='ClipResize', scale=(128, 256)),
+                        dict(type='FrameRandomFlip', prob=0.5),
+                        dict(type='SequenceRandomErasing', prob=0.5),
+                        dict(type='PackReIDInputs'))
         ])
 
     def __len__(self) -> int:
@@ -115,10 +122,9 @@ class ReferenceDataset:
             T.ToTensor(),
             T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
         ]
-        self.frame_tf = T.Compose([
-            T.Resize((256, 128)),
-            T.RandomHorizontalFlip(0.5), *to_tensor
-        ])
+        self.frame_tf = T.Compose(
+            [T.Resize((256, 128)),
+             T.RandomHorizontalFlip(0.5), *to_tensor])
         value = (124, 116, 104) if mode == 'uint8' else 0
         # On a (T, 3, H, W) tensor one rectangle is erased in every frame.
         self.erase = T.RandomErasing(
@@ -133,8 +139,10 @@ class ReferenceDataset:
         info = self.infos[idx]
         num = len(info['frame_paths'])
         edges = np.arange(self.clip_len + 1) * num // self.clip_len
-        inds = [np.random.randint(s, max(e, s + 1))
-                for s, e in zip(edges[:-1], edges[1:])]
+        inds = [
+            np.random.randint(s, max(e, s + 1))
+            for s, e in zip(edges[:-1], edges[1:])
+        ]
         frames = [
             self.frame_tf(Image.open(info['frame_paths'][i]).convert('RGB'))
             for i in inds
@@ -164,8 +172,8 @@ def measure(dataset, collate: Callable,
     from torch.utils.data import DataLoader
 
     from mmreid_video.utils.benchmark import loader_throughput
-    indices = np.random.default_rng(1).integers(
-        0, len(dataset), args.clips + args.batch_size).tolist()
+    indices = np.random.default_rng(1).integers(0, len(dataset), args.clips +
+                                                args.batch_size).tolist()
     loader = DataLoader(
         dataset,
         batch_size=args.batch_size,
@@ -193,12 +201,12 @@ def main() -> None:
         root = args.data_dir or tmp
         infos = make_tracklets(root, args.num_tracklets, args.frames,
                                args.src_size)
-        collate = dict(default=default_collate,
-                       pseudo=pseudo_collate)[args.collate]
+        collate = dict(
+            default=default_collate, pseudo=pseudo_collate)[args.collate]
         pipelines = dict(
             ours=(OursDataset(infos, args.clip_len), collate),
-            reference=(ReferenceDataset(infos, args.clip_len, 'float'),
-                       default_collate),
+            reference=(ReferenceDataset(infos, args.clip_len,
+                                        'float'), default_collate),
             reference_uint8=(ReferenceDataset(infos, args.clip_len,
                                               'uint8'), default_collate))
         for dataset, _ in pipelines.values():

@@ -278,7 +278,8 @@ def main():
         # Requests grouped by filter: one per camera, or one in all.
         info['qps_by_rule'] = {
             rule: args.num_query / time_calls(
-                lambda: run(compressed, args.num_query, rule), args.repeat,
+                lambda: run(compressed, args.num_query, rule),
+                args.repeat,
                 warmup=0)['median']
             for rule in ('camera', 'none')
         }
@@ -306,8 +307,8 @@ def main():
     # One add(): the exact index holds the normalised gallery as one part.
     api_idx, _ = search(query[:num_check], exact.backend.vectors[0], 10,
                         q_pids[:num_check], q_cams[:num_check], g_pids, g_cams)
-    mismatch = int((api_idx.numpy()
-                    != exact_idx[:num_check].numpy()).any(axis=1).sum())
+    mismatch = int(
+        (api_idx.numpy() != exact_idx[:num_check].numpy()).any(axis=1).sum())
     params = dict(compressed.params)
     for key in ('vectors_dir', 'uri', 'token'):
         params.pop(key, None)

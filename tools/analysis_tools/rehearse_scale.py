@@ -218,8 +218,7 @@ def main() -> None:
                                                    read_mars_info)
     from mmreid_video.engine import TwoStageTrainingHook
     from mmreid_video.registry import DATASETS
-    from mmreid_video.utils import (load_config, report_errors_briefly,
-                                    run_plan)
+    from mmreid_video.utils import load_config, report_errors_briefly, run_plan
     from mmreid_video.utils.benchmark import (load_average, machine_info,
                                               write_report)
     report_errors_briefly()

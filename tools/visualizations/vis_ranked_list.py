@@ -142,10 +142,9 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
 
     from mmreid_video.registry import DATASETS
     from mmreid_video.utils import load_config, report_errors_briefly
-    from mmreid_video.visualization import (ReIDVisualizer,
-                                            check_dump_matches,
-                                            dataset_frames,
-                                            load_ranking_dump, select_queries)
+    from mmreid_video.visualization import (ReIDVisualizer, check_dump_matches,
+                                            dataset_frames, load_ranking_dump,
+                                            select_queries)
     report_errors_briefly()
     if args.search_results is not None:
         figures, queries, protocol = draw_search_results(args)
@@ -166,8 +165,13 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
                              args.pids, args.seed)
     # Draw only: the files go to --out-dir, not to a run's backends.
     figures = ReIDVisualizer(name='vis_ranked_list').draw_ranked_lists(
-        dump, queries, dataset_frames(dataset, args.frames), args.topk,
-        args.per_figure, args.frames, out_dir=args.out_dir)
+        dump,
+        queries,
+        dataset_frames(dataset, args.frames),
+        args.topk,
+        args.per_figure,
+        args.frames,
+        out_dir=args.out_dir)
     return _report(args, figures, queries, dump_file, dump['protocol'])
 
 

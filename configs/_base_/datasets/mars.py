@@ -30,9 +30,7 @@ train_dataloader = dict(
     # Train clips have equal shapes: stack them in the worker.
     collate_fn=dict(type='default_collate'),
     sampler=dict(
-        type='IdentitySampler',
-        num_ids=8,
-        num_instances=4,
+        type='IdentitySampler', num_ids=8, num_instances=4,
         epoch_mode='group'),
     # Checks batch_size == num_ids x num_instances.
     batch_sampler=dict(type='IdentityBatchSampler'),

@@ -215,8 +215,7 @@ class IdentitySampler(Sampler):
                     out[it, slot] = groups[j][len(groups[j]) - remaining[j]]
                     remaining[j] -= 1
                 else:
-                    out[it, slot] = self._draw_group(rng,
-                                                     self._pid_indices[j])
+                    out[it, slot] = self._draw_group(rng, self._pid_indices[j])
         return out
 
     def __iter__(self) -> Iterator[int]:

@@ -156,8 +156,8 @@ def render_tracklet(rng: np.random.Generator, person, cam: Dict,
         img = bg[int(oy):int(oy) + h, x:x + w].copy()
         if kind != 'junk':
             _paint_person(img, person, cx + vx * t + rng.normal(0, 0.02 * w),
-                         top + rng.normal(0, 0.01 * h),
-                         scale * rng.normal(1, 0.03), phase0 + 0.8 * t)
+                          top + rng.normal(0, 0.01 * h),
+                          scale * rng.normal(1, 0.03), phase0 + 0.8 * t)
         if occluded and t >= occ_start:
             _fill(img, *occ_box, occ_color)
         img = img * cam['gain'] + cam['offset']

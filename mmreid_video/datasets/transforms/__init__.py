@@ -10,6 +10,5 @@ from .sampling import (AllFramesSample, ChunkMiddleSample, EvenlySample,
 __all__ = [
     'RestrictedRandomSample', 'EvenlySample', 'ChunkMiddleSample',
     'AllFramesSample', 'LoadFrames', 'read_frame', 'ClipResize',
-    'FrameRandomFlip', 'SequenceRandomErasing', 'ClipPadCrop',
-    'PackReIDInputs'
+    'FrameRandomFlip', 'SequenceRandomErasing', 'ClipPadCrop', 'PackReIDInputs'
 ]

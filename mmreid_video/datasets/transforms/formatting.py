@@ -53,8 +53,8 @@ class PackReIDInputs(BaseTransform):
     def __init__(self,
                  meta_keys: Sequence[str] = DEFAULT_META_KEYS,
                  with_label: bool = True) -> None:
-        if isinstance(meta_keys, str) or not all(
-                isinstance(k, str) for k in meta_keys):
+        if isinstance(meta_keys,
+                      str) or not all(isinstance(k, str) for k in meta_keys):
             raise TypeError('PackReIDInputs: meta_keys must be a sequence of '
                             f'str, got {meta_keys!r}.')
         if not isinstance(with_label, bool):

@@ -15,7 +15,6 @@ _REDUCED_FLAGS = ((8, cv2.IMREAD_REDUCED_COLOR_8),
                   (4, cv2.IMREAD_REDUCED_COLOR_4),
                   (2, cv2.IMREAD_REDUCED_COLOR_2))
 
-
 # Start-of-frame markers (baseline, progressive, lossless, arithmetic); the
 # others (DHT C4, JPG C8, DAC CC) carry no size.
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}

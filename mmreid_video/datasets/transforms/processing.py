@@ -168,21 +168,21 @@ class SequenceRandomErasing(BaseTransform):
 
     MAX_TRIES = 10
 
-    def __init__(self,
-                 prob: float = 0.5,
-                 area_range: Sequence[float] = (0.02, 0.4),
-                 aspect_range: Sequence[float] = (0.3, 3.33),
-                 mode: str = 'const',
-                 fill_color: Union[int, Sequence[int]] = (124, 116, 104)
-                 ) -> None:
+    def __init__(
+        self,
+        prob: float = 0.5,
+        area_range: Sequence[float] = (0.02, 0.4),
+        aspect_range: Sequence[float] = (0.3, 3.33),
+        mode: str = 'const',
+        fill_color: Union[int, Sequence[int]] = (124, 116, 104)
+    ) -> None:
         name = 'SequenceRandomErasing'
         self.prob = _check_prob(name, prob)
         self.area_range = _check_range(name, 'area_range', area_range, 0)
         if self.area_range[1] > 1:
             raise ValueError(f'{name}: area_range max must be <= 1, got '
                              f'{area_range!r}.')
-        self.aspect_range = _check_range(name, 'aspect_range', aspect_range,
-                                         0)
+        self.aspect_range = _check_range(name, 'aspect_range', aspect_range, 0)
         if mode not in ('const', 'rand'):
             raise ValueError(
                 f"{name}: mode must be 'const' or 'rand', got {mode!r}.")

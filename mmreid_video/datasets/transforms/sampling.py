@@ -41,8 +41,7 @@ class BaseClipSample(BaseTransform):
                 f"{results.get('tracklet_id', '<unknown>')!r} has no frames.")
         return num_frames
 
-    def _chunk_bounds(self,
-                      num_frames: int) -> Tuple[np.ndarray, np.ndarray]:
+    def _chunk_bounds(self, num_frames: int) -> Tuple[np.ndarray, np.ndarray]:
         """Bounds of the T equal chunks ``[floor(i*n/T), floor((i+1)*n/T))``.
 
         A chunk that is empty (``n < T``) is widened to its start frame, so
@@ -92,8 +91,8 @@ class RestrictedRandomSample(BaseClipSample):
 
     def transform(self, results: Dict) -> Dict:
         starts, ends = self._chunk_bounds(self._num_frames(results))
-        offsets = np.floor(
-            np.random.random(self.clip_len) * (ends - starts)).astype(np.int64)
+        offsets = np.floor(np.random.random(self.clip_len) *
+                           (ends - starts)).astype(np.int64)
         return self._pack(results, starts + offsets, num_clips=1)
 
 
@@ -203,9 +202,8 @@ class AllFramesSample(BaseClipSample):
                  last_chunk: str = 'weighted') -> None:
         super().__init__(clip_len)
         if last_chunk not in self.LAST_CHUNK_MODES:
-            raise ValueError(
-                f'AllFramesSample: last_chunk must be one of '
-                f'{self.LAST_CHUNK_MODES}, got {last_chunk!r}.')
+            raise ValueError(f'AllFramesSample: last_chunk must be one of '
+                             f'{self.LAST_CHUNK_MODES}, got {last_chunk!r}.')
         self.last_chunk = last_chunk
 
     def transform(self, results: Dict) -> Dict:
@@ -216,10 +214,11 @@ class AllFramesSample(BaseClipSample):
         last_start = (num_clips - 1) * self.clip_len
         if self.last_chunk == 'cycle':
             frame_inds[last_start:] = last_start + (
-                slots[last_start:] - last_start) % (num_frames - last_start)
+                slots[last_start:] - last_start) % (
+                    num_frames - last_start)
         elif self.last_chunk == 'overlap' and num_frames > self.clip_len:
-            frame_inds[-self.clip_len:] = np.arange(
-                num_frames - self.clip_len, num_frames)
+            frame_inds[-self.clip_len:] = np.arange(num_frames - self.clip_len,
+                                                    num_frames)
         elif self.last_chunk == 'weighted':
             results['frame_valid'] = slots < num_frames
         return self._pack(results, frame_inds, num_clips=num_clips)

@@ -38,10 +38,9 @@ from mmreid_video.checkpoint import (PARTIAL_LOAD_KEY, architecture_meta,
                                      check_resumable, check_same_run,
                                      check_weights_match, saved_config)
 from mmreid_video.checkpoint.saved_config import describe_changes
+from mmreid_video.registry import HOOKS
 from mmreid_video.utils.config_check import (accepted_arguments,
                                              unknown_argument)
-from mmreid_video.registry import HOOKS
-
 
 # Notices MMEngine logs when its own code builds a FileClient.
 _FILE_CLIENT_NOTICES = ('"FileClient" will be deprecated',
@@ -257,8 +256,9 @@ class SafeCheckpointHook(CheckpointHook):
             logger=runner.logger)
         if resuming:
             restored = check_resumable(
-                checkpoint, filename, needs_schedulers=bool(
-                    runner.param_schedulers))
+                checkpoint,
+                filename,
+                needs_schedulers=bool(runner.param_schedulers))
             runner.logger.info(f'Resuming from {filename}: restoring ' +
                                ', '.join(restored) + '.')
             self._resumed_epoch = checkpoint['meta']['epoch']

@@ -162,12 +162,12 @@ def _add_ties(ops: Ops, before: Array, tied: Array, values: Array,
         value, index = pos_v[r, k, None], pos_i[r, k, None]
         before[r, k] += ((values[r] == value) & (columns < index)).sum(1)
         if junk_v is not None:
-            before[r, k] -= ((junk_v[r] == value)
-                             & (junk_i[r] < index)).sum(1)
+            before[r, k] -= ((junk_v[r] == value) & (junk_i[r] < index)).sum(1)
 
 
-def _head_entries(values: np.ndarray, bound: np.ndarray
-                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _head_entries(
+        values: np.ndarray,
+        bound: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The head items of the rows whose head is short (CPU path).
 
     One comparison finds each row's head (``values <= bound``); the mask is
@@ -207,8 +207,9 @@ def _short_width(num_head: np.ndarray, num_g: int) -> int:
     """
     lengths = np.sort(num_head)
     num_short = np.arange(1, len(lengths) + 1)
-    cost = (_GATHER_COST * np.cumsum(lengths) + num_short * lengths +
-            (len(lengths) - num_short) * num_g)
+    cost = (
+        _GATHER_COST * np.cumsum(lengths) + num_short * lengths +
+        (len(lengths) - num_short) * num_g)
     best = int(np.argmin(cost))
     return int(lengths[best]) if cost[best] < len(lengths) * num_g else -1
 
@@ -233,8 +234,8 @@ def _count_before(ops: Ops, values: Array, pos_v: Array, pos_cnt: np.ndarray,
     if isinstance(ops, TorchOps):
         return _count_sorted(ops, ops.sort_rows(values), pos_v, pos_valid)
     num_rows = len(values)
-    short, rows, cols = _head_entries(
-        values, pos_v[np.arange(num_rows), pos_cnt - 1])
+    short, rows, cols = _head_entries(values, pos_v[np.arange(num_rows),
+                                                    pos_cnt - 1])
     before = np.empty(pos_v.shape, dtype=np.int64)
     tied = np.empty(pos_v.shape, dtype=bool)
     for sel in (np.flatnonzero(short), np.flatnonzero(~short)):
@@ -313,14 +314,14 @@ def _chunk_ranks(dist: torch.Tensor, pos_g: np.ndarray, pos_cnt: np.ndarray,
     return ranks if isinstance(ranks, np.ndarray) else ranks.cpu().numpy()
 
 
-def positive_ranks(get_rows: RowsFn,
-                   q_pids: np.ndarray,
-                   g_pids: np.ndarray,
-                   q_camids: np.ndarray,
-                   g_camids: np.ndarray,
-                   chunk_size: int,
-                   on_device: bool = False
-                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def positive_ranks(
+        get_rows: RowsFn,
+        q_pids: np.ndarray,
+        g_pids: np.ndarray,
+        q_camids: np.ndarray,
+        g_camids: np.ndarray,
+        chunk_size: int,
+        on_device: bool = False) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ranks of every positive of every query that has one.
 
     Args:
@@ -359,8 +360,8 @@ def positive_ranks(get_rows: RowsFn,
             rows = rows[keep]
             dist = dist[torch.from_numpy(keep).to(dist.device)]
         r = _chunk_ranks(dist, pos_g[ranges(pos_ptr[rows], pos_cnt[rows])],
-                         pos_cnt[rows],
-                         junk_g[ranges(junk_ptr[rows], junk_cnt[rows])],
+                         pos_cnt[rows], junk_g[ranges(junk_ptr[rows],
+                                                      junk_cnt[rows])],
                          junk_cnt[rows], on_device)
         ranks[rows, :r.shape[1]] = r
 

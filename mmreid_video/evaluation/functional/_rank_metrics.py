@@ -45,8 +45,8 @@ def metrics_from_ranks(ranks: np.ndarray,
         # and this one; non-hit positions add exactly zero.
         ngood = pos_cnt[:, None]
         recall_step = hits / ngood - (hits - 1) / ngood
-        old_precision = np.where(ranks > 1, (hits - 1) / np.maximum(
-            ranks - 1, 1), 1.0)
+        old_precision = np.where(ranks > 1,
+                                 (hits - 1) / np.maximum(ranks - 1, 1), 1.0)
         terms = np.where(is_hit,
                          recall_step * ((old_precision + precision) / 2), 0.0)
         ap = np.cumsum(terms, axis=1)[:, -1]

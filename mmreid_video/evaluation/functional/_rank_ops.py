@@ -43,8 +43,10 @@ class NumpyOps:
         """Per row, the position of each column in ``order``."""
         inverse = np.empty_like(order)
         np.put_along_axis(
-            inverse, order,
-            np.broadcast_to(np.arange(order.shape[1]), order.shape), axis=1)
+            inverse,
+            order,
+            np.broadcast_to(np.arange(order.shape[1]), order.shape),
+            axis=1)
         return inverse
 
     @staticmethod
@@ -52,9 +54,9 @@ class NumpyOps:
                      x: np.ndarray,
                      right: bool = False) -> np.ndarray:
         # numpy searches one sorted row; torch all rows at once, zero-copy.
-        return torch.searchsorted(torch.from_numpy(ordered),
-                                  torch.from_numpy(x),
-                                  right=right).numpy()
+        return torch.searchsorted(
+            torch.from_numpy(ordered), torch.from_numpy(x),
+            right=right).numpy()
 
     @staticmethod
     def nonzero(mask: np.ndarray) -> Tuple[np.ndarray, ...]:
@@ -91,7 +93,8 @@ class TorchOps:
         """Per row, the position of each column in ``order``."""
         arange = torch.arange(order.shape[1], device=order.device)
         return torch.empty_like(order).scatter_(
-            1, order, arange.expand_as(order).contiguous())
+            1, order,
+            arange.expand_as(order).contiguous())
 
     @staticmethod
     def searchsorted(ordered: torch.Tensor,

@@ -36,9 +36,10 @@ def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.repeat(starts, counts) + offsets
 
 
-def match_pairs(q_pids: np.ndarray, g_pids: np.ndarray, q_camids: np.ndarray,
-                g_camids: np.ndarray) -> Tuple[np.ndarray, np.ndarray,
-                                               np.ndarray, np.ndarray]:
+def match_pairs(
+    q_pids: np.ndarray, g_pids: np.ndarray, q_camids: np.ndarray,
+    g_camids: np.ndarray
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """All (query, gallery) pairs that share a pid, grouped by query.
 
     Args:

@@ -119,11 +119,11 @@ def _matmul_t(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def iter_distance_chunks(
-        query: ArrayLike,
-        gallery: ArrayLike,
-        metric: str = 'cosine',
-        chunk_size: Optional[int] = None,
-        device: Optional[DeviceLike] = None
+    query: ArrayLike,
+    gallery: ArrayLike,
+    metric: str = 'cosine',
+    chunk_size: Optional[int] = None,
+    device: Optional[DeviceLike] = None
 ) -> Iterator[Tuple[slice, torch.Tensor]]:
     """Yield distances for consecutive chunks of queries.
 
@@ -150,8 +150,8 @@ def iter_distance_chunks(
     check_same_dim(q.shape[1], g.shape[1])
     if chunk_size is None:
         chunk_size = default_chunk_size(len(g))
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size,
-                                                      int) or chunk_size < 1:
+    if isinstance(chunk_size,
+                  bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f'`chunk_size` must be an int >= 1, got '
                          f'{chunk_size!r}')
     for start in range(0, len(q), chunk_size):
@@ -194,8 +194,8 @@ def compute_distance(query: ArrayLike,
                [1., 0.]], dtype=float32)
     """
     out = None
-    for rows, dist in iter_distance_chunks(query, gallery, metric,
-                                           chunk_size, device):
+    for rows, dist in iter_distance_chunks(query, gallery, metric, chunk_size,
+                                           device):
         if out is None:
             num_query = len(query)
             out = dist.new_empty(num_query, dist.shape[1])

@@ -32,8 +32,8 @@ AP_MODES = ('standard', 'trapezoid')
 NO_POSITIVE_MODES = ('skip', 'zero')
 
 
-def _evaluate(get_rows: RowsFn, num_g: int, q_pids, g_pids, q_camids,
-              g_camids, max_rank: int, ap_mode: str, no_positive: str,
+def _evaluate(get_rows: RowsFn, num_g: int, q_pids, g_pids, q_camids, g_camids,
+              max_rank: int, ap_mode: str, no_positive: str,
               chunk_size: Optional[int], on_device: bool) -> Dict:
     """Shared checks and driver of the two public entry points."""
     if ap_mode not in AP_MODES:
@@ -57,9 +57,8 @@ def _evaluate(get_rows: RowsFn, num_g: int, q_pids, g_pids, q_camids,
         chunk_size = default_chunk_size(num_g)
     if chunk_size < 1:
         raise ValueError(f'`chunk_size` must be >= 1, got {chunk_size}')
-    valid, pos_cnt, ranks = positive_ranks(get_rows, q_pids, g_pids,
-                                           q_camids, g_camids, chunk_size,
-                                           on_device)
+    valid, pos_cnt, ranks = positive_ranks(get_rows, q_pids, g_pids, q_camids,
+                                           g_camids, chunk_size, on_device)
     num_no_positive = num_q - len(valid)
     if len(valid) == 0:
         raise ValueError(f'None of the {num_q} queries has a valid gallery '
@@ -137,9 +136,9 @@ def evaluate_rank(distmat: ArrayLike,
     if dist.shape[0] != len(q_pids):
         raise ValueError(f'`distmat` has {dist.shape[0]} rows but there are '
                          f'{len(q_pids)} query pids')
-    return _evaluate(lambda rows: dist[rows], dist.shape[1],
-                     q_pids, g_pids, q_camids, g_camids, max_rank, ap_mode,
-                     no_positive, chunk_size, device is not None)
+    return _evaluate(lambda rows: dist[rows], dist.shape[1], q_pids, g_pids,
+                     q_camids, g_camids, max_rank, ap_mode, no_positive,
+                     chunk_size, device is not None)
 
 
 def evaluate_rank_by_features(query_feats: ArrayLike,
@@ -193,19 +192,19 @@ def evaluate_rank_by_features(query_feats: ArrayLike,
         return distance_rows(q[rows], q_sq[rows], g, g_sq, metric)
 
     return _evaluate(get_rows, len(g), q_pids, g_pids, q_camids, g_camids,
-                     max_rank, ap_mode, no_positive, chunk_size,
-                     device is not None)
+                     max_rank, ap_mode, no_positive, chunk_size, device
+                     is not None)
 
 
-def rank_gallery(distmat: ArrayLike,
-                 topk: int,
-                 q_pids: ArrayLike,
-                 g_pids: ArrayLike,
-                 q_camids: ArrayLike,
-                 g_camids: ArrayLike,
-                 chunk_size: int = 256,
-                 device: Optional[DeviceLike] = None
-                 ) -> Tuple[np.ndarray, np.ndarray]:
+def rank_gallery(
+        distmat: ArrayLike,
+        topk: int,
+        q_pids: ArrayLike,
+        g_pids: ArrayLike,
+        q_camids: ArrayLike,
+        g_camids: ArrayLike,
+        chunk_size: int = 256,
+        device: Optional[DeviceLike] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Top-k ranked gallery lists with junk removed, ties in gallery order.
 
     Args:
@@ -223,8 +222,8 @@ def rank_gallery(distmat: ArrayLike,
         their distances (Q, k) float32, ``k = min(topk, G)``; a list with
         fewer than k valid items is padded with index -1 and distance inf.
     """
-    dist = to_tensor(distmat, 'distmat',
-                     compute_device(device, distmat)).float()
+    dist = to_tensor(distmat, 'distmat', compute_device(device,
+                                                        distmat)).float()
     if dist.dim() != 2:
         raise ValueError(f'`distmat` must have shape (Q, G), got '
                          f'{tuple(dist.shape)}')

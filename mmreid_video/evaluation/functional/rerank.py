@@ -13,17 +13,17 @@ import numpy as np
 import torch
 from scipy import sparse
 
-from .distance import ArrayLike, distance_rows, prepare_features
 from ._rank_utils import ranges
+from .distance import ArrayLike, distance_rows, prepare_features
 
 # (query entry, gallery entry) pairs joined at a time in the Jaccard step.
 _JOIN_BUDGET = 1 << 20
 
 
-def _initial_ranking(feats: torch.Tensor, sq: torch.Tensor, num_query: int,
-                     k: int, metric: str, chunk_size: int,
-                     dist_dtype: torch.dtype
-                     ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _initial_ranking(
+    feats: torch.Tensor, sq: torch.Tensor, num_query: int, k: int, metric: str,
+    chunk_size: int, dist_dtype: torch.dtype
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Row-normalised all-pairs distances and each row's k nearest items.
 
     Returns:
@@ -100,8 +100,8 @@ def _jaccard_rows(vq: sparse.csr_matrix, vg_csc: sparse.csc_matrix,
     flat = np.repeat(coo.row.astype(np.int64), counts) * num_gallery
     flat += vg_csc.indices[pos]
     overlap = np.bincount(
-        flat, weights=mins, minlength=vq.shape[0] * num_gallery).reshape(
-            vq.shape[0], num_gallery)
+        flat, weights=mins,
+        minlength=vq.shape[0] * num_gallery).reshape(vq.shape[0], num_gallery)
     # With rows summing to one, sum(max) = 2 - sum(min).
     return 1 - overlap / (2 - overlap)
 
@@ -148,8 +148,8 @@ def k_reciprocal_rerank(query_feats: ArrayLike,
                          f'{lambda_value}')
     feats, sq = torch.cat([q, g]), torch.cat([q_sq, g_sq])
     del q, g  # one copy of the features is enough
-    dist_all, dist_qg, nearest = _initial_ranking(feats, sq, num_query,
-                                                  k1 + 1, metric, chunk_size,
+    dist_all, dist_qg, nearest = _initial_ranking(feats, sq, num_query, k1 + 1,
+                                                  metric, chunk_size,
                                                   dist_dtype)
     del feats
     rows, cols = _expanded_sets(nearest, k1, chunk_size)
@@ -162,8 +162,8 @@ def k_reciprocal_rerank(query_feats: ArrayLike,
         # Local query expansion: mean encoding of the k2 nearest items.
         qe_rows = np.repeat(np.arange(num), k2)
         qe = sparse.csr_matrix(
-            (np.full(num * k2, 1 / k2), (qe_rows, nearest[:, :k2].reshape(
-                -1).numpy())),
+            (np.full(num * k2, 1 / k2),
+             (qe_rows, nearest[:, :k2].reshape(-1).numpy())),
             shape=(num, num))
         vec = (qe @ vec).tocsr()
     vg_csc = vec[num_query:].tocsc()
@@ -177,10 +177,15 @@ def k_reciprocal_rerank(query_feats: ArrayLike,
     start = 0
     while start < num_query:
         # At least one row, and as many more as fit in the budget.
-        stop = max(start + 1, int(np.searchsorted(
-            cum, cum[start] - pairs[start] + _JOIN_BUDGET, side='right')))
+        stop = max(
+            start + 1,
+            int(
+                np.searchsorted(
+                    cum,
+                    cum[start] - pairs[start] + _JOIN_BUDGET,
+                    side='right')))
         jaccard = _jaccard_rows(vq[start:stop], vg_csc, num - num_query)
-        out[start:stop] = (jaccard * (1 - lambda_value) +
-                           out[start:stop] * lambda_value)
+        out[start:stop] = (
+            jaccard * (1 - lambda_value) + out[start:stop] * lambda_value)
         start = stop
     return out

@@ -17,13 +17,16 @@ def _count_keys(g_keys: np.ndarray, q_keys: np.ndarray) -> np.ndarray:
     return counts[inverse[len(g_keys):]]
 
 
-def topk_metrics(
-    indices: np.ndarray,
-    q_pids: Labels,
-    q_camids: Labels,
-    g_pids: Labels,
-    g_camids: Labels,
-    ranks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
+# The n of the R-n reported by default.
+DEFAULT_RANKS = (1, 5, 10)
+
+
+def topk_metrics(indices: np.ndarray,
+                 q_pids: Labels,
+                 q_camids: Labels,
+                 g_pids: Labels,
+                 g_camids: Labels,
+                 ranks: Sequence[int] = DEFAULT_RANKS) -> Dict[str, float]:
     """R-n and mAP@k of ranked lists from which junk is already removed.
 
     Positives are gallery items with the query's pid and another camera;
@@ -37,7 +40,7 @@ def topk_metrics(
         q_pids, q_camids (array-like): (Q, ) query labels.
         g_pids, g_camids (array-like): (G, ) gallery labels.
         ranks (Sequence[int]): The n of R-n; those > k are left out.
-            Defaults to (1, 5, 10).
+            Defaults to DEFAULT_RANKS, (1, 5, 10).
 
     Returns:
         dict: ``R{n}`` and ``mAP@{k}`` as fractions, and

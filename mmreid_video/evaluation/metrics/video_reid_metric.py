@@ -165,9 +165,8 @@ class VideoReIDMetric(BaseMetric):
     def _as_id(sample: dict, key: str, idx: int) -> int:
         """An integer label of a sample."""
         value = sample[key]
-        value = value.reshape(-1) if isinstance(value, torch.Tensor) else [
-            value
-        ]
+        value = value.reshape(-1) if isinstance(value,
+                                                torch.Tensor) else [value]
         return int(as_labels(value, f'{key} of sample_idx {idx}', 1)[0])
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
@@ -189,8 +188,9 @@ class VideoReIDMetric(BaseMetric):
         dims = {len(r['pred_feature']) for r in records}
         if len(dims) > 1:
             first = records[0]
-            other = next(r for r in records if len(r['pred_feature']) != len(
-                first['pred_feature']))
+            other = next(
+                r for r in records
+                if len(r['pred_feature']) != len(first['pred_feature']))
             raise ValueError(
                 f'{self.__class__.__name__}: descriptors differ in size: '
                 f'sample_idx {first["sample_idx"]} has '
@@ -313,8 +313,7 @@ class VideoReIDMetric(BaseMetric):
         return res
 
     def _dump(self, res: dict, feats: torch.Tensor, labels: dict,
-              query: np.ndarray, gallery: np.ndarray,
-              protocol: str) -> None:
+              query: np.ndarray, gallery: np.ndarray, protocol: str) -> None:
         """Write descriptors, labels and ranked lists to ``out_file``."""
         ranked, ranked_dist = rank_gallery(res['distmat'], self.max_rank,
                                            labels['pid'][query],
@@ -344,8 +343,7 @@ class VideoReIDMetric(BaseMetric):
                 np.savez(
                     f,
                     **dict(
-                        dump,
-                        provenance=encode_provenance(self.provenance)))
+                        dump, provenance=encode_provenance(self.provenance)))
             else:
                 mmengine.dump(dump, f, file_format='pkl')
 
@@ -356,13 +354,13 @@ class VideoReIDMetric(BaseMetric):
             raise OSError(f'Cannot write the metric dump '
                           f'{self.out_file!r}: {err} (the metrics are '
                           'in the log above)') from err
-        print_log(f'Re-ID features and ranked lists saved to {self.out_file}',
-                  logger='current')
+        print_log(
+            f'Re-ID features and ranked lists saved to {self.out_file}',
+            logger='current')
 
     @staticmethod
-    def _log_table(metrics: Dict[str, float], num_query: int,
-                   num_gallery: int, num_valid: int, protocol: str,
-                   no_positive: str) -> None:
+    def _log_table(metrics: Dict[str, float], num_query: int, num_gallery: int,
+                   num_valid: int, protocol: str, no_positive: str) -> None:
         """Print the metrics (%) as a paper-style table under their
         protocol."""
         names = list(metrics)

@@ -71,7 +71,8 @@ class CameraAwareViT(VisionTransformer):
         super().init_weights()
         trunc_normal_(self.camera_embed, std=0.02)
 
-    def forward(self, x: torch.Tensor,
+    def forward(self,
+                x: torch.Tensor,
                 camera_ids: Optional[torch.Tensor] = None) -> Tuple:
         """Encode frames taken by the given cameras.
 
@@ -89,14 +90,14 @@ class CameraAwareViT(VisionTransformer):
                 'CameraAwareViT needs the camera id of every frame: the data '
                 "samples must carry 'camid' (PackReIDInputs meta_keys), or "
                 'pass camera_ids to extract_feat.')
-        if (camera_ids.shape != (x.size(0), ) or camera_ids.is_floating_point()
-                or camera_ids.is_complex()):
+        if (camera_ids.shape != (x.size(0), )
+                or camera_ids.is_floating_point() or camera_ids.is_complex()):
             raise ValueError(
                 'CameraAwareViT: camera_ids must be an integer tensor of '
                 f'shape ({x.size(0)}, ), got {camera_ids.dtype} '
                 f'{tuple(camera_ids.shape)}.')
-        if camera_ids.numel() and (int(camera_ids.min()) < 0 or int(
-                camera_ids.max()) >= self.num_cameras):
+        if camera_ids.numel() and (int(camera_ids.min()) < 0 or
+                                   int(camera_ids.max()) >= self.num_cameras):
             raise ValueError(
                 f'CameraAwareViT: camera ids {camera_ids.unique().tolist()} '
                 f'out of range [0, {self.num_cameras}); set num_cameras to '

@@ -38,8 +38,8 @@ class BNNeckHead(BaseModule):
         num_classes: int,
         loss_ce: Union[dict, nn.Module] = dict(
             type='mmpretrain.LabelSmoothLoss', label_smooth_val=0.1),
-        loss_triplet: Union[dict, nn.Module] = dict(
-            type='TripletLoss', margin=0.3),
+        loss_triplet: Union[dict,
+                            nn.Module] = dict(type='TripletLoss', margin=0.3),
         init_cfg: Optional[Union[dict, List[dict]]] = [
             dict(type='Normal', layer='Linear', std=0.001),
             dict(type='Constant', layer='BatchNorm1d', val=1.0, bias=0.0)
@@ -117,8 +117,7 @@ class BNNeckHead(BaseModule):
         if not all('gt_label' in s for s in data_samples):
             raise KeyError('BNNeckHead.loss needs `gt_label` on every data '
                            'sample (the train identity label).')
-        target = torch.cat([s.gt_label for s in data_samples]).to(
-            feats.device)
+        target = torch.cat([s.gt_label for s in data_samples]).to(feats.device)
         if target.numel() != feats.size(0):
             raise ValueError('BNNeckHead: every data sample must carry '
                              f'exactly one label, got {target.numel()} '

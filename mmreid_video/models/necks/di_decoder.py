@@ -298,5 +298,5 @@ class DIDecoder(BaseModule):
         if h_valid is None:
             return h.mean(dim=1)
         h_valid = h_valid.unsqueeze(-1)
-        return h.masked_fill(~h_valid, 0).sum(dim=1) / h_valid.sum(
-            dim=1).to(h.dtype)
+        return h.masked_fill(~h_valid, 0).sum(dim=1) / h_valid.sum(dim=1).to(
+            h.dtype)

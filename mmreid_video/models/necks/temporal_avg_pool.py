@@ -62,5 +62,5 @@ class TemporalAvgPool(nn.Module):
                 f'{tuple(frame_valid.shape)} for '
                 f'{tuple(frame_feats.shape[:2])} (clips, frames).')
         valid = frame_valid.unsqueeze(-1)
-        return frame_feats.masked_fill(~valid, 0).sum(dim=1) / valid.sum(
-            dim=1).to(frame_feats.dtype)
+        return frame_feats.masked_fill(
+            ~valid, 0).sum(dim=1) / valid.sum(dim=1).to(frame_feats.dtype)

@@ -168,11 +168,10 @@ class DenseIL(VideoReID):
             return self.encoder_neck, self.encoder_head
         return self.neck, self.head
 
-    def _backbone_forward(
-            self,
-            inputs: torch.Tensor,
-            camera_ids: Optional[torch.Tensor] = None
-    ) -> Tuple[torch.Tensor, ...]:
+    def _backbone_forward(self,
+                          inputs: torch.Tensor,
+                          camera_ids: Optional[torch.Tensor] = None
+                          ) -> Tuple[torch.Tensor, ...]:
         if self.encoder_frozen:
             # No graph through the frozen encoder: saves memory and time.
             with torch.no_grad():

@@ -62,8 +62,10 @@ class VideoReID(BaseModel):
         if isinstance(data_preprocessor, dict):
             # Built here with our registry, so the lookup starts in the
             # mmreid_video scope.
-            data_preprocessor = MODELS.build(
-                {'type': 'ReIDDataPreprocessor', **data_preprocessor})
+            data_preprocessor = MODELS.build({
+                'type': 'ReIDDataPreprocessor',
+                **data_preprocessor
+            })
         elif not isinstance(data_preprocessor, nn.Module):
             raise TypeError('VideoReID: data_preprocessor must be a dict or '
                             f'an nn.Module, got {type(data_preprocessor)}.')
@@ -121,11 +123,10 @@ class VideoReID(BaseModel):
         raise RuntimeError(f'VideoReID: invalid mode "{mode}"; expected '
                            "'tensor', 'loss' or 'predict'.")
 
-    def _backbone_forward(
-            self,
-            inputs: torch.Tensor,
-            camera_ids: Optional[torch.Tensor] = None
-    ) -> Tuple[torch.Tensor, ...]:
+    def _backbone_forward(self,
+                          inputs: torch.Tensor,
+                          camera_ids: Optional[torch.Tensor] = None
+                          ) -> Tuple[torch.Tensor, ...]:
         """Run the backbone on every frame of the clips.
 
         Args:
@@ -153,8 +154,7 @@ class VideoReID(BaseModel):
             # One camera per clip: every frame of a clip shares it.
             feats = self.backbone(
                 frames,
-                camera_ids.to(frames.device).repeat_interleave(
-                    inputs.size(1)))
+                camera_ids.to(frames.device).repeat_interleave(inputs.size(1)))
         if not isinstance(feats, tuple):
             raise TypeError('VideoReID: the backbone must return a tuple of '
                             f'feature maps, got {type(feats)}.')
@@ -248,8 +248,7 @@ class VideoReID(BaseModel):
                 "'frame_valid', but these clips have padded frames; give "
                 'its forward a frame_valid argument, or test with '
                 "AllFramesSample(last_chunk='cycle'), 'pad' or 'overlap'.")
-        return neck(
-            feats, num_frames=inputs.size(1), frame_valid=frame_valid)
+        return neck(feats, num_frames=inputs.size(1), frame_valid=frame_valid)
 
     def extract_feat(
             self,
@@ -346,9 +345,7 @@ class VideoReID(BaseModel):
         """
         if data_samples is None:
             data_samples = [DataSample() for _ in range(inputs.size(0))]
-        num_clips = [
-            int(s.metainfo.get('num_clips', 1)) for s in data_samples
-        ]
+        num_clips = [int(s.metainfo.get('num_clips', 1)) for s in data_samples]
         if sum(num_clips) != inputs.size(0):
             raise ValueError(
                 f'VideoReID.predict: got {inputs.size(0)} clips but the data '
@@ -371,9 +368,9 @@ class VideoReID(BaseModel):
         weights = (
             torch.ones(len(feats), dtype=feats.dtype, device=feats.device)
             if valid is None else valid.sum(dim=1).to(feats.dtype))
-        for sample, clip_feats, clip_weights in zip(
-                data_samples, feats.split(num_clips),
-                weights.split(num_clips)):
+        for sample, clip_feats, clip_weights in zip(data_samples,
+                                                    feats.split(num_clips),
+                                                    weights.split(num_clips)):
             # Normalised first: no large sums in half precision.
             sample.set_field((clip_weights / clip_weights.sum()) @ clip_feats,
                              'pred_feature')

@@ -60,8 +60,7 @@ class ReIDDataPreprocessor(BaseDataPreprocessor):
         if min(std) <= 0:
             raise ValueError(
                 f'ReIDDataPreprocessor: `std` must be positive, got {std}.')
-        self.register_buffer('mean',
-                             torch.tensor(mean).view(-1, 1, 1), False)
+        self.register_buffer('mean', torch.tensor(mean).view(-1, 1, 1), False)
         self.register_buffer('std', torch.tensor(std).view(-1, 1, 1), False)
 
     def forward(self, data: dict, training: bool = False) -> dict:

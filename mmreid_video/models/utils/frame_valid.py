@@ -70,8 +70,7 @@ def batch_frame_valid(data_samples: Optional[Sequence[DataSample]],
                                        for s in data_samples):
         return None
     return torch.cat([
-        torch.ones(n, clip_len, dtype=torch.bool)
-        if 'frame_valid' not in s.metainfo else clip_frame_valid(
-            s.frame_valid, n, clip_len, i)
+        torch.ones(n, clip_len, dtype=torch.bool) if 'frame_valid'
+        not in s.metainfo else clip_frame_valid(s.frame_valid, n, clip_len, i)
         for i, (s, n) in enumerate(zip(data_samples, num_clips))
     ])

@@ -46,12 +46,13 @@ def save(backend, path: str) -> None:
     sections += [(name, backend.labels(name)) for name in backend.label_names]
     if backend.is_trained:
         sections.append(
-            ('faiss',
-             backend._faiss.serialize_index(backend._ivf).tobytes()))
+            ('faiss', backend._faiss.serialize_index(backend._ivf).tobytes()))
     write_index_file(str(path), index_meta(backend), sections)
 
 
-def load(cls, path: str, verify: bool = True,
+def load(cls,
+         path: str,
+         verify: bool = True,
          vectors_dir: Optional[str] = None):
     """Read a gallery written by :func:`save`.
 
@@ -133,8 +134,7 @@ def _check_alike(shards: Sequence) -> None:
     labels, naming both."""
     first = shards[0]
     for pos, other in enumerate(shards[1:], 1):
-        for attr, get in (('mode', lambda s: s.mode),
-                          ('dim', lambda s: s.dim),
+        for attr, get in (('mode', lambda s: s.mode), ('dim', lambda s: s.dim),
                           ('params', lambda s: _gallery_params(s.params)),
                           ('labels', lambda s: s.label_names)):
             if attr == 'labels' and not (first.ntotal and other.ntotal):

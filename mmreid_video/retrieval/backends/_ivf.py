@@ -35,8 +35,8 @@ def training_rows(num: int, params: dict) -> np.ndarray:
     return np.sort(rng.choice(num, min(num, train_size), replace=False))
 
 
-def train_ivf(faiss, dim: int, num: int,
-              take: Callable[[np.ndarray], np.ndarray],
+def train_ivf(faiss, dim: int, num: int, take: Callable[[np.ndarray],
+                                                        np.ndarray],
               params: dict) -> Tuple[object, str]:
     """Train an empty IVF-PQ index on rows drawn from ``num`` descriptors.
 

@@ -51,8 +51,8 @@ def check_params(dim: int, mode: str, params: dict) -> dict:
     if kind not in kinds:
         raise ValueError(
             f'The {mode} mode takes index_type in {kinds}, got {kind!r}' +
-            ('' if mode == 'compressed' else
-             " (ANN index types are mode='compressed')"))
+            ('' if mode ==
+             'compressed' else " (ANN index types are mode='compressed')"))
     uri = check_uri(params.get('uri'))
     if kind in LITE_CANNOT_BUILD and is_local(uri):
         raise ValueError(
@@ -69,8 +69,8 @@ def check_params(dim: int, mode: str, params: dict) -> dict:
     out = dict(allowed, **params)
     out['uri'] = uri
     name = out['collection']
-    if not isinstance(name, str) or not re.fullmatch(
-            '[A-Za-z_][A-Za-z0-9_]*', name):
+    if not isinstance(name, str) or not re.fullmatch('[A-Za-z_][A-Za-z0-9_]*',
+                                                     name):
         raise ValueError('collection must be a name of letters, digits and '
                          f'underscores, not starting with a digit; got '
                          f'{name!r}')

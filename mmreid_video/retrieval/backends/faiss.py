@@ -65,8 +65,9 @@ def check_params(dim: int, mode: str, params: dict) -> dict:
                          f"{out['use_gpu']!r}")
     if mode == 'compressed' and out['pq_m'] is None:
         # 64 bytes of 4-bit codes: 1M x 512-d searched at recall@10 0.975.
-        out['pq_m'] = max(m for m in range(1, min(dim, 128) + 1)
-                          if dim % m == 0)
+        out['pq_m'] = max(
+            m for m in range(1,
+                             min(dim, 128) + 1) if dim % m == 0)
     if mode == 'compressed' and dim % out['pq_m']:
         raise ValueError(f'pq_m={out["pq_m"]} must divide dim={dim}')
     if mode == 'compressed' and out['pq_bits'] > 16:
@@ -208,12 +209,15 @@ class FaissBackend(GalleryBackend):
         _faiss_io.save(self, path)
 
     @classmethod
-    def load(cls, path: str, verify: bool = True,
+    def load(cls,
+             path: str,
+             verify: bool = True,
              vectors_dir: Optional[str] = None) -> 'FaissBackend':
         return _faiss_io.load(cls, path, verify, vectors_dir)
 
     @classmethod
-    def merge(cls, shards: Sequence['FaissBackend'],
+    def merge(cls,
+              shards: Sequence['FaissBackend'],
               retrain: bool = False) -> 'FaissBackend':
         return _faiss_io.merge(cls, shards, retrain)
 

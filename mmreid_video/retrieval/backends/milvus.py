@@ -10,10 +10,8 @@ from typing import Dict, Iterator, Optional, Tuple
 import numpy as np
 
 from mmreid_video.utils.provenance import (DESCRIPTOR_PARTS, as_provenance,
-                                           check_provenance,
-                                           merged_provenance)
-from ._milvus_client import (QUERY_LIMIT, Connection, check_uri,
-                             import_pymilvus)
+                                           check_provenance, merged_provenance)
+from ._milvus_client import QUERY_LIMIT, Connection, check_uri, import_pymilvus
 from ._milvus_params import (CONNECTION, INDEX_TYPES, META_FORMAT, META_KEY,
                              NEXT_ROW_KEY, check_params, collection_meta,
                              index_params)
@@ -65,8 +63,8 @@ class MilvusBackend(GalleryBackend):
         p = self.params
         self._name = p['collection']
         self._table_cache = None
-        self._conn = Connection(p['uri'], self._name, p['token'],
-                                p['timeout'], p['lock_timeout'])
+        self._conn = Connection(p['uri'], self._name, p['token'], p['timeout'],
+                                p['lock_timeout'])
 
     def _create(self) -> None:
         pymilvus, client = import_pymilvus(), self._conn.client
@@ -203,16 +201,15 @@ class MilvusBackend(GalleryBackend):
             self._check_new(ids)
             self._reserve(0, floor=int(ids.max()) + 1)
         zeros = np.zeros(len(rows), np.int64)
-        pids, camids = (zeros if labels[k] is None else labels[k]
-                        for k in FIELDS)
+        pids, camids = (
+            zeros if labels[k] is None else labels[k] for k in FIELDS)
         step = self.params['insert_batch']
         for start in range(0, len(rows), step):
             stop = start + step
             data = [
-                dict(row=i, vector=v, pid=p, camid=c)
-                for i, v, p, c in zip(ids[start:stop].tolist(),
-                                      rows[start:stop], pids[start:stop].
-                                      tolist(), camids[start:stop].tolist())
+                dict(row=i, vector=v, pid=p, camid=c) for i, v, p, c in zip(
+                    ids[start:stop].tolist(), rows[start:stop],
+                    pids[start:stop].tolist(), camids[start:stop].tolist())
             ]
             self._conn.call('insert', 'insert', self._name, data)
 
@@ -243,8 +240,7 @@ class MilvusBackend(GalleryBackend):
         # One request per filter (and per _MAX_NQ queries).
         groups, inverse = np.unique(keys, axis=0, return_inverse=True)
         order = np.argsort(inverse.ravel(), kind='stable')
-        bounds = np.cumsum(np.bincount(inverse.ravel(),
-                                       minlength=len(groups)))
+        bounds = np.cumsum(np.bincount(inverse.ravel(), minlength=len(groups)))
         requests = [(rule.format(*groups[g].tolist()), part)
                     for g, members in enumerate(np.split(order, bounds[:-1]))
                     for part in _chunks(members, _MAX_NQ)]

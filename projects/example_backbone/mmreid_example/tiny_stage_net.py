@@ -96,18 +96,20 @@ class TinyStageNet(BaseModule):
         [(2, 8, 16, 8), (2, 16, 8, 4)]
     """
 
-    def __init__(self,
-                 stage_channels: Sequence[int] = (32, 64, 128, 256),
-                 strides: Sequence[int] = (1, 2, 2, 1),
-                 num_blocks: Union[int, Sequence[int]] = 1,
-                 stem_channels: int = 32,
-                 out_indices: Sequence[int] = (0, 1, 2, 3),
-                 norm_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='ReLU'),
-                 init_cfg: Optional[Union[dict, List[dict]]] = [
-                     dict(type='Kaiming', layer='Conv2d'),
-                     dict(type='Constant', val=1, layer='_BatchNorm')
-                 ]) -> None:
+    def __init__(
+        self,
+        stage_channels: Sequence[int] = (32, 64, 128, 256),
+        strides: Sequence[int] = (1, 2, 2, 1),
+        num_blocks: Union[int, Sequence[int]] = 1,
+        stem_channels: int = 32,
+        out_indices: Sequence[int] = (0, 1, 2, 3),
+        norm_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='ReLU'),
+        init_cfg: Optional[Union[dict, List[dict]]] = [
+            dict(type='Kaiming', layer='Conv2d'),
+            dict(type='Constant', val=1, layer='_BatchNorm')
+        ]
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         num_stages = len(stage_channels)
         if len(strides) != num_stages:

@@ -14,8 +14,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 REPO = Path(__file__).resolve().parents[3]
-CONFIG = (REPO / 'projects/example_backbone/configs/'
-          'denseil_tinystagenet_mars.py')
+CONFIG = (
+    REPO / 'projects/example_backbone/configs/'
+    'denseil_tinystagenet_mars.py')
 # The config's custom_imports name the package from the repository root.
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
@@ -44,8 +45,8 @@ class TestTinyStageNet(TestCase):
         feats = net(torch.rand(2, 3, 64, 32))
         self.assertIsInstance(feats, tuple)
         # Stem stride 4, then strides 1, 2, 1.
-        self.assertEqual([tuple(f.shape) for f in feats],
-                         [(2, 8, 16, 8), (2, 24, 8, 4)])
+        self.assertEqual([tuple(f.shape) for f in feats], [(2, 8, 16, 8),
+                                                           (2, 24, 8, 4)])
         self.assertEqual(len(net.stages[1].blocks), 2)
         self.assertEqual(len(net.stages[2].blocks), 0)
 

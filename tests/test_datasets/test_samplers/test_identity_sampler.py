@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from mmengine.dataset import BaseDataset
 from mmengine.registry import init_default_scope
-
 from scipy.io import loadmat
 from torch.utils.data import DataLoader
 
@@ -41,8 +40,10 @@ class TinyDataset(BaseDataset):
         super().__init__(serialize_data=True)
 
     def load_data_list(self):
-        return [dict(pid=p, frame_paths=[f'{i}.jpg']) for i, p in
-                enumerate(self._pids)]
+        return [
+            dict(pid=p, frame_paths=[f'{i}.jpg'])
+            for i, p in enumerate(self._pids)
+        ]
 
 
 def make_pids(num_ids=30, seed=0):
@@ -91,8 +92,8 @@ def test_batches_are_p_ids_by_k_instances():
     # Nearly every group is used once per epoch.
     used = Counter(np.asarray(list(sampler)).tolist())
     coverable = sum(n // 4 * 4 for n in counts.values() if n >= 4)
-    reused = sum(
-        c - 1 for i, c in used.items() if counts[dataset.pids[i]] >= 4)
+    reused = sum(c - 1 for i, c in used.items()
+                 if counts[dataset.pids[i]] >= 4)
     assert len(used) > 0.8 * coverable and reused <= 16
 
 
@@ -246,7 +247,11 @@ def test_epoch_length_on_real_mars_with_shipped_config(mars_info):
     assert len(list(sampler)) == len(sampler) == 235 * 32
     # The deprecated identity-once epoch is a third of it.
     per_id = build(
-        dataset, num_ids=8, seed=0, rank=0, world_size=1,
+        dataset,
+        num_ids=8,
+        seed=0,
+        rank=0,
+        world_size=1,
         epoch_mode='identity')
     assert per_id.num_iters == 78
 

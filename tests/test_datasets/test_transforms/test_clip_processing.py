@@ -119,10 +119,16 @@ def test_erasing_args_and_repr():
     assert repr(build('SequenceRandomErasing')) == (
         'SequenceRandomErasing(prob=0.5, area_range=(0.02, 0.4), '
         "aspect_range=(0.3, 3.33), mode='const', fill_color=(124, 116, 104))")
-    bad = [dict(prob=-0.1), dict(area_range=(0.4, 0.02)),
-           dict(area_range=(0.0, 0.4)), dict(area_range=(0.1, 1.5)),
-           dict(aspect_range=(3, 0.3)), dict(mode='random'),
-           dict(fill_color=(1, 2)), dict(fill_color=256)]
+    bad = [
+        dict(prob=-0.1),
+        dict(area_range=(0.4, 0.02)),
+        dict(area_range=(0.0, 0.4)),
+        dict(area_range=(0.1, 1.5)),
+        dict(aspect_range=(3, 0.3)),
+        dict(mode='random'),
+        dict(fill_color=(1, 2)),
+        dict(fill_color=256)
+    ]
     for kwargs in bad:
         with pytest.raises(ValueError, match='SequenceRandomErasing'):
             build('SequenceRandomErasing', **kwargs)

@@ -71,8 +71,7 @@ def test_restricted_random_one_frame_per_chunk_and_coverage():
 def test_restricted_random_uniform_within_chunk():
     sampler = build('RestrictedRandomSample', clip_len=2)
     np.random.seed(0)
-    draws = np.stack(
-        [sampler(tracklet(8))['frame_inds'] for _ in range(4000)])
+    draws = np.stack([sampler(tracklet(8))['frame_inds'] for _ in range(4000)])
     counts = np.bincount(draws[:, 0], minlength=4)
     assert counts.sum() == 4000 and np.all(np.abs(counts - 1000) < 150)
     assert set(np.unique(draws[:, 1])) == {4, 5, 6, 7}
@@ -87,8 +86,8 @@ def test_restricted_random_reproducible_with_numpy_seed():
     np.testing.assert_array_equal(first, second)
 
 
-@pytest.mark.parametrize('name', [
-    'RestrictedRandomSample', 'ChunkMiddleSample', 'EvenlySample'])
+@pytest.mark.parametrize(
+    'name', ['RestrictedRandomSample', 'ChunkMiddleSample', 'EvenlySample'])
 def test_short_tracklets_repeat_in_order(name):
     sampler = build(name, clip_len=8)
     np.testing.assert_array_equal(
@@ -142,14 +141,16 @@ def test_all_frames_last_chunk_modes(num_frames):
     np.testing.assert_array_equal(out['frame_inds'], padded)
     assert 'frame_valid' not in out
     # 'weighted': padded alike, the padding marked invalid.
-    weighted = build('AllFramesSample', clip_len=clip_len)(
-        tracklet(num_frames))
+    weighted = build(
+        'AllFramesSample', clip_len=clip_len)(
+            tracklet(num_frames))
     np.testing.assert_array_equal(weighted['frame_inds'], padded)
     valid = weighted['frame_valid']
     assert valid.dtype == np.bool_ and valid.shape == padded.shape
     assert valid[:num_frames].all() and not valid[num_frames:].any()
-    out = build('AllFramesSample', clip_len=clip_len,
-                last_chunk='overlap')(tracklet(num_frames))
+    out = build(
+        'AllFramesSample', clip_len=clip_len, last_chunk='overlap')(
+            tracklet(num_frames))
     assert 'frame_valid' not in out
     if num_frames < clip_len:  # one chunk: padded like 'pad'
         np.testing.assert_array_equal(out['frame_inds'], padded)

@@ -111,17 +111,21 @@ def recording_decoder(monkeypatch):
     return decoded
 
 
-@pytest.mark.parametrize('sizes, expected', [
-    # Crops that shrink (DukeMTMC-VideoReID): no frame below 64x32.
-    ([(256, 128), (160, 80), (100, 50), (64, 32)],
-     [(cv2.IMREAD_REDUCED_COLOR_4, (64, 32)),
-      (cv2.IMREAD_REDUCED_COLOR_2, (80, 40)), (cv2.IMREAD_COLOR, (100, 50)),
-      (cv2.IMREAD_COLOR, (64, 32))]),
-    # Crops that grow: later frames still decode reduced.
-    ([(70, 40), (130, 66), (520, 260)],
-     [(cv2.IMREAD_COLOR, (70, 40)), (cv2.IMREAD_REDUCED_COLOR_2, (65, 33)),
-      (cv2.IMREAD_REDUCED_COLOR_8, (65, 33))]),
-])
+@pytest.mark.parametrize(
+    'sizes, expected',
+    [
+        # Crops that shrink (DukeMTMC-VideoReID): no frame below 64x32.
+        ([(256, 128), (160, 80), (100, 50),
+          (64, 32)], [(cv2.IMREAD_REDUCED_COLOR_4, (64, 32)),
+                      (cv2.IMREAD_REDUCED_COLOR_2, (80, 40)),
+                      (cv2.IMREAD_COLOR, (100, 50)),
+                      (cv2.IMREAD_COLOR, (64, 32))]),
+        # Crops that grow: later frames still decode reduced.
+        ([(70, 40), (130, 66),
+          (520, 260)], [(cv2.IMREAD_COLOR, (70, 40)),
+                        (cv2.IMREAD_REDUCED_COLOR_2, (65, 33)),
+                        (cv2.IMREAD_REDUCED_COLOR_8, (65, 33))]),
+    ])
 def test_reduced_decode_per_frame(tmp_path, monkeypatch, sizes, expected):
     paths = []
     for i, (h, w) in enumerate(sizes):
@@ -202,9 +206,10 @@ def test_errors_name_the_file(tmp_path):
 
 
 def test_args_and_repr():
-    assert repr(build(scale=(128, 256))) == (
-        'LoadFrames(scale=(128, 256), reduced_decode=True, '
-        "interpolation='bilinear')")
+    assert repr(build(
+        scale=(128,
+               256))) == ('LoadFrames(scale=(128, 256), reduced_decode=True, '
+                          "interpolation='bilinear')")
     assert repr(build()) == ('LoadFrames(scale=None, reduced_decode=True, '
                              "interpolation='bilinear')")
     with pytest.raises(ValueError, match='scale must be'):

@@ -21,8 +21,15 @@ def results_dict(num=8, **extra):
     rng = np.random.default_rng(0)
     imgs = rng.integers(0, 256, (num, 6, 4, 3), dtype=np.uint8)
     return dict(
-        imgs=imgs, pid=5, camid=2, tracklet_id='0005C3T0002', sample_idx=7,
-        num_clips=num // 4, clip_len=4, frame_inds=np.arange(num), **extra)
+        imgs=imgs,
+        pid=5,
+        camid=2,
+        tracklet_id='0005C3T0002',
+        sample_idx=7,
+        num_clips=num // 4,
+        clip_len=4,
+        frame_inds=np.arange(num),
+        **extra)
 
 
 def test_pack_train():
@@ -37,7 +44,11 @@ def test_pack_train():
     sample = packed['data_samples']
     assert sample.gt_label.tolist() == [5]
     assert sample.metainfo == dict(
-        pid=5, camid=2, tracklet_id='0005C3T0002', sample_idx=7, num_clips=2,
+        pid=5,
+        camid=2,
+        tracklet_id='0005C3T0002',
+        sample_idx=7,
+        num_clips=2,
         clip_len=4)
 
 
@@ -47,8 +58,8 @@ def test_pack_test_sample_without_label():
     assert 'gt_label' not in sample
     assert sample.is_query is True and sample.is_gallery is False
     assert sample.pid == 5
-    sample = build(meta_keys=('pid', 'frame_inds'))(results_dict())[
-        'data_samples']
+    sample = build(meta_keys=('pid',
+                              'frame_inds'))(results_dict())['data_samples']
     assert set(sample.metainfo) == {'pid', 'frame_inds'}
 
 
@@ -75,19 +86,19 @@ def test_train_and_test_pipelines_feed_the_data_preprocessor(tmp_path):
         paths.append(str(tmp_path / f'{i:04d}.jpg'))
         cv2.imwrite(paths[-1], np.full((64, 32, 3), 20 * i, np.uint8))
     train = Compose([
-        TRANSFORMS.build(cfg) for cfg in (
-            dict(type='RestrictedRandomSample', clip_len=4),
-            dict(type='LoadFrames', scale=(16, 32)),
-            dict(type='ClipResize', scale=(16, 32)),
-            dict(type='FrameRandomFlip', prob=0.5),
-            dict(type='SequenceRandomErasing', prob=0.5),
-            dict(type='PackReIDInputs'))
+        TRANSFORMS.build(cfg)
+        for cfg in (dict(type='RestrictedRandomSample', clip_len=4),
+                    dict(type='LoadFrames', scale=(16, 32)),
+                    dict(type='ClipResize', scale=(16, 32)),
+                    dict(type='FrameRandomFlip', prob=0.5),
+                    dict(type='SequenceRandomErasing', prob=0.5),
+                    dict(type='PackReIDInputs'))
     ])
     test = Compose([
-        TRANSFORMS.build(cfg) for cfg in (
-            dict(type='AllFramesSample', clip_len=4),
-            dict(type='LoadFrames', scale=(16, 32)),
-            dict(type='PackReIDInputs', with_label=False))
+        TRANSFORMS.build(cfg)
+        for cfg in (dict(type='AllFramesSample', clip_len=4),
+                    dict(type='LoadFrames', scale=(16, 32)),
+                    dict(type='PackReIDInputs', with_label=False))
     ])
     preprocessor = MODELS.build(dict(type='ReIDDataPreprocessor'))
     info = dict(frame_paths=paths, pid=1, camid=0, tracklet_id='t')
@@ -97,8 +108,8 @@ def test_train_and_test_pipelines_feed_the_data_preprocessor(tmp_path):
     assert out['inputs'].dtype == torch.float32
     batch = pseudo_collate([
         test(dict(info, is_query=True, is_gallery=True)),
-        test(dict(info, frame_paths=paths[:3], is_query=False,
-                  is_gallery=True))
+        test(
+            dict(info, frame_paths=paths[:3], is_query=False, is_gallery=True))
     ])
     out = preprocessor(batch)
     # ceil(11 / 4) + ceil(3 / 4) chunks.

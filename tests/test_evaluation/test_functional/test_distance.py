@@ -12,10 +12,10 @@ def test_cosine_and_euclidean_values():
     gallery = np.array([[0.0, 2.0], [6.0, 8.0]])
     cos = compute_distance(query, gallery)
     assert cos.dtype == np.float32 and cos.shape == (2, 2)
-    np.testing.assert_allclose(cos, [[1 - 0.8, 0.0], [1.0, 1 - 0.6]],
-                               atol=1e-6)
-    euc = compute_distance(torch.from_numpy(query), gallery, 'euclidean',
-                           as_numpy=False)
+    np.testing.assert_allclose(
+        cos, [[1 - 0.8, 0.0], [1.0, 1 - 0.6]], atol=1e-6)
+    euc = compute_distance(
+        torch.from_numpy(query), gallery, 'euclidean', as_numpy=False)
     assert isinstance(euc, torch.Tensor)
     np.testing.assert_allclose(
         euc.numpy(), [[np.sqrt(13), 5.0], [np.sqrt(5), np.sqrt(89)]],
@@ -29,8 +29,9 @@ def test_chunks_cover_all_rows(metric):
     full = compute_distance(query, gallery, metric, chunk_size=100)
     chunked = compute_distance(query, gallery, metric, chunk_size=3)
     np.testing.assert_allclose(chunked, full, atol=1e-6)
-    slices = [rows for rows, _ in iter_distance_chunks(query, gallery,
-                                                       metric, 4)]
+    slices = [
+        rows for rows, _ in iter_distance_chunks(query, gallery, metric, 4)
+    ]
     assert slices == [slice(0, 4), slice(4, 8), slice(8, 10)]
 
 

@@ -17,8 +17,8 @@ def toy():
     # Query 0 (pid 1, cam 0): g2 is junk (same pid and camera) although it
     # is the closest; the valid list is g0 (miss), g1 (hit), g3, g4 (hit).
     # Query 1 (pid 3, cam 0): g3 (pid 3, cam 1) is first.
-    distmat = np.array([[0.1, 0.2, 0.05, 0.3, 0.4],
-                        [0.5, 0.6, 0.7, 0.1, 0.9]], dtype=np.float32)
+    distmat = np.array([[0.1, 0.2, 0.05, 0.3, 0.4], [0.5, 0.6, 0.7, 0.1, 0.9]],
+                       dtype=np.float32)
     return (distmat, np.array([1, 3]), np.array([2, 1, 1, 3, 1]),
             np.array([0, 0]), np.array([1, 1, 0, 1, 2]))
 
@@ -90,16 +90,21 @@ def test_query_without_valid_match_counts_zero():
     np.testing.assert_array_equal(res['valid_query_indices'], [0, 1, 2])
     # Trapezoid AP (the LS-VID kit): 1/3, 1 and 0.
     with pytest.warns(UserWarning):
-        res = evaluate_rank(*case, max_rank=5, ap_mode='trapezoid',
-                            no_positive='zero', device='cpu')
+        res = evaluate_rank(
+            *case,
+            max_rank=5,
+            ap_mode='trapezoid',
+            no_positive='zero',
+            device='cpu')
     assert res['mAP'] == pytest.approx(4 / 9)
     with pytest.warns(UserWarning, match='are skipped'):
         res = evaluate_rank(*case, max_rank=5)
     assert (res['num_no_positive'], res['num_skipped_queries']) == (1, 1)
     # A query set without any valid match is refused in both modes.
     with pytest.raises(ValueError, match='None of the 1 queries'):
-        evaluate_rank(*(x[2:] if i in (0, 1, 3) else x
-                        for i, x in enumerate(case)), no_positive='zero')
+        evaluate_rank(
+            *(x[2:] if i in (0, 1, 3) else x for i, x in enumerate(case)),
+            no_positive='zero')
     with pytest.raises(ValueError, match="`no_positive` must be one of"):
         evaluate_rank(*case, no_positive='drop')
 
@@ -113,17 +118,20 @@ def test_no_positive_zero_matches_loop_reference(ap_mode):
         ref = loop_reference(*case, 10, ap_mode, no_positive='zero')
         assert ref['num_valid_queries'] == 51  # 9 without a match
         for device in (None, 'cpu'):
-            res = evaluate_rank(*case, 10, ap_mode, device=device,
-                                no_positive='zero')
+            res = evaluate_rank(
+                *case, 10, ap_mode, device=device, no_positive='zero')
             assert res['mAP'] == ref['mAP'] and res['mINP'] == ref['mINP']
             np.testing.assert_array_equal(res['cmc'], ref['cmc'])
             assert res['num_valid_queries'] == ref['num_valid_queries']
         qf = np.random.default_rng(0).standard_normal((60, 8))
         gf = np.random.default_rng(1).standard_normal((40, 8))
-        fused = evaluate_rank_by_features(qf, gf, *case[1:], ap_mode=ap_mode,
-                                          no_positive='zero')
-        dense = evaluate_rank(compute_distance(qf, gf), *case[1:],
-                              ap_mode=ap_mode, no_positive='zero')
+        fused = evaluate_rank_by_features(
+            qf, gf, *case[1:], ap_mode=ap_mode, no_positive='zero')
+        dense = evaluate_rank(
+            compute_distance(qf, gf),
+            *case[1:],
+            ap_mode=ap_mode,
+            no_positive='zero')
         _assert_same_results(fused, dense)
 
 
@@ -198,8 +206,12 @@ def test_head_and_whole_row_paths_agree(monkeypatch, width):
             # where the distances are, torch ops only): same numbers.
             for chunk_size in (7, None):
                 _assert_same_results(
-                    evaluate_rank(dist, *case[1:], 10, chunk_size=chunk_size,
-                                  device='cpu'), res)
+                    evaluate_rank(
+                        dist,
+                        *case[1:],
+                        10,
+                        chunk_size=chunk_size,
+                        device='cpu'), res)
             np.testing.assert_array_equal(res['cmc'], ref['cmc'])
         # float16 -> float32 keeps the order and the ties.
         half = case[0].astype(np.float16)
@@ -208,8 +220,8 @@ def test_head_and_whole_row_paths_agree(monkeypatch, width):
                                             'standard')['mAP']
 
 
-@pytest.mark.parametrize('num_q,num_g,chunk_sizes',
-                         [(50, 200, (1, 7, None)), (24, 30000, (7, 20))])
+@pytest.mark.parametrize('num_q,num_g,chunk_sizes', [(50, 200, (1, 7, None)),
+                                                     (24, 30000, (7, 20))])
 def test_chunked_equals_unchunked(monkeypatch, num_q, num_g, chunk_sizes):
     # With 30000 gallery items, ranking sub-blocks (8 rows) straddle the
     # distance blocks of 7 and 20 rows.
@@ -236,7 +248,11 @@ def test_by_features_equals_dense(metric):
         compute_distance(qf, gf, metric), *labels, ap_mode='trapezoid')
     for chunk_size in (4, None):
         res = evaluate_rank_by_features(
-            qf, gf, *labels, metric=metric, ap_mode='trapezoid',
+            qf,
+            gf,
+            *labels,
+            metric=metric,
+            ap_mode='trapezoid',
             chunk_size=chunk_size)
         assert res['mAP'] == pytest.approx(dense['mAP'], abs=1e-12)
         np.testing.assert_allclose(res['cmc'], dense['cmc'])
@@ -255,13 +271,12 @@ def test_bad_arguments():
 def test_rank_gallery():
     distmat, q_pids, g_pids, q_camids, g_camids = toy()
     distmat[1, 4] = 0.1  # ties with g3; g3 comes first
-    idx, dist = rank_gallery(distmat, 5, q_pids, g_pids, q_camids,
-                             g_camids)
+    idx, dist = rank_gallery(distmat, 5, q_pids, g_pids, q_camids, g_camids)
     np.testing.assert_array_equal(idx, [[0, 1, 3, 4, -1], [3, 4, 0, 1, 2]])
     assert np.isinf(dist[0, 4])
     np.testing.assert_allclose(dist[1, :2], [0.1, 0.1])
-    idx, _ = rank_gallery(distmat, 2, q_pids, g_pids, q_camids, g_camids,
-                          chunk_size=1)
+    idx, _ = rank_gallery(
+        distmat, 2, q_pids, g_pids, q_camids, g_camids, chunk_size=1)
     np.testing.assert_array_equal(idx, [[0, 1], [3, 4]])
 
 
@@ -274,8 +289,8 @@ def test_device_path_float16_and_rank_gallery():
             evaluate_rank(half, *case[1:], 10, device='cpu'),
             evaluate_rank(half, *case[1:], 10))
     idx, dists = rank_gallery(*case[:1], 12, *case[1:])
-    dev_idx, dev_dists = rank_gallery(*case[:1], 12, *case[1:],
-                                      chunk_size=9, device='cpu')
+    dev_idx, dev_dists = rank_gallery(
+        *case[:1], 12, *case[1:], chunk_size=9, device='cpu')
     np.testing.assert_array_equal(dev_idx, idx)
     np.testing.assert_array_equal(dev_dists, dists)
 
@@ -286,12 +301,15 @@ def test_device_path_by_features():
     q_pids, g_pids = rng.integers(0, 8, 60), rng.integers(0, 8, 300)
     qf = centres[q_pids] + 0.5 * rng.standard_normal((60, 32))
     gf = centres[g_pids] + 0.5 * rng.standard_normal((300, 32))
-    labels = (q_pids, g_pids, rng.integers(0, 3, 60),
-              rng.integers(0, 3, 300))
+    labels = (q_pids, g_pids, rng.integers(0, 3, 60), rng.integers(0, 3, 300))
     for metric in ('cosine', 'euclidean'):
         cpu = evaluate_rank_by_features(qf, gf, *labels, metric=metric)
         dev = evaluate_rank_by_features(
-            torch.from_numpy(qf), gf, *labels, metric=metric, chunk_size=16,
+            torch.from_numpy(qf),
+            gf,
+            *labels,
+            metric=metric,
+            chunk_size=16,
             device='cpu')
         _assert_same_results(dev, cpu)
         assert cpu['mAP'] > 0.5  # clustered: most positives rank early
@@ -311,8 +329,8 @@ def test_non_finite_inputs_rejected(bad):
     bad_q = qf.copy()
     bad_q[3, 1] = bad
     for device in (None, 'cpu'):
-        with pytest.raises(ValueError,
-                           match=r'`query_feats` has NaN/inf .* row 3'):
+        with pytest.raises(
+                ValueError, match=r'`query_feats` has NaN/inf .* row 3'):
             evaluate_rank_by_features(bad_q, gf, *labels, device=device)
         with pytest.raises(ValueError, match=r'`gallery` has NaN/inf'):
             compute_distance(qf, np.vstack([gf, bad_q]), device=device)
@@ -323,8 +341,9 @@ def test_non_finite_inputs_rejected(bad):
     bad_cams = labels[2].copy()
     bad_cams[0] = bad
     with pytest.raises(ValueError, match=r'`q_camids` has 1 NaN/inf'):
-        rank_gallery(compute_distance(qf, gf), 3, labels[0], labels[1],
-                     bad_cams, labels[3])
+        rank_gallery(
+            compute_distance(qf, gf), 3, labels[0], labels[1], bad_cams,
+            labels[3])
     dist = compute_distance(qf, gf)
     dist[1, 2] = np.nan
     with pytest.raises(ValueError, match='NaN'):

@@ -22,8 +22,13 @@ def assert_like_loop(dist, labels, max_rank=10, ap_mode='standard'):
         ref = loop_reference(
             np.asarray(dist), *labels, max_rank, ap_mode, no_positive='zero')
         for device in PATHS:
-            res = evaluate_rank(dist, *labels, max_rank, ap_mode,
-                                device=device, no_positive='zero')
+            res = evaluate_rank(
+                dist,
+                *labels,
+                max_rank,
+                ap_mode,
+                device=device,
+                no_positive='zero')
             assert res['mAP'] == ref['mAP'], device
             assert res['mINP'] == ref['mINP'], device
             np.testing.assert_array_equal(res['cmc'], ref['cmc'])
@@ -63,8 +68,8 @@ def test_infinite_distances_and_padding():
     labels = ([1], [2, 2, 3, 1, 2, 1], [0], [1, 1, 1, 1, 1, 0])
     for dtype in (np.float32, np.float64):
         for device in PATHS:
-            res = evaluate_rank(dist.astype(dtype), *labels, max_rank=5,
-                                device=device)
+            res = evaluate_rank(
+                dist.astype(dtype), *labels, max_rank=5, device=device)
             # g5 is junk; order g2, g0, g1, g3 (hit at 4), g4.
             np.testing.assert_allclose(res['AP'], [1 / 4])
             np.testing.assert_array_equal(res['cmc'], [0, 0, 0, 1, 1])
@@ -137,8 +142,8 @@ def test_long_and_short_heads_in_one_block():
     mp = pytest.MonkeyPatch()
     mp.setattr(rank_kernel, '_short_width', spy)
     try:
-        assert_like_loop(dist, (q_pids, g_pids, rng.integers(0, 3, num_q),
-                                rng.integers(0, 3, num_g)))
+        assert_like_loop(dist, (q_pids, g_pids, rng.integers(
+            0, 3, num_q), rng.integers(0, 3, num_g)))
     finally:
         mp.undo()
     assert 0 < widths[0] < num_g

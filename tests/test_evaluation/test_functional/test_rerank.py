@@ -54,8 +54,14 @@ def test_matches_dense_loops(monkeypatch, metric, k2, budget):
     expected = dense_rerank(qf, gf, 5, k2, 0.3, metric)
     for dtype in (torch.float32, torch.float16):
         out = k_reciprocal_rerank(
-            qf, gf, k1=5, k2=k2, lambda_value=0.3, metric=metric,
-            chunk_size=7, dist_dtype=dtype)
+            qf,
+            gf,
+            k1=5,
+            k2=k2,
+            lambda_value=0.3,
+            metric=metric,
+            chunk_size=7,
+            dist_dtype=dtype)
         assert out.shape == (9, 31) and out.dtype == np.float32
         # float32 distances from differently sized matmuls differ slightly.
         atol = 1e-4 if dtype == torch.float32 else 2e-3
@@ -88,5 +94,4 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match='k1'):
         k_reciprocal_rerank(feats[:2], feats[2:], k1=5)
     with pytest.raises(ValueError, match='lambda_value'):
-        k_reciprocal_rerank(feats[:2], feats[2:], k1=2, k2=1,
-                            lambda_value=2)
+        k_reciprocal_rerank(feats[:2], feats[2:], k1=2, k2=1, lambda_value=2)

@@ -22,8 +22,8 @@ from mmreid_video.registry import METRICS
 # sample 0 is its junk, sample 2 (10 deg, pid 2) comes before its match
 # sample 1 (30 deg): AP 1/2, first hit at 2. Query 3 (12 deg): its match
 # sample 2 is nearest: AP 1.
-TOY = [(0, 1, 0, True, True), (30, 1, 1, False, True),
-       (10, 2, 1, False, True), (12, 2, 0, True, False)]
+TOY = [(0, 1, 0, True, True), (30, 1, 1, False, True), (10, 2, 1, False, True),
+       (12, 2, 0, True, False)]
 
 
 def make_samples(spec=TOY):
@@ -87,8 +87,8 @@ class TestVideoReIDMetric(TestCase):
             self.assertAlmostEqual(res[key], value, places=5, msg=key)
 
     def test_trapezoid_and_max_rank(self):
-        metric = VideoReIDMetric(ap_mode='trapezoid', max_rank=5,
-                                 prefix='test')
+        metric = VideoReIDMetric(
+            ap_mode='trapezoid', max_rank=5, prefix='test')
         metric.process(None, make_samples())
         res = metric.evaluate(4)
         self.assertEqual(
@@ -116,7 +116,12 @@ class TestVideoReIDMetric(TestCase):
         res = VideoReIDMetric.calculate(feats[q], feats[g], pids[q], pids[g],
                                         cams[q], cams[g])
         dense = VideoReIDMetric.calculate(
-            feats[q], feats[g], pids[q], pids[g], cams[q], cams[g],
+            feats[q],
+            feats[g],
+            pids[q],
+            pids[g],
+            cams[q],
+            cams[g],
             return_distmat=True)
         self.assertEqual(dense['distmat'].shape, (q.sum(), g.sum()))
         self.assertAlmostEqual(res['mAP'], dense['mAP'], places=12)
@@ -131,10 +136,8 @@ class TestVideoReIDMetric(TestCase):
                 res = metric.evaluate(4)
                 self.assertAlmostEqual(res['reid/mAP'], 75.0, places=5)
                 data = (
-                    mmengine.load(out) if ext == 'pkl' else dict(
-                        np.load(out)))
-                np.testing.assert_array_equal(data['sample_idx'],
-                                              [0, 1, 2, 3])
+                    mmengine.load(out) if ext == 'pkl' else dict(np.load(out)))
+                np.testing.assert_array_equal(data['sample_idx'], [0, 1, 2, 3])
                 np.testing.assert_array_equal(data['query_indices'], [0, 3])
                 np.testing.assert_array_equal(data['gallery_indices'],
                                               [0, 1, 2])
@@ -158,8 +161,9 @@ class TestVideoReIDMetric(TestCase):
         del sample['camid']
         with self.assertRaisesRegex(KeyError, 'camid'):
             metric.process(None, [sample])
-        metric.process(None, [s for s in make_samples() if s['is_gallery']
-                              and not s['is_query']])
+        metric.process(None, [
+            s for s in make_samples() if s['is_gallery'] and not s['is_query']
+        ])
         with self.assertRaisesRegex(ValueError, '0 query and 2 gallery'):
             metric.evaluate(2)
         # tools/test.py sets out_file after construction.
@@ -206,13 +210,14 @@ class TestVideoReIDMetric(TestCase):
                         self.assertWarnsRegex(UserWarning, '1 of 3 queries'):
                     res = metric.evaluate(len(spec))
                 for key, value in values.items():
-                    self.assertAlmostEqual(res[f'reid/{key}'], value,
-                                           places=5, msg=(mode, key))
+                    self.assertAlmostEqual(
+                        res[f'reid/{key}'], value, places=5, msg=(mode, key))
                 header = log.call_args_list[0].args[0].splitlines()[0]
-                self.assertIn('3 queries (2 with a valid match; 1 without: '
-                              + ('skipped' if mode == 'skip' else
-                                 "counted as AP 0, no_positive='zero'") +
-                              '), 4 gallery', header)
+                self.assertIn(
+                    '3 queries (2 with a valid match; 1 without: ' +
+                    ('skipped' if mode == 'skip' else
+                     "counted as AP 0, no_positive='zero'") + '), 4 gallery',
+                    header)
                 query_ap = mmengine.load(metric.out_file)['query_ap']
                 np.testing.assert_allclose(
                     query_ap, [0.5, 1.0, np.nan if mode == 'skip' else 0])
@@ -256,8 +261,7 @@ class TestVideoReIDMetric(TestCase):
                     side_effect=lambda *a: logged.append(a[0])), \
                     mock.patch('mmengine.dump',
                                side_effect=OSError('disk full')):
-                with self.assertRaisesRegex(OSError,
-                                            r'ranks\.pkl.*disk full'):
+                with self.assertRaisesRegex(OSError, r'ranks\.pkl.*disk full'):
                     metric.evaluate(4)
             self.assertAlmostEqual(logged[0]['mAP'], 75.0, places=5)
             self.assertEqual(open(out, 'rb').read(), before)

@@ -116,9 +116,10 @@ def test_merge_of_different_trainings_names_both_files(tmp_path):
         shard.save(tmp_path / f'own{i}.gidx')
     shards = [GalleryIndex.load(tmp_path / f'own{i}.gidx') for i in (0, 1)]
     assert shards[0].backend.training_id != shards[1].backend.training_id
-    with pytest.raises(ValueError,
-                       match=f'{tmp_path}/own1.gidx.*{tmp_path}/own0.gidx'
-                       '.*trained apart'):
+    with pytest.raises(
+            ValueError,
+            match=f'{tmp_path}/own1.gidx.*{tmp_path}/own0.gidx'
+            '.*trained apart'):
         GalleryIndex.merge(shards)
     # An untrained shard is another training too.
     bare = GalleryIndex(32, 'compressed', **PARAMS)

@@ -20,9 +20,9 @@ from mmreid_video.evaluation.functional import compute_distance
 from mmreid_video.retrieval import GalleryIndex, search
 from mmreid_video.retrieval.backends import milvus
 from mmreid_video.retrieval.backends.milvus import NEXT_ROW_KEY
-from mmreid_video.utils.provenance import ProvenanceError, make_provenance
 from mmreid_video.retrieval.feature_shards import (shard_path, write_meta,
                                                    write_shard)
+from mmreid_video.utils.provenance import ProvenanceError, make_provenance
 
 pytest.importorskip('milvus_lite')
 # Milvus Lite runs its engine in a process of its own; some tests start
@@ -46,8 +46,8 @@ def assert_equal_ties_aside(got, ref, dist):
     """Milvus's lists are the exact ones up to ties: the same distances
     rank by rank (float32 scores), the same rows ahead of the list's last
     distance, and rows that tie with it at the end (any of those)."""
-    (g_idx, g_d), (r_idx, r_d) = [(i.numpy(), d.numpy()) for i, d in (got,
-                                                                      ref)]
+    (g_idx, g_d), (r_idx, r_d) = [(i.numpy(), d.numpy())
+                                  for i, d in (got, ref)]
     np.testing.assert_allclose(g_d, r_d, rtol=0, atol=2e-6)
     ahead = r_d < r_d[:, -1:] - 2e-6
     np.testing.assert_array_equal(g_idx[ahead], r_idx[ahead])
@@ -88,9 +88,9 @@ def test_flat_lists_equal_exact_search(uri, data):
             kept = got[0].numpy()
             kept = np.where(kept >= 0, kept, 0), kept >= 0
             if name == 'reid':  # never the query's pid in its camera
-                assert not ((g_pids[kept[0]] == q_pids[:, None]) &
-                            (g_cams[kept[0]] == q_cams[:, None]) &
-                            kept[1]).any()
+                assert not (
+                    (g_pids[kept[0]] == q_pids[:, None]) &
+                    (g_cams[kept[0]] == q_cams[:, None]) & kept[1]).any()
             elif name == 'camera':
                 assert not ((g_cams[kept[0]] == q_cams[:, None])
                             & kept[1]).any()
@@ -166,8 +166,8 @@ def test_compressed_index_types(uri, kind, build, search_key):
     ref = exact.search(q, 10, pids[::10], cams[::10])[0].numpy()
 
     def recall(**search):
-        with GalleryIndex.load(uri, 'milvus', collection=name,
-                               **search) as again:
+        with GalleryIndex.load(
+                uri, 'milvus', collection=name, **search) as again:
             assert again.params['index_type'] == kind and again.params[
                 search_key] == search[search_key]
             got = again.search(q, 10, pids[::10], cams[::10])[0].numpy()
@@ -197,24 +197,26 @@ def test_bad_input_names_the_collection(uri, tmp_path, free_port):
     index.close()
     with pytest.raises(ValueError, match=f'{where} exists already'):
         GalleryIndex(8, backend='milvus', uri=uri, collection='checks')
-    with pytest.raises(ValueError, match=f"'nope' at {uri}: no such "
-                       r"collection \(the uri holds \[.*'checks'"):
+    with pytest.raises(
+            ValueError,
+            match=f"'nope' at {uri}: no such "
+            r"collection \(the uri holds \[.*'checks'"):
         GalleryIndex.load(uri, 'milvus', collection='nope')
     with pytest.raises(TypeError, match=r"load\(\) options \['nlist'\]"):
         GalleryIndex.load(uri, 'milvus', collection='checks', nlist=3)
     start = time.perf_counter()
     closed = f'http://127.0.0.1:{free_port}'
     with pytest.raises(ConnectionError, match=f"{closed} .*'g'"):
-        GalleryIndex(8, backend='milvus', uri=closed, collection='g',
-                     timeout=2)
+        GalleryIndex(
+            8, backend='milvus', uri=closed, collection='g', timeout=2)
     assert time.perf_counter() - start < 10
     for params, message in [
         (dict(uri=str(tmp_path / 'x.sqlite')), "must end with '.db'"),
         (dict(uri=None), 'needs uri='),
         (dict(uri=uri, collection='1st'), 'collection must be a name'),
         (dict(uri=uri, index_type='HNSW'), "mode='compressed'"),
-        (dict(uri=uri, mode='compressed', index_type='IVF_PQ'),
-         'does not build IVF_PQ'),
+        (dict(uri=uri, mode='compressed',
+              index_type='IVF_PQ'), 'does not build IVF_PQ'),
         (dict(uri=uri, mode='compressed', nprobe=4), r"\['nprobe'\].*HNSW"),
         (dict(uri=uri, concurrency=0), 'concurrency must be a positive'),
     ]:
@@ -282,8 +284,8 @@ def test_two_writers_a_killed_one_and_reopening(tmp_path):
                          env=env,
                          stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE,
-                         text=True) for who, mode in (('1', 'exit'),
-                                                      ('2', 'kill'))
+                         text=True)
+        for who, mode in (('1', 'exit'), ('2', 'kill'))
     ]
     exits, killed = procs
     assert killed.stdout.readline() == 'flushed\n', killed.stderr.read()
@@ -333,9 +335,7 @@ def test_build_index_and_search_tools(tmp_path, monkeypatch, capsys):
     prov = make_provenance('a' * 16, 'c' * 16, 'p' * 16, 'd' * 16)
     write_meta(
         folder,
-        dict(
-            num_tracklets=len(feats), shard_size=len(feats),
-            provenance=prov))
+        dict(num_tracklets=len(feats), shard_size=len(feats), provenance=prov))
     write_shard(shard_path(folder, 0), shard, prov)
     uri = str(tmp_path / 'tool.db')
     out = _run_tool(monkeypatch, capsys, 'tools/build_index.py', folder,
@@ -366,8 +366,7 @@ def test_build_index_and_search_tools(tmp_path, monkeypatch, capsys):
     write_meta(
         foreign,
         dict(
-            num_tracklets=len(feats), shard_size=len(feats),
-            provenance=other))
+            num_tracklets=len(feats), shard_size=len(feats), provenance=other))
     write_shard(shard_path(foreign, 0), shard, other)
     with pytest.raises(ProvenanceError, match='weights'):
         _run_tool(monkeypatch, capsys, 'tools/build_index.py', foreign,
@@ -385,8 +384,8 @@ def test_build_index_and_search_tools(tmp_path, monkeypatch, capsys):
     assert not {0, 1, 2, 300} & {i['row'] for i in items}
     for argv, message in [
         (['--backend', 'milvus', '--out', 'g.gidx'], 'writes to --uri'),
-        (['--backend', 'milvus', '--uri', uri, '--trained', 'x.gidx'],
-         'faiss'),
+        (['--backend', 'milvus', '--uri', uri, '--trained',
+          'x.gidx'], 'faiss'),
         (['--out', 'g.gidx', '--append'], 'faiss writes an index file'),
     ]:
         with pytest.raises(SystemExit):
@@ -394,8 +393,8 @@ def test_build_index_and_search_tools(tmp_path, monkeypatch, capsys):
                       *argv)
         assert message in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        _run_tool(monkeypatch, capsys, 'tools/search.py', folder, '--uri',
-                  uri, '--out', str(res))
+        _run_tool(monkeypatch, capsys, 'tools/search.py', folder, '--uri', uri,
+                  '--out', str(res))
     assert '--backend milvus --uri URI' in capsys.readouterr().err
 
 
@@ -441,8 +440,9 @@ def test_benchmark_tool(tmp_path, monkeypatch, capsys):
     with open(out) as f:
         res = json.load(f)
     # The keys of the faiss benchmark, and Milvus's own.
-    assert {'num', 'dim', 'bytes_per_vector', 'recall_at_10', 'qps',
-            'build_s'} <= set(res) and res['num'] == 1000
+    assert {
+        'num', 'dim', 'bytes_per_vector', 'recall_at_10', 'qps', 'build_s'
+    } <= set(res) and res['num'] == 1000
     assert res['recall_at_10'] == 1.0  # all lists probed
     assert res['exact_lists_differing_from_search'] == 0
     assert res['bytes_per_vector'] > 16 * 4
