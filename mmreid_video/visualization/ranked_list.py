@@ -105,7 +105,8 @@ def _describe(pid: Optional[int], camid: Optional[int], name: Optional[str],
     if pid is not None:
         parts.append(f'id {pid}')
     if camid is not None:
-        parts.append(camera_label(camid, camera_names or ()))
+        parts.append(
+            camera_label(camid, () if camera_names is None else camera_names))
     return ' '.join(parts)
 
 
