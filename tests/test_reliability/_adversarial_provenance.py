@@ -265,11 +265,11 @@ def _(tmp):
 @err('writes', 'ranked-list figures on a full disk', 'ranked_list_0.png',
      'No space left')
 def _(tmp):
+    dump = dump_file(tmp)  # written before the disk is full
     with full_disk():
-        run_main('tools/visualizations/vis_ranked_list.py',
-                 DEMO_CONFIG, '--dump', str(dump_file(tmp)), '--out-dir',
-                 str(tmp / 'vis'), '--num', '1', '--cfg-options',
-                 *options(data_root()))
+        run_main('tools/visualizations/vis_ranked_list.py', DEMO_CONFIG,
+                 '--dump', str(dump), '--out-dir', str(tmp / 'vis'), '--num',
+                 '1', '--cfg-options', *options(data_root()))
 
 
 @ok('writes', 'build_index.py killed mid-save, then run again: no partial '
