@@ -130,11 +130,14 @@ class LSVID(BaseVideoReIDDataset):
     other test tracklets (3,504 queries vs 7,829 gallery tracklets), as
     BiCnet-TKS, SINet, CAViT and TF-CLIP read it and as the published
     numbers are computed; with ``True`` every test tracklet is also a
-    gallery tracklet, as in the authors' MATLAB evaluation (queries against
-    all of ``info_test``). In both cases the metric removes gallery
-    tracklets with the query's pid and camera. ``split='val'`` reads the
-    validation split alike: ``list_seq_val.txt`` (the path the public
-    loaders name) with ``test/data/info_val.mat`` (MATLAB 5).
+    gallery tracklet, the gallery of the authors' MATLAB evaluation
+    (queries against all of ``info_test``; its whole protocol also needs
+    the metric keys ``no_positive='zero'``, ``ap_mode='trapezoid'`` and
+    ``distance='euclidean'``, see docs/evaluation.md). In both cases the
+    metric removes gallery tracklets with the query's pid and camera.
+    ``split='val'`` reads the validation split alike:
+    ``list_seq_val.txt`` (the path the public loaders name) with
+    ``test/data/info_val.mat`` (MATLAB 5).
 
     ``info_test``'s pid column numbers the ids 0..N-1, which need not be the
     list's pids: every list pid must correspond to exactly one ``info_test``
