@@ -68,6 +68,8 @@ def test_slow_loader_shows_as_data_wait(tmp_path):
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         default_hooks=dict(checkpoint=None),
         custom_hooks=[dict(type='LoopTimelineHook', warmup_iters=0)],
+        # Not the timestamp another test's Runner may have taken.
+        experiment_name=str(tmp_path),
         default_scope='mmreid_video',
         log_level='INFO')
     runner.train()

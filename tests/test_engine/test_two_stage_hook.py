@@ -17,7 +17,9 @@ from mmreid_video.registry import HOOKS
 
 T, H, W = 2, 32, 16
 BASE_LR = 1e-3
-MODEL = tiny_denseil_cfg(num_classes=2, neck=dict(embed_dims=16))
+# Slim (base_channels=8): its runs save a checkpoint every epoch.
+MODEL = tiny_denseil_cfg(
+    num_classes=2, neck=dict(embed_dims=16), base_channels=8)
 
 
 class ToyClips(Dataset):
@@ -117,6 +119,9 @@ def make_runner(work_dir,
         ],
         load_from=resume_from,
         resume=resume_from is not None,
+        # Unique: two Runners built in the same second would otherwise
+        # share the timestamp-named logger, message hub and visualizer.
+        experiment_name=work_dir,
         default_scope='mmreid_video',
         randomness=dict(seed=0),
         log_level='WARNING')
@@ -295,6 +300,7 @@ def test_iter_stage_switch_times_both_stages(tmp_path):
                 type='LoopTimelineHook', warmup_iters=0, memory_interval=None),
             recorder
         ],
+        experiment_name=str(tmp_path),
         default_scope='mmreid_video',
         log_level='WARNING')
     runner.train()

@@ -8,7 +8,8 @@ import os.path as osp
 import sys
 
 import pytest
-from tool_runner import DEMO_CONFIG, load_tool, tiny_cfg_options, tool_env
+from tool_runner import (DEMO_CONFIG, load_tool, python_cmd, tiny_cfg_options,
+                         tool_env)
 
 tool = load_tool('tools/multi_split.py')
 
@@ -40,7 +41,8 @@ def test_prid_split_rerun_under_another_protocol(tmp_path, prid_root,
                                                  monkeypatch, capfd):
     """Split 0; then again under the trapezoid AP: re-tested from its
     checkpoint, not retrained, with the new numbers; then cached. The tool
-    runs in this process (its train.py and test.py in subprocesses)."""
+    runs in this process, its train.py and test.py in subprocesses (through
+    the tests' fork server)."""
     opts = tiny_cfg_options(
         str(prid_root), max_epochs=1) + ['model.head.num_classes=4'] + [
             f'{loader}.dataset.type=PRID2011'
@@ -52,6 +54,10 @@ def test_prid_split_rerun_under_another_protocol(tmp_path, prid_root,
 
     for name, value in tool_env().items():
         monkeypatch.setenv(name, value)
+    # train.py and test.py through the tests' fork server, as run_tool does.
+    run_tool = tool.run
+    monkeypatch.setattr(tool, 'run',
+                        lambda cmd: run_tool(python_cmd() + cmd[1:]))
 
     def run():
         monkeypatch.setattr(sys, 'argv', [
