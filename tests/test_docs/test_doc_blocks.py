@@ -64,9 +64,7 @@ def sandbox(tmp_path_factory, tiny_mars_root) -> dict:
         PYTHON_SHIM.format(python=' '.join(map(shlex.quote, python_cmd()))))
     _write_exe(str(bin_dir / 'pip'), PIP_SHIM)
     env = dict(
-        tool_env(),
-        PATH=f'{bin_dir}{os.pathsep}{os.environ.get("PATH", "")}',
-        MPLBACKEND='Agg')
+        tool_env(), PATH=f'{bin_dir}{os.pathsep}{os.environ.get("PATH", "")}')
     return dict(root=str(root), env=env)
 
 

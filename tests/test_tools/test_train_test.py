@@ -109,7 +109,12 @@ def test_resume_after_kill_is_bitwise_exact(tmp_path, tiny_trained_run):
 def test_cpu_amp_trains_with_bf16_wrapper(tmp_path, tiny_mars_root):
     if torch.cuda.is_available():
         pytest.skip('--amp uses the GPU AmpOptimWrapper when CUDA is present')
-    proc = run_tool(train_cmd(tmp_path, tiny_mars_root, '--amp', max_epochs=1))
+    # Last stride 1: torch 2.14's CPU bfloat16 3x3 stride-2 convolution to
+    # a one-pixel-wide output reads uninitialised memory (NaN in ~3 % of
+    # runs; docs/train_test.md, mixed precision).
+    proc = run_tool(
+        train_cmd(tmp_path, tiny_mars_root, '--amp', max_epochs=1) +
+        ['model.backbone.strides=(1,2,2,1)'])
     assert 'CPUAmpOptimWrapper' in proc.stdout + proc.stderr
     assert osp.isfile(tmp_path / 'epoch_1.pth')
 

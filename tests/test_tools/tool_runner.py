@@ -73,13 +73,20 @@ def train_cmd(work_dir,
 
 
 def tool_env() -> dict:
-    """The environment of a tool subprocess: this checkout, one thread.
+    """The environment of a tool subprocess: this checkout, one thread,
+    matplotlib's headless backend.
 
     MKL's threads are pinned too: MMEngine's Runner sets MKL_NUM_THREADS in
     this process's environment (when a test builds one), and a tool run
-    should not depend on which tests ran before it."""
+    should not depend on which tests ran before it. The backend is set, not
+    guessed, so that the fork server's preloaded matplotlib is the one every
+    run would import."""
     return dict(
-        os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+        os.environ,
+        PYTHONPATH=REPO,
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1',
+        MPLBACKEND='Agg')
 
 
 FORKSERVER = osp.join(osp.dirname(osp.abspath(__file__)), 'tool_forkserver.py')
