@@ -69,13 +69,12 @@ def tiny_denseil_cfg(num_classes: int = 4,
             num_stripes=2,
             embed_dims=32,
             num_heads=2), **(neck or {}))
-    backbone = tiny_resnet18_cfg(out_indices=(0, 1, 2, 3))
-    if base_channels != 64:
-        backbone.update(
-            stem_channels=base_channels, base_channels=base_channels)
     return dict(
         type='DenseIL',
-        backbone=backbone,
+        backbone=tiny_resnet18_cfg(
+            out_indices=(0, 1, 2, 3),
+            stem_channels=base_channels,
+            base_channels=base_channels),
         neck=neck,
         head=dict(
             type='BNNeckHead',

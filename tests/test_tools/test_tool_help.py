@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from tool_runner import REPO, tool_env
+from tool_runner import REPO, load_tool, tool_env
 
 TOOLS = sorted(
     osp.relpath(p, REPO)
@@ -45,3 +45,13 @@ def test_help_answers_at_once(tool):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith('usage:'), proc.stdout[:500]
     assert cpu_s < CPU_LIMIT_S, f'{tool} --help took {cpu_s:.2f} s of CPU'
+
+
+def test_choices_written_out_before_import_match_the_package():
+    """The tools spell out the package's choices to answer ``--help``
+    before importing it; the copies must not drift from the originals."""
+    from mmreid_video.retrieval.feature_shards import SUBSETS
+    from mmreid_video.retrieval.search_results import EXCLUSION
+    for tool in ('tools/build_index.py', 'tools/search.py'):
+        assert load_tool(tool).SUBSETS == SUBSETS, tool
+    assert load_tool('tools/search.py').RULES == tuple(EXCLUSION)
